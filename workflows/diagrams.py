@@ -1,0 +1,134 @@
+"""Loading diagrams: safe XML, the BPMN schema, our checks, then SpiffWorkflow's parser."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from .diagram_checks import NS, DiagramError, DiagramProblem, ProcessChecker
+from .forms import FormLibrary
+from .safe_xml import UnsafeXmlError, parse_untrusted_xml
+from .settings import EngineSettings, RoleCatalog
+
+BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+
+
+@dataclass(frozen=True)
+class HumanTaskSpec:
+    task_id: str
+    name: str
+    role: str
+    form: str | None
+    ui_form: str | None
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """One executable process of a diagram file, parsed once and shared by all its instances."""
+
+    process_id: str
+    name: str
+    filename: str
+    bpmn: bytes
+    checksum: str
+    spec: BpmnProcessSpec
+    subprocess_specs: dict[str, BpmnProcessSpec]
+    human_tasks: dict[str, HumanTaskSpec] = field(default_factory=dict)
+
+
+class DiagramLoader:
+    def __init__(self, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings,
+                 actions: Iterable[str], functions: Iterable[str]):
+        self.roles, self.forms, self.settings = roles, forms, settings
+        self.actions, self.functions = tuple(actions), tuple(functions)
+
+    def load(self, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
+        """Every executable process in the file, or DiagramError listing every problem found."""
+        try:
+            tree = parse_untrusted_xml(data, self.settings.max_bpmn_bytes)
+        except UnsafeXmlError as exc:
+            raise DiagramError([DiagramProblem(filename, "", "", exc.line, str(exc))]) from exc
+        problems = self._schema_problems(tree, filename)
+        if problems:
+            raise DiagramError(problems)
+        processes = tree.getroot().findall("bpmn:process", NS)
+        if not any(p.get("isExecutable") == "true" for p in processes):
+            raise DiagramError([DiagramProblem(filename, "", "", None,
+                                               "không có quy trình nào isExecutable=\"true\" (no executable process)")])
+        for process in processes:
+            checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions)
+            problems.extend(checker.run())
+        if problems:
+            raise DiagramError(problems)
+        return self._parse(tree, data, filename)
+
+    def load_directory(self, directory: Path = BPMN_DIR) -> dict[str, ProcessDefinition]:
+        definitions: dict[str, ProcessDefinition] = {}
+        for path in sorted(directory.glob("*.bpmn")):
+            definitions.update(self.load(path.read_bytes(), path.name))
+        return definitions
+
+    def _schema_problems(self, tree: etree._ElementTree, filename: str) -> list[DiagramProblem]:
+        VALIDATOR.preprocess(tree)
+        schema = VALIDATOR.validator
+        if schema.validate(tree):
+            return []
+        return [
+            DiagramProblem(filename, "", "", error.line, f"sai lược đồ BPMN (XSD): {error.message}")
+            for error in schema.error_log
+        ]
+
+    def _parse(self, tree: etree._ElementTree, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
+        parser = SpiffBpmnParser()
+        checksum = hashlib.sha256(data).hexdigest()
+        try:
+            parser.add_bpmn_xml(tree, filename)
+            definitions = {}
+            for process_id in parser.get_process_ids():
+                spec = parser.get_spec(process_id)
+                definitions[process_id] = ProcessDefinition(
+                    process_id=process_id,
+                    name=spec.description or process_id,
+                    filename=filename,
+                    bpmn=data,
+                    checksum=checksum,
+                    spec=spec,
+                    subprocess_specs=parser.get_subprocess_specs(process_id),
+                    human_tasks=self._human_tasks(spec),
+                )
+        except ValidationException as exc:
+            raise DiagramError([DiagramProblem(filename, getattr(exc, "id", ""), getattr(exc, "name", ""),
+                                               _line(exc), str(exc))]) from exc
+        except SpiffWorkflowException as exc:
+            raise DiagramError([DiagramProblem(filename, "", "", None, str(exc))]) from exc
+        return definitions
+
+    def _human_tasks(self, spec: BpmnProcessSpec) -> dict[str, HumanTaskSpec]:
+        tasks = {}
+        for task_spec in spec.task_specs.values():
+            if not getattr(task_spec, "manual", False):
+                continue
+            role = self.roles.role_for_lane(task_spec.lane)
+            props: dict[str, Any] = getattr(task_spec, "extensions", {}).get("properties", {})
+            tasks[task_spec.bpmn_id] = HumanTaskSpec(
+                task_id=task_spec.bpmn_id,
+                name=task_spec.bpmn_name or task_spec.bpmn_id,
+                role=role.key if role else "",
+                form=props.get("formJsonSchemaFilename"),
+                ui_form=props.get("formUiSchemaFilename"),
+            )
+        return tasks
+
+
+def _line(exc: ValidationException) -> int | None:
+    line = getattr(exc, "line_number", None)
+    return line if isinstance(line, int) else None

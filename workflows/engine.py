@@ -1,0 +1,302 @@
+"""The engine: start instances, list and complete human tasks, deliver messages, fire timers.
+
+Every call returns an Outcome (tasks opened and closed, notifications, messages for other
+instances, the next wake-up) for the service to persist in one transaction. On any error the
+instance object may be half-advanced: callers drop it and restore from the last stored state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .actions import ACTIONS, Effects, Notification, OutgoingMessage, run_action
+from .calendar import WorkingCalendar
+from .clock import Clock, install_spiff_clock, using_clock
+from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
+from .expressions import RestrictedEnvironment
+from .forms import FormLibrary
+from .serialization import StateSerializer
+from .settings import EngineSettings, RoleCatalog
+
+ENGINE_FUNCTIONS = ("working_days",)
+# Bounds the catch-up loop when a clock jump makes several timers due in one tick.
+MAX_TIMER_ROUNDS = 20
+
+
+class EngineError(RuntimeError):
+    """The diagram or the data made the engine fail; nothing of the step may be kept."""
+
+
+class TaskNotFound(LookupError):
+    pass
+
+
+class NotWaitingForMessage(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    id: str  # SpiffWorkflow task uuid: stable while the task is open
+    task_id: str  # bpmn element id
+    name: str
+    role: str
+    unit_id: str | None  # set for unit-scoped roles: only that unit's people may act
+    form: str | None
+    ui_form: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CompletedTask:
+    task: OpenTask
+    actor: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    opened: list[OpenTask] = field(default_factory=list)
+    closed: list[OpenTask] = field(default_factory=list)
+    completed: CompletedTask | None = None
+    notifications: list[Notification] = field(default_factory=list)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    status: str = "running"  # running | completed
+    end_event: str | None = None
+    next_wake_at: datetime | None = None
+
+
+class _ScriptEngine(PythonScriptEngine):
+    def __init__(self, engine: WorkflowEngine, definition: ProcessDefinition):
+        super().__init__(RestrictedEnvironment({"working_days": engine.working_days},
+                                               {"max_returns": engine.settings.max_returns}))
+        self.definition = definition
+        self.effects = Effects()
+
+    def call_service(self, task: Task, **kwargs: Any) -> str:
+        def role_of(task_id: str) -> str | None:
+            spec = self.definition.human_tasks.get(task_id)
+            return spec.role if spec else None
+
+        return run_action(kwargs["operation_name"], task, kwargs["operation_params"], self.effects, role_of)
+
+
+class WorkflowEngine:
+    def __init__(self, definitions: Mapping[str, ProcessDefinition], *, clock: Clock,
+                 calendar: WorkingCalendar, settings: EngineSettings, roles: RoleCatalog, forms: FormLibrary):
+        install_spiff_clock()
+        self.definitions = dict(definitions)
+        self.clock, self.calendar, self.settings = clock, calendar, settings
+        self.roles, self.forms = roles, forms
+        self.state_serializer = StateSerializer()
+
+    @classmethod
+    def loader(cls, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings) -> DiagramLoader:
+        return DiagramLoader(roles, forms, settings, ACTIONS, ENGINE_FUNCTIONS)
+
+    @classmethod
+    def from_repository(cls, clock: Clock) -> WorkflowEngine:
+        """The shipped diagrams, forms and config/ of this checkout."""
+        roles, forms, settings = RoleCatalog.default(), FormLibrary.default(), EngineSettings.default()
+        definitions = cls.loader(roles, forms, settings).load_directory()
+        return cls(definitions, clock=clock, calendar=WorkingCalendar.default(), settings=settings,
+                   roles=roles, forms=forms)
+
+    def working_days(self, n: int, hour: int = 17) -> str:
+        """ISO instant of the n-th working day after now, at `hour` local time (for timers)."""
+        if not isinstance(n, int) or not isinstance(hour, int) or not 0 <= hour <= 23:
+            raise ValueError("working_days(n, hour=17) needs whole numbers, hour between 0 and 23")
+        return self.calendar.deadline(self.clock.now(), n, hour=hour).isoformat()
+
+    def definition(self, process_id: str) -> ProcessDefinition:
+        try:
+            return self.definitions[process_id]
+        except KeyError:
+            raise LookupError(f"unknown process {process_id!r}") from None
+
+    def start(self, process_id: str, data: Mapping[str, Any]) -> tuple[ProcessInstance, Outcome]:
+        definition = self.definition(process_id)
+        script_engine = _ScriptEngine(self, definition)
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
+        instance = ProcessInstance(self, definition, workflow, script_engine)
+        initial = {**data, "process_id": process_id, "return_count": 0}
+        return instance, instance._advance(lambda: _start(workflow, initial))
+
+    def restore(self, state: Mapping[str, Any]) -> ProcessInstance:
+        definition = self.definition(state["process_id"])
+        workflow = self.state_serializer.load(dict(state), definition)
+        script_engine = _ScriptEngine(self, definition)
+        workflow.script_engine = script_engine
+        return ProcessInstance(self, definition, workflow, script_engine)
+
+
+def _start(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    workflow.data.update(data)
+    start = workflow.task_tree  # the root hands its data to the start event
+    start.data.update(data)
+    workflow.do_engine_steps()
+
+
+class ProcessInstance:
+    def __init__(self, engine: WorkflowEngine, definition: ProcessDefinition, workflow: BpmnWorkflow,
+                 script_engine: _ScriptEngine):
+        self.engine, self.definition, self.workflow = engine, definition, workflow
+        self._script_engine = script_engine
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.workflow.is_completed() else "running"
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The instance's latest data: the last completed task's, merged over the start data."""
+        last = self.workflow.last_task
+        return {**self.workflow.data, **(last.data if last is not None else {})}
+
+    def open_tasks(self) -> list[OpenTask]:
+        return [self._open_task(t) for t in self._ready_human_tasks()]
+
+    def waiting_for(self) -> list[str]:
+        """Names of the messages this instance is waiting for."""
+        return sorted({t.task_spec.event_definition.name for t in self._waiting_message_tasks()})
+
+    def next_wake_at(self) -> datetime | None:
+        due = [d for t in self.workflow.get_tasks(state=TaskState.WAITING) if (d := _timer_due(t))]
+        return min(due) if due else None
+
+    def complete(self, task_uuid: str, data: Mapping[str, Any], actor: str, language: str = "vi") -> Outcome:
+        task = next((t for t in self._ready_human_tasks() if str(t.id) == task_uuid), None)
+        if task is None:
+            raise TaskNotFound(f"no open task {task_uuid} in this instance")
+        spec = self.definition.human_tasks[task.task_spec.bpmn_id]
+        submitted = dict(data)
+        if spec.form:
+            form = self.engine.forms.get(spec.form, spec.ui_form)
+            form.check(submitted, language)  # raises FormError with every field error, before any change
+            for stale in form.fields():
+                task.data.pop(stale, None)
+        opened = self._open_task(task)
+
+        def run() -> None:
+            task.data.update(submitted)
+            task.run()
+            self.workflow.do_engine_steps()
+
+        outcome = self._advance(run)
+        outcome.completed = CompletedTask(opened, actor, submitted)
+        return outcome
+
+    def deliver(self, message_name: str, payload: Mapping[str, Any]) -> Outcome:
+        waiting = [t for t in self._waiting_message_tasks() if t.task_spec.event_definition.name == message_name]
+        if not waiting:
+            raise NotWaitingForMessage(f"instance is not waiting for message {message_name!r}")
+        definition = waiting[0].task_spec.event_definition
+
+        def run() -> None:
+            self.workflow.catch(BpmnEvent(definition, dict(payload)))
+            self.workflow.do_engine_steps()
+
+        return self._advance(run)
+
+    def fire_due_timers(self) -> Outcome:
+        def run() -> None:
+            for _ in range(MAX_TIMER_ROUNDS):
+                before = {t.id for t in self.workflow.get_tasks(state=TaskState.WAITING)}
+                self.workflow.refresh_timers()
+                self.workflow.do_engine_steps()
+                if before == {t.id for t in self.workflow.get_tasks(state=TaskState.WAITING)}:
+                    break
+
+        return self._advance(run)
+
+    def serialize(self) -> dict[str, Any]:
+        return self.engine.state_serializer.dump(self.workflow, self.definition)
+
+    def _advance(self, step: Any) -> Outcome:
+        before = {t.id: t for t in self.open_tasks()}
+        self._script_engine.effects = Effects()
+        with self._running():
+            step()
+        after = {t.id: t for t in self.open_tasks()}
+        effects = self._script_engine.effects
+        return Outcome(
+            opened=[t for i, t in after.items() if i not in before],
+            closed=[t for i, t in before.items() if i not in after],
+            notifications=effects.notifications,
+            messages=effects.messages,
+            status=self.status,
+            end_event=self._end_event(),
+            next_wake_at=self.next_wake_at(),
+        )
+
+    @contextmanager
+    def _running(self) -> Iterator[None]:
+        try:
+            with using_clock(self.engine.clock):
+                yield
+        except SpiffWorkflowException as exc:
+            raise EngineError(str(exc)) from exc
+
+    def _ready_human_tasks(self) -> list[Task]:
+        return [t for t in self.workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+    def _waiting_message_tasks(self) -> list[Task]:
+        return [
+            t for t in self.workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+        ]
+
+    def _open_task(self, task: Task) -> OpenTask:
+        spec: HumanTaskSpec = self.definition.human_tasks[task.task_spec.bpmn_id]
+        role = self.engine.roles.roles.get(spec.role)
+        unit_scoped = role is not None and role.scope == "unit"
+        return OpenTask(
+            id=str(task.id),
+            task_id=spec.task_id,
+            name=spec.name,
+            role=spec.role,
+            unit_id=self.data.get("unit_id") if unit_scoped else None,
+            form=spec.form,
+            ui_form=spec.ui_form,
+            due_at=self._due_at(task),
+        )
+
+    def _due_at(self, task: Task) -> datetime | None:
+        """The latest of the task's boundary timers: its deadline (escalation or overdue notice)."""
+        parent = task.parent
+        if parent is None:
+            return None
+        due = [d for sibling in parent.children if sibling is not task and (d := _timer_due(sibling))]
+        return max(due) if due else None
+
+    def _end_event(self) -> str | None:
+        if not self.workflow.is_completed():
+            return None
+        ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+                if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.bpmn_id]
+        return ends[-1].task_spec.bpmn_id if ends else None
+
+
+def _timer_due(task: Task) -> datetime | None:
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep their next firing under "next"
+        value = value.get("next")
+    if not value:
+        return None
+    instant = TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+    return instant.astimezone(UTC) if instant else None

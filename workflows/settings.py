@@ -1,0 +1,103 @@
+"""Roles and engine limits, read from config/ (data, not code)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    title_vi: str
+    title_en: str
+    scope: str  # "unit": sees its own unit's nominations only; "province": sees all
+    lead: str | None = None
+
+    def title(self, language: str = "vi") -> str:
+        return self.title_en if language == "en" else self.title_vi
+
+
+@dataclass(frozen=True)
+class RoleCatalog:
+    roles: dict[str, Role]
+    _by_lane_name: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for role in self.roles.values():
+            for name in (role.key, role.title_vi, role.title_en):
+                self._by_lane_name[_normalise(name)] = role.key
+
+    @classmethod
+    def from_toml(cls, path: Path) -> RoleCatalog:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            roles = {
+                key: Role(
+                    key=key,
+                    title_vi=str(entry["title_vi"]),
+                    title_en=str(entry["title_en"]),
+                    scope=str(entry.get("scope", "province")),
+                    lead=entry.get("lead"),
+                )
+                for key, entry in raw["roles"].items()
+            }
+        except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+        for role in roles.values():
+            if role.scope not in ("unit", "province"):
+                raise SettingsError(f"{path}: role {role.key}: scope must be 'unit' or 'province'")
+            if role.lead is not None and role.lead not in roles:
+                raise SettingsError(f"{path}: role {role.key}: unknown lead {role.lead!r}")
+        return cls(roles)
+
+    @classmethod
+    def default(cls) -> RoleCatalog:
+        return cls.from_toml(CONFIG_DIR / "roles.toml")
+
+    def role_for_lane(self, lane_name: str | None) -> Role | None:
+        if not lane_name:
+            return None
+        key = self._by_lane_name.get(_normalise(lane_name))
+        return self.roles[key] if key else None
+
+    def __getitem__(self, key: str) -> Role:
+        return self.roles[key]
+
+
+def _normalise(name: str) -> str:
+    # Lane names are typed by admins: be lenient about case, spacing and dash style.
+    return " ".join(name.replace("—", "–").replace(" - ", " – ").split()).casefold()
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_returns: int = 5
+    max_returns_ceiling: int = 50
+    max_bpmn_bytes: int = 2_000_000
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_returns <= self.max_returns_ceiling:
+            raise SettingsError(
+                f"max_returns must be between 1 and {self.max_returns_ceiling}, got {self.max_returns}"
+            )
+
+    @classmethod
+    def from_toml(cls, path: Path) -> EngineSettings:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            return cls(**raw)
+        except (OSError, tomllib.TOMLDecodeError, TypeError) as exc:
+            raise SettingsError(f"{path}: {exc}") from exc
+
+    @classmethod
+    def default(cls) -> EngineSettings:
+        return cls.from_toml(CONFIG_DIR / "engine.toml")
