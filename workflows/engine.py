@@ -27,7 +27,7 @@ from .clock import Clock, install_spiff_clock, using_clock
 from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
 from .expressions import RestrictedEnvironment
 from .forms import FormLibrary
-from .serialization import StateSerializer
+from .serialization import StateError, StateSerializer
 from .settings import EngineSettings, RoleCatalog
 
 ENGINE_FUNCTIONS = ("working_days",)
@@ -97,10 +97,19 @@ class WorkflowEngine:
     def __init__(self, definitions: Mapping[str, ProcessDefinition], *, clock: Clock,
                  calendar: WorkingCalendar, settings: EngineSettings, roles: RoleCatalog, forms: FormLibrary):
         install_spiff_clock()
-        self.definitions = dict(definitions)
+        self.active: dict[str, ProcessDefinition] = {}
+        self._versions: dict[tuple[str, str], ProcessDefinition] = {}
+        for definition in definitions.values():
+            self.add(definition)
         self.clock, self.calendar, self.settings = clock, calendar, settings
         self.roles, self.forms = roles, forms
         self.state_serializer = StateSerializer()
+
+    def add(self, definition: ProcessDefinition, active: bool = True) -> None:
+        """Make a version known for restoring its instances; the active one is used for new starts."""
+        self._versions[(definition.process_id, definition.checksum)] = definition
+        if active:
+            self.active[definition.process_id] = definition
 
     @classmethod
     def loader(cls, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings) -> DiagramLoader:
@@ -120,14 +129,15 @@ class WorkflowEngine:
             raise ValueError("working_days(n, hour=17) needs whole numbers, hour between 0 and 23")
         return self.calendar.deadline(self.clock.now(), n, hour=hour).isoformat()
 
-    def definition(self, process_id: str) -> ProcessDefinition:
-        try:
-            return self.definitions[process_id]
-        except KeyError:
-            raise LookupError(f"unknown process {process_id!r}") from None
+    def definition(self, process_id: str, checksum: str | None = None) -> ProcessDefinition:
+        found = self._versions.get((process_id, checksum)) if checksum else self.active.get(process_id)
+        if found is None:
+            raise LookupError(f"unknown process {process_id!r}" + (f" version {checksum[:12]}" if checksum else ""))
+        return found
 
-    def start(self, process_id: str, data: Mapping[str, Any]) -> tuple[ProcessInstance, Outcome]:
-        definition = self.definition(process_id)
+    def start(self, process_id: str, data: Mapping[str, Any],
+              definition: ProcessDefinition | None = None) -> tuple[ProcessInstance, Outcome]:
+        definition = definition or self.definition(process_id)
         script_engine = _ScriptEngine(self, definition)
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
         instance = ProcessInstance(self, definition, workflow, script_engine)
@@ -135,7 +145,10 @@ class WorkflowEngine:
         return instance, instance._advance(lambda: _start(workflow, initial))
 
     def restore(self, state: Mapping[str, Any]) -> ProcessInstance:
-        definition = self.definition(state["process_id"])
+        try:
+            definition = self.definition(state["process_id"], state["checksum"])
+        except (KeyError, LookupError) as exc:
+            raise StateError(f"state of an unknown diagram version: {exc}") from exc
         workflow = self.state_serializer.load(dict(state), definition)
         script_engine = _ScriptEngine(self, definition)
         workflow.script_engine = script_engine

@@ -1,0 +1,84 @@
+"""Nominations: create a draft, save it, submit it, view it with its history and files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, send_file
+from flask_smorest import Blueprint, abort
+
+from .. import queries
+from ..auth import current_language, runtime
+from ..usecases import nominations
+from .common import actor_required
+from .schemas import (
+    AttachmentOut, AuditOut, Created, DraftUpdate, NominationCreate, NominationDetail, NominationOut, StepResult,
+    Submit,
+)
+
+PREFIX = "/nominations"
+blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen thưởng (nominations)")
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, NominationOut(many=True))
+def list_nominations() -> Any:
+    status = request.args.get("status")
+    return queries.list_nominations(runtime(), actor_required(), status=status)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(NominationCreate)
+@blp.response(201, Created)
+def create(body: dict[str, Any]) -> Any:
+    return {"id": nominations.create_draft(runtime(), actor_required(), body["unit_id"], body["data"])}
+
+
+@blp.route("/<nomination_id>", methods=["GET"])
+@blp.response(200, NominationDetail)
+def show(nomination_id: str) -> Any:
+    return queries.nomination_detail(runtime(), actor_required(), nomination_id)
+
+
+@blp.route("/<nomination_id>/draft", methods=["PATCH"])
+@blp.arguments(DraftUpdate)
+@blp.response(204)
+def save_draft(body: dict[str, Any], nomination_id: str) -> None:
+    nominations.save_draft(runtime(), actor_required(), nomination_id, body["data"])
+
+
+@blp.route("/<nomination_id>/submit", methods=["POST"])
+@blp.arguments(Submit)
+@blp.response(200, StepResult)
+def submit(body: dict[str, Any], nomination_id: str) -> Any:
+    return nominations.submit(runtime(), actor_required(), nomination_id, body["data"], current_language())
+
+
+@blp.route("/<nomination_id>/history", methods=["GET"])
+@blp.response(200, AuditOut(many=True))
+def history(nomination_id: str) -> Any:
+    return queries.nomination_detail(runtime(), actor_required(), nomination_id)["history"]
+
+
+@blp.route("/<nomination_id>/attachments", methods=["GET"])
+@blp.response(200, AttachmentOut(many=True))
+def attachments(nomination_id: str) -> Any:
+    return queries.nomination_detail(runtime(), actor_required(), nomination_id)["attachments"]
+
+
+@blp.route("/<nomination_id>/attachments", methods=["POST"])
+@blp.response(201, AttachmentOut)
+def upload(nomination_id: str) -> Any:
+    actor = actor_required()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(422, message="Thiếu tệp (multipart field 'file')")
+    stored = nominations.add_attachment(runtime(), actor, nomination_id, upload.filename, upload.read())
+    return queries.attachment_for(runtime(), actor, nomination_id, stored.sha256)
+
+
+@blp.route("/<nomination_id>/attachments/<sha256>", methods=["GET"])
+def download(nomination_id: str, sha256: str) -> Any:
+    found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
+    return send_file(nominations.attachment_path(runtime(), found.sha256), mimetype=found.content_type,
+                     as_attachment=True, download_name=found.filename)

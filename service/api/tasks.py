@@ -1,0 +1,50 @@
+"""Tasks: my inbox and my roles' queue; claim, release, reassign, complete with form data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..auth import current_language, runtime
+from ..usecases import tasks
+from .common import actor_required
+from .schemas import Complete, Reassign, StepResult, TaskOut, TaskQuery
+
+PREFIX = "/tasks"
+blp = Blueprint("tasks", __name__, description="Nhiệm vụ (tasks)")
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(TaskQuery, location="query")
+@blp.response(200, TaskOut(many=True))
+def inbox(args: dict[str, Any]) -> Any:
+    return queries.inbox(runtime(), actor_required(), **args)
+
+
+@blp.route("/<task_id>/complete", methods=["POST"])
+@blp.arguments(Complete)
+@blp.response(200, StepResult)
+def complete(body: dict[str, Any], task_id: str) -> Any:
+    return tasks.complete_task(runtime(), actor_required(), task_id, body["data"], body["version"],
+                               current_language())
+
+
+@blp.route("/<task_id>/claim", methods=["POST"])
+@blp.response(204)
+def claim(task_id: str) -> None:
+    tasks.claim(runtime(), actor_required(), task_id)
+
+
+@blp.route("/<task_id>/release", methods=["POST"])
+@blp.response(204)
+def release(task_id: str) -> None:
+    tasks.release(runtime(), actor_required(), task_id)
+
+
+@blp.route("/<task_id>/reassign", methods=["POST"])
+@blp.arguments(Reassign)
+@blp.response(204)
+def reassign(body: dict[str, Any], task_id: str) -> None:
+    tasks.reassign(runtime(), actor_required(), task_id, body["user_id"])

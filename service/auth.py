@@ -1,0 +1,97 @@
+"""Who is calling: a cookie session (pages, with CSRF) or a Bearer API token (REST)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+
+from .access import Actor
+from .errors import TooManyAttempts
+from .runtime import Runtime
+from .usecases.accounts import BadCredentials, actor_for_token, actor_for_user, authenticate
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+bp = Blueprint("auth", __name__)
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class SessionUser(UserMixin):
+    def __init__(self, user_id: int):
+        self.id = user_id
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> SessionUser:
+    return SessionUser(int(user_id))
+
+
+def runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["nomflow"]
+    return rt
+
+
+def current_actor() -> Actor | None:
+    return g.get("actor")
+
+
+def current_language() -> str:
+    return str(g.get("language") or "vi")
+
+
+def _identify() -> None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        found = actor_for_token(runtime(), header.removeprefix("Bearer ").strip())
+        if found is None:
+            abort(401)
+        g.actor, g.language = found
+        g.via_token = True
+        return
+    g.via_token = False
+    if current_user.is_authenticated:
+        found = actor_for_user(runtime(), current_user.id)
+        if found is None:
+            logout_user()
+        else:
+            g.actor, g.language = found
+    if request.method not in SAFE_METHODS and g.get("actor") is not None:
+        csrf.protect()  # cookies ride along on cross-site requests; tokens do not
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập."
+    app.before_request(_identify)
+    app.register_blueprint(bp)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    if request.method == "POST":
+        csrf.protect()
+        try:
+            user_id = authenticate(runtime(), request.form.get("username", "").strip(),
+                                   request.form.get("password", ""))
+        except BadCredentials:
+            error = "Tên đăng nhập hoặc mật khẩu không đúng."
+        except TooManyAttempts as exc:
+            error = exc.detail
+        else:
+            login_user(SessionUser(user_id))
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("index"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    logout_user()
+    flash("Đã đăng xuất.")
+    return redirect(url_for("auth.login"))

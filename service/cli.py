@@ -1,0 +1,110 @@
+"""`nomflow` command line (click, through Flask)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .runtime import Runtime
+
+
+def _runtime() -> Runtime:
+    rt: Runtime = current_app.extensions["nomflow"]
+    return rt
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(user_group)
+    app.cli.add_command(serve_command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or migrate the schema and deploy the shipped diagrams."""
+    from .usecases.setup import init_db
+
+    deployed = init_db(_runtime())
+    click.echo(f"Cơ sở dữ liệu sẵn sàng: {_runtime().db.url}")
+    for process_id in deployed:
+        click.echo(f"  đã cài quy trình {process_id} (phiên bản 1)")
+
+
+@click.command("seed-demo")
+@click.option("--password", default=None, help="one password for every demo user (default: random each)")
+@with_appcontext
+def seed_demo_command(password: str | None) -> None:
+    """Create the Hưng Yên demo organisation with one user per role; prints the passwords."""
+    from .usecases.setup import seed_demo
+
+    users = seed_demo(_runtime(), password)
+    click.echo("Tài khoản demo (tên đăng nhập / mật khẩu / vai trò / đơn vị):")
+    for user in users:
+        click.echo(f"  {user.username:<20} {user.password:<20} {user.role:<22} {user.unit_id or ''}")
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage user accounts."""
+
+
+@user_group.command("add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True)
+@click.option("--role", required=True)
+@click.option("--unit", "unit_id", default=None)
+@click.option("--email", default=None)
+@click.option("--password", default=None, help="default: a random one, printed")
+@with_appcontext
+def user_add(username: str, full_name: str, role: str, unit_id: str | None, email: str | None,
+             password: str | None) -> None:
+    from .errors import DomainError
+    from .usecases.setup import add_user
+
+    try:
+        created = add_user(_runtime(), username, full_name, role, unit_id, email, password)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    click.echo(f"{created.username} / {created.password} / {created.role} / {created.unit_id or ''}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--threads", default=8, type=int)
+@click.option("--scheduler/--no-scheduler", default=None, help="run the timer and mail jobs in this process")
+@with_appcontext
+def serve_command(host: str, port: int, threads: int, scheduler: bool | None) -> None:
+    """Serve the web app and API with gunicorn (one process, threads)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runtime = _runtime()
+    if scheduler if scheduler is not None else runtime.config.scheduler_in_process:
+        from .scheduler import start_in_process
+
+        start_in_process(runtime)
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"nomflow đang chạy tại http://{host}:{port}/")
+    _Server().run()
+
+
+def main() -> None:
+    from .app import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), name="nomflow", help="nomflow: đề nghị khen thưởng").main()

@@ -1,0 +1,226 @@
+"""Tables. Instance state is the engine's spec-less JSON; everything a page lists is a projection
+written in the same transaction (open tasks, audit events, outbox)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns aware datetimes on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+UNIT_KINDS = ("provincial_agency", "commune_ward", "front_organisation", "enterprise", "province_office")
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    roles: Mapped[list[RoleAssignment]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                                       lazy="selectin")
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("user_id", "role", "unit_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("unit.id"))
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class Substitute(Base):
+    """`substitute` acts for `absent` between two dates inclusive (leave, business trips)."""
+
+    __tablename__ = "substitute"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    absent_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    substitute_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProcessVersion(Base):
+    __tablename__ = "process_version"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(200))
+    bpmn: Mapped[bytes] = mapped_column(LargeBinary)
+    checksum: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_process_instance_wake", "next_wake_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
+    process_id: Mapped[str] = mapped_column(String(100))
+    state: Mapped[dict[str, Any]]
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    end_event: Mapped[str | None] = mapped_column(String(100))
+    next_wake_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Nomination(Base):
+    __tablename__ = "nomination"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    nominee_kind: Mapped[str | None] = mapped_column(String(32))
+    nominee_name: Mapped[str | None] = mapped_column(String(300))
+    award: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    data: Mapped[dict[str, Any]]
+    batch_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Batch(Base):
+    __tablename__ = "batch"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(32))
+    decision_number: Mapped[str | None] = mapped_column(String(50))
+    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
+class OpenTask(Base):
+    """The inbox: one row per open human task, replaced on every step of its instance."""
+
+    __tablename__ = "open_task"
+    __table_args__ = (
+        Index("ix_open_task_queue", "role", "unit_id", "due_at"),
+        Index("ix_open_task_assignee", "assignee_id", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    task_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(40))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    form: Mapped[str | None] = mapped_column(String(200))
+    ui_form: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    nomination_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    batch_id: Mapped[str | None] = mapped_column(String(32))
+    nominee_name: Mapped[str | None] = mapped_column(String(300))
+    nominee_kind: Mapped[str | None] = mapped_column(String(32))
+
+
+class Attachment(Base):
+    __tablename__ = "attachment"
+    __table_args__ = (UniqueConstraint("nomination_id", "sha256", "filename"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nomination_id: Mapped[str] = mapped_column(ForeignKey("nomination.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    nomination_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]]
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    to_addr: Mapped[str] = mapped_column(String(254))
+    to_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

@@ -1,0 +1,60 @@
+"""Database connection and the unit of work: one transaction per use case, committed once."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    def __init__(self, url: str, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: Engine = create_engine(url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            # SQLite takes the write lock at the first write; BEGIN IMMEDIATE takes it up front so two
+            # writers queue instead of failing halfway with "database is locked".
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is switched off so that the "begin" hook above owns BEGIN.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class UnitOfWork:
+    """`with runtime.uow() as uow: ...; uow.commit()` — leaving without commit rolls back."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.database.sessions()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # close() rolls back anything uncommitted; unlike rollback() it leaves loaded objects readable.
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()

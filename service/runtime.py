@@ -1,0 +1,56 @@
+"""What a use case needs: the database, the clock and the workflow engine, wired once per app."""
+
+from __future__ import annotations
+
+from threading import Lock
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.calendar import WorkingCalendar
+from workflows.clock import Clock, SystemClock
+from workflows.diagrams import DiagramLoader, ProcessDefinition
+from workflows.engine import WorkflowEngine
+from workflows.forms import FormLibrary
+from workflows.settings import EngineSettings, RoleCatalog
+
+from .config import ServiceConfig
+from .db.models import ProcessVersion
+from .db.session import Database, UnitOfWork
+
+
+class Runtime:
+    def __init__(self, config: ServiceConfig, clock: Clock | None = None, database: Database | None = None):
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.db = database or Database(config.db_url)
+        self.roles = RoleCatalog.default()
+        self.forms = FormLibrary.default()
+        self.calendar = WorkingCalendar.default()
+        self.engine_settings = EngineSettings.default()
+        self.loader: DiagramLoader = WorkflowEngine.loader(self.roles, self.forms, self.engine_settings)
+        self.engine = WorkflowEngine({}, clock=self.clock, calendar=self.calendar, settings=self.engine_settings,
+                                     roles=self.roles, forms=self.forms)
+        self._definitions: dict[int, ProcessDefinition] = {}
+        self._lock = Lock()
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db)
+
+    def definition(self, version: ProcessVersion) -> ProcessDefinition:
+        """Parsed once per stored version; instances on old versions keep working."""
+        with self._lock:
+            cached = self._definitions.get(version.id)
+            if cached is None:
+                cached = self.loader.load(version.bpmn, version.filename)[version.process_id]
+                self._definitions[version.id] = cached
+                self.engine.add(cached, active=False)
+            return cached
+
+    def active_definition(self, session: Session, process_id: str) -> tuple[ProcessVersion, ProcessDefinition]:
+        version = session.scalars(
+            select(ProcessVersion).where(ProcessVersion.process_id == process_id, ProcessVersion.active)
+        ).first()
+        if version is None:
+            raise LookupError(f"no active version of process {process_id!r}: run `nomflow init-db`")
+        return version, self.definition(version)

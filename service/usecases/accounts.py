@@ -1,0 +1,123 @@
+"""Log-in with slow-down and lock-out, API tokens, substitutes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ..access import Actor, load_actor
+from ..db.models import ApiToken, Substitute, User
+from ..errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from ..passwords import hash_token, new_api_token, verify_password
+from ..runtime import Runtime
+from .instances import audit
+
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+FREE_ATTEMPTS = 2  # after these, each further attempt must wait 2**(failures-FREE_ATTEMPTS) seconds
+
+
+class BadCredentials(Exception):
+    pass
+
+
+def authenticate(runtime: Runtime, username: str, password: str) -> int:
+    """The user's id, or BadCredentials / TooManyAttempts. Failures are counted even for wrong passwords
+    of locked accounts, and the message never says whether the username exists."""
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        session = uow.session
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None or not user.active:
+            raise BadCredentials()
+        if user.locked_until and user.locked_until > now:
+            raise TooManyAttempts(f"Tài khoản tạm khóa đến {user.locked_until.isoformat()} do nhập sai nhiều lần")
+        if user.failed_logins > FREE_ATTEMPTS and user.last_failed_at:
+            wait = timedelta(seconds=2 ** (user.failed_logins - FREE_ATTEMPTS))
+            if now - user.last_failed_at < wait:
+                raise TooManyAttempts(f"Vui lòng chờ {int(wait.total_seconds())} giây rồi thử lại")
+        if not verify_password(user.password_hash, password):
+            user.failed_logins += 1
+            user.last_failed_at = now
+            if user.failed_logins >= LOCK_AFTER:
+                user.locked_until = now + LOCK_FOR
+                user.failed_logins = 0
+            audit(session, runtime, "login_failed", actor_id=user.id, username=username)
+            uow.commit()
+            raise BadCredentials()
+        user.failed_logins, user.locked_until = 0, None
+        audit(session, runtime, "login", actor_id=user.id)
+        uow.commit()
+        return user.id
+
+
+def actor_for_user(runtime: Runtime, user_id: int) -> tuple[Actor, str] | None:
+    with runtime.uow() as uow:
+        user = uow.session.get(User, user_id)
+        if user is None or not user.active:
+            return None
+        return load_actor(uow.session, user, _today(runtime)), user.language
+
+
+def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
+    with runtime.uow() as uow:
+        session = uow.session
+        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                                     ApiToken.revoked.is_(False))).first()
+        user = session.get(User, row.user_id) if row else None
+        if row is None or user is None or not user.active:
+            return None
+        row.last_used_at = runtime.clock.now()
+        actor = load_actor(session, user, _today(runtime))
+        uow.commit()
+        return actor, user.language
+
+
+def create_token(runtime: Runtime, actor: Actor, name: str) -> str:
+    if not name.strip() or len(name) > 100:
+        raise InvalidInput("Tên token cần 1–100 ký tự")
+    token = new_api_token()
+    with runtime.uow() as uow:
+        uow.session.add(ApiToken(user_id=actor.user_id, name=name.strip(), token_hash=hash_token(token),
+                                 created_at=runtime.clock.now(), revoked=False))
+        audit(uow.session, runtime, "token_created", actor_id=actor.user_id, name=name)
+        uow.commit()
+    return token
+
+
+def revoke_token(runtime: Runtime, actor: Actor, token_id: int) -> None:
+    with runtime.uow() as uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None or (row.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound(f"Không tìm thấy token {token_id}")
+        row.revoked = True
+        audit(uow.session, runtime, "token_revoked", actor_id=actor.user_id, token_id=token_id)
+        uow.commit()
+
+
+def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id: int,
+                   starts_on: date, ends_on: date) -> int:
+    if not (actor.is_admin or actor.user_id == absent_id):
+        raise Forbidden("Chỉ quản trị hoặc chính người vắng mặt được cử người thay (not allowed)")
+    if ends_on < starts_on:
+        raise InvalidInput("Ngày kết thúc phải sau ngày bắt đầu")
+    if absent_id == substitute_id:
+        raise InvalidInput("Không thể tự thay chính mình")
+    with runtime.uow() as uow:
+        session = uow.session
+        if session.get(User, absent_id) is None or session.get(User, substitute_id) is None:
+            raise NotFound("Không tìm thấy người dùng")
+        row = Substitute(absent_id=absent_id, substitute_id=substitute_id, starts_on=starts_on, ends_on=ends_on)
+        session.add(row)
+        session.flush()
+        audit(session, runtime, "substitute_added", actor_id=actor.user_id, absent_id=absent_id,
+              substitute_id=substitute_id, starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
+        uow.commit()
+        return row.id
+
+
+def _today(runtime: Runtime) -> date:
+    from zoneinfo import ZoneInfo
+
+    return runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()

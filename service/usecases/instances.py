@@ -1,0 +1,146 @@
+"""Shared steps of every use case that moves an instance: load, advance, write state + projections.
+
+Everything here runs inside the caller's transaction; the caller commits once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from workflows.engine import OpenTask as EngineTask
+from workflows.engine import Outcome, ProcessInstance
+
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance as InstanceRow, ProcessVersion
+from ..errors import NotFound
+from ..runtime import Runtime
+from .outbox import enqueue_notification
+
+# Status of a nomination from where its instance stands (open task or end event).
+TASK_STATUS = {
+    "draft_nomination": "draft",
+    "unit_head_review": "unit_review",
+    "dost_check_dossier": "dost_review",
+    "dost_check_dossier_escalated": "dost_review",
+    "dost_select": "dost_selection",
+    "home_affairs_check": "home_affairs_review",
+    "home_affairs_check_escalated": "home_affairs_review",
+    "home_affairs_appraise": "home_affairs_appraisal",
+    "home_affairs_appraise_escalated": "home_affairs_appraisal",
+}
+END_STATUS = {
+    "end_awarded": "awarded",
+    "end_unit_certificate": "unit_certificate",
+    "end_not_awarded": "not_awarded",
+    "end_not_awarded_by_decision": "not_awarded",
+    "end_return_limit": "not_awarded",
+}
+
+
+def audit(session: Session, runtime: Runtime, kind: str, *, actor_id: int | None = None,
+          nomination_id: str | None = None, instance_id: str | None = None, **detail: Any) -> None:
+    session.add(AuditEvent(at=runtime.clock.now(), actor_id=actor_id, nomination_id=nomination_id,
+                           instance_id=instance_id, kind=kind, detail=detail))
+
+
+def start_instance(session: Session, runtime: Runtime, process_id: str,
+                   data: dict[str, Any]) -> tuple[InstanceRow, ProcessInstance, Outcome]:
+    version, definition = runtime.active_definition(session, process_id)
+    instance, outcome = runtime.engine.start(process_id, data, definition)
+    now = runtime.clock.now()
+    row = InstanceRow(id=str(uuid.uuid4()), process_version_id=version.id, process_id=process_id,
+                      state={}, serializer_version=runtime.engine.state_serializer.spiff_version,
+                      status="running", created_at=now, updated_at=now)
+    session.add(row)
+    return row, instance, outcome
+
+
+def load_instance(session: Session, runtime: Runtime, instance_id: str,
+                  lock: bool = False) -> tuple[InstanceRow, ProcessInstance]:
+    query = select(InstanceRow).where(InstanceRow.id == instance_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).first()
+    if row is None:
+        raise NotFound(f"không tìm thấy quy trình {instance_id}")
+    version = session.get(ProcessVersion, row.process_version_id)
+    assert version is not None
+    runtime.definition(version)
+    return row, runtime.engine.restore(row.state)
+
+
+def record(session: Session, runtime: Runtime, row: InstanceRow, instance: ProcessInstance, outcome: Outcome,
+           actor_id: int | None, deliver: Callable[[str, str, dict[str, Any]], None] | None = None) -> None:
+    """Write the new state and every projection of what happened in this step."""
+    now = runtime.clock.now()
+    row.state = instance.serialize()
+    row.status = outcome.status
+    row.end_event = outcome.end_event
+    row.next_wake_at = outcome.next_wake_at
+    row.updated_at = now
+    session.flush()  # the instance row must exist before tasks reference it; also bumps `version`
+
+    nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
+    batch = session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
+    nomination_id = nomination.id if nomination else None
+
+    if outcome.closed:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_([t.id for t in outcome.closed])))
+    for task in outcome.opened:
+        session.add(_task_row(task, row, nomination, batch, now))
+    if outcome.completed is not None:
+        done = outcome.completed
+        audit(session, runtime, "task_completed", actor_id=actor_id, nomination_id=nomination_id,
+              instance_id=row.id, task=done.task.task_id, task_uuid=done.task.id, name=done.task.name,
+              data=done.data)
+    for task in outcome.opened:
+        audit(session, runtime, "task_opened", nomination_id=nomination_id, instance_id=row.id,
+              task=task.task_id, name=task.name, role=task.role,
+              due_at=task.due_at.isoformat() if task.due_at else None)
+    for note in outcome.notifications:
+        enqueue_notification(session, runtime, note, nomination)
+        audit(session, runtime, note.action, nomination_id=nomination_id, instance_id=row.id,
+              task=note.task, to_role=note.to_role, params=note.params)
+    if outcome.status == "completed":
+        audit(session, runtime, "instance_ended", nomination_id=nomination_id, instance_id=row.id,
+              end_event=outcome.end_event)
+    if nomination is not None:
+        nomination.status = _nomination_status(instance, outcome, nomination.status)
+        nomination.updated_at = now
+    if batch is not None:
+        batch.status = "signed" if outcome.end_event == "end_decision_signed" else (
+            "abandoned" if outcome.status == "completed" else "open")
+        batch.decision_number = instance.data.get("decision_number") or batch.decision_number
+        batch.title = instance.data.get("decision_title") or batch.title
+    for message in outcome.messages:
+        if deliver is None:
+            raise RuntimeError("this step sends messages but no delivery was provided")
+        deliver(message.name, message.nomination_id, message.payload)
+
+
+def _task_row(task: EngineTask, row: InstanceRow, nomination: Nomination | None, batch: Batch | None,
+              now: datetime) -> OpenTask:
+    return OpenTask(
+        id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, name=task.name,
+        role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=task.due_at,
+        opened_at=now, nomination_id=nomination.id if nomination else None,
+        batch_id=batch.id if batch else None,
+        nominee_name=nomination.nominee_name if nomination else None,
+        nominee_kind=nomination.nominee_kind if nomination else None,
+    )
+
+
+def _nomination_status(instance: ProcessInstance, outcome: Outcome, current: str) -> str:
+    if outcome.status == "completed":
+        return END_STATUS.get(outcome.end_event or "", "closed")
+    if instance.waiting_for():
+        return "awaiting_decision"
+    open_ids = [t.task_id for t in instance.open_tasks()]
+    if open_ids == ["draft_nomination"] and instance.data.get("return_count"):
+        return "returned"
+    return TASK_STATUS.get(open_ids[0], current) if open_ids else current

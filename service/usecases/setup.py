@@ -1,0 +1,90 @@
+"""Installing the schema, the shipped diagrams, the demo organisation and accounts."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from workflows.diagrams import BPMN_DIR
+
+from ..config import ROOT
+from ..db.migrate import upgrade
+from ..db.models import ProcessVersion, RoleAssignment, Unit, User
+from ..errors import InvalidInput
+from ..passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
+from ..runtime import Runtime
+from .instances import audit
+
+DEMO_FILE = ROOT / "config" / "demo.toml"
+
+
+def init_db(runtime: Runtime) -> list[str]:
+    """Migrate to the newest schema and deploy each shipped diagram that has no version yet."""
+    upgrade(runtime.db)
+    deployed = []
+    with runtime.uow() as uow:
+        session = uow.session
+        for path in sorted(BPMN_DIR.glob("*.bpmn")):
+            data = path.read_bytes()
+            for process_id, definition in runtime.loader.load(data, path.name).items():
+                if session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)).first():
+                    continue
+                session.add(ProcessVersion(process_id=process_id, version=1, name=definition.name,
+                                           filename=path.name, bpmn=data, checksum=definition.checksum,
+                                           note="Phiên bản cài đặt ban đầu", active=True,
+                                           created_at=runtime.clock.now()))
+                audit(session, runtime, "process_deployed", process_id=process_id, version=1,
+                      checksum=definition.checksum)
+                deployed.append(process_id)
+        uow.commit()
+    return deployed
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    username: str
+    password: str
+    role: str
+    unit_id: str | None
+
+
+def add_user(runtime: Runtime, username: str, full_name: str, role: str, unit_id: str | None,
+             email: str | None = None, password: str | None = None, language: str = "vi") -> CreatedUser:
+    if role not in runtime.roles.roles:
+        raise InvalidInput(f"Vai trò không tồn tại: {role} (unknown role)")
+    if runtime.roles.roles[role].scope == "unit" and not unit_id:
+        raise InvalidInput(f"Vai trò {role} cần đơn vị (unit required)")
+    password = password or new_password()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự")
+    with runtime.uow() as uow:
+        session = uow.session
+        if unit_id and session.get(Unit, unit_id) is None:
+            raise InvalidInput(f"Không tìm thấy đơn vị {unit_id}")
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            user = User(username=username, full_name=full_name, email=email or f"{username}@nomflow.local",
+                        password_hash=hash_password(password), language=language, active=True,
+                        failed_logins=0, created_at=runtime.clock.now())
+            session.add(user)
+            session.flush()
+        else:
+            user.password_hash = hash_password(password)
+        if not any(a.role == role and a.unit_id == unit_id for a in user.roles):
+            user.roles.append(RoleAssignment(role=role, unit_id=unit_id))
+        audit(session, runtime, "user_saved", username=username, role=role, unit_id=unit_id)
+        uow.commit()
+    return CreatedUser(username, password, role, unit_id)
+
+
+def seed_demo(runtime: Runtime, password: str | None = None) -> list[CreatedUser]:
+    demo = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    with runtime.uow() as uow:
+        for unit in demo["units"]:
+            if uow.session.get(Unit, unit["id"]) is None:
+                uow.session.add(Unit(id=unit["id"], name=unit["name"], kind=unit["kind"], email=unit.get("email")))
+        uow.commit()
+    return [add_user(runtime, u["username"], u["full_name"], u["role"], u.get("unit"), password=password)
+            for u in demo["users"]]

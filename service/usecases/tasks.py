@@ -1,0 +1,171 @@
+"""Acting on open tasks: complete (with form data), claim, release, reassign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.engine import EngineError, NotWaitingForMessage, TaskNotFound
+from workflows.forms import FormError
+
+from ..access import Actor, can_act, require_act
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask, RoleAssignment, User
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..runtime import Runtime
+from .instances import audit, load_instance, record
+
+DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
+
+
+def open_task_or_404(session: Session, task_uuid: str) -> OpenTask:
+    task = session.get(OpenTask, task_uuid)
+    if task is not None:
+        return task
+    done = session.scalars(select(AuditEvent.id).where(
+        AuditEvent.kind == "task_completed", AuditEvent.detail["task_uuid"].as_string() == task_uuid)).first()
+    if done is not None:
+        raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)")
+    raise NotFound(f"Không tìm thấy nhiệm vụ {task_uuid}")
+
+
+def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str, Any],
+                  expected_version: int | None = None, language: str = "vi") -> dict[str, Any]:
+    with runtime.uow() as uow:
+        session = uow.session
+        task = open_task_or_404(session, task_uuid)
+        require_act(actor, task)
+        row, instance = load_instance(session, runtime, task.instance_id, lock=True)
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
+        if task.task_id == "draft_nomination" and task.nomination_id:
+            nomination = session.get(Nomination, task.nomination_id)
+            assert nomination is not None
+            data = {**nomination.data, **data}
+        if task.task_id == "prepare_batch":
+            _check_batch_members(session, task, data)
+        try:
+            outcome = instance.complete(task_uuid, data, actor.username, language)
+        except FormError as exc:
+            raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
+        except TaskNotFound as exc:
+            raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)") from exc
+        except EngineError as exc:
+            raise InvalidInput(f"Quy trình không thể tiếp tục: {exc}") from exc
+        if task.nomination_id and task.task_id == "draft_nomination":
+            _copy_draft_fields(session, task.nomination_id, data)
+        record(session, runtime, row, instance, outcome, actor.user_id,
+               deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload))
+        _commit(uow)
+        return {"instance_id": row.id, "version": row.version, "status": row.status,
+                "opened": [t.id for t in outcome.opened]}
+
+
+def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nomination_id: str,
+                          payload: dict[str, Any]) -> None:
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None or nomination.instance_id is None:
+        raise InvalidInput(f"Hồ sơ {nomination_id} không tồn tại")
+    row, instance = load_instance(session, runtime, nomination.instance_id, lock=True)
+    try:
+        outcome = instance.deliver(name, payload)
+    except NotWaitingForMessage as exc:
+        raise Conflict(f"Hồ sơ {nomination_id} không ở bước chờ quyết định") from exc
+    record(session, runtime, row, instance, outcome, None)
+
+
+def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any]) -> None:
+    ids = data.get("nomination_ids") or []
+    if not isinstance(ids, list):
+        return  # the form check reports the type error
+    found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))}
+    problems = [
+        f"{nid}: không ở bước chờ quyết định" for nid in ids
+        if nid not in found or found[nid].status != "awaiting_decision"
+        or (found[nid].batch_id not in (None, task.batch_id))
+    ]
+    if problems:
+        raise InvalidInput("Danh sách hồ sơ không hợp lệ (nominations not ready): " + "; ".join(problems))
+    for nomination in found.values():
+        nomination.batch_id = task.batch_id
+
+
+def _copy_draft_fields(session: Session, nomination_id: str, data: dict[str, Any]) -> None:
+    nomination = session.get(Nomination, nomination_id)
+    assert nomination is not None
+    nomination.data = dict(data)
+    for field in DRAFT_FIELDS:
+        setattr(nomination, field, data.get(field))
+    for task in session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)):
+        task.nominee_name, task.nominee_kind = nomination.nominee_name, nomination.nominee_kind
+
+
+def _commit(uow: Any) -> None:
+    try:
+        uow.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+
+
+def claim(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
+    with runtime.uow() as uow:
+        task = open_task_or_404(uow.session, task_uuid)
+        require_act(actor, task)
+        if task.assignee_id == actor.user_id:
+            return
+        task.assignee_id = actor.user_id
+        audit(uow.session, runtime, "task_claimed", actor_id=actor.user_id, nomination_id=task.nomination_id,
+              instance_id=task.instance_id, task=task.task_id, task_uuid=task.id)
+        _commit(uow)
+
+
+def release(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
+    with runtime.uow() as uow:
+        task = open_task_or_404(uow.session, task_uuid)
+        if task.assignee_id is None:
+            return
+        if not (task.assignee_id == actor.user_id or task.assignee_id in actor.acting_for
+                or _leads(runtime, actor, task)):
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ hoặc lãnh đạo mới được trả lại (not yours)")
+        task.assignee_id = None
+        audit(uow.session, runtime, "task_released", actor_id=actor.user_id, nomination_id=task.nomination_id,
+              instance_id=task.instance_id, task=task.task_id, task_uuid=task.id)
+        _commit(uow)
+
+
+def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) -> None:
+    """The assignee hands a task over (delegate), or a lead or admin reassigns it."""
+    with runtime.uow() as uow:
+        session = uow.session
+        task = open_task_or_404(session, task_uuid)
+        if not (task.assignee_id == actor.user_id and can_act(actor, task)) and not _leads(runtime, actor, task):
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại (not allowed)")
+        target = session.get(User, to_user_id)
+        if target is None or not target.active:
+            raise InvalidInput(f"Không tìm thấy người dùng {to_user_id}")
+        holds = session.scalars(select(RoleAssignment).where(
+            RoleAssignment.user_id == target.id, RoleAssignment.role == task.role)).all()
+        if not any(task.unit_id is None or a.unit_id == task.unit_id for a in holds):
+            raise InvalidInput(f"{target.username} không có vai trò {task.role} cho nhiệm vụ này")
+        task.assignee_id = target.id
+        audit(session, runtime, "task_reassigned", actor_id=actor.user_id, nomination_id=task.nomination_id,
+              instance_id=task.instance_id, task=task.task_id, task_uuid=task.id, to_user=target.username)
+        _commit(uow)
+
+
+def _leads(runtime: Runtime, actor: Actor, task: OpenTask) -> bool:
+    if actor.is_admin:
+        return True
+    role = runtime.roles.roles.get(task.role)
+    return bool(role and role.lead and any(
+        r == role.lead and (task.unit_id is None or u == task.unit_id) for r, u in actor.grants))
+
+
+def batch_of(session: Session, batch_id: str) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+    return batch
