@@ -12,7 +12,14 @@ from ..auth import current_language, runtime
 from ..usecases import nominations
 from .common import actor_required
 from .schemas import (
-    AttachmentOut, AuditOut, Created, DraftUpdate, NominationCreate, NominationDetail, NominationOut, StepResult,
+    AttachmentOut,
+    AuditOut,
+    Created,
+    DraftUpdate,
+    NominationCreate,
+    NominationDetail,
+    NominationOut,
+    StepResult,
     Submit,
 )
 

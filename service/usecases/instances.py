@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from workflows.engine import OpenTask as EngineTask
 from workflows.engine import Outcome, ProcessInstance
 
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance as InstanceRow, ProcessVersion
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion
+from ..db.models import ProcessInstance as InstanceRow
 from ..errors import NotFound
 from ..runtime import Runtime
 from .outbox import enqueue_notification
