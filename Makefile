@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m workflows.demo
+	$(VENV)/bin/nomflow demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check workflows service tests bench

@@ -126,6 +126,15 @@ def raw_parse(data: bytes, validate: bool = True) -> tuple[Any, Any]:
 
 
 def raw_lifecycle(spec: Any, subprocess_specs: Any, steps: PerStep) -> int:
+    # WorkflowEngine routes SpiffWorkflow's timer clock through its own; the raw run gets stdlib datetime.
+    patched, timer.datetime = timer.datetime, datetime
+    try:
+        return _raw_lifecycle(spec, subprocess_specs, steps)
+    finally:
+        timer.datetime = patched
+
+
+def _raw_lifecycle(spec: Any, subprocess_specs: Any, steps: PerStep) -> int:
     t0 = now_ns()
     workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=RawScriptEngine())
     initial = {**START_DATA, "process_id": "nomination", "return_count": 0}
@@ -189,25 +198,20 @@ def engine_lifecycle(engine: WorkflowEngine, steps: PerStep, persisted: bool) ->
     return now_ns() - t0
 
 
-def measure_lifecycles(run: Callable[[PerStep], int], n: int) -> tuple[list[int], PerStep]:
-    for _ in range(max(5, n // 10)):  # warm-up
-        run(per_step())
-    gc.collect()
-    steps = per_step()
-    return [run(steps) for _ in range(n)], steps
-
-
 def section_steps(n: int, spec: Any, subprocess_specs: Any, engine: WorkflowEngine) -> None:
-    # WorkflowEngine routes SpiffWorkflow's timer clock through its own; the raw run gets stdlib datetime.
-    patched, timer.datetime = timer.datetime, datetime
-    try:
-        raw_total, raw = measure_lifecycles(lambda s: raw_lifecycle(spec, subprocess_specs, s), n)
-    finally:
-        timer.datetime = patched
+    runs: list[Callable[[PerStep], int]] = [lambda s: raw_lifecycle(spec, subprocess_specs, s),
+                                            lambda s: engine_lifecycle(engine, s, False),
+                                            lambda s: engine_lifecycle(engine, s, True)]
+    for _ in range(max(5, n // 10)):  # warm-up
+        for run in runs:
+            run(per_step())
     gc.collect()
-    mem_total, mem = measure_lifecycles(lambda s: engine_lifecycle(engine, s, False), n)
-    gc.collect()
-    per_total, per = measure_lifecycles(lambda s: engine_lifecycle(engine, s, True), n)
+    # Round-robin, so that a machine slowing down or speeding up moves all three alike.
+    results: list[tuple[list[int], PerStep]] = [([], per_step()) for _ in runs]
+    for _ in range(n):
+        for run, (totals, steps) in zip(runs, results, strict=True):
+            totals.append(run(steps))
+    (raw_total, raw), (mem_total, mem), (per_total, per) = results
 
     rows = []
     for name, ids in [(t, [t]) for t, _ in STEPS] + [("all steps", [t for t, _ in STEPS])]:
@@ -273,20 +277,22 @@ def spiff_part(engine: WorkflowEngine, state: str, uuid: str, data: dict[str, An
 
 
 def section_growth(reps: int, engine: WorkflowEngine) -> None:
-    rows = []
+    cases = []
     for loops in (0, 5, 20):
         instance, state = state_after_loops(engine, loops)
-        uuid = task_uuid(instance, "unit_head_review")
-        for _ in range(max(5, reps // 10)):
-            persisted_step(engine, state, uuid, SUBMIT, defaultdict(list))
-        gc.collect()
-        parts: Samples = defaultdict(list)
-        for _ in range(reps):
+        cases.append((loops, len(instance.workflow.tasks), state, task_uuid(instance, "unit_head_review")))
+    samples: dict[int, Samples] = {loops: defaultdict(list) for loops, *_ in cases}
+    warmup = max(5, reps // 10)
+    for i in range(warmup + reps):  # round-robin over the cases, like section 1
+        if i == warmup:
+            gc.collect()
+        for loops, _, state, uuid in cases:
+            parts = samples[loops] if i >= warmup else defaultdict(list)
             persisted_step(engine, state, uuid, SUBMIT, parts)
             spiff_part(engine, state, uuid, SUBMIT, parts)
-        rows.append([loops, 1 + 2 * loops, len(instance.workflow.tasks), len(state.encode()),
-                     *(us(parts[p], .5) for p in ("restore", "complete", "spiff", "serialize", "total")),
-                     us(parts["total"], .95)])
+    rows = [[loops, 1 + 2 * loops, tasks, len(state.encode()),
+             *(us(samples[loops][p], .5) for p in ("restore", "complete", "spiff", "serialize", "total")),
+             us(samples[loops]["total"], .95)] for loops, tasks, state, _ in cases]
     table(f"Growth: unit head submits after k return loops (max_returns=50; {reps} reps from one stored "
           "state; µs, bytes). (spiff) = task.run + do_engine_steps alone, part of complete",
           ["loops", "completions", "tasks", "state B", "restore p50", "complete p50", "(spiff p50)",

@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_group)
     app.cli.add_command(serve_command)
+    app.cli.add_command(demo_command)
 
 
 @click.command("init-db")
@@ -96,12 +97,34 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
             self.cfg.set("workers", 1)
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
+            # Connections opened before the fork (init-db, seeding) must not be shared with the worker.
+            self.cfg.set("post_fork", lambda _server, _worker: runtime.db.engine.dispose(close=False))
 
         def load(self) -> Any:
             return app
 
     click.echo(f"nomflow đang chạy tại http://{host}:{port}/")
     _Server().run()
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.pass_context
+def demo_command(ctx: click.Context, host: str, port: int) -> None:
+    """`make run`: install the schema, seed the demo organisation once, print the logins, serve."""
+    from .usecases.setup import demo_logins
+
+    ctx.invoke(init_db_command)
+    logins = demo_logins(_runtime())
+    click.echo("")
+    click.echo(f"  Mở trình duyệt (open): http://{host}:{port}/")
+    click.echo(f"  Tài khoản demo (demo logins), mật khẩu chung (password): {logins.password}")
+    for user in logins.users:
+        click.echo(f"    {user.username:<20} {user.role:<22} {user.unit_id or ''}")
+    click.echo("  Thư chưa gửi (no SMTP configured) nằm ở /admin/outbox (đăng nhập: quantri).")
+    click.echo("")
+    ctx.invoke(serve_command, host=host, port=port, threads=8, scheduler=None)
 
 
 def main() -> None:

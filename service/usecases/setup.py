@@ -88,3 +88,26 @@ def seed_demo(runtime: Runtime, password: str | None = None) -> list[CreatedUser
         uow.commit()
     return [add_user(runtime, u["username"], u["full_name"], u["role"], u.get("unit"), password=password)
             for u in demo["users"]]
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    password: str
+    users: list[CreatedUser]
+
+
+def demo_logins(runtime: Runtime) -> DemoLogins:
+    """Seed the demo organisation on first use with one shared password, kept in the instance folder
+    so that later runs can print it again."""
+    password_file = runtime.config.instance_dir / "demo-password.txt"
+    with runtime.uow() as uow:
+        seeded = uow.session.scalars(select(User.id)).first() is not None
+    if not seeded or not password_file.exists():
+        password = new_password()
+        users = seed_demo(runtime, password)
+        password_file.write_text(password)
+        password_file.chmod(0o600)
+        return DemoLogins(password, users)
+    demo = tomllib.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    users = [CreatedUser(u["username"], "", u["role"], u.get("unit")) for u in demo["users"]]
+    return DemoLogins(password_file.read_text().strip(), users)
