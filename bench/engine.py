@@ -13,7 +13,9 @@ Run: .venv/bin/python bench/engine.py [--quick] [--profile]
 5. Loading a diagram with every nomflow check against SpiffWorkflow's parser alone.
 
 A step is one user-task completion. Times are wall clock (perf_counter_ns) after a warm-up; p50/p95
-are nearest-rank. --profile prints a cProfile of the persisted unit-head step instead.
+are nearest-rank. Compared variants run round-robin, so a shared machine changing speed moves them
+alike: trust the ratios more than the absolute numbers. --profile prints a cProfile of the persisted
+unit-head step instead.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ RESERVED_IDS = {"Start", "End", "Root"}
 # Names the engine itself puts into every instance's data.
 ENGINE_NAMES = {"nomination_id", "unit_id", "return_count", "max_returns", "process_id"}
 COUNT_RETURN = "count_return"
+UNBOUNDED_LOOP = ("vòng lặp trả lại không giới hạn: mỗi vòng phải đi qua service task 'count_return' và một cổng "
+                  "có điều kiện 'return_count >= max_returns' để thoát vòng (unbounded loop)")
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class ProcessChecker:
                 self.problem(node.getparent().getparent(), f"không cho phép {name} (scripts are refused)")
             elif name == "callActivity":
                 self.problem(node, "chưa hỗ trợ call activity (call activities are not supported)")
+            elif name in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
+                # Loops of this kind would escape the bounded-return rule; no shipped diagram needs them.
+                self.problem(node.getparent(), "không hỗ trợ nhiệm vụ lặp (loop and multi-instance tasks are "
+                                               "not supported)")
 
     def check_user_tasks(self) -> None:
         for task in self.xpath(".//bpmn:userTask | .//bpmn:manualTask"):
@@ -162,6 +168,11 @@ class ProcessChecker:
             expression = (flow.find("bpmn:conditionExpression", NS).text or "").strip()
             for message in check_expression(expression, known, self.functions):
                 self.problem(flow, f"điều kiện '{expression}': {message}")
+        for condition in self.xpath(".//bpmn:conditionalEventDefinition/bpmn:condition"):
+            event = condition.getparent().getparent()
+            expression = (condition.text or "").strip()
+            for message in check_expression(expression, known, self.functions):
+                self.problem(event, f"điều kiện '{expression}': {message}")
 
     def check_gateway_coverage(self) -> None:
         for gateway in self.xpath(".//bpmn:exclusiveGateway | .//bpmn:inclusiveGateway"):
@@ -218,28 +229,41 @@ class ProcessChecker:
                 queue.extend(incoming.get(current, []))
         return found
 
+    def _unbounded(self, head: etree._Element | None) -> None:
+        if any(p.message.startswith(UNBOUNDED_LOOP[:30]) and head is not None and p.element_id == head.get("id")
+               for p in self.problems):
+            return
+        self.problem(head, UNBOUNDED_LOOP)
+
+    def _loop_head(self, component: set[str], graph: dict[str, set[str]]) -> etree._Element | None:
+        """The node most flows of the loop come back to (the task being returned to), for the message."""
+        inbound = {n: sum(n in graph.get(m, ()) for m in component) for n in component}
+        return self.nodes.get(max(sorted(component), key=lambda n: inbound[n]))
+
     def check_return_loops(self) -> None:
         graph: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
         for flow in self.xpath(".//bpmn:sequenceFlow"):
             graph.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
         for event in self.xpath(".//bpmn:boundaryEvent"):
             graph.setdefault(event.get("attachedToRef"), set()).add(event.get("id"))
+        counters = {
+            n for n, node in self.nodes.items()
+            if _local(node) == "serviceTask"
+            and node.find(f".//spiffworkflow:serviceTaskOperator[@id='{COUNT_RETURN}']", NS) is not None
+        }
+        # Every cycle must pass a counter: with the counters taken out, no cycle may remain.
+        uncounted = {n: {m for m in targets if m not in counters} for n, targets in graph.items() if n not in counters}
+        for component in _cycles(uncounted):
+            self._unbounded(self._loop_head(component, uncounted))
         for component in _cycles(graph):
-            counted = any(
-                _local(self.nodes[n]) == "serviceTask"
-                and self.nodes[n].find(f".//spiffworkflow:serviceTaskOperator[@id='{COUNT_RETURN}']", NS) is not None
-                for n in component if n in self.nodes
-            )
             bounded = any(
                 flow.get("targetRef") not in component
                 and "max_returns" in referenced_names(flow.findtext("bpmn:conditionExpression", "", NS))
                 for flow in self.xpath(".//bpmn:sequenceFlow")
                 if flow.get("sourceRef") in component
             )
-            if not (counted and bounded):
-                anchor = self.nodes.get(sorted(component)[0])
-                self.problem(anchor, "vòng lặp trả lại không giới hạn: cần service task 'count_return' và cổng "
-                                     "có điều kiện 'return_count >= max_returns' để thoát vòng (unbounded loop)")
+            if not bounded:
+                self._unbounded(self._loop_head(component, graph))
 
 
 def _literal_timer_problems(expression: str, kind: str) -> list[str]:

@@ -25,7 +25,7 @@ from .actions import ACTIONS, Effects, Notification, OutgoingMessage, run_action
 from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
 from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
-from .expressions import RestrictedEnvironment
+from .expressions import SAFE_FUNCTIONS, RestrictedEnvironment
 from .forms import FormLibrary
 from .serialization import StateError, StateSerializer
 from .settings import EngineSettings, RoleCatalog
@@ -113,7 +113,7 @@ class WorkflowEngine:
 
     @classmethod
     def loader(cls, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings) -> DiagramLoader:
-        return DiagramLoader(roles, forms, settings, ACTIONS, ENGINE_FUNCTIONS)
+        return DiagramLoader(roles, forms, settings, ACTIONS, (*ENGINE_FUNCTIONS, *SAFE_FUNCTIONS))
 
     @classmethod
     def from_repository(cls, clock: Clock) -> WorkflowEngine:
@@ -125,9 +125,13 @@ class WorkflowEngine:
 
     def working_days(self, n: int, hour: int = 17) -> str:
         """ISO instant of the n-th working day after now, at `hour` local time (for timers)."""
+        return self.working_days_from(self.clock.now(), n, hour)
+
+    def working_days_from(self, start: datetime, n: int, hour: int = 17) -> str:
+        """As working_days, counted from `start` (re-arming a changed timer from when its task opened)."""
         if not isinstance(n, int) or not isinstance(hour, int) or not 0 <= hour <= 23:
             raise ValueError("working_days(n, hour=17) needs whole numbers, hour between 0 and 23")
-        return self.calendar.deadline(self.clock.now(), n, hour=hour).isoformat()
+        return self.calendar.deadline(start, n, hour=hour).isoformat()
 
     def definition(self, process_id: str, checksum: str | None = None) -> ProcessDefinition:
         found = self._versions.get((process_id, checksum)) if checksum else self.active.get(process_id)
@@ -149,7 +153,10 @@ class WorkflowEngine:
             definition = self.definition(state["process_id"], state["checksum"])
         except (KeyError, LookupError) as exc:
             raise StateError(f"state of an unknown diagram version: {exc}") from exc
-        workflow = self.state_serializer.load(dict(state), definition)
+        return self.bind(definition, self.state_serializer.load(dict(state), definition))
+
+    def bind(self, definition: ProcessDefinition, workflow: BpmnWorkflow) -> ProcessInstance:
+        """An instance of `definition` around an existing workflow (restored, or migrated onto it)."""
         script_engine = _ScriptEngine(self, definition)
         workflow.script_engine = script_engine
         return ProcessInstance(self, definition, workflow, script_engine)
@@ -190,7 +197,8 @@ class ProcessInstance:
         return min(due) if due else None
 
     def complete(self, task_uuid: str, data: Mapping[str, Any], actor: str, language: str = "vi") -> Outcome:
-        task = next((t for t in self._ready_human_tasks() if str(t.id) == task_uuid), None)
+        ready = self._ready_human_tasks()
+        task = next((t for t in ready if str(t.id) == task_uuid), None)
         if task is None:
             raise TaskNotFound(f"no open task {task_uuid} in this instance")
         spec = self.definition.human_tasks[task.task_spec.bpmn_id]
@@ -207,7 +215,7 @@ class ProcessInstance:
             task.run()
             self.workflow.do_engine_steps()
 
-        outcome = self._advance(run)
+        outcome = self._advance(run, ready)
         outcome.completed = CompletedTask(opened, actor, submitted)
         return outcome
 
@@ -237,21 +245,27 @@ class ProcessInstance:
     def serialize(self) -> dict[str, Any]:
         return self.engine.state_serializer.dump(self.workflow, self.definition)
 
-    def _advance(self, step: Any) -> Outcome:
-        before = {t.id: t for t in self.open_tasks()}
+    def _advance(self, step: Any, ready_before: list[Task] | None = None) -> Outcome:
+        # Each walk of SpiffWorkflow's task tree costs O(history): walk once before and once after.
+        before = {t.id: t for t in (ready_before if ready_before is not None else self._ready_human_tasks())}
+        before_views = {i: self._open_task(t) for i, t in before.items()}
         self._script_engine.effects = Effects()
         with self._running():
             step()
-        after = {t.id: t for t in self.open_tasks()}
+        live = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+        after = [t for t in live if t.state == TaskState.READY and t.task_spec.manual]
+        after_ids = {t.id for t in after}
+        due = [d for t in live if (d := _timer_due(t))]
+        completed = self.workflow.is_completed()
         effects = self._script_engine.effects
         return Outcome(
-            opened=[t for i, t in after.items() if i not in before],
-            closed=[t for i, t in before.items() if i not in after],
+            opened=[self._open_task(t) for t in after if t.id not in before],
+            closed=[view for i, view in before_views.items() if i not in after_ids],
             notifications=effects.notifications,
             messages=effects.messages,
-            status=self.status,
-            end_event=self._end_event(),
-            next_wake_at=self.next_wake_at(),
+            status="completed" if completed else "running",
+            end_event=self._end_event() if completed else None,
+            next_wake_at=min(due) if due else None,
         )
 
     @contextmanager

@@ -78,7 +78,27 @@ def check_expression(expression: str, known_names: Iterable[str], functions: Ite
             problems.append(f"tên không xác định '{node.id}' (unknown name)")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes) and len(node.value) > 1000:
             problems.append("chuỗi hằng quá dài (string literal too long)")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            problems.append("không cho phép lũy thừa ** (power is not allowed)")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _is_text(node.left):
+            problems.append("không cho phép định dạng chuỗi bằng % (string formatting is not allowed)")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and _large_repeat(node):
+            problems.append("phép nhân lặp chuỗi/danh sách quá lớn (repetition too large)")
     return list(dict.fromkeys(problems))
+
+
+MAX_LITERAL_REPEAT = 1000
+
+
+def _is_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str | bytes)
+
+
+def _large_repeat(node: ast.BinOp) -> bool:
+    sides = (node.left, node.right)
+    counts = [n.value for n in sides if isinstance(n, ast.Constant) and isinstance(n.value, int)]
+    sequences = [n for n in sides if _is_text(n) or isinstance(n, ast.List | ast.Tuple)]
+    return bool(sequences) and any(abs(c) > MAX_LITERAL_REPEAT for c in counts)
 
 
 def referenced_names(expression: str) -> set[str]:
@@ -87,6 +107,26 @@ def referenced_names(expression: str) -> set[str]:
     except SyntaxError:
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _safe_mod(a: Any, b: Any) -> Any:
+    if isinstance(a, str | bytes):
+        raise simpleeval.FeatureNotAvailable("string %-formatting is not available")
+    return a % b
+
+
+class _Evaluator(simpleeval.EvalWithCompoundTypes):
+    """simpleeval without the constructs that loop or allocate without bound: comprehensions,
+    f-strings and `**` (which simpleeval only caps per operand, not by the size of the result)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        for node in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.JoinedStr, ast.FormattedValue):
+            self.nodes.pop(node, None)
+        inherited: dict[Any, Any] = dict(getattr(self, "operators", {}))
+        operators = {op: fn for op, fn in inherited.items() if op is not ast.Pow}
+        operators[ast.Mod] = _safe_mod
+        self.operators = operators
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -99,9 +139,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
         names = {**context, **(external_context or {}), **self.constants}
-        evaluator = simpleeval.EvalWithCompoundTypes(
-            functions=self.functions, names=names, allowed_attrs=ALLOWED_ATTRIBUTES
-        )
+        evaluator = _Evaluator(functions=self.functions, names=names, allowed_attrs=ALLOWED_ATTRIBUTES)
         try:
             return evaluator.eval(expression.strip())
         except (simpleeval.InvalidExpression, SyntaxError, TypeError, KeyError, ValueError) as exc:

@@ -12,6 +12,16 @@ from lxml import etree
 DEFAULT_MAX_BYTES = 2_000_000
 
 
+_DOCTYPE_MARKERS = tuple(
+    "<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+) + tuple("<!ENTITY".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
+def _line_of(data: bytes) -> int:
+    index = min((i for m in _DOCTYPE_MARKERS if (i := data.find(m)) >= 0), default=0)
+    return data.count(b"\n", 0, index) + 1
+
+
 class UnsafeXmlError(ValueError):
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
@@ -27,6 +37,10 @@ def parse_untrusted_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etre
         )
     if not data.strip():
         raise UnsafeXmlError("tệp rỗng (empty file)")
+    if any(marker in data for marker in _DOCTYPE_MARKERS):
+        # Refuse before libxml2 reads the DTD, so the message says why whatever the DTD holds.
+        raise UnsafeXmlError("không cho phép DOCTYPE/thực thể (DOCTYPE and entities are not allowed)",
+                             _line_of(data))
     parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,

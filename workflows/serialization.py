@@ -8,6 +8,7 @@ on the way in and takes the already-parsed spec object on the way out.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -42,9 +43,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-def _uuid(value: str) -> Any:
-    from uuid import UUID
-
+def _uuid(value: str) -> UUID:
     return UUID(value)
 
 
