@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean bench test-system-packages
+.PHONY: run test lint clean bench test-system-packages translations
 
 $(STAMP): pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
@@ -12,7 +12,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+# Browser parts (bpmn-js for the diagram, swagger-ui for the API docs) come from the npm registry:
+# `npm ci` installs package-lock.json into node_modules (never committed), again when the lock changes.
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/nomflow demo
 
 lint: $(STAMP)
@@ -32,14 +42,28 @@ test-system-packages:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql \
 	    || { echo 'could not install postgresql (needs root or sudo)' >&2; exit 1; }; \
 	fi
+	@# The browser tests (tests/web) drive Debian's Chromium; `playwright install` cannot download here.
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo 'Installing the Debian chromium package for the browser tests'; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium \
+	    || { echo 'could not install chromium (needs root or sudo)' >&2; exit 1; }; \
+	fi
 
-test: lint test-system-packages
+test: lint test-system-packages $(NODE_STAMP)
 	@# pytest exits 5 when it collected nothing: that must fail, never pass quietly.
 	$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	  if [ $$status -eq 5 ]; then echo 'pytest collected no tests' >&2; exit 1; fi; exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Re-extract the pages' messages (Vietnamese source text) and merge them into the English catalogue;
+# the app compiles the catalogue itself at start.
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext --no-location --sort-output \
+	  -o service/translations/messages.pot .
+	$(VENV)/bin/pybabel update -N -i service/translations/messages.pot -d service/translations -w 100
 
 bench: $(STAMP)
 	$(PY) bench/engine.py

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from workflows.settings import RoleCatalog
 
 from .db.models import Nomination, OpenTask, Substitute, User
-from .errors import Forbidden
+from .errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,11 @@ def load_actor(session: Session, user: User, today: date) -> Actor:
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:
     """Open tasks of the actor's roles, within the actor's units for unit-scoped tasks."""
+    # Mirrors can_act: a grant tied to a unit also covers the role's tasks that belong to no unit
+    # (a province role recorded with its home department must still see the province's tasks).
     clauses = [
-        and_(OpenTask.role == role, OpenTask.unit_id == unit) if unit else OpenTask.role == role
+        and_(OpenTask.role == role, or_(OpenTask.unit_id == unit, OpenTask.unit_id.is_(None)))
+        if unit else OpenTask.role == role
         for role, unit in actor.grants
     ]
     return or_(*clauses) if clauses else false()
@@ -63,9 +66,22 @@ def require_act(actor: Actor, task: OpenTask) -> None:
         raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
 
 
+def has_province_role(actor: Actor, roles: RoleCatalog) -> bool:
+    return any(roles.roles[r].scope == "province" for r, _ in actor.grants if r in roles.roles)
+
+
+def require_province(actor: Actor, roles: RoleCatalog) -> None:
+    if not has_province_role(actor, roles):
+        raise Forbidden("Chỉ cán bộ cấp tỉnh được xem đợt trình, quyết định (province roles only)")
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Chỉ quản trị hệ thống được làm việc này (admins only)")
+
+
 def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:
-    province = any(roles.roles[r].scope == "province" for r, _ in actor.grants if r in roles.roles)
-    if province:
+    if has_province_role(actor, roles):
         # Province roles see every nomination once its unit has sent it beyond the draft stage.
         return or_(Nomination.status != "draft", Nomination.unit_id.in_(actor.units())) \
             if not actor.is_admin else true()
@@ -75,10 +91,11 @@ def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:
 def can_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> bool:
     if nomination.unit_id in actor.units() or actor.is_admin:
         return True
-    province = any(roles.roles[r].scope == "province" for r, _ in actor.grants if r in roles.roles)
-    return province and nomination.status != "draft"
+    return has_province_role(actor, roles) and nomination.status != "draft"
 
 
 def require_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> None:
+    # A nomination the actor may not see answers exactly like a missing one (404): its existence, and
+    # so another unit's pipeline, is not revealed. Tasks, which the inbox already shows, answer 403.
     if not can_view(actor, nomination, roles):
-        raise Forbidden("Bạn không có quyền xem hồ sơ này (not visible to you)")
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination.id}")

@@ -21,6 +21,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(user_group)
     app.cli.add_command(serve_command)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(outbox_group)
     app.cli.add_command(demo_command)
 
 
@@ -86,13 +88,15 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime = _runtime()
-    if scheduler if scheduler is not None else runtime.config.scheduler_in_process:
-        from .scheduler import start_in_process
-
-        start_in_process(runtime)
+    in_process = scheduler if scheduler is not None else runtime.config.scheduler_in_process
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            if in_process:
+                from .scheduler import start_in_process
+
+                # In the worker, after gunicorn's fork: threads and DB connections do not survive a fork.
+                self.cfg.set("post_worker_init", lambda _worker: start_in_process(runtime))
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", 1)
             self.cfg.set("threads", threads)
@@ -127,7 +131,60 @@ def demo_command(ctx: click.Context, host: str, port: int) -> None:
     ctx.invoke(serve_command, host=host, port=port, threads=8, scheduler=None)
 
 
+@click.command("worker")
+@click.option("--wake-every", default=1.0, type=float, show_default=True, help="seconds between timer sweeps")
+@click.option("--deliver-every", default=1.0, type=float, show_default=True, help="seconds between outbox runs")
+@click.option("--digest-at", default="07:30", show_default=True, help="local time of the daily digest")
+@with_appcontext
+def worker_command(wake_every: float, deliver_every: float, digest_at: str) -> None:
+    """Run the timer, mail and digest jobs in the foreground until SIGTERM (any number of workers)."""
+    import logging
+    from datetime import time
+
+    from .scheduler import Schedule, run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    # Our jobs log what they did; SpiffWorkflow's task states and APScheduler's "run skipped: still
+    # running" (a long sweep outlasting its interval is normal) would drown that.
+    for noisy in ("spiff", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    runtime = _runtime()
+    smtp = runtime.config.smtp_host or "(không cấu hình: thư nằm chờ trong hộp thư đi)"
+    click.echo(f"nomflow worker: {runtime.db.url.split('@')[-1]}, SMTP {smtp}")
+    run_worker(runtime, Schedule(wake_every, deliver_every, time.fromisoformat(digest_at)))
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outgoing mail queue."""
+
+
+@outbox_group.command("resend")
+@click.argument("mail_ids", nargs=-1, type=int)
+@click.option("--all-failed", is_flag=True, help="every failed mail")
+@with_appcontext
+def outbox_resend(mail_ids: tuple[int, ...], all_failed: bool) -> None:
+    """Put failed mails back in the queue (same Message-ID, fresh retry budget)."""
+    from .usecases.outbox import failed_ids, resend
+
+    ids = failed_ids(_runtime()) if all_failed else list(mail_ids)
+    click.echo(f"Đã đưa lại {resend(_runtime(), ids)} thư vào hàng đợi gửi.")
+
+
+def _clock() -> Any:
+    """NOMFLOW_FAKE_NOW=2026-04-20T10:00:00+07:00 freezes the service's clock (tests, demos). Read here
+    only, where the process is wired: library code takes the clock it is given."""
+    import os
+    from datetime import datetime
+
+    from workflows.clock import FixedClock
+
+    fake = os.environ.get("NOMFLOW_FAKE_NOW")
+    return FixedClock(datetime.fromisoformat(fake)) if fake else None
+
+
 def main() -> None:
     from .app import create_app
 
-    FlaskGroup(create_app=lambda: create_app(), name="nomflow", help="nomflow: đề nghị khen thưởng").main()
+    FlaskGroup(create_app=lambda: create_app(clock=_clock()), name="nomflow",
+               help="nomflow: đề nghị khen thưởng").main()

@@ -6,11 +6,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .access import Actor, nomination_scope, require_view, task_scope
-from .db.models import Attachment, AuditEvent, Nomination, OpenTask, ProcessInstance
+from .access import Actor, nomination_scope, require_admin, require_province, require_view, task_scope
+from .db.models import (
+    ApiToken,
+    Attachment,
+    AuditEvent,
+    Batch,
+    Nomination,
+    OpenTask,
+    ProcessInstance,
+    Unit,
+    User,
+)
 from .errors import NotFound
 from .runtime import Runtime
 
@@ -49,11 +59,14 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
         query = query.where(OpenTask.due_at < due_before)
     if kind:
         query = query.where(OpenTask.nominee_kind == kind)
+    # Tasks of province roles carry no unit: the unit is the nominating unit of the task's nomination.
     if unit_id:
-        query = query.where(OpenTask.unit_id == unit_id)
+        query = query.where(OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
     if q:
         pattern = f"%{q.strip()}%"
-        query = query.where(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern)))
+        by_unit = select(Nomination.id).join(Unit, Unit.id == Nomination.unit_id).where(Unit.name.ilike(pattern))
+        query = query.where(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern),
+                                OpenTask.nomination_id.in_(by_unit)))
     query = query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at).limit(limit).offset(offset)
     with runtime.uow() as uow:
         return [task_view(runtime, t, now) for t in uow.session.scalars(query)]
@@ -96,6 +109,103 @@ def attachment_for(runtime: Runtime, actor: Actor, nomination_id: str, sha256: s
         return found
 
 
+def nomination_audit(runtime: Runtime, actor: Actor, nomination_id: str) -> list[AuditEvent]:
+    with runtime.uow() as uow:
+        _visible(uow.session, runtime, actor, nomination_id)
+        return list(uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.id)))
+
+
+def audit_trail(runtime: Runtime, actor: Actor, nomination_id: str | None = None, instance_id: str | None = None,
+                kind: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
+    """The whole audit log (log-ins, tokens, users, steps), for admins; newest first."""
+    require_admin(actor)
+    query = select(AuditEvent)
+    if nomination_id:
+        query = query.where(AuditEvent.nomination_id == nomination_id)
+    if instance_id:
+        query = query.where(AuditEvent.instance_id == instance_id)
+    if kind:
+        query = query.where(AuditEvent.kind == kind)
+    with runtime.uow() as uow:
+        return list(uow.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+
+
+def list_batches(runtime: Runtime, actor: Actor, status: str | None = None,
+                 limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    require_province(actor, runtime.roles)
+    counts = (select(Nomination.batch_id, func.count().label("n")).where(Nomination.batch_id.is_not(None))
+              .group_by(Nomination.batch_id).subquery())
+    query = select(Batch, counts.c.n).outerjoin(counts, counts.c.batch_id == Batch.id)
+    if status:
+        query = query.where(Batch.status == status)
+    query = query.order_by(Batch.created_at.desc(), Batch.id).limit(limit).offset(offset)
+    with runtime.uow() as uow:
+        return [{**_row_view(batch), "nomination_count": n or 0} for batch, n in uow.session.execute(query)]
+
+
+def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
+    require_province(actor, runtime.roles)
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        session = uow.session
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+        view = _row_view(batch)
+        instance = session.get(ProcessInstance, batch.instance_id)
+        view["version"] = instance.version if instance else None
+        rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
+                               .where(Nomination.batch_id == batch_id).order_by(Nomination.id))
+        view["nominations"] = [{"id": n.id, "nominee_name": n.nominee_name, "nominee_kind": n.nominee_kind,
+                                "award": n.award, "unit_id": n.unit_id, "unit_name": unit_name,
+                                "status": n.status} for n, unit_name in rows]
+        view["nomination_count"] = len(view["nominations"])
+        view["tasks"] = [task_view(runtime, t, now) for t in session.scalars(
+            select(OpenTask).where(OpenTask.instance_id == batch.instance_id).order_by(OpenTask.opened_at))]
+        view["history"] = list(session.scalars(
+            select(AuditEvent).where(AuditEvent.instance_id == batch.instance_id).order_by(AuditEvent.id)))
+        return view
+
+
+def me(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    with runtime.uow() as uow:
+        user = uow.session.get(User, actor.user_id)
+        if user is None:
+            raise NotFound("Không tìm thấy tài khoản")
+        return {"id": user.id, "username": user.username, "full_name": user.full_name, "email": user.email,
+                "language": user.language,
+                "roles": [{"role": a.role, "unit_id": a.unit_id} for a in user.roles],
+                "acting_roles": [{"role": r, "unit_id": u} for r, u in sorted(actor.grants, key=str)],
+                "units": sorted(actor.units()), "acting_for": sorted(actor.acting_for)}
+
+
+def my_tokens(runtime: Runtime, actor: Actor) -> list[ApiToken]:
+    """The caller's tokens; the response schema never carries their hashes."""
+    with runtime.uow() as uow:
+        return list(uow.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)))
+
+
+def list_units(runtime: Runtime, actor: Actor) -> list[Unit]:
+    require_admin(actor)
+    with runtime.uow() as uow:
+        return list(uow.session.scalars(select(Unit).order_by(Unit.id)))
+
+
+def list_users(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    require_admin(actor)
+    with runtime.uow() as uow:
+        return [user_view(u) for u in uow.session.scalars(select(User).order_by(User.id))]
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "full_name": user.full_name, "email": user.email,
+            "language": user.language, "active": user.active, "locked_until": user.locked_until,
+            "roles": [{"role": a.role, "unit_id": a.unit_id}
+                      for a in sorted(user.roles, key=lambda a: (a.role, a.unit_id or ""))]}
+
+
 def _visible(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> Nomination:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
@@ -105,4 +215,8 @@ def _visible(session: Session, runtime: Runtime, actor: Actor, nomination_id: st
 
 
 def _nomination_view(nomination: Nomination) -> dict[str, Any]:
-    return {c.name: getattr(nomination, c.name) for c in Nomination.__table__.columns}
+    return _row_view(nomination)
+
+
+def _row_view(row: Any) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}

@@ -97,10 +97,11 @@ def _describe(node: etree._Element, kind: str, lanes: dict[str, str], messages: 
         attrs["condition"] = _text(condition)
         return attrs
     attrs["lane"] = lanes.get(element_id, "")
-    for key, attr in (("attached_to", "attachedToRef"), ("cancel_activity", "cancelActivity"),
-                      ("default_flow", "default")):
+    for key, attr in (("attached_to", "attachedToRef"), ("default_flow", "default")):
         if node.get(attr) is not None:
             attrs[key] = node.get(attr)
+    if kind == "boundaryEvent":  # editors leave out the default (interrupting), so compare the meaning
+        attrs["cancel_activity"] = node.get("cancelActivity", "true") != "false"
     timer = node.find("bpmn:timerEventDefinition", NS)
     if timer is not None:
         attrs["timer"] = next((f"{kind_}: {_text(timer.find(f'bpmn:{kind_}', NS))}" for kind_ in TIMER_KINDS

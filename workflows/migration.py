@@ -113,6 +113,7 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
     if target.checksum == instance.definition.checksum:
         return _refuse(plan, "đã ở đúng phiên bản này (already on this diagram)")
 
+    engine.add(target, active=False)  # known for restoring, never for new starts
     registry = engine.state_serializer.serializer.registry
     spec_diff = SpecDiff(registry, workflow.spec, target.spec)
     diff = WorkflowDiff(workflow, spec_diff)
@@ -148,30 +149,37 @@ def _refuse(plan: MigrationPlan, reason: str) -> MigrationPlan:
 
 
 def _classify(diff: WorkflowDiff, spec_diff: SpecDiff, registry: Any) -> list[TaskChange]:
-    changes: dict[tuple[str, str], TaskChange] = {}
-    for task in diff.removed:
-        change = _judge(task, "removed", ())
-        changes.setdefault((change.element_id, change.state), change)
-    for task in diff.changed:
-        attributes = tuple(spec_diff.changed[task.task_spec])
-        new_spec = spec_diff.alignment.get(task.task_spec)
-        change = _judge(task, "changed", attributes, registry, new_spec)
-        changes.setdefault((change.element_id, change.state), change)
+    changes: dict[tuple[str, int], TaskChange] = {}
+    judged = [(task, _judge(task, "removed", ())) for task in diff.removed]
+    judged += [(task, _judge(task, "changed", tuple(spec_diff.changed[task.task_spec]), registry,
+                             spec_diff.alignment.get(task.task_spec))) for task in diff.changed]
+    for task, change in judged:
+        if change is not None:
+            changes.setdefault((task.task_spec.name, task.state), change)
     order = {"completed": 0, "started": 0, "error": 0, "ready": 1, "waiting": 1, "cancelled": 2, "planned": 3}
     return sorted(changes.values(), key=lambda c: (not c.blocking, order.get(c.state, 4), c.element_id))
 
 
 def _judge(task: Task, change: str, attributes: tuple[str, ...], registry: Any = None,
-           new_spec: Any = None) -> TaskChange:
+           new_spec: Any = None) -> TaskChange | None:
     spec = task.task_spec
     element_id = getattr(spec, "bpmn_id", None) or spec.name
     name = getattr(spec, "bpmn_name", None) or ""
     state = _state_name(task)
     label = f"«{name}» ({element_id})" if name else element_id
+    # SpiffWorkflow's own glue around a task with boundary events ("<task>.BoundaryEventSplit"): its
+    # outputs change when a timer is added to or removed from that task.
+    host, _, glue = spec.name.partition(".")
+    internal = getattr(spec, "bpmn_id", None) is None and glue.startswith("BoundaryEvent")
 
     def result(blocking: bool, reason: str = "") -> TaskChange:
-        return TaskChange(element_id, name, state, change, attributes, blocking, reason)
+        return TaskChange(host if internal else element_id, name, state, change, attributes, blocking, reason)
 
+    if internal and set(attributes) <= {"lane"} | DISPLAY_ATTRIBUTES and change == "changed":
+        return None  # mirrors its task's own lane or name, which is judged (and listed) on the task itself
+    if internal and task.has_state(RAN):
+        return result(True, f"sự kiện biên (hẹn giờ) của bước {host} bị thêm/bớt, mà quy trình đã tới bước này "
+                            f"(boundary events added or removed on a step the instance has reached)")
     if task.has_state(RAN):
         what = "bị xoá" if change == "removed" else f"bị sửa ({', '.join(attributes)})"
         return result(True, f"{label} đã thực hiện nhưng {what} ở phiên bản mới: thay đổi nằm phía trước "

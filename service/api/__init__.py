@@ -10,28 +10,58 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
+from .schemas import Problem
 
 PROBLEM = "application/problem+json"
 
 
+# Titles of the HTTP errors raised outside the use cases (log-in, parsing, routing).
+HTTP_TITLES = {
+    400: "Yêu cầu không hợp lệ (bad request)",
+    401: "Cần đăng nhập (authentication required)",
+    403: "Không có quyền (forbidden)",
+    404: "Không tìm thấy (not found)",
+    405: "Phương thức không được hỗ trợ (method not allowed)",
+    413: "Dữ liệu gửi lên quá lớn (content too large)",
+    415: "Kiểu dữ liệu không được hỗ trợ (unsupported media type)",
+    422: "Dữ liệu không hợp lệ (invalid input)",
+    429: "Quá nhiều lần thử (too many requests)",
+}
+
+
 def problem(status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
+    """Every problem carries the same members, so clients need no presence checks."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
+                            "detail": detail or title, "errors": errors or []}
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="nomflow"'
     return response
 
 
-def register_api(app: Flask) -> None:
-    api = Api(app, spec_kwargs={"info": {"description": "nomflow: đề nghị khen thưởng (award nominations)"}})
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    from . import nominations, processes, tasks
+DESCRIPTION = """nomflow: đề nghị khen thưởng (award nominations).
 
-    for module in (nominations, tasks, processes):
+Xác thực (authentication): `Authorization: Bearer <token>` (POST /api/v1/tokens), or the browser session,
+whose writes need the `X-CSRFToken` header. Lỗi (errors): RFC 9457 problem details with
+`type, title, status, detail, errors[{field, message}]`. A nomination you may not see answers 404, as if
+it did not exist; acting on a task that is not yours answers 403; a stale `version` or a task already
+completed answers 409; invalid input answers 422 listing every field."""
+
+
+class ProblemApi(Api):
+    """Documents every error response with the problem-details schema actually sent."""
+
+    ERROR_SCHEMA = Problem
+
+
+def register_api(app: Flask) -> None:
+    api = ProblemApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    from . import accounts, admin, batches, nominations, process_admin, processes, tasks
+
+    for module in (nominations, tasks, batches, processes, accounts, admin, process_admin):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
 
     @app.errorhandler(DomainError)
@@ -51,7 +81,11 @@ def register_api(app: Flask) -> None:
         messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
         for location in (messages or {}).values():
             errors.extend(_flatten(location))
-        return problem(exc.code or 500, exc.name, exc.description or "", errors)
+        status = exc.code or 500
+        title = HTTP_TITLES.get(status, exc.name)
+        # werkzeug's stock English sentence says no more than the title; our own descriptions are kept.
+        stock = exc.description == type(exc).description
+        return problem(status, title, title if stock and status in HTTP_TITLES else exc.description or "", errors)
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[dict[str, str]]:

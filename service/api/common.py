@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort
 
 from ..access import Actor
-from ..auth import current_actor
+from ..auth import NOT_SIGNED_IN, current_actor
 
 
 def actor_required() -> Actor:
     actor = current_actor()
     if actor is None:
-        abort(401)
+        abort(401, description=NOT_SIGNED_IN)
     return actor

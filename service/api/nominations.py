@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, send_file
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
+
+from workflows.forms import FieldError
 
 from .. import queries
 from ..auth import current_language, runtime
+from ..errors import InvalidInput
 from ..usecases import nominations
 from .common import actor_required
 from .schemas import (
@@ -64,7 +67,14 @@ def submit(body: dict[str, Any], nomination_id: str) -> Any:
 @blp.route("/<nomination_id>/history", methods=["GET"])
 @blp.response(200, AuditOut(many=True))
 def history(nomination_id: str) -> Any:
-    return queries.nomination_detail(runtime(), actor_required(), nomination_id)["history"]
+    return queries.nomination_audit(runtime(), actor_required(), nomination_id)
+
+
+@blp.route("/<nomination_id>/audit", methods=["GET"])
+@blp.response(200, AuditOut(many=True))
+def audit(nomination_id: str) -> Any:
+    """The audit trail of one nomination (same as /history)."""
+    return queries.nomination_audit(runtime(), actor_required(), nomination_id)
 
 
 @blp.route("/<nomination_id>/attachments", methods=["GET"])
@@ -79,7 +89,7 @@ def upload(nomination_id: str) -> Any:
     actor = actor_required()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        abort(422, message="Thiếu tệp (multipart field 'file')")
+        raise InvalidInput("Thiếu tệp (multipart field 'file')", [FieldError("file", "Bắt buộc")])
     stored = nominations.add_attachment(runtime(), actor, nomination_id, upload.filename, upload.read())
     return queries.attachment_for(runtime(), actor, nomination_id, stored.sha256)
 

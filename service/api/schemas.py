@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..db.models import UNIT_KINDS
+
 
 class NominationCreate(Schema):
     unit_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -107,3 +109,148 @@ class StepResult(Schema):
     version = fields.Integer()
     status = fields.String()
     opened = fields.List(fields.String())
+
+
+class Problem(Schema):
+    """RFC 9457 problem details, with one entry per offending field."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.List(fields.Dict(), metadata={"description": "[{field, message}]"})
+
+
+class BatchNomination(Schema):
+    id = fields.String()
+    nominee_name = fields.String(allow_none=True)
+    nominee_kind = fields.String(allow_none=True)
+    award = fields.String(allow_none=True)
+    unit_id = fields.String()
+    unit_name = fields.String()
+    status = fields.String()
+
+
+class BatchOut(Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    title = fields.String(allow_none=True)
+    status = fields.String()
+    decision_number = fields.String(allow_none=True)
+    created_by = fields.Integer()
+    created_at = fields.DateTime()
+    nomination_count = fields.Integer()
+
+
+class BatchDetail(BatchOut):
+    version = fields.Integer(allow_none=True)
+    nominations = fields.List(fields.Nested(BatchNomination))
+    tasks = fields.List(fields.Nested(TaskOut))
+    history = fields.List(fields.Nested(AuditOut))
+
+
+class BatchQuery(Schema):
+    status = fields.String(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AuditQuery(Schema):
+    nomination_id = fields.String(load_default=None, allow_none=True)
+    instance_id = fields.String(load_default=None, allow_none=True)
+    kind = fields.String(load_default=None, allow_none=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class AuditEntryOut(AuditOut):
+    nomination_id = fields.String(allow_none=True)
+    instance_id = fields.String(allow_none=True)
+
+
+class Grant(Schema):
+    role = fields.String()
+    unit_id = fields.String(allow_none=True)
+
+
+class MeOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    email = fields.String()
+    language = fields.String()
+    roles = fields.List(fields.Nested(Grant), metadata={"description": "the user's own role assignments"})
+    acting_roles = fields.List(fields.Nested(Grant),
+                               metadata={"description": "own roles plus those of people this user stands in for"})
+    units = fields.List(fields.String())
+    acting_for = fields.List(fields.Integer())
+
+
+class TokenCreate(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TokenOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked = fields.Boolean()
+
+
+class TokenCreated(TokenOut):
+    token = fields.String(metadata={"description": "shown once; only its hash is stored"})
+
+
+class UnitIn(Schema):
+    id = fields.String(required=True, validate=[validate.Length(min=2, max=64),
+                                                validate.Regexp(r"^[a-z0-9][a-z0-9-]*$")])
+    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    kind = fields.String(required=True, validate=validate.OneOf(UNIT_KINDS))
+    email = fields.Email(load_default=None, allow_none=True)
+
+
+class UnitOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    email = fields.String(allow_none=True)
+
+
+class RoleGrant(Schema):
+    role = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    unit_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class UserCreate(RoleGrant):
+    username = fields.String(required=True, validate=[validate.Length(min=3, max=80),
+                                                      validate.Regexp(r"^[A-Za-z0-9._-]+$")])
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(load_default=None, allow_none=True)
+    language = fields.String(load_default="vi", validate=validate.OneOf(["vi", "en"]))
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    full_name = fields.String()
+    email = fields.String()
+    language = fields.String()
+    active = fields.Boolean()
+    locked_until = fields.DateTime(allow_none=True)
+    roles = fields.List(fields.Nested(Grant))
+
+
+class UserCreated(UserOut):
+    password = fields.String(metadata={"description": "generated; shown once"})
+
+
+class SubstituteIn(Schema):
+    absent_id = fields.Integer(required=True)
+    substitute_id = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class IdOut(Schema):
+    id = fields.Integer()

@@ -37,9 +37,10 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        # PostgreSQL answers in the session's time zone; every reader gets UTC whatever the database.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -120,6 +121,29 @@ class ProcessVersion(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
+
+
+class ProcessDraft(Base):
+    """A diagram being edited. Only drafts that pass validation are stored; deploying one copies it
+    into a new immutable ProcessVersion. `revision` is the optimistic lock the editor sends back."""
+
+    __tablename__ = "process_draft"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(200))
+    bpmn: Mapped[bytes] = mapped_column(LargeBinary)
+    checksum: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    base_version: Mapped[int | None] = mapped_column(Integer)  # the deployed version the edit started from
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | deployed | discarded
+    deployed_version_id: Mapped[int | None] = mapped_column(ForeignKey("process_version.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime]
+    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class ProcessInstance(Base):

@@ -18,6 +18,10 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # psycopg hands back timestamptz values in the session's TimeZone, which is the server's
+            # setting (often the local zone). Pinning UTC makes reads, and the ISO strings the API
+            # prints, the same as on SQLite whatever the server is configured with.
+            kwargs["connect_args"] = {"options": "-c TimeZone=UTC"}
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+
+from workflows.forms import FieldError
 
 from ..access import Actor, load_actor
 from ..db.models import ApiToken, Substitute, User
 from ..errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
-from ..passwords import hash_token, new_api_token, verify_password
+from ..passwords import hash_password, hash_token, new_api_token, verify_password
 from ..runtime import Runtime
 from .instances import audit
 
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 FREE_ATTEMPTS = 2  # after these, each further attempt must wait 2**(failures-FREE_ATTEMPTS) seconds
@@ -20,6 +27,11 @@ FREE_ATTEMPTS = 2  # after these, each further attempt must wait 2**(failures-FR
 
 class BadCredentials(Exception):
     pass
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password(secrets.token_hex(16))
 
 
 def authenticate(runtime: Runtime, username: str, password: str) -> int:
@@ -30,9 +42,11 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
         session = uow.session
         user = session.scalars(select(User).where(User.username == username)).first()
         if user is None or not user.active:
+            verify_password(_dummy_hash(), password)  # same cost as a real check: timing tells nothing
             raise BadCredentials()
         if user.locked_until and user.locked_until > now:
-            raise TooManyAttempts(f"Tài khoản tạm khóa đến {user.locked_until.isoformat()} do nhập sai nhiều lần")
+            until = user.locked_until.astimezone(ZoneInfo(runtime.calendar.timezone)).strftime("%H:%M %d/%m/%Y")
+            raise TooManyAttempts(f"Tài khoản tạm khóa đến {until} do nhập sai nhiều lần")
         if user.failed_logins > FREE_ATTEMPTS and user.last_failed_at:
             wait = timedelta(seconds=2 ** (user.failed_logins - FREE_ATTEMPTS))
             if now - user.last_failed_at < wait:
@@ -68,22 +82,33 @@ def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
         user = session.get(User, row.user_id) if row else None
         if row is None or user is None or not user.active:
             return None
-        row.last_used_at = runtime.clock.now()
         actor = load_actor(session, user, _today(runtime))
-        uow.commit()
+        now = runtime.clock.now()
+        # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
+        if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
+            row.last_used_at = now
+            uow.commit()
         return actor, user.language
 
 
 def create_token(runtime: Runtime, actor: Actor, name: str) -> str:
+    return str(issue_token(runtime, actor, name)["token"])
+
+
+def issue_token(runtime: Runtime, actor: Actor, name: str) -> dict[str, Any]:
+    """A new API token of the caller: the clear text is returned here once, only its hash is kept."""
     if not name.strip() or len(name) > 100:
-        raise InvalidInput("Tên token cần 1–100 ký tự")
+        raise InvalidInput("Tên token cần 1–100 ký tự", [FieldError("name", "Cần 1–100 ký tự")])
     token = new_api_token()
     with runtime.uow() as uow:
-        uow.session.add(ApiToken(user_id=actor.user_id, name=name.strip(), token_hash=hash_token(token),
-                                 created_at=runtime.clock.now(), revoked=False))
-        audit(uow.session, runtime, "token_created", actor_id=actor.user_id, name=name)
+        row = ApiToken(user_id=actor.user_id, name=name.strip(), token_hash=hash_token(token),
+                       created_at=runtime.clock.now(), revoked=False)
+        uow.session.add(row)
+        uow.session.flush()
+        audit(uow.session, runtime, "token_created", actor_id=actor.user_id, name=name, token_id=row.id)
         uow.commit()
-    return token
+        return {"id": row.id, "name": row.name, "created_at": row.created_at, "last_used_at": None,
+                "revoked": False, "token": token}
 
 
 def revoke_token(runtime: Runtime, actor: Actor, token_id: int) -> None:
@@ -118,6 +143,4 @@ def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id
 
 
 def _today(runtime: Runtime) -> date:
-    from zoneinfo import ZoneInfo
-
     return runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()

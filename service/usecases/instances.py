@@ -12,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.engine import OpenTask as EngineTask
 from workflows.engine import Outcome, ProcessInstance
 
 from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion
 from ..db.models import ProcessInstance as InstanceRow
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..runtime import Runtime
 from .outbox import enqueue_notification
 
@@ -84,7 +85,13 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
     row.end_event = outcome.end_event
     row.next_wake_at = outcome.next_wake_at
     row.updated_at = now
-    session.flush()  # the instance row must exist before tasks reference it; also bumps `version`
+    try:
+        # The instance row must exist before tasks reference it. The flush also bumps `version` with
+        # `UPDATE ... WHERE version = <read>`: no row means another writer moved the instance since it
+        # was read here (a stale copy in a second process, or a caller that skipped the row lock).
+        session.flush()
+    except StaleDataError as exc:
+        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
 
     nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
     batch = session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
@@ -104,7 +111,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
               task=task.task_id, name=task.name, role=task.role,
               due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
-        enqueue_notification(session, runtime, note, nomination)
+        enqueue_notification(session, runtime, note, nomination, row.id)
         audit(session, runtime, note.action, nomination_id=nomination_id, instance_id=row.id,
               task=note.task, to_role=note.to_role, params=note.params)
     if outcome.status == "completed":

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import Actor
+from ..access import Actor, require_view
 from ..db.models import Attachment, Batch, Nomination, OpenTask, Unit
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..runtime import Runtime
@@ -63,7 +63,7 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
     _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, actor, nomination_id)
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -77,15 +77,16 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
 def submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any] | None = None,
            language: str = "vi") -> dict[str, Any]:
     with runtime.uow() as uow:
-        _, task = _draft_task(uow.session, actor, nomination_id)
+        _, task = _draft_task(uow.session, runtime, actor, nomination_id)
         task_uuid = task.id
     return complete_task(runtime, actor, task_uuid, data or {}, language=language)
 
 
-def _draft_task(session: Any, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
+def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
     nomination = session.get(Nomination, nomination_id)
-    if nomination is None or nomination.unit_id not in actor.units():
+    if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    require_view(actor, nomination, runtime.roles)  # 404 when hidden, like everywhere else
     task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
                                                   OpenTask.task_id == "draft_nomination")).first()
     if task is None:
@@ -120,8 +121,9 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
     with runtime.uow() as uow:
         session = uow.session
         nomination = session.get(Nomination, nomination_id)
-        if nomination is None or nomination.unit_id not in actor.units():
+        if nomination is None:
             raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+        require_view(actor, nomination, runtime.roles)
         if ("unit_staff", nomination.unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
         path = attachment_path(runtime, stored.sha256)
@@ -149,6 +151,8 @@ def attachment_path(runtime: Runtime, sha256: str) -> Path:
 
 def _check_file(runtime: Runtime, filename: str, content: bytes) -> StoredFile:
     limit = runtime.config.max_attachment_bytes
+    if not filename.strip() or len(filename) > 255:
+        raise InvalidInput("Tên tệp cần 1–255 ký tự (file name length)")
     if not content:
         raise InvalidInput("Tệp rỗng (empty file)")
     if len(content) > limit:

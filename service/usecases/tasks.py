@@ -58,14 +58,15 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
         if task.nomination_id and task.task_id == "draft_nomination":
             _copy_draft_fields(session, task.nomination_id, data)
         record(session, runtime, row, instance, outcome, actor.user_id,
-               deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload))
+               deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,
+                                                                        actor.user_id))
         _commit(uow)
         return {"instance_id": row.id, "version": row.version, "status": row.status,
                 "opened": [t.id for t in outcome.opened]}
 
 
 def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nomination_id: str,
-                          payload: dict[str, Any]) -> None:
+                          payload: dict[str, Any], actor_id: int | None = None) -> None:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None or nomination.instance_id is None:
         raise InvalidInput(f"Hồ sơ {nomination_id} không tồn tại")
@@ -74,6 +75,9 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
         outcome = instance.deliver(name, payload)
     except NotWaitingForMessage as exc:
         raise Conflict(f"Hồ sơ {nomination_id} không ở bước chờ quyết định") from exc
+    # The nomination's own history shows the decision (number, outcome, reason), not only its end event.
+    audit(session, runtime, "decision_received", actor_id=actor_id, nomination_id=nomination_id,
+          instance_id=row.id, batch_id=nomination.batch_id, message=name, **payload)
     record(session, runtime, row, instance, outcome, None)
 
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, url_for
+from flask import Flask, g, redirect, url_for
 
 
 def register_pages(app: Flask) -> None:
+    from ..i18n import init_i18n
+    from . import admin_outbox, batches, common, inbox, nominations, process_editor, public, tasks, vendor  # noqa: F401
+
+    init_i18n(app, app.extensions["nomflow"].config.instance_dir)
+    common.init_templates(app)
+    app.register_blueprint(common.bp)
+    app.register_blueprint(vendor.bp)
+    app.register_blueprint(admin_outbox.bp)
+    app.register_blueprint(process_editor.bp)
+
     @app.route("/")
     def index() -> Any:
         if g.get("actor") is None:
             return redirect(url_for("auth.login"))
-        return render_template("home.html")
+        return redirect(url_for("pages.inbox"))

@@ -1,0 +1,42 @@
+"""The caller's own account: who am I, and my API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..auth import runtime
+from ..usecases import accounts
+from .common import actor_required
+from .schemas import MeOut, TokenCreate, TokenCreated, TokenOut
+
+PREFIX = ""
+blp = Blueprint("accounts", __name__, description="Tài khoản của tôi (my account, API tokens)")
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, MeOut)
+def me() -> Any:
+    return queries.me(runtime(), actor_required())
+
+
+@blp.route("/tokens", methods=["GET"])
+@blp.response(200, TokenOut(many=True))
+def list_tokens() -> Any:
+    return queries.my_tokens(runtime(), actor_required())
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.arguments(TokenCreate)
+@blp.response(201, TokenCreated)
+def create_token(body: dict[str, Any]) -> Any:
+    """The token is in this response only; keep it, it cannot be shown again."""
+    return accounts.issue_token(runtime(), actor_required(), body["name"])
+
+
+@blp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@blp.response(204)
+def revoke_token(token_id: int) -> None:
+    accounts.revoke_token(runtime(), actor_required(), token_id)

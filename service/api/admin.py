@@ -1,0 +1,80 @@
+"""Administration: units, users, role assignments, substitutes, the whole audit log. Admins only
+(substitutes: also the absent person, for their own leave)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..auth import runtime
+from ..usecases import accounts, admin
+from .common import actor_required
+from .schemas import (
+    AuditEntryOut,
+    AuditQuery,
+    Created,
+    IdOut,
+    RoleGrant,
+    SubstituteIn,
+    UnitIn,
+    UnitOut,
+    UserCreate,
+    UserCreated,
+    UserOut,
+)
+
+PREFIX = ""
+blp = Blueprint("admin", __name__, description="Quản trị (administration)")
+
+
+@blp.route("/units", methods=["GET"])
+@blp.response(200, UnitOut(many=True))
+def list_units() -> Any:
+    return queries.list_units(runtime(), actor_required())
+
+
+@blp.route("/units", methods=["POST"])
+@blp.arguments(UnitIn)
+@blp.response(201, Created)
+def create_unit(body: dict[str, Any]) -> Any:
+    return {"id": admin.create_unit(runtime(), actor_required(), body["id"], body["name"], body["kind"],
+                                    body["email"])}
+
+
+@blp.route("/users", methods=["GET"])
+@blp.response(200, UserOut(many=True))
+def list_users() -> Any:
+    return queries.list_users(runtime(), actor_required())
+
+
+@blp.route("/users", methods=["POST"])
+@blp.arguments(UserCreate)
+@blp.response(201, UserCreated)
+def create_user(body: dict[str, Any]) -> Any:
+    """The generated password is in this response only."""
+    return admin.create_user(runtime(), actor_required(), body["username"], body["full_name"], body["role"],
+                             body["unit_id"], body["email"], body["language"])
+
+
+@blp.route("/users/<int:user_id>/roles", methods=["POST"])
+@blp.arguments(RoleGrant)
+@blp.response(200, UserOut)
+def grant_role(body: dict[str, Any], user_id: int) -> Any:
+    return admin.grant_role(runtime(), actor_required(), user_id, body["role"], body["unit_id"])
+
+
+@blp.route("/substitutes", methods=["POST"])
+@blp.arguments(SubstituteIn)
+@blp.response(201, IdOut)
+def add_substitute(body: dict[str, Any]) -> Any:
+    return {"id": accounts.add_substitute(runtime(), actor_required(), body["absent_id"], body["substitute_id"],
+                                          body["starts_on"], body["ends_on"])}
+
+
+@blp.route("/audit", methods=["GET"])
+@blp.arguments(AuditQuery, location="query")
+@blp.response(200, AuditEntryOut(many=True))
+def audit_trail(args: dict[str, Any]) -> Any:
+    return queries.audit_trail(runtime(), actor_required(), **args)

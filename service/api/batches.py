@@ -1,0 +1,38 @@
+"""Batches (đợt trình): the award_decision process that carries ready nominations to the Chairman.
+
+Preparing a batch and signing its decision are its tasks, completed through /tasks/<id>/complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from .. import queries
+from ..auth import runtime
+from ..usecases import nominations
+from .common import actor_required
+from .schemas import BatchDetail, BatchOut, BatchQuery, Created
+
+PREFIX = "/batches"
+blp = Blueprint("batches", __name__, description="Đợt trình và quyết định khen thưởng (batches and decisions)")
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(BatchQuery, location="query")
+@blp.response(200, BatchOut(many=True))
+def list_batches(args: dict[str, Any]) -> Any:
+    return queries.list_batches(runtime(), actor_required(), **args)
+
+
+@blp.route("", methods=["POST"])
+@blp.response(201, Created)
+def create() -> Any:
+    """Lãnh đạo Sở Nội vụ lập đợt trình (home_affairs_lead): starts the award_decision process."""
+    return {"id": nominations.create_batch(runtime(), actor_required())}
+
+
+@blp.route("/<batch_id>", methods=["GET"])
+@blp.response(200, BatchDetail)
+def show(batch_id: str) -> Any:
+    return queries.batch_detail(runtime(), actor_required(), batch_id)

@@ -1,0 +1,127 @@
+"""marshmallow schemas of the diagram administration API (/api/v1/admin/processes)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class ProcessSummary(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    checksum = fields.String()
+    human_tasks = fields.List(fields.Dict())
+
+
+class ValidationOut(Schema):
+    valid = fields.Boolean()
+    processes = fields.List(fields.Nested(ProcessSummary))
+
+
+class VersionInfo(Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    filename = fields.String()
+    checksum = fields.String()
+    note = fields.String()
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    running_instances = fields.Integer(allow_none=True)
+
+
+class DraftInfo(Schema):
+    id = fields.Integer()
+    process_id = fields.String()
+    name = fields.String()
+    filename = fields.String()
+    checksum = fields.String()
+    note = fields.String()
+    base_version = fields.Integer(allow_none=True)
+    status = fields.String()
+    revision = fields.Integer(metadata={"description": "send back as If-Match: \"draft-<id>-r<revision>\""})
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    created_by = fields.String(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+
+
+class ProcessOverview(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    active_version = fields.Integer(allow_none=True)
+    versions = fields.List(fields.Nested(VersionInfo))
+    drafts = fields.List(fields.Nested(DraftInfo))
+
+
+class DeployIn(Schema):
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    revision = fields.Integer(load_default=None, allow_none=True,
+                              metadata={"description": "draft revision the admin reviewed (409 when stale)"})
+
+
+class DiffQuery(Schema):
+    from_ = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=40),
+                          metadata={"description": "version number, or draft-<id>"})
+    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class ElementOut(Schema):
+    id = fields.String()
+    name = fields.String()
+    type = fields.String()
+    attributes = fields.List(fields.String())
+    before = fields.Dict()
+    after = fields.Dict()
+
+
+class DiffOut(Schema):
+    process_id = fields.String()
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    added = fields.List(fields.Nested(ElementOut))
+    removed = fields.List(fields.Nested(ElementOut))
+    changed = fields.List(fields.Nested(ElementOut))
+
+
+class MigrationIn(Schema):
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    instance_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=None,
+                               allow_none=True, metadata={"description": "default for a dry run: every running "
+                                                          "instance on an older version"})
+
+
+class TaskChangeOut(Schema):
+    element_id = fields.String()
+    name = fields.String()
+    state = fields.String(metadata={"description": "completed | started | error | ready | waiting | cancelled "
+                                                   "| planned"})
+    change = fields.String(metadata={"description": "changed | removed"})
+    attributes = fields.List(fields.String())
+    blocking = fields.Boolean()
+    reason = fields.String()
+
+
+class DueOut(Schema):
+    task_uuid = fields.String()
+    task_id = fields.String()
+    name = fields.String()
+    due_before = fields.DateTime(allow_none=True)
+    due_after = fields.DateTime(allow_none=True)
+    overdue_after = fields.Boolean()
+
+
+class MigrationOut(Schema):
+    instance_id = fields.String()
+    nomination_id = fields.String(allow_none=True)
+    batch_id = fields.String(allow_none=True)
+    from_version = fields.Integer(allow_none=True)
+    to_version = fields.Integer()
+    safe = fields.Boolean()
+    migrated = fields.Boolean()
+    reasons = fields.List(fields.String())
+    changes = fields.List(fields.Nested(TaskChangeOut))
+    open_tasks = fields.List(fields.Nested(DueOut))
+    next_wake_before = fields.DateTime(allow_none=True)
+    next_wake_after = fields.DateTime(allow_none=True)

@@ -1,0 +1,151 @@
+"""Rendering mails from service/templates/mail: one plain-text template per mail and language.
+
+A template's first line is the subject, then a blank line, then the body. The HTML alternative is
+derived from the same text, so the two parts can never say different things:
+
+- blocks are separated by blank lines; a block becomes a paragraph;
+- a block whose lines all look like ``  Label: value`` (two leading spaces) becomes a table;
+- a block of ``- item`` lines (continuation lines indented) becomes a list;
+- URLs become links; a block that is only a URL becomes a button-like link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .config import ROOT
+
+TEMPLATES = ROOT / "service" / "templates" / "mail"
+LANGUAGES = ("vi", "en")
+WEEKDAYS = {
+    "vi": ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+AWARDS = {
+    "bang_khen": {"vi": "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+                  "en": "Certificate of Merit of the Chairman of the Provincial People's Committee"},
+    "giay_khen": {"vi": "Giấy khen của Thủ trưởng cơ quan, tổ chức, đơn vị",
+                  "en": "Certificate of Commendation of the head of the agency or unit"},
+}
+OPEN_LABEL = {"vi": "Mở trên hệ thống", "en": "Open in nomflow"}
+_URL = re.compile(r"https?://[^\s<>\"]+")
+_FACT = re.compile(r"^  (?P<label>[^:]+): (?P<value>.*)$")
+_env: Environment | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else "vi"
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                          autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)  # an included part ends its own last line
+        env.filters.update(day=format_day, deadline=format_deadline, award=award_title)
+        _env = env
+    return _env
+
+
+def render(template: str, language: str, context: dict[str, Any], timezone: str) -> Rendered:
+    """Subject, text and HTML of `template` in `language` (vi unless en)."""
+    lang = language_of(language)
+    env = environment()
+    ctx = {**context, "lang": lang, "tz": timezone}
+    raw = env.get_template(f"{template}.{lang}.txt").render(ctx)
+    subject, _, body = raw.lstrip("\n").partition("\n")
+    subject = " ".join(subject.split())  # a subject is one line, whatever the data held
+    text = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
+    html = env.get_template("layout.html").render(lang=lang, subject=subject, blocks=_html_blocks(text, lang))
+    return Rendered(subject, text, html)
+
+
+def _local(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(ZoneInfo(timezone))
+
+
+def format_day(value: datetime | date | None, lang: str = "vi", timezone: str = "Asia/Ho_Chi_Minh") -> str:
+    """dd/mm/yyyy with the weekday: "thứ Hai, ngày 20/04/2026" / "Monday 20/04/2026"."""
+    if value is None:
+        return ""
+    day = _local(value, timezone).date() if isinstance(value, datetime) else value
+    weekday = WEEKDAYS[language_of(lang)][day.weekday()]
+    return f"{weekday}, ngày {day:%d/%m/%Y}" if lang == "vi" else f"{weekday} {day:%d/%m/%Y}"
+
+
+def format_deadline(value: datetime | None, lang: str = "vi", timezone: str = "Asia/Ho_Chi_Minh") -> str:
+    """"17:00 thứ Hai, ngày 20/04/2026": the hour matters, deadlines fall at the end of office hours."""
+    if value is None:
+        return ""
+    local = _local(value, timezone)
+    return f"{local:%H:%M} {format_day(local, lang, timezone)}"
+
+
+def award_title(code: str | None, lang: str = "vi") -> str:
+    return AWARDS.get(code or "", {}).get(language_of(lang), code or "")
+
+
+def _inline(text: str) -> Markup:
+    out, last = [], 0
+    for match in _URL.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        url = escape(match.group(0))
+        out.append(f'<a href="{url}" style="color:#0b57d0">{url}</a>')
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("".join(out))
+
+
+def _html_blocks(text: str, lang: str) -> list[Markup]:
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip("\n")):
+        lines = block.split("\n")
+        facts = [_FACT.match(line) for line in lines]
+        if all(facts):
+            rows = "".join(
+                f'<tr><th style="text-align:left;padding:3px 12px 3px 0;color:#555;font-weight:normal;'
+                f'vertical-align:top;white-space:nowrap">{escape(m["label"])}</th>'
+                f'<td style="padding:3px 0">{_inline(m["value"])}</td></tr>'
+                for m in facts if m)
+            blocks.append(Markup(f'<table style="border-collapse:collapse;margin:0 0 16px">{rows}</table>'))
+        elif lines[0].startswith("- "):
+            items: list[list[str]] = []
+            for line in lines:
+                if line.startswith("- ") or not items:
+                    items.append([line.removeprefix("- ")])
+                else:
+                    items[-1].append(line.strip())
+            lis = "".join(f'<li style="margin:0 0 8px">{Markup("<br>").join(_inline(p) for p in item)}</li>'
+                          for item in items)
+            blocks.append(Markup(f'<ul style="margin:0 0 16px;padding-left:20px">{lis}</ul>'))
+        elif _URL.fullmatch(lines[-1].strip()):
+            # "… tại:" + a link on its own line: the words, then a button for the eye, the address
+            # under it for mail clients that drop the styling.
+            if lines[:-1]:
+                body = Markup("<br>").join(_inline(line) for line in lines[:-1])
+                blocks.append(Markup(f'<p style="margin:0 0 8px">{body}</p>'))
+            url = escape(lines[-1].strip())
+            blocks.append(Markup(
+                f'<p style="margin:0 0 16px"><a href="{url}" style="display:inline-block;padding:8px 16px;'
+                f'background:#0b57d0;color:#fff;text-decoration:none;border-radius:4px">{OPEN_LABEL[lang]}</a>'
+                f'<br><span style="font-size:12px;color:#555">{url}</span></p>'))
+        else:
+            body = Markup("<br>").join(_inline(line) for line in lines)
+            blocks.append(Markup(f'<p style="margin:0 0 16px">{body}</p>'))
+    return blocks

@@ -1,0 +1,282 @@
+"""Read models the staff pages need beyond `queries.py`: units and names to show, one open task,
+the nomination page (timeline, diagram state), batches, and the public disclosure list. No writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.forms import Form, FormError
+
+from . import queries
+from .access import Actor, can_act, nomination_scope, require_view, task_scope
+from .db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
+from .errors import Forbidden, NotFound
+from .runtime import Runtime
+
+DRAFT_FORM = "draft_nomination.schema.json"
+BATCH_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman", "admin")
+PUBLIC_STATUSES = ("awaiting_decision", "awarded")
+# Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
+TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
+                  "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
+                  "publish_award", "instance_ended")
+
+
+def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
+    """All units, or only the actor's own when all their roles are unit-scoped."""
+    query = select(Unit).order_by(Unit.name)
+    if actor is not None and not actor.is_admin and all(
+            runtime.roles.roles[r].scope == "unit" for r, _ in actor.grants if r in runtime.roles.roles):
+        query = query.where(Unit.id.in_(actor.units()))
+    with runtime.uow() as uow:
+        return [{"id": u.id, "name": u.name, "kind": u.kind} for u in uow.session.scalars(query)]
+
+
+def names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u.full_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def whoami(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    with runtime.uow() as uow:
+        user = uow.session.get(User, actor.user_id)
+        return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi"}
+
+
+def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Names of the assignees and of the nominating units of inbox rows (tasks of province roles
+    carry no unit of their own)."""
+    with runtime.uow() as uow:
+        session = uow.session
+        ids = {t["nomination_id"] for t in tasks if t["nomination_id"]}
+        unit_of = dict(session.execute(select(Nomination.id, Nomination.unit_id).where(Nomination.id.in_(ids))).all())
+        unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        return {"assignees": names(session, {t["assignee_id"] for t in tasks}),
+                "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()}}
+
+
+def form_for_task(runtime: Runtime, task_id: str) -> Form | None:
+    """A task's form by the naming rule of docs/diagrams.md (escalated copies share the original's)."""
+    base = task_id.removesuffix("_escalated")
+    try:
+        return runtime.forms.get(f"{base}.schema.json", f"{base}.uischema.json")
+    except FormError:
+        return None
+
+
+def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        session = uow.session
+        task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
+        if task is None:
+            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại (task not open)")
+        visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
+        if visible is None and not actor.is_admin:
+            raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
+        view = queries.task_view(runtime, task, now)
+        view["can_act"] = can_act(actor, task)
+        view["assignee_name"] = names(session, {task.assignee_id}).get(task.assignee_id or -1)
+        return view
+
+
+def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[str, Any]:
+    detail = queries.nomination_detail(runtime, actor, nomination_id)
+    with runtime.uow() as uow:
+        session = uow.session
+        unit = session.get(Unit, detail["unit_id"])
+        history = detail["history"]
+        people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
+        batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
+    detail["unit_name"] = unit.name if unit else detail["unit_id"]
+    detail["people"] = people
+    detail["decision_number"] = batch.decision_number if batch else None
+    detail["timeline"] = [_timeline_entry(runtime, e, people) for e in history if e.kind in TIMELINE_KINDS]
+    detail["return_reason"] = last_return_reason(runtime, history)
+    done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
+    current = [t["task_id"] for t in detail["tasks"]]
+    if detail["status"] == "awaiting_decision":
+        current.append("await_decision")
+    ended = [e.detail.get("end_event") for e in history if e.kind == "instance_ended"]
+    detail["diagram"] = {"done": sorted({d for d in done + ended if d}), "current": current}
+    return detail
+
+
+def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str, Any] | None:
+    """The latest "return" decision, while the nomination is back with its unit."""
+    for event in reversed(history):
+        if event.kind == "task_completed" and event.detail.get("task") == "draft_nomination":
+            return None  # already resubmitted since
+        data = event.detail.get("data") or {}
+        if event.kind == "task_completed" and data.get("decision") in ("return", "send_back"):
+            return {"task": event.detail.get("name"), "reason": data.get("reason", ""), "at": event.at}
+    return None
+
+
+def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str]) -> dict[str, Any]:
+    detail = dict(event.detail or {})
+    entry: dict[str, Any] = {"at": event.at, "kind": event.kind, "who": people.get(event.actor_id or -1),
+                             "detail": detail}
+    if event.kind == "task_completed":
+        data = detail.get("data") or {}
+        form = form_for_task(runtime, str(detail.get("task", "")))
+        titles = dict(_decision_choices(form)) if form else {}
+        entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
+        entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
+    return entry
+
+
+def _decision_choices(form: Form) -> list[tuple[str, str]]:
+    from .web.formrender import choices_of
+
+    node = form.schema.get("properties", {}).get("decision")
+    return choices_of(node) if isinstance(node, dict) else []
+
+
+def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
+    with runtime.uow() as uow:
+        session = uow.session
+        nomination = session.get(Nomination, nomination_id)
+        if nomination is None or nomination.instance_id is None:
+            raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+        require_view(actor, nomination, runtime.roles)
+        instance = session.get(ProcessInstance, nomination.instance_id)
+        version = session.get(ProcessVersion, instance.process_version_id) if instance else None
+        if version is None:
+            raise NotFound("Không tìm thấy sơ đồ quy trình")
+        return version.bpmn
+
+
+def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    """What a unit officer needs to start a draft: the units they draft for."""
+    staff_units = sorted(u for r, u in actor.grants if r == "unit_staff" and u)
+    with runtime.uow() as uow:
+        rows = uow.session.scalars(select(Unit).where(Unit.id.in_(staff_units)).order_by(Unit.name))
+        return {"units": [{"id": u.id, "name": u.name} for u in rows]}
+
+
+# --- batches (Home Affairs and the Chairman) ------------------------------------------------------------
+
+def require_batch_viewer(actor: Actor) -> None:
+    if not any(actor.has_role(r) for r in BATCH_ROLES):
+        raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình (not allowed)")
+
+
+def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+    require_batch_viewer(actor)
+    with runtime.uow() as uow:
+        session = uow.session
+        rows = list(session.scalars(select(Batch).order_by(Batch.created_at.desc())))
+        members = _members(session, [b.id for b in rows])
+        tasks = {t.batch_id: t for t in session.scalars(select(OpenTask).where(OpenTask.batch_id.is_not(None)))}
+        waiting = session.scalars(select(Nomination).where(
+            Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))).all()
+        return {"batches": [{**_batch_view(b), "count": len(members.get(b.id, [])),
+                             "task": tasks.get(b.id)} for b in rows],
+                "waiting": [_public_view(session, n) for n in waiting]}
+
+
+def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
+    require_batch_viewer(actor)
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        session = uow.session
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+        view = _batch_view(batch)
+        view["nominations"] = [_public_view(session, n) for n in _members(session, [batch_id]).get(batch_id, [])]
+        view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(
+            Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
+        view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(
+            select(OpenTask).where(OpenTask.batch_id == batch_id))]
+        view["history"] = list(session.scalars(select(AuditEvent).where(
+            AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")
+            .order_by(AuditEvent.id)))
+        view["draft"] = _latest_batch_draft(view["history"])
+        people = names(session, {e.actor_id for e in view["history"]})
+        view["timeline"] = [_timeline_entry(runtime, e, people) for e in view["history"]]
+        return view
+
+
+def _members(session: Session, batch_ids: list[str]) -> dict[str, list[Nomination]]:
+    found: dict[str, list[Nomination]] = {}
+    if batch_ids:
+        for n in session.scalars(select(Nomination).where(Nomination.batch_id.in_(batch_ids)).order_by(Nomination.id)):
+            found.setdefault(str(n.batch_id), []).append(n)
+    return found
+
+
+def _latest_batch_draft(history: list[AuditEvent]) -> dict[str, Any]:
+    """The newest tờ trình / draft decision, and the Chairman's reason if he sent it back since."""
+    drafts = [e.detail.get("data") or {} for e in history if e.detail.get("task") == "prepare_batch"]
+    data = drafts[-1] if drafts else {}
+    last = (history[-1].detail.get("data") or {}) if history else {}
+    return {"title": data.get("decision_title"), "text": data.get("decision_draft"),
+            "sent_back": last.get("reason") if last.get("decision") == "send_back" else None}
+
+
+def _batch_view(batch: Batch) -> dict[str, Any]:
+    return {"id": batch.id, "title": batch.title, "status": batch.status,
+            "decision_number": batch.decision_number, "created_at": batch.created_at}
+
+
+# --- public disclosure (công khai) ----------------------------------------------------------------------
+
+def public_disclosure(runtime: Runtime) -> list[dict[str, Any]]:
+    """Nominations proposed for the Chairman's award and those awarded, with only what the law asks to
+    publish: the nominee, the nominating unit, the award and the achievements. Never the dossier,
+    the people who handled it, or anything personal beyond the nominee's name."""
+    with runtime.uow() as uow:
+        session = uow.session
+        rows = session.scalars(select(Nomination).where(Nomination.status.in_(PUBLIC_STATUSES))
+                               .order_by(Nomination.status.desc(), Nomination.updated_at.desc()))
+        return [_public_view(session, n) for n in rows]
+
+
+def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
+    unit = session.get(Unit, nomination.unit_id)
+    batch = session.get(Batch, nomination.batch_id) if nomination.batch_id else None
+    return {"id": nomination.id, "nominee_name": nomination.nominee_name, "nominee_kind": nomination.nominee_kind,
+            "unit_name": unit.name if unit else nomination.unit_id, "award": nomination.award,
+            "achievement_summary": (nomination.data or {}).get("achievement_summary", ""),
+            "status": nomination.status,
+            "decision_number": batch.decision_number if batch and nomination.status == "awarded" else None,
+            "updated_at": nomination.updated_at}
+
+
+def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: str | None) -> list[dict[str, Any]]:
+    """The nominations list page: `queries.list_nominations` plus a search by nominee or unit."""
+    if not q:
+        rows = queries.list_nominations(runtime, actor, status=status, limit=200)
+        ids = {r["unit_id"] for r in rows}
+    else:
+        pattern = f"%{q.strip()}%"
+        with runtime.uow() as uow:
+            unit_ids = select(Unit.id).where(Unit.name.ilike(pattern))
+            query = select(Nomination).where(nomination_scope(actor, runtime.roles)).where(
+                Nomination.nominee_name.ilike(pattern) | Nomination.unit_id.in_(unit_ids)
+                | Nomination.id.ilike(pattern))
+            if status:
+                query = query.where(Nomination.status == status)
+            found = uow.session.scalars(query.order_by(Nomination.updated_at.desc()).limit(200))
+            rows = [{c.name: getattr(n, c.name) for c in Nomination.__table__.columns} for n in found]
+        ids = {r["unit_id"] for r in rows}
+    with runtime.uow() as uow:
+        unit_names = dict(uow.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
+    for row in rows:
+        row["unit_name"] = unit_names.get(row["unit_id"], row["unit_id"])
+    return rows
+
+
+def today_local(runtime: Runtime) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone))

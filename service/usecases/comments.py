@@ -1,0 +1,34 @@
+"""Comments on a nomination: anyone who may see it may add one; it goes into the audit trail."""
+
+from __future__ import annotations
+
+from workflows.forms import FieldError
+
+from ..access import Actor, require_view
+from ..db.models import Nomination
+from ..errors import InvalidInput, NotFound
+from ..runtime import Runtime
+from .instances import audit
+from .tasks import _commit
+
+MAX_COMMENT = 2000
+
+
+def add_comment(runtime: Runtime, actor: Actor, nomination_id: str, text: str) -> None:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput("Ý kiến không được để trống (empty comment)", [FieldError("text", "Trường này là bắt buộc")])
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput("Ý kiến quá dài (comment too long)",
+                           [FieldError("text", f"Tối đa {MAX_COMMENT} ký tự")])
+    with runtime.uow() as uow:
+        session = uow.session
+        nomination = session.get(Nomination, nomination_id)
+        if nomination is None:
+            raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+        require_view(actor, nomination, runtime.roles)
+        # An audit event, not a table of its own: comments belong to the same append-only trail as
+        # every decision, in the order they were made.
+        audit(session, runtime, "comment", actor_id=actor.user_id, nomination_id=nomination_id,
+              instance_id=nomination.instance_id, text=text)
+        _commit(uow)

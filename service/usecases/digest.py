@@ -1,0 +1,84 @@
+"""The morning digest: each person's open and overdue tasks, once per working day (a scheduler job).
+
+Once per user and day holds across workers and restarts because the mail's Message-ID is derived
+from (day, user) and message ids are unique: a second run, or a second worker, finds it taken.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..access import load_actor, task_scope
+from ..db.models import OpenTask, OutboxMail, RoleAssignment, User
+from ..runtime import Runtime
+from .notices import link, working_days_left
+from .outbox import enqueue, new_message_id
+
+DIGEST_AT = time(7, 30)  # local time; before it the day's digest is not due yet (also on catch-up runs)
+
+
+def send_daily_digests(runtime: Runtime, not_before: time = DIGEST_AT) -> int:
+    """Enqueue today's digest for everyone with tasks waiting; the number enqueued by this call."""
+    local = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone))
+    if local.time() < not_before or not runtime.calendar.is_working_day(local.date()):
+        return 0
+    with runtime.uow() as uow:
+        user_ids = list(uow.session.scalars(
+            select(User.id).where(User.active, User.id.in_(select(RoleAssignment.user_id))).order_by(User.id)))
+    return sum(digest_for(runtime, user_id) for user_id in user_ids)
+
+
+def digest_id(runtime: Runtime, user_id: int) -> str:
+    today = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    return new_message_id(runtime, f"digest.{today:%Y%m%d}.{user_id}")
+
+
+def digest_for(runtime: Runtime, user_id: int) -> bool:
+    """One user's digest in its own transaction; False if nothing waits or it was already enqueued."""
+    now = runtime.clock.now()
+    today = now.astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    message_id = digest_id(runtime, user_id)
+    with runtime.uow() as uow:
+        session = uow.session
+        if session.scalars(select(OutboxMail.id).where(OutboxMail.message_id == message_id)).first():
+            return False
+        user = session.get(User, user_id)
+        if user is None or not user.active:
+            return False
+        actor = load_actor(session, user, today)
+        # My claimed tasks, those of people I stand in for, and my roles' unclaimed queue.
+        mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
+        query = select(OpenTask).where(task_scope(actor), or_(mine, OpenTask.assignee_id.is_(None)))
+        tasks = list(session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)))
+        if not tasks:
+            return False
+        items = [_item(runtime, task, now) for task in tasks]
+        enqueue(session, runtime, user.email, "digest", {
+            "user": user, "recipient_title": "", "today": today, "now": now,
+            "overdue": [i for i in items if i["overdue"]],
+            "upcoming": [i for i in items if not i["overdue"]],
+            "inbox_url": link(runtime),
+        }, language=user.language, user_id=user.id, message_id=message_id)
+        try:
+            uow.commit()
+        except IntegrityError:
+            return False  # another worker enqueued the same digest a moment ago
+        return True
+
+
+def _item(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
+    days = working_days_left(runtime, now, task.due_at) if task.due_at else None
+    overdue = task.due_at is not None and task.due_at < now
+    subject = task.nominee_name or task.nomination_id or task.batch_id or ""
+    if task.nomination_id and task.nominee_name:
+        subject = f"{task.nominee_name} ({task.nomination_id})"
+    return {
+        "name": task.name, "subject": subject, "due_at": task.due_at, "overdue": overdue,
+        "days": abs(days) if days is not None else None,
+        "url": link(runtime, task.nomination_id, task.batch_id),
+    }

@@ -1,0 +1,190 @@
+"""Who is told what when the engine emits a notification: recipients and the facts a mail shows.
+
+Runs inside the step's transaction (called from outbox.enqueue_notification); reads only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflows.actions import Notification
+from workflows.diagrams import HumanTaskSpec
+
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion, RoleAssignment, Substitute, Unit, User
+from ..db.models import ProcessInstance as InstanceRow
+from ..runtime import Runtime
+
+UNIT_NOTICES = ("awarded", "not_awarded", "unit_certificate")
+
+
+def template_for(note: Notification) -> str | None:
+    if note.action == "send_reminder":
+        return "reminder"
+    if note.action == "escalate":
+        return "escalation"
+    if note.action == "notify_unit":
+        template = note.params.get("template")
+        return template if template in UNIT_NOTICES else "not_awarded"
+    return None  # publish_award goes to the public page, not to a mailbox
+
+
+@dataclass
+class Facts:
+    """What every recipient's mail about one notification shares (language-free)."""
+
+    template: str
+    nomination: Nomination | None
+    batch: Batch | None
+    unit: Unit | None
+    task: OpenTask | None  # the reminded task, or the escalated copy the lead now holds
+    task_name: str
+    task_role: str | None
+    due_at: datetime | None
+    url: str
+    extra: dict[str, Any]
+
+
+def local_date(runtime: Runtime, instant: datetime) -> date:
+    return instant.astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+
+
+def working_days_left(runtime: Runtime, now: datetime, due_at: datetime) -> int:
+    """Working days from today to the due day (negative once past it), as the inbox counts them."""
+    return runtime.calendar.working_days_between(local_date(runtime, now), local_date(runtime, due_at))
+
+
+def link(runtime: Runtime, nomination_id: str | None = None, batch_id: str | None = None) -> str:
+    base = runtime.config.base_url.rstrip("/")
+    if nomination_id:
+        return f"{base}/nominations/{nomination_id}"
+    return f"{base}/batches/{batch_id}" if batch_id else f"{base}/"
+
+
+def gather(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,
+           instance_id: str | None) -> Facts | None:
+    template = template_for(note)
+    if template is None:
+        return None
+    tasks: list[OpenTask] = []
+    if instance_id is not None:
+        tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)))
+    elif nomination is not None:
+        tasks = list(session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination.id)))
+    batch = None
+    if instance_id is not None and nomination is None:
+        batch = session.scalars(select(Batch).where(Batch.instance_id == instance_id)).first()
+    elif nomination is not None and nomination.batch_id:
+        batch = session.get(Batch, nomination.batch_id)
+    task_name, task_role, due_at, task = note.task or "", note.to_role, None, None
+    extra: dict[str, Any] = {"kind": note.params.get("kind") or "before_due",
+                             "reason": note.params.get("reason") or ""}
+    if template == "reminder":
+        task = next((t for t in tasks if t.task_id == note.task), None)
+        if task is None and instance_id is not None:
+            # The task closed in this very step: a late sweep fired its reminders and its escalation
+            # together. Telling the former holder it is "due today" would be wrong; the lead's
+            # escalation mail is the news.
+            return None
+        if task is not None:
+            task_name, task_role, due_at = task.name, task.role, task.due_at
+    elif template == "escalation":
+        task = next((t for t in tasks if t.task_id == f"{note.task}_escalated"), None) \
+            or next((t for t in tasks if t.role == note.to_role), None)
+        spec = _spec(session, runtime, instance_id, note.task)
+        task_name = spec.name if spec else (task.name if task else task_name)
+        task_role = spec.role if spec else None
+        due_at = _original_due(session, instance_id, note.task)
+        extra["escalated_name"] = task.name if task else task_name
+    else:
+        extra["decision_number"] = batch.decision_number if batch else None
+        extra["decision_title"] = batch.title if batch else None
+    unit = session.get(Unit, note.unit_id) if note.unit_id else None
+    url = link(runtime, nomination.id if nomination else None, batch.id if batch else None)
+    return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, url, extra)
+
+
+def recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None = None) -> list[User]:
+    if template_for(note) is None:
+        return []
+    if note.action == "notify_unit":
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(["unit_staff", "unit_head"]),
+                                                         RoleAssignment.unit_id == note.unit_id)
+    elif note.action == "send_reminder" and task is not None and task.assignee_id is not None:
+        # A claimed task reminds the person who holds it (and whoever stands in for them today), not
+        # everyone of the role: the others cannot act on it anyway.
+        today = local_date(runtime, runtime.clock.now())
+        standing_in = select(Substitute.substitute_id).where(
+            Substitute.absent_id == task.assignee_id, Substitute.starts_on <= today, Substitute.ends_on >= today)
+        query = select(User).where((User.id == task.assignee_id) | User.id.in_(standing_in))
+    else:
+        role = runtime.roles.roles.get(note.to_role or "")
+        if role is None:
+            return []
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)
+        if role.scope == "unit":
+            query = query.where(RoleAssignment.unit_id == note.unit_id)
+    return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
+
+
+def context(runtime: Runtime, facts: Facts, user: User, note: Notification) -> dict[str, Any]:
+    """The template variables of one recipient's mail, in that recipient's language."""
+    lang = "en" if user.language == "en" else "vi"
+    now = runtime.clock.now()
+    days = working_days_left(runtime, now, facts.due_at) if facts.due_at else None
+    nomination, batch = facts.nomination, facts.batch
+    subject_name = (nomination.nominee_name or nomination.id) if nomination else \
+        ((batch.title or batch.id) if batch else "")
+    return {
+        **facts.extra,
+        "user": user,
+        "recipient_title": _recipient_title(runtime, user, note, lang),
+        "nomination": nomination, "batch": batch, "unit": facts.unit,
+        "subject_name": subject_name,
+        "task_name": facts.task_name,
+        "task_role_title": _title(runtime, facts.task_role, lang),
+        "from_role_title": _title(runtime, facts.task_role, lang),
+        "to_role_title": _title(runtime, note.to_role, lang),
+        "due_at": facts.due_at,
+        "days_left": max(days, 0) if days is not None else None,
+        "days_overdue": max(-days, 0) if days is not None else None,
+        "url": facts.url,
+    }
+
+
+def _title(runtime: Runtime, role_key: str | None, lang: str) -> str:
+    role = runtime.roles.roles.get(role_key or "")
+    return role.title(lang) if role else ""
+
+
+def _recipient_title(runtime: Runtime, user: User, note: Notification, lang: str) -> str:
+    if note.action == "notify_unit":
+        held = [a.role for a in user.roles if a.unit_id == note.unit_id]
+        return _title(runtime, held[0], lang) if held else ""
+    held_roles = {a.role for a in user.roles}
+    return _title(runtime, note.to_role, lang) if note.to_role in held_roles else ""
+
+
+def _spec(session: Session, runtime: Runtime, instance_id: str | None, task_id: str | None) -> HumanTaskSpec | None:
+    """The diagram's task (name, role) of the instance's own diagram version."""
+    row = session.get(InstanceRow, instance_id) if instance_id else None
+    version = session.get(ProcessVersion, row.process_version_id) if row else None
+    if version is None or not task_id:
+        return None
+    return runtime.definition(version).human_tasks.get(task_id)
+
+
+def _original_due(session: Session, instance_id: str | None, task_id: str | None) -> datetime | None:
+    """The escalated task's deadline: its row is gone, the audit of its opening still has it."""
+    if instance_id is None or task_id is None:
+        return None
+    detail = session.scalars(select(AuditEvent.detail).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.kind == "task_opened",
+        AuditEvent.detail["task"].as_string() == task_id).order_by(AuditEvent.id.desc())).first()
+    due = (detail or {}).get("due_at")
+    return datetime.fromisoformat(due) if due else None

@@ -1,0 +1,57 @@
+"""/admin/outbox: the mails the service sends, for admins. Without an SMTP server (the `make run`
+default) this is where they are read; with one, failed mails are found and sent again here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from ..db.models import OutboxMail
+from ..errors import InvalidInput
+from ..usecases import outbox
+from .common import actor_required, runtime
+
+bp = Blueprint("admin_outbox", __name__, url_prefix="/admin/outbox")
+
+
+def _admin() -> Any:
+    actor = actor_required()
+    if not actor.is_admin:
+        abort(403)
+    return actor
+
+
+@bp.route("")
+def index() -> Any:
+    actor = _admin()
+    status = request.args.get("status") or None
+    page = outbox.outbox_page(runtime(), actor, status if status in outbox.STATUSES else None)
+    return render_template("admin_outbox.html", page=page, status=status, statuses=outbox.STATUSES,
+                           max_attempts=outbox.MAX_ATTEMPTS, smtp=runtime().config.smtp_host)
+
+
+@bp.route("/<int:mail_id>")
+def show(mail_id: int) -> Any:
+    _admin()
+    with runtime().uow() as uow:
+        mail = uow.session.get(OutboxMail, mail_id)
+    if mail is None:
+        abort(404)
+    return render_template("admin_outbox.html", mail=mail, max_attempts=outbox.MAX_ATTEMPTS,
+                           smtp=runtime().config.smtp_host)
+
+
+@bp.route("/<int:mail_id>/resend", methods=["POST"])
+def resend(mail_id: int) -> Any:
+    actor = _admin()  # the CSRF token was checked before this view (auth._identify)
+    try:
+        resent = outbox.resend(runtime(), [mail_id], actor)
+    except InvalidInput:
+        abort(404)
+    if resent:
+        flash(gettext("Đã đưa thư vào hàng đợi gửi lại."))
+    else:
+        flash(gettext("Thư này không ở trạng thái gửi lỗi; không gửi lại."), "error")
+    return redirect(url_for("admin_outbox.index", status=request.form.get("status") or None))

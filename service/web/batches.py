@@ -1,0 +1,34 @@
+"""Batches (đợt trình) for the Department of Home Affairs and the Chairman: the nominations waiting
+for a decision, each batch's awardees and draft decision, and its open step (prepare or sign)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
+
+from .. import page_queries
+from ..usecases import nominations
+from .common import actor_required, bp, runtime
+
+
+@bp.route("/batches")
+def batch_list() -> Any:
+    actor = actor_required()
+    view = page_queries.batches(runtime(), actor)
+    return render_template("batches.html", **view, can_create=actor.has_role("home_affairs_lead"))
+
+
+@bp.route("/batches", methods=["POST"])
+def batch_create() -> Any:
+    batch_id = nominations.create_batch(runtime(), actor_required())
+    flash(gettext("Đã lập đợt trình %(id)s. Chọn các hồ sơ và lập tờ trình, dự thảo quyết định.", id=batch_id))
+    return redirect(url_for("pages.batch_page", batch_id=batch_id))
+
+
+@bp.route("/batches/<batch_id>")
+def batch_page(batch_id: str) -> Any:
+    actor = actor_required()
+    batch = page_queries.batch_page(runtime(), actor, batch_id)
+    return render_template("batch.html", batch=batch)

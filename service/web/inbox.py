@@ -1,0 +1,97 @@
+"""The inbox: "Việc của tôi" (claimed by me) and "Hàng đợi của vai trò" (my roles' unclaimed tasks),
+overdue first, with filters, search, claim / release, and bulk claim for the leads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+
+from .. import page_queries, queries
+from ..errors import DomainError
+from ..usecases import tasks as task_cases
+from ..usecases.drafts import claim_many
+from .common import LEAD_ROLES, actor_required, bp, draft_form, runtime
+from .formrender import choices_of
+
+SCOPES = ("mine", "queue")
+
+
+def _filters() -> dict[str, Any]:
+    args = request.args
+    due_before = None
+    if args.get("due_before"):
+        try:
+            day = date.fromisoformat(args["due_before"])
+        except ValueError:
+            flash(gettext("Ngày lọc không hợp lệ; dùng định dạng YYYY-MM-DD."), "error")
+        else:
+            # "due before 20/04" includes the whole of 19/04 local time
+            due_before = datetime.combine(day, time(0), tzinfo=ZoneInfo(runtime().calendar.timezone))
+    overdue = {"1": True, "0": False}.get(args.get("overdue", ""))
+    return {"overdue": overdue, "due_before": due_before, "kind": args.get("kind") or None,
+            "unit_id": args.get("unit") or None, "q": (args.get("q") or "").strip() or None}
+
+
+@bp.route("/inbox")
+def inbox() -> Any:
+    actor = actor_required()
+    filters = _filters()
+    lists = {scope: queries.inbox(runtime(), actor, scope=scope, limit=200, **filters) for scope in SCOPES}
+    scope = request.args.get("scope")
+    if scope not in SCOPES:
+        scope = "mine" if lists["mine"] else "queue"
+    tasks = lists[scope]
+    return render_template(
+        "inbox.html", tasks=tasks, scope=scope, counts={s: len(v) for s, v in lists.items()},
+        context=page_queries.inbox_context(runtime(), tasks), args=request.args,
+        units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
+        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()))
+
+
+def _back() -> Any:
+    target = request.form.get("next", "")
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return redirect(target if local else url_for("pages.inbox"))
+
+
+@bp.route("/inbox/claim", methods=["POST"])
+def claim() -> Any:
+    actor = actor_required()
+    task_cases.claim(runtime(), actor, request.form.get("task", ""))
+    flash(gettext("Đã nhận việc. Việc này nằm trong \"Việc của tôi\"."))
+    return _back()
+
+
+@bp.route("/inbox/release", methods=["POST"])
+def release() -> Any:
+    actor = actor_required()
+    task_cases.release(runtime(), actor, request.form.get("task", ""))
+    flash(gettext("Đã trả việc về hàng đợi của vai trò."))
+    return _back()
+
+
+@bp.route("/inbox/claim-selected", methods=["POST"])
+def claim_selected() -> Any:
+    actor = actor_required()
+    selected = request.form.getlist("selected")
+    if not selected:
+        flash(gettext("Chưa chọn việc nào."), "error")
+        return _back()
+    claimed, problems = claim_many(runtime(), actor, selected)
+    flash(ngettext("Đã nhận %(num)d việc.", "Đã nhận %(num)d việc.", claimed))
+    for problem in problems:
+        flash(problem, "error")
+    return _back()
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Any:
+    # A claim or release that failed (someone else was quicker): say so on the page it came from.
+    if request.method == "POST" and request.endpoint in ("pages.claim", "pages.release"):
+        flash(exc.detail, "error")
+        return _back()
+    return render_template("error.html", error=exc), exc.status

@@ -1,0 +1,67 @@
+"""/admin/processes: the diagrams, their versions and drafts; the bpmn-js editor. Admins only.
+
+The pages only render; every change goes through the admin API (/api/v1/admin/processes) from the
+editor's script, with the session cookie and the CSRF token, so the browser and API clients share
+one set of rules (validation, optimistic concurrency, migration safety).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request, url_for
+
+from ..access import Actor
+from ..errors import NotFound
+from ..usecases import processes
+from .common import actor_required, runtime
+
+bp = Blueprint("process_editor", __name__, url_prefix="/admin/processes")
+API = "/api/v1/admin/processes"
+
+
+def _admin() -> Actor:
+    actor = actor_required()
+    if not actor.is_admin:
+        abort(403)
+    return actor
+
+
+@bp.route("")
+def index() -> Any:
+    actor = _admin()
+    return render_template("admin_processes.html", processes=processes.overview(runtime(), actor), api=API)
+
+
+@bp.route("/<process_id>/edit")
+def edit(process_id: str) -> Any:
+    """Opens the newest version (or `?version=n`, or a saved `?draft=id`) in the modeler."""
+    actor = _admin()
+    entry = next((p for p in processes.overview(runtime(), actor) if p["process_id"] == process_id), None)
+    if entry is None:
+        raise NotFound(f"Không tìm thấy quy trình {process_id}")
+    latest = max((v["version"] for v in entry["versions"]), default=0)
+    draft_id = request.args.get("draft", type=int)
+    draft = None
+    if draft_id is not None:
+        draft, _ = processes.draft_detail(runtime(), actor, process_id, draft_id)
+        source = f"{API}/{process_id}/drafts/{draft_id}/bpmn"
+        opened = draft["base_version"] or 0
+    else:
+        opened = request.args.get("version", type=int) or latest
+        processes.version_detail(runtime(), actor, process_id, opened)  # 404 for an unknown version
+        source = f"{API}/{process_id}/versions/{opened}/bpmn"
+    config = {
+        "processId": process_id,
+        "api": f"{API}/{process_id}",
+        "validateUrl": f"{API}/validate",
+        "source": source,
+        "openedVersion": opened,
+        "latestVersion": latest,
+        "draft": {"id": draft["id"], "revision": draft["revision"], "note": draft["note"]} if draft else None,
+        "listUrl": url_for("process_editor.index"),
+        "roles": sorted(role.title_vi for role in runtime().roles.roles.values()),
+        "forms": sorted(p.name for p in runtime().forms.directory.glob("*.schema.json")),
+    }
+    return render_template("admin_process_edit.html", process=entry, draft=draft, opened=opened, latest=latest,
+                           config=config)

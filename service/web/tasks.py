@@ -1,0 +1,80 @@
+"""The task page: the task's form drawn from its JSON Schema + UI schema, beside the nomination (or
+batch) it concerns; completing it calls the one use case that moves the process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from workflows.forms import FieldError
+
+from .. import page_queries
+from ..errors import InvalidInput
+from ..usecases import tasks as task_cases
+from .common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
+from .formrender import choices_of, effective_schema, parse_form
+
+
+def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
+    """The nomination or batch beside the form, and the choices the form offers from it."""
+    context: dict[str, Any] = {"n": None, "batch": None, "choices": {}, "prefill": {}}
+    if task["nomination_id"]:
+        page = page_queries.nomination_page(runtime(), actor, task["nomination_id"])
+        context["n"] = page
+        context["details"] = fields_for(draft_form().schema, draft_form().ui_schema, page["data"])[0]
+        context["files"] = {a.sha256: a for a in page["attachments"]}
+        # Reviewers tick the criteria of the nominee's own kind (plan, section III.2.1 a–d).
+        draft = effective_schema(draft_form().schema, page["data"])
+        criteria = choices_of(draft["properties"]["criteria"].get("items", {}))
+        context["choices"]["criteria_met"] = criteria
+    if task["batch_id"]:
+        batch = page_queries.batch_page(runtime(), actor, task["batch_id"])
+        context["batch"] = batch
+        pool = batch["nominations"] + batch["candidates"]
+        context["choices"]["nomination_ids"] = [(n["id"], _awardee(n)) for n in pool]
+        context["choices"]["excluded.nomination_id"] = [
+            (n["id"], f'{n["id"]} — {n["nominee_name"]}') for n in batch["nominations"]]
+        if task["task_id"] == "prepare_batch" and batch["draft"]["title"]:
+            context["prefill"] = {"decision_title": batch["draft"]["title"],
+                                  "decision_draft": batch["draft"]["text"],
+                                  "nomination_ids": [n["id"] for n in batch["nominations"]]}
+    return context
+
+
+def _awardee(n: dict[str, Any]) -> str:
+    unit = f' — {n["unit_name"]}' if n["unit_name"] != n["nominee_name"] else ""
+    return f'{n["nominee_name"]}{unit} ({n["id"]})'
+
+
+def _render(actor: Any, task: dict[str, Any], data: dict[str, Any] | None, errors: Any = (),
+            rows: dict[str, int] | None = None, status: int = 200) -> Any:
+    form = runtime().forms.get(task["form"], task["ui_form"])
+    context = _context(actor, task)
+    widgets = {"nomination_ids": "checkboxes"} if task["batch_id"] else {}
+    fields, leftovers = fields_for(form.schema, form.ui_schema, context["prefill"] if data is None else data,
+                                   errors, choices=context["choices"], widgets=widgets, extra_rows=rows or {})
+    return render_template("task.html", task=task, form=form, fields=fields, leftovers=leftovers, **context), status
+
+
+@bp.route("/tasks/<task_uuid>", methods=["GET", "POST"])
+def task_page(task_uuid: str) -> Any:
+    actor = actor_required()
+    task = page_queries.open_task(runtime(), actor, task_uuid)
+    if task["task_id"] == "draft_nomination" and task["nomination_id"]:
+        return redirect(url_for("pages.nomination_edit", nomination_id=task["nomination_id"]))
+    if request.method == "GET":
+        return _render(actor, task, None)
+    form = runtime().forms.get(task["form"], task["ui_form"])
+    data = parse_form(form.schema, request.form)
+    if request.form.get("_add_row"):
+        return _render(actor, task, data, rows=extra_rows(request.form))
+    try:
+        task_cases.complete_task(runtime(), actor, task_uuid, data, language=lang())
+    except InvalidInput as exc:
+        return _render(actor, task, data, exc.errors or [FieldError("", exc.detail)], status=422)
+    flash(gettext("Đã hoàn thành: %(name)s.", name=t(task["name"])))
+    if task["batch_id"]:
+        return redirect(url_for("pages.batch_page", batch_id=task["batch_id"]))
+    return redirect(url_for("pages.inbox"))

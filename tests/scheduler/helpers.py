@@ -1,0 +1,88 @@
+"""Driving nominations through the use cases, moving the clock, running the jobs once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service.access import Actor
+from service.db.models import AuditEvent, OpenTask, OutboxMail, User
+from service.runtime import Runtime
+from service.usecases.accounts import actor_for_user
+from service.usecases.nominations import create_draft, submit
+from service.usecases.outbox import DeliveryReport, deliver_outbox
+from service.usecases.tasks import complete_task
+from service.usecases.timers import SweepReport, wake_due_instances
+from tests.service.conftest import VN
+from tests.workflows.conftest import draft_data
+
+HIEN_NAM = "phuong-hien-nam"
+STAFF, HEAD = "canbo.hiennam", "chutich.hiennam"
+DOST_OFFICER, DOST_LEAD = "chuyenvien.khcn", "lanhdao.khcn"
+ADMIN = "quantri"
+
+
+def at(day: str, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, second=second, tzinfo=VN)
+
+
+def user(runtime: Runtime, username: str) -> User:
+    with runtime.uow() as uow:
+        return uow.session.scalars(select(User).where(User.username == username)).one()
+
+
+def actor(runtime: Runtime, username: str) -> Actor:
+    found = actor_for_user(runtime, user(runtime, username).id)
+    assert found is not None
+    return found[0]
+
+
+def email_of(runtime: Runtime, username: str) -> str:
+    return user(runtime, username).email
+
+
+def open_tasks(runtime: Runtime, nomination_id: str) -> list[OpenTask]:
+    with runtime.uow() as uow:
+        return list(uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)))
+
+
+def complete(runtime: Runtime, username: str, nomination_id: str, task_id: str, data: dict[str, Any]) -> None:
+    task = next(t for t in open_tasks(runtime, nomination_id) if t.task_id == task_id)
+    complete_task(runtime, actor(runtime, username), task.id, data)
+
+
+def submitted_nomination(runtime: Runtime, name: str = "Ủy ban nhân dân phường Hiến Nam") -> str:
+    """A nomination waiting for the unit head (unit_head_review)."""
+    data = {**draft_data(), "nominee_name": name}
+    staff = actor(runtime, STAFF)
+    nomination_id = create_draft(runtime, staff, HIEN_NAM, data)
+    submit(runtime, staff, nomination_id, data)
+    return nomination_id
+
+
+def nomination_at_dost_check(runtime: Runtime, name: str = "Ủy ban nhân dân phường Hiến Nam") -> str:
+    nomination_id = submitted_nomination(runtime, name)
+    complete(runtime, HEAD, nomination_id, "unit_head_review",
+             {"decision": "submit", "submission_number": "12/TTr-UBND"})
+    return nomination_id
+
+
+def wake(runtime: Runtime) -> SweepReport:
+    return wake_due_instances(runtime)
+
+
+def deliver(runtime: Runtime) -> DeliveryReport:
+    return deliver_outbox(runtime)
+
+
+def outbox(runtime: Runtime) -> list[OutboxMail]:
+    with runtime.uow() as uow:
+        return list(uow.session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+
+def count_audit(runtime: Runtime, kind: str) -> int:
+    with runtime.uow() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.kind == kind))
+                   or 0)
