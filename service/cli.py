@@ -108,6 +108,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
             return app
 
     click.echo(f"nomflow đang chạy tại http://{host}:{port}/")
+    runtime.warm_up()
     _Server().run()
 
 

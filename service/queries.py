@@ -67,7 +67,8 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
         by_unit = select(Nomination.id).join(Unit, Unit.id == Nomination.unit_id).where(Unit.name.ilike(pattern))
         query = query.where(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern),
                                 OpenTask.nomination_id.in_(by_unit)))
-    query = query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at).limit(limit).offset(offset)
+    # due_at NULLS LAST lets PostgreSQL and SQLite walk ix_open_task_role_due in order and stop at `limit`.
+    query = query.order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.id).limit(limit).offset(offset)
     with runtime.uow() as uow:
         return [task_view(runtime, t, now) for t in uow.session.scalars(query)]
 

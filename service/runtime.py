@@ -47,6 +47,17 @@ class Runtime:
                 self.engine.add(cached, active=False)
             return cached
 
+    def warm_up(self) -> None:
+        """Parse every stored version now, then freeze the long-lived objects: a full garbage
+        collection over the parsed specs would otherwise pause requests for ~15 ms."""
+        import gc
+
+        with self.uow() as uow:
+            for version in uow.session.scalars(select(ProcessVersion)):
+                self.definition(version)
+        gc.collect()
+        gc.freeze()
+
     def active_definition(self, session: Session, process_id: str) -> tuple[ProcessVersion, ProcessDefinition]:
         version = session.scalars(
             select(ProcessVersion).where(ProcessVersion.process_id == process_id, ProcessVersion.active)

@@ -196,6 +196,7 @@ class OpenTask(Base):
     __tablename__ = "open_task"
     __table_args__ = (
         Index("ix_open_task_queue", "role", "unit_id", "due_at"),
+        Index("ix_open_task_role_due", "role", "due_at"),
         Index("ix_open_task_assignee", "assignee_id", "due_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -24,7 +24,7 @@ from .worker_process import start_worker as _start_worker
 from .worker_process import wait_until
 
 DUE = at("2026-04-17", 8)  # the before-due reminder of a check opened on Monday 13/4
-INSTANCES = 300
+INSTANCES = 1000  # enough that a fast machine cannot finish the sweep before the kill
 MAILS = 400
 
 
