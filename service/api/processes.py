@@ -6,33 +6,20 @@ from typing import Any
 
 from flask import Response
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
 from ..auth import runtime
 from ..db.models import ProcessInstance, ProcessVersion
 from ..errors import NotFound
 from .common import actor_required
+from .process_schemas import VersionInfo
 
 PREFIX = "/processes"
 blp = Blueprint("processes", __name__, description="Phiên bản quy trình (process versions)")
 
 
-class VersionOut(Schema):
-    id = fields.Integer()
-    process_id = fields.String()
-    version = fields.Integer()
-    name = fields.String()
-    filename = fields.String()
-    checksum = fields.String()
-    note = fields.String()
-    active = fields.Boolean()
-    created_at = fields.DateTime()
-    running_instances = fields.Integer()
-
-
 @blp.route("", methods=["GET"])
-@blp.response(200, VersionOut(many=True))
+@blp.response(200, VersionInfo(many=True))
 def list_versions() -> Any:
     actor_required()
     with runtime().uow() as uow:

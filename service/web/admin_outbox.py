@@ -11,21 +11,15 @@ from flask_babel import gettext
 from ..db.models import OutboxMail
 from ..errors import InvalidInput
 from ..usecases import outbox
-from .common import actor_required, runtime
+from .common import admin_required, runtime
 
 bp = Blueprint("admin_outbox", __name__, url_prefix="/admin/outbox")
 
 
-def _admin() -> Any:
-    actor = actor_required()
-    if not actor.is_admin:
-        abort(403)
-    return actor
-
 
 @bp.route("")
 def index() -> Any:
-    actor = _admin()
+    actor = admin_required()
     status = request.args.get("status") or None
     page = outbox.outbox_page(runtime(), actor, status if status in outbox.STATUSES else None)
     return render_template("admin_outbox.html", page=page, status=status, statuses=outbox.STATUSES,
@@ -34,7 +28,7 @@ def index() -> Any:
 
 @bp.route("/<int:mail_id>")
 def show(mail_id: int) -> Any:
-    _admin()
+    admin_required()
     with runtime().uow() as uow:
         mail = uow.session.get(OutboxMail, mail_id)
     if mail is None:
@@ -45,7 +39,7 @@ def show(mail_id: int) -> Any:
 
 @bp.route("/<int:mail_id>/resend", methods=["POST"])
 def resend(mail_id: int) -> Any:
-    actor = _admin()  # the CSRF token was checked before this view (auth._identify)
+    actor = admin_required()  # the CSRF token was checked before this view (auth._identify)
     try:
         resent = outbox.resend(runtime(), [mail_id], actor)
     except InvalidInput:

@@ -53,6 +53,13 @@ def actor_required() -> Actor:
     return actor
 
 
+
+def admin_required() -> Actor:
+    actor = actor_required()
+    if not actor.is_admin:
+        abort(403)
+    return actor
+
 def lang() -> str:
     return current_language()
 

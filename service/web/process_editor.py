@@ -9,34 +9,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 
-from ..access import Actor
 from ..errors import NotFound
 from ..usecases import processes
-from .common import actor_required, runtime
+from .common import admin_required, runtime
 
 bp = Blueprint("process_editor", __name__, url_prefix="/admin/processes")
 API = "/api/v1/admin/processes"
 
 
-def _admin() -> Actor:
-    actor = actor_required()
-    if not actor.is_admin:
-        abort(403)
-    return actor
-
 
 @bp.route("")
 def index() -> Any:
-    actor = _admin()
+    actor = admin_required()
     return render_template("admin_processes.html", processes=processes.overview(runtime(), actor), api=API)
 
 
 @bp.route("/<process_id>/edit")
 def edit(process_id: str) -> Any:
     """Opens the newest version (or `?version=n`, or a saved `?draft=id`) in the modeler."""
-    actor = _admin()
+    actor = admin_required()
     entry = next((p for p in processes.overview(runtime(), actor) if p["process_id"] == process_id), None)
     if entry is None:
         raise NotFound(f"Không tìm thấy quy trình {process_id}")
