@@ -17,7 +17,9 @@ from .db.models import (
     Batch,
     Nomination,
     OpenTask,
+    OutboxMail,
     ProcessInstance,
+    ProcessVersion,
     Unit,
     User,
 )
@@ -221,3 +223,33 @@ def _nomination_view(nomination: Nomination) -> dict[str, Any]:
 
 def _row_view(row: Any) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}
+
+
+def process_versions(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every stored version without its BPMN, with how many instances still run on it."""
+    with runtime.uow() as uow:
+        counts = dict(uow.session.execute(
+            select(ProcessInstance.process_version_id, func.count()).where(ProcessInstance.status == "running")
+            .group_by(ProcessInstance.process_version_id)).all())
+        versions = uow.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
+                                                                       ProcessVersion.version))
+        return [{**{c.name: getattr(v, c.name) for c in ProcessVersion.__table__.columns if c.name != "bpmn"},
+                 "running_instances": counts.get(v.id, 0)} for v in versions]
+
+
+def process_bpmn(runtime: Runtime, process_id: str, version: int) -> bytes:
+    with runtime.uow() as uow:
+        row = uow.session.scalars(select(ProcessVersion).where(
+            ProcessVersion.process_id == process_id, ProcessVersion.version == version)).first()
+        if row is None:
+            raise NotFound(f"Không tìm thấy {process_id} phiên bản {version}")
+        return row.bpmn
+
+
+def outbox_mail(runtime: Runtime, mail_id: int) -> OutboxMail:
+    with runtime.uow() as uow:
+        mail = uow.session.get(OutboxMail, mail_id)
+        if mail is None:
+            raise NotFound(f"Không tìm thấy thư {mail_id}")
+        return mail
+

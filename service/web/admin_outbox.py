@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from ..db.models import OutboxMail
+from .. import queries
 from ..errors import InvalidInput
 from ..usecases import outbox
 from .common import admin_required, runtime
@@ -29,10 +29,7 @@ def index() -> Any:
 @bp.route("/<int:mail_id>")
 def show(mail_id: int) -> Any:
     admin_required()
-    with runtime().uow() as uow:
-        mail = uow.session.get(OutboxMail, mail_id)
-    if mail is None:
-        abort(404)
+    mail = queries.outbox_mail(runtime(), mail_id)
     return render_template("admin_outbox.html", mail=mail, max_attempts=outbox.MAX_ATTEMPTS,
                            smtp=runtime().config.smtp_host)
 
