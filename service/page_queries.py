@@ -33,7 +33,7 @@ def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
     if actor is not None and not actor.is_admin and all(
             runtime.roles.roles[r].scope == "unit" for r, _ in actor.grants if r in runtime.roles.roles):
         query = query.where(Unit.id.in_(actor.units()))
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return [{"id": u.id, "name": u.name, "kind": u.kind} for u in uow.session.scalars(query)]
 
 
@@ -45,7 +45,7 @@ def names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 
 
 def whoami(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         user = uow.session.get(User, actor.user_id)
         return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi"}
 
@@ -53,7 +53,7 @@ def whoami(runtime: Runtime, actor: Actor) -> dict[str, Any]:
 def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, Any]:
     """Names of the assignees and of the nominating units of inbox rows (tasks of province roles
     carry no unit of their own)."""
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         ids = {t["nomination_id"] for t in tasks if t["nomination_id"]}
         unit_of = dict(session.execute(select(Nomination.id, Nomination.unit_id).where(Nomination.id.in_(ids))).all())
@@ -73,7 +73,7 @@ def form_for_task(runtime: Runtime, task_id: str) -> Form | None:
 
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
     now = runtime.clock.now()
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
         if task is None:
@@ -89,7 +89,7 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
 
 def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[str, Any]:
     detail = queries.nomination_detail(runtime, actor, nomination_id)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         unit = session.get(Unit, detail["unit_id"])
         history = detail["history"]
@@ -141,7 +141,7 @@ def _decision_choices(form: Form) -> list[tuple[str, str]]:
 
 
 def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         nomination = session.get(Nomination, nomination_id)
         if nomination is None or nomination.instance_id is None:
@@ -157,7 +157,7 @@ def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
 def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     """What a unit officer needs to start a draft: the units they draft for."""
     staff_units = sorted(u for r, u in actor.grants if r == "unit_staff" and u)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         rows = uow.session.scalars(select(Unit).where(Unit.id.in_(staff_units)).order_by(Unit.name))
         return {"units": [{"id": u.id, "name": u.name} for u in rows]}
 
@@ -171,7 +171,7 @@ def require_batch_viewer(actor: Actor) -> None:
 
 def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     require_batch_viewer(actor)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         rows = list(session.scalars(select(Batch).order_by(Batch.created_at.desc())))
         members = _members(session, [b.id for b in rows])
@@ -186,7 +186,7 @@ def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
 def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
     require_batch_viewer(actor)
     now = runtime.clock.now()
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -234,7 +234,7 @@ def public_disclosure(runtime: Runtime) -> list[dict[str, Any]]:
     """Nominations proposed for the Chairman's award and those awarded, with only what the law asks to
     publish: the nominee, the nominating unit, the award and the achievements. Never the dossier,
     the people who handled it, or anything personal beyond the nominee's name."""
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         rows = session.scalars(select(Nomination).where(Nomination.status.in_(PUBLIC_STATUSES))
                                .order_by(Nomination.status.desc(), Nomination.updated_at.desc()))
@@ -259,7 +259,7 @@ def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: s
         ids = {r["unit_id"] for r in rows}
     else:
         pattern = f"%{q.strip()}%"
-        with runtime.uow() as uow:
+        with runtime.read() as uow:
             unit_ids = select(Unit.id).where(Unit.name.ilike(pattern))
             query = select(Nomination).where(nomination_scope(actor, runtime.roles)).where(
                 Nomination.nominee_name.ilike(pattern) | Nomination.unit_id.in_(unit_ids)
@@ -269,7 +269,7 @@ def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: s
             found = uow.session.scalars(query.order_by(Nomination.updated_at.desc()).limit(200))
             rows = [{c.name: getattr(n, c.name) for c in Nomination.__table__.columns} for n in found]
         ids = {r["unit_id"] for r in rows}
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         unit_names = dict(uow.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all())
     for row in rows:
         row["unit_name"] = unit_names.get(row["unit_id"], row["unit_id"])

@@ -71,7 +71,7 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
                                 OpenTask.nomination_id.in_(by_unit)))
     # due_at NULLS LAST lets PostgreSQL and SQLite walk ix_open_task_role_due in order and stop at `limit`.
     query = query.order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.id).limit(limit).offset(offset)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return [task_view(runtime, t, now) for t in uow.session.scalars(query)]
 
 
@@ -81,13 +81,13 @@ def list_nominations(runtime: Runtime, actor: Actor, status: str | None = None,
     if status:
         query = query.where(Nomination.status == status)
     query = query.order_by(Nomination.updated_at.desc()).limit(limit).offset(offset)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return [_nomination_view(n) for n in uow.session.scalars(query)]
 
 
 def nomination_detail(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[str, Any]:
     now = runtime.clock.now()
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         nomination = _visible(session, runtime, actor, nomination_id)
         view = _nomination_view(nomination)
@@ -103,7 +103,7 @@ def nomination_detail(runtime: Runtime, actor: Actor, nomination_id: str) -> dic
 
 
 def attachment_for(runtime: Runtime, actor: Actor, nomination_id: str, sha256: str) -> Attachment:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         _visible(uow.session, runtime, actor, nomination_id)
         found = uow.session.scalars(select(Attachment).where(
             Attachment.nomination_id == nomination_id, Attachment.sha256 == sha256)).first()
@@ -113,7 +113,7 @@ def attachment_for(runtime: Runtime, actor: Actor, nomination_id: str, sha256: s
 
 
 def nomination_audit(runtime: Runtime, actor: Actor, nomination_id: str) -> list[AuditEvent]:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         _visible(uow.session, runtime, actor, nomination_id)
         return list(uow.session.scalars(
             select(AuditEvent).where(AuditEvent.nomination_id == nomination_id).order_by(AuditEvent.id)))
@@ -130,7 +130,7 @@ def audit_trail(runtime: Runtime, actor: Actor, nomination_id: str | None = None
         query = query.where(AuditEvent.instance_id == instance_id)
     if kind:
         query = query.where(AuditEvent.kind == kind)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return list(uow.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
 
 
@@ -143,14 +143,14 @@ def list_batches(runtime: Runtime, actor: Actor, status: str | None = None,
     if status:
         query = query.where(Batch.status == status)
     query = query.order_by(Batch.created_at.desc(), Batch.id).limit(limit).offset(offset)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return [{**_row_view(batch), "nomination_count": n or 0} for batch, n in uow.session.execute(query)]
 
 
 def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
     require_province(actor, runtime.roles)
     now = runtime.clock.now()
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
         batch = session.get(Batch, batch_id)
         if batch is None:
@@ -172,7 +172,7 @@ def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any
 
 
 def me(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         user = uow.session.get(User, actor.user_id)
         if user is None:
             raise NotFound("Không tìm thấy tài khoản")
@@ -185,20 +185,20 @@ def me(runtime: Runtime, actor: Actor) -> dict[str, Any]:
 
 def my_tokens(runtime: Runtime, actor: Actor) -> list[ApiToken]:
     """The caller's tokens; the response schema never carries their hashes."""
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return list(uow.session.scalars(
             select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)))
 
 
 def list_units(runtime: Runtime, actor: Actor) -> list[Unit]:
     require_admin(actor)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return list(uow.session.scalars(select(Unit).order_by(Unit.id)))
 
 
 def list_users(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     require_admin(actor)
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         return [user_view(u) for u in uow.session.scalars(select(User).order_by(User.id))]
 
 
@@ -227,7 +227,7 @@ def _row_view(row: Any) -> dict[str, Any]:
 
 def process_versions(runtime: Runtime) -> list[dict[str, Any]]:
     """Every stored version without its BPMN, with how many instances still run on it."""
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         counts = dict(uow.session.execute(
             select(ProcessInstance.process_version_id, func.count()).where(ProcessInstance.status == "running")
             .group_by(ProcessInstance.process_version_id)).all())
@@ -238,7 +238,7 @@ def process_versions(runtime: Runtime) -> list[dict[str, Any]]:
 
 
 def process_bpmn(runtime: Runtime, process_id: str, version: int) -> bytes:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         row = uow.session.scalars(select(ProcessVersion).where(
             ProcessVersion.process_id == process_id, ProcessVersion.version == version)).first()
         if row is None:
@@ -247,7 +247,7 @@ def process_bpmn(runtime: Runtime, process_id: str, version: int) -> bytes:
 
 
 def outbox_mail(runtime: Runtime, mail_id: int) -> OutboxMail:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         mail = uow.session.get(OutboxMail, mail_id)
         if mail is None:
             raise NotFound(f"Không tìm thấy thư {mail_id}")

@@ -37,6 +37,10 @@ class Runtime:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
 
+    def read(self) -> UnitOfWork:
+        """For queries: never commits, and on SQLite does not queue behind writers."""
+        return UnitOfWork(self.db, read_only=True)
+
     def definition(self, version: ProcessVersion) -> ProcessDefinition:
         """Parsed once per stored version; instances on old versions keep working."""
         with self._lock:

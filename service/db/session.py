@@ -27,8 +27,12 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             # SQLite takes the write lock at the first write; BEGIN IMMEDIATE takes it up front so two
             # writers queue instead of failing halfway with "database is locked".
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # Read-only units of work begin DEFERRED and read through WAL without waiting for writers.
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get("nomflow_read_only") else "BEGIN IMMEDIATE"))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(nomflow_read_only=True),
+                                          expire_on_commit=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -47,12 +51,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class UnitOfWork:
     """`with runtime.uow() as uow: ...; uow.commit()` — leaving without commit rolls back."""
 
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, read_only: bool = False):
         self.database = database
+        self.read_only = read_only
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.database.sessions()
+        self.session = (self.database.read_sessions if self.read_only else self.database.sessions)()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -61,4 +66,6 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
