@@ -99,3 +99,13 @@ def require_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> No
     # so another unit's pipeline, is not revealed. Tasks, which the inbox already shows, answer 403.
     if not can_view(actor, nomination, roles):
         raise NotFound(f"Không tìm thấy hồ sơ {nomination.id}")
+
+
+def visible_nomination(session: Session, actor: Actor, nomination_id: str, roles: RoleCatalog) -> Nomination:
+    """The nomination if the actor may see it; 404 otherwise, so its existence does not leak."""
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    require_view(actor, nomination, roles)
+    return nomination
+

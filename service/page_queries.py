@@ -17,6 +17,7 @@ from .access import Actor, can_act, nomination_scope, require_view, task_scope
 from .db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from .errors import Forbidden, NotFound
 from .runtime import Runtime
+from .usecases.tasks import batch_of
 
 DRAFT_FORM = "draft_nomination.schema.json"
 BATCH_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman", "admin")
@@ -188,9 +189,7 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
     now = runtime.clock.now()
     with runtime.read() as uow:
         session = uow.session
-        batch = session.get(Batch, batch_id)
-        if batch is None:
-            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+        batch = batch_of(session, batch_id)
         view = _batch_view(batch)
         view["nominations"] = [_public_view(session, n) for n in _members(session, [batch_id]).get(batch_id, [])]
         view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(

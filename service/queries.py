@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .access import Actor, nomination_scope, require_admin, require_province, require_view, task_scope
+from .access import (
+    Actor,
+    nomination_scope,
+    require_admin,
+    require_province,
+    task_scope,
+    visible_nomination,
+)
 from .db.models import (
     ApiToken,
     Attachment,
@@ -25,6 +32,7 @@ from .db.models import (
 )
 from .errors import NotFound
 from .runtime import Runtime
+from .usecases.tasks import batch_of
 
 
 def task_view(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
@@ -152,9 +160,7 @@ def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any
     now = runtime.clock.now()
     with runtime.read() as uow:
         session = uow.session
-        batch = session.get(Batch, batch_id)
-        if batch is None:
-            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+        batch = batch_of(session, batch_id)
         view = _row_view(batch)
         instance = session.get(ProcessInstance, batch.instance_id)
         view["version"] = instance.version if instance else None
@@ -210,11 +216,7 @@ def user_view(user: User) -> dict[str, Any]:
 
 
 def _visible(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> Nomination:
-    nomination = session.get(Nomination, nomination_id)
-    if nomination is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
-    require_view(actor, nomination, runtime.roles)
-    return nomination
+    return visible_nomination(session, actor, nomination_id, runtime.roles)
 
 
 def _nomination_view(nomination: Nomination) -> dict[str, Any]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from workflows.forms import FieldError
 
-from ..access import Actor, require_view
-from ..db.models import Nomination
-from ..errors import InvalidInput, NotFound
+from ..access import Actor, visible_nomination
+from ..errors import InvalidInput
 from ..runtime import Runtime
 from .instances import audit
 from .tasks import _commit
@@ -23,10 +22,7 @@ def add_comment(runtime: Runtime, actor: Actor, nomination_id: str, text: str) -
                            [FieldError("text", f"Tối đa {MAX_COMMENT} ký tự")])
     with runtime.uow() as uow:
         session = uow.session
-        nomination = session.get(Nomination, nomination_id)
-        if nomination is None:
-            raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
-        require_view(actor, nomination, runtime.roles)
+        nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
         # An audit event, not a table of its own: comments belong to the same append-only trail as
         # every decision, in the order they were made.
         audit(session, runtime, "comment", actor_id=actor.user_id, nomination_id=nomination_id,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import Actor, require_view
+from ..access import Actor, require_view, visible_nomination
 from ..db.models import Attachment, Batch, Nomination, OpenTask, Unit
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..runtime import Runtime
@@ -120,10 +120,7 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
     stored = _check_file(runtime, filename, content)
     with runtime.uow() as uow:
         session = uow.session
-        nomination = session.get(Nomination, nomination_id)
-        if nomination is None:
-            raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
-        require_view(actor, nomination, runtime.roles)
+        nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
         if ("unit_staff", nomination.unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
         path = attachment_path(runtime, stored.sha256)
