@@ -17,6 +17,7 @@ from workflows.settings import EngineSettings, RoleCatalog
 from .config import ServiceConfig
 from .db.models import ProcessVersion
 from .db.session import Database, UnitOfWork
+from .instance_cache import InstanceCache
 
 
 class Runtime:
@@ -33,6 +34,7 @@ class Runtime:
                                      roles=self.roles, forms=self.forms)
         self._definitions: dict[int, ProcessDefinition] = {}
         self._lock = Lock()
+        self.instances = InstanceCache()
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
@@ -50,6 +52,16 @@ class Runtime:
                 self._definitions[version.id] = cached
                 self.engine.add(cached, active=False)
             return cached
+
+    def definition_of(self, session: Session, version_id: int) -> ProcessDefinition:
+        """As definition(), reading the version row (and its BPMN bytes) only if not parsed yet."""
+        cached = self._definitions.get(version_id)
+        if cached is not None:
+            return cached
+        version = session.get(ProcessVersion, version_id)
+        if version is None:
+            raise LookupError(f"unknown process version {version_id}")
+        return self.definition(version)
 
     def warm_up(self) -> None:
         """Parse every stored version now, then freeze the long-lived objects: a full garbage

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.engine import OpenTask as EngineTask
 from workflows.engine import Outcome, ProcessInstance
 
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask
 from ..db.models import ProcessInstance as InstanceRow
 from ..errors import Conflict, NotFound
 from ..runtime import Runtime
@@ -64,16 +64,25 @@ def start_instance(session: Session, runtime: Runtime, process_id: str,
 
 def load_instance(session: Session, runtime: Runtime, instance_id: str,
                   lock: bool = False) -> tuple[InstanceRow, ProcessInstance]:
-    query = select(InstanceRow).where(InstanceRow.id == instance_id)
+    """The row and its instance: from this process's cache when it holds exactly the row's version
+    (see InstanceCache), restored from the stored state otherwise."""
+    query = select(InstanceRow).where(InstanceRow.id == instance_id).options(defer(InstanceRow.state))
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"không tìm thấy quy trình {instance_id}")
-    version = session.get(ProcessVersion, row.process_version_id)
-    assert version is not None
-    runtime.definition(version)
-    return row, runtime.engine.restore(row.state)
+    definition = runtime.definition_of(session, row.process_version_id)
+    instance = runtime.instances.take(row.id, row.version)
+    if instance is None or instance.definition.checksum != definition.checksum:
+        instance = runtime.engine.restore(row.state)
+    return row, instance
+
+
+def keep_instances(runtime: Runtime, written: list[tuple[InstanceRow, ProcessInstance]]) -> None:
+    """After the commit that stored them: the next step on these instances skips the restore."""
+    for row, instance in written:
+        runtime.instances.put(row.id, row.version, instance)
 
 
 def record(session: Session, runtime: Runtime, row: InstanceRow, instance: ProcessInstance, outcome: Outcome,
@@ -94,8 +103,14 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
 
     nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
-    batch = session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
+    # An instance runs either one nomination or one batch's decision, never both.
+    batch = None if nomination else session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
     nomination_id = nomination.id if nomination else None
+    events: list[dict[str, Any]] = []
+
+    def audit_event(kind: str, actor: int | None = None, **detail: Any) -> None:
+        events.append({"at": now, "actor_id": actor, "nomination_id": nomination_id, "instance_id": row.id,
+                       "kind": kind, "detail": detail})
 
     if outcome.closed:
         session.execute(delete(OpenTask).where(OpenTask.id.in_([t.id for t in outcome.closed])))
@@ -103,20 +118,19 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         session.add(_task_row(task, row, nomination, batch, now))
     if outcome.completed is not None:
         done = outcome.completed
-        audit(session, runtime, "task_completed", actor_id=actor_id, nomination_id=nomination_id,
-              instance_id=row.id, task=done.task.task_id, task_uuid=done.task.id, name=done.task.name,
-              data=done.data)
+        audit_event("task_completed", actor_id, task=done.task.task_id, task_uuid=done.task.id, name=done.task.name,
+                    data=done.data)
     for task in outcome.opened:
-        audit(session, runtime, "task_opened", nomination_id=nomination_id, instance_id=row.id,
-              task=task.task_id, name=task.name, role=task.role,
-              due_at=task.due_at.isoformat() if task.due_at else None)
+        audit_event("task_opened", task=task.task_id, name=task.name, role=task.role,
+                    due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
         enqueue_notification(session, runtime, note, nomination, row.id)
-        audit(session, runtime, note.action, nomination_id=nomination_id, instance_id=row.id,
-              task=note.task, to_role=note.to_role, params=note.params)
+        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params)
     if outcome.status == "completed":
-        audit(session, runtime, "instance_ended", nomination_id=nomination_id, instance_id=row.id,
-              end_event=outcome.end_event)
+        audit_event("instance_ended", end_event=outcome.end_event)
+    if events:
+        # One multi-row INSERT in the order they happened (the history is read in id order).
+        session.execute(insert(AuditEvent), events)
     if nomination is not None:
         nomination.status = _nomination_status(instance, outcome, nomination.status)
         nomination.updated_at = now
@@ -146,9 +160,9 @@ def _task_row(task: EngineTask, row: InstanceRow, nomination: Nomination | None,
 def _nomination_status(instance: ProcessInstance, outcome: Outcome, current: str) -> str:
     if outcome.status == "completed":
         return END_STATUS.get(outcome.end_event or "", "closed")
-    if instance.waiting_for():
+    if outcome.waiting_for:
         return "awaiting_decision"
-    open_ids = [t.task_id for t in instance.open_tasks()]
+    open_ids = outcome.open_task_ids
     if open_ids == ["draft_nomination"] and instance.data.get("return_count"):
         return "returned"
     return TASK_STATUS.get(open_ids[0], current) if open_ids else current

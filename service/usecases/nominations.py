@@ -14,7 +14,7 @@ from ..access import Actor, require_view, visible_nomination
 from ..db.models import Attachment, Batch, Nomination, OpenTask, Unit
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..runtime import Runtime
-from .instances import audit, record, start_instance
+from .instances import audit, keep_instances, record, start_instance
 from .tasks import _commit, complete_task
 
 ALLOWED_TYPES = {
@@ -55,6 +55,7 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
               instance_id=row.id, unit_id=unit_id)
         record(session, runtime, row, instance, outcome, actor.user_id)
         uow.commit()
+        keep_instances(runtime, [(row, instance)])
         return nomination_id
 
 
@@ -179,4 +180,5 @@ def create_batch(runtime: Runtime, actor: Actor) -> str:
         audit(session, runtime, "batch_created", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id)
         record(session, runtime, row, instance, outcome, actor.user_id)
         uow.commit()
+        keep_instances(runtime, [(row, instance)])
         return batch_id

@@ -9,14 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflows.engine import EngineError, NotWaitingForMessage, TaskNotFound
+from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
 from ..access import Actor, can_act, require_act
 from ..db.models import AuditEvent, Batch, Nomination, OpenTask, RoleAssignment, User
+from ..db.models import ProcessInstance as InstanceRow
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..runtime import Runtime
-from .instances import audit, load_instance, record
+from .instances import audit, keep_instances, load_instance, record
 
 DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
 
@@ -57,16 +58,20 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
             raise InvalidInput(f"Quy trình không thể tiếp tục: {exc}") from exc
         if task.nomination_id and task.task_id == "draft_nomination":
             _copy_draft_fields(session, task.nomination_id, data)
+        written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,
                deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,
-                                                                        actor.user_id))
+                                                                        actor.user_id, written))
         _commit(uow)
+        keep_instances(runtime, written)
         return {"instance_id": row.id, "version": row.version, "status": row.status,
                 "opened": [t.id for t in outcome.opened]}
 
 
 def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nomination_id: str,
-                          payload: dict[str, Any], actor_id: int | None = None) -> None:
+                          payload: dict[str, Any], actor_id: int | None = None,
+                          written: list[tuple[InstanceRow, ProcessInstance]] | None = None) -> None:
+    """Within the caller's transaction; `written` collects what to keep in the cache after its commit."""
     nomination = session.get(Nomination, nomination_id)
     if nomination is None or nomination.instance_id is None:
         raise InvalidInput(f"Hồ sơ {nomination_id} không tồn tại")
@@ -79,6 +84,8 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
     audit(session, runtime, "decision_received", actor_id=actor_id, nomination_id=nomination_id,
           instance_id=row.id, batch_id=nomination.batch_id, message=name, **payload)
     record(session, runtime, row, instance, outcome, None)
+    if written is not None:
+        written.append((row, instance))
 
 
 def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any]) -> None:
