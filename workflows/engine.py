@@ -76,6 +76,9 @@ class Outcome:
     status: str = "running"  # running | completed
     end_event: str | None = None
     next_wake_at: datetime | None = None
+    # Where the instance stands afterwards, so callers need no further walk of the task tree.
+    open_task_ids: list[str] = field(default_factory=list)  # bpmn ids of the ready human tasks
+    waiting_for: list[str] = field(default_factory=list)  # names of the messages it waits for
 
 
 class _ScriptEngine(PythonScriptEngine):
@@ -256,6 +259,7 @@ class ProcessInstance:
         after = [t for t in live if t.state == TaskState.READY and t.task_spec.manual]
         after_ids = {t.id for t in after}
         due = [d for t in live if (d := _timer_due(t))]
+        waiting = sorted({t.task_spec.event_definition.name for t in live if _waits_for_message(t)})
         completed = self.workflow.is_completed()
         effects = self._script_engine.effects
         return Outcome(
@@ -266,6 +270,8 @@ class ProcessInstance:
             status="completed" if completed else "running",
             end_event=self._end_event() if completed else None,
             next_wake_at=min(due) if due else None,
+            open_task_ids=[t.task_spec.bpmn_id for t in after],
+            waiting_for=waiting,
         )
 
     @contextmanager
@@ -280,10 +286,7 @@ class ProcessInstance:
         return [t for t in self.workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
 
     def _waiting_message_tasks(self) -> list[Task]:
-        return [
-            t for t in self.workflow.get_tasks(state=TaskState.WAITING)
-            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
-        ]
+        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _waits_for_message(t)]
 
     def _open_task(self, task: Task) -> OpenTask:
         spec: HumanTaskSpec = self.definition.human_tasks[task.task_spec.bpmn_id]
@@ -314,6 +317,11 @@ class ProcessInstance:
         ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
                 if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.bpmn_id]
         return ends[-1].task_spec.bpmn_id if ends else None
+
+
+def _waits_for_message(task: Task) -> bool:
+    return task.state == TaskState.WAITING and isinstance(
+        getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
 
 
 def _timer_due(task: Task) -> datetime | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import simpleeval
@@ -129,6 +130,13 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         self.operators = operators
 
 
+@lru_cache(maxsize=1024)
+def _parsed(expression: str) -> ast.AST:
+    # A diagram has a few dozen expressions evaluated again and again; their syntax trees are never
+    # changed by evaluation, so each is parsed once.
+    return simpleeval.SimpleEval.parse(expression)
+
+
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     """SpiffWorkflow script environment that evaluates with simpleeval and refuses scripts."""
 
@@ -141,7 +149,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         names = {**context, **(external_context or {}), **self.constants}
         evaluator = _Evaluator(functions=self.functions, names=names, allowed_attrs=ALLOWED_ATTRIBUTES)
         try:
-            return evaluator.eval(expression.strip())
+            return evaluator.eval(expression, _parsed(expression.strip()))
         except (simpleeval.InvalidExpression, SyntaxError, TypeError, KeyError, ValueError) as exc:
             raise ExpressionError(f"{expression!r}: {exc}") from exc
 

@@ -8,7 +8,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from workflows.forms import FieldError
 
@@ -67,28 +68,32 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
 
 
 def actor_for_user(runtime: Runtime, user_id: int) -> tuple[Actor, str] | None:
-    with runtime.uow() as uow:
-        user = uow.session.get(User, user_id)
+    # Every request asks this: a read-only unit of work, which on SQLite does not queue behind writers.
+    with runtime.read() as uow:
+        user = uow.session.scalars(select(User).where(User.id == user_id).options(selectinload(User.roles))).first()
         if user is None or not user.active:
             return None
         return load_actor(uow.session, user, _today(runtime)), user.language
 
 
 def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
-    with runtime.uow() as uow:
+    with runtime.read() as uow:
         session = uow.session
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                                                     ApiToken.revoked.is_(False))).first()
-        user = session.get(User, row.user_id) if row else None
-        if row is None or user is None or not user.active:
+        found = session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False), User.active)
+            .options(selectinload(User.roles))).first()
+        if found is None:
             return None
+        token_id, last_used_at, user = found
         actor = load_actor(session, user, _today(runtime))
-        now = runtime.clock.now()
-        # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
-        if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
-            row.last_used_at = now
+    now = runtime.clock.now()
+    # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        with runtime.uow() as uow:
+            uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             uow.commit()
-        return actor, user.language
+    return actor, user.language
 
 
 def create_token(runtime: Runtime, actor: Actor, name: str) -> str:
