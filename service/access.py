@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflows.settings import RoleCatalog
 
-from .db.models import Nomination, OpenTask, Substitute, User
+from .db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User
 from .errors import Forbidden, NotFound
 
 
@@ -33,12 +33,37 @@ class Actor:
 
 
 def load_actor(session: Session, user: User, today: date) -> Actor:
-    grants = {(a.role, a.unit_id) for a in user.roles}
-    absent_ids = set(session.scalars(select(Substitute.absent_id).where(
-        Substitute.substitute_id == user.id, Substitute.starts_on <= today, Substitute.ends_on >= today)))
-    for absent in session.scalars(select(User).where(User.id.in_(absent_ids))) if absent_ids else []:
-        grants.update((a.role, a.unit_id) for a in absent.roles if a.role != "admin")
-    return Actor(user.id, user.username, frozenset(grants), frozenset(absent_ids))
+    return _actor(session, user.id, user.username, [(a.role, a.unit_id) for a in user.roles], today)
+
+
+def signed_in_actor(session: Session, condition: ColumnElement[bool], today: date,
+                    via_token: bool = False) -> tuple[Actor, str, int | None, datetime | None] | None:
+    """(actor, language, token id, token last used) of the one active user `condition` picks, from
+    column rows rather than ORM objects: every request asks this, so it is two plain queries."""
+    columns = select(User.id, User.username, User.language, RoleAssignment.role, RoleAssignment.unit_id)
+    if via_token:
+        query = columns.add_columns(ApiToken.id, ApiToken.last_used_at).select_from(ApiToken).join(
+            User, User.id == ApiToken.user_id)
+    else:
+        query = columns.add_columns(null(), null()).select_from(User)
+    rows = session.execute(query.outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+                           .where(condition, User.active)).all()
+    if not rows:
+        return None
+    user_id, username, language, _, _, token_id, last_used_at = rows[0]
+    grants = [(role, unit) for *_, role, unit, _, _ in rows if role is not None]
+    return _actor(session, user_id, username, grants, today), language, token_id, last_used_at
+
+
+def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, str | None]],
+           today: date) -> Actor:
+    """The user's own grants plus those of anyone they stand in for today (never admin)."""
+    acting = session.execute(
+        select(Substitute.absent_id, RoleAssignment.role, RoleAssignment.unit_id)
+        .outerjoin(RoleAssignment, and_(RoleAssignment.user_id == Substitute.absent_id, RoleAssignment.role != "admin"))
+        .where(Substitute.substitute_id == user_id, Substitute.starts_on <= today, Substitute.ends_on >= today)).all()
+    grants = set(own) | {(role, unit) for _, role, unit in acting if role is not None}
+    return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting))
 
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:

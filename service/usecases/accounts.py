@@ -8,12 +8,11 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, select, update
 
 from workflows.forms import FieldError
 
-from ..access import Actor, load_actor
+from ..access import Actor, signed_in_actor
 from ..db.models import ApiToken, Substitute, User
 from ..errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
 from ..passwords import hash_password, hash_token, new_api_token, verify_password
@@ -70,30 +69,24 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
 def actor_for_user(runtime: Runtime, user_id: int) -> tuple[Actor, str] | None:
     # Every request asks this: a read-only unit of work, which on SQLite does not queue behind writers.
     with runtime.read() as uow:
-        user = uow.session.scalars(select(User).where(User.id == user_id).options(selectinload(User.roles))).first()
-        if user is None or not user.active:
-            return None
-        return load_actor(uow.session, user, _today(runtime)), user.language
+        found = signed_in_actor(uow.session, User.id == user_id, _today(runtime))
+    return (found[0], found[1]) if found else None
 
 
 def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
     with runtime.read() as uow:
-        session = uow.session
-        found = session.execute(
-            select(ApiToken.id, ApiToken.last_used_at, User).join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False), User.active)
-            .options(selectinload(User.roles))).first()
-        if found is None:
-            return None
-        token_id, last_used_at, user = found
-        actor = load_actor(session, user, _today(runtime))
+        found = signed_in_actor(uow.session, and_(ApiToken.token_hash == hash_token(token),
+                                                  ApiToken.revoked.is_(False)), _today(runtime), via_token=True)
+    if found is None:
+        return None
+    actor, language, token_id, last_used_at = found
     now = runtime.clock.now()
     # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
     if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
         with runtime.uow() as uow:
             uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             uow.commit()
-    return actor, user.language
+    return actor, language
 
 
 def create_token(runtime: Runtime, actor: Actor, name: str) -> str:
