@@ -236,12 +236,21 @@ class ProcessInstance:
 
     def fire_due_timers(self) -> Outcome:
         def run() -> None:
+            # A round fires what is due; a fired timer can arm another already due (a clock jump over
+            # reminder and deadline), so go round while something due is left and the rounds change
+            # something. One walk of the tree per round besides SpiffWorkflow's own.
+            previous: set[Any] | None = None
             for _ in range(MAX_TIMER_ROUNDS):
-                before = {t.id for t in self.workflow.get_tasks(state=TaskState.WAITING)}
                 self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
-                if before == {t.id for t in self.workflow.get_tasks(state=TaskState.WAITING)}:
+                waiting = self.workflow.get_tasks(state=TaskState.WAITING)
+                now = self.engine.clock.now()
+                if not any((due := _timer_due(t)) is not None and due <= now for t in waiting):
                     break
+                ids = {t.id for t in waiting}
+                if ids == previous:
+                    break
+                previous = ids
 
         return self._advance(run)
 
