@@ -68,14 +68,20 @@ def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, s
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:
     """Open tasks of the actor's roles, within the actor's units for unit-scoped tasks."""
+    branches = task_scope_branches(actor)
+    return or_(*branches) if branches else false()
+
+
+def task_scope_branches(actor: Actor) -> list[ColumnElement[bool]]:
+    """task_scope as disjoint conditions, each an equality prefix of ix_open_task_queue
+    (role, unit_id, due_at): the inbox walks each in due order and stops at its limit."""
     # Mirrors can_act: a grant tied to a unit also covers the role's tasks that belong to no unit
     # (a province role recorded with its home department must still see the province's tasks).
-    clauses = [
-        and_(OpenTask.role == role, or_(OpenTask.unit_id == unit, OpenTask.unit_id.is_(None)))
-        if unit else OpenTask.role == role
-        for role, unit in actor.grants
-    ]
-    return or_(*clauses) if clauses else false()
+    any_unit = {role for role, unit in actor.grants if unit is None}
+    units = {(role, unit) for role, unit in actor.grants if unit is not None and role not in any_unit}
+    return ([OpenTask.role == role for role in sorted(any_unit)]
+            + [and_(OpenTask.role == role, OpenTask.unit_id.is_(None)) for role in sorted({r for r, _ in units})]
+            + [and_(OpenTask.role == role, OpenTask.unit_id == unit) for role, unit in sorted(units)])
 
 
 def can_act(actor: Actor, task: OpenTask) -> bool:

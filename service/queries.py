@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .access import (
@@ -14,7 +14,7 @@ from .access import (
     nomination_scope,
     require_admin,
     require_province,
-    task_scope,
+    task_scope_branches,
     visible_nomination,
 )
 from .db.models import (
@@ -53,34 +53,49 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
     """"mine": claimed by me (or by someone I stand in for); "queue": my roles' unclaimed tasks;
     "all": both. Overdue first, then by due time."""
     now = runtime.clock.now()
-    query = select(OpenTask).where(task_scope(actor))
+    filters: list[ColumnElement[bool]] = []
     mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
     if scope == "mine":
-        query = query.where(mine)
+        filters.append(mine)
     elif scope == "queue":
-        query = query.where(OpenTask.assignee_id.is_(None))
+        filters.append(OpenTask.assignee_id.is_(None))
     else:
-        query = query.where(or_(mine, OpenTask.assignee_id.is_(None)))
+        filters.append(or_(mine, OpenTask.assignee_id.is_(None)))
     if overdue is True:
-        query = query.where(OpenTask.due_at < now)
+        filters.append(OpenTask.due_at < now)
     elif overdue is False:
-        query = query.where(or_(OpenTask.due_at.is_(None), OpenTask.due_at >= now))
+        filters.append(or_(OpenTask.due_at.is_(None), OpenTask.due_at >= now))
     if due_before is not None:
-        query = query.where(OpenTask.due_at < due_before)
+        filters.append(OpenTask.due_at < due_before)
     if kind:
-        query = query.where(OpenTask.nominee_kind == kind)
+        filters.append(OpenTask.nominee_kind == kind)
     # Tasks of province roles carry no unit: the unit is the nominating unit of the task's nomination.
     if unit_id:
-        query = query.where(OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
+        filters.append(OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
     if q:
         pattern = f"%{q.strip()}%"
         by_unit = select(Nomination.id).join(Unit, Unit.id == Nomination.unit_id).where(Unit.name.ilike(pattern))
-        query = query.where(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern),
-                                OpenTask.nomination_id.in_(by_unit)))
-    # due_at NULLS LAST lets PostgreSQL and SQLite walk ix_open_task_role_due in order and stop at `limit`.
-    query = query.order_by(OpenTask.due_at.asc().nulls_last(), OpenTask.id).limit(limit).offset(offset)
+        filters.append(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern),
+                           OpenTask.nomination_id.in_(by_unit)))
     with runtime.read() as uow:
-        return [task_view(runtime, t, now) for t in uow.session.scalars(query)]
+        return [task_view(runtime, t, now)
+                for t in uow.session.scalars(_first_due(task_scope_branches(actor), filters, limit, offset))]
+
+
+def _first_due(branches: list[ColumnElement[bool]], filters: list[ColumnElement[bool]], limit: int,
+               offset: int) -> Select[tuple[OpenTask]]:
+    """Open tasks in due order (NULLS LAST, then id) under any of the branches. One branch walks its
+    index in order and stops at the limit; for several, each branch does that up to offset + limit and
+    only those few rows are merged: an OR over roles would make the database sort every match."""
+    order = (OpenTask.due_at.asc().nulls_last(), OpenTask.id)
+    if len(branches) <= 1:
+        return (select(OpenTask).where(*(branches or [false()]), *filters).order_by(*order)
+                .limit(limit).offset(offset))
+    heads = [select(OpenTask.id).where(branch, *filters).order_by(*order).limit(limit + offset).subquery()
+             for branch in branches]
+    candidates = union_all(*(select(head.c.id) for head in heads)).subquery()
+    return (select(OpenTask).where(OpenTask.id.in_(select(candidates.c.id))).order_by(*order)
+            .limit(limit).offset(offset))
 
 
 def list_nominations(runtime: Runtime, actor: Actor, status: str | None = None,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -197,6 +198,8 @@ class OpenTask(Base):
     __table_args__ = (
         Index("ix_open_task_queue", "role", "unit_id", "due_at"),
         Index("ix_open_task_role_due", "role", "due_at"),
+        Index("ix_open_task_no_unit_due", "role", "due_at", postgresql_where=text("unit_id IS NULL"),
+              sqlite_where=text("unit_id IS NULL")),
         Index("ix_open_task_assignee", "assignee_id", "due_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
