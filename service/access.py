@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, null, or_, select, true
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from workflows.settings import RoleCatalog
@@ -36,34 +39,59 @@ def load_actor(session: Session, user: User, today: date) -> Actor:
     return _actor(session, user.id, user.username, [(a.role, a.unit_id) for a in user.roles], today)
 
 
-def signed_in_actor(session: Session, condition: ColumnElement[bool], today: date,
-                    via_token: bool = False) -> tuple[Actor, str, int | None, datetime | None] | None:
-    """(actor, language, token id, token last used) of the one active user `condition` picks, from
-    column rows rather than ORM objects: every request asks this, so it is two plain queries."""
-    columns = select(User.id, User.username, User.language, RoleAssignment.role, RoleAssignment.unit_id)
-    if via_token:
-        query = columns.add_columns(ApiToken.id, ApiToken.last_used_at).select_from(ApiToken).join(
-            User, User.id == ApiToken.user_id)
+def signed_in_actor(session: Session, today: date, *, user_id: int | None = None,
+                    token_hash: str | None = None) -> tuple[Actor, str, int | None, datetime | None] | None:
+    """(actor, language, token id, token last used) of the active user with this id or live token.
+    Every request asks this: two prepared column queries, no ORM objects."""
+    if token_hash is not None:
+        rows = session.execute(_by_token(), {"token_hash": token_hash}).all()
     else:
-        query = columns.add_columns(null(), null()).select_from(User)
-    rows = session.execute(query.outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-                           .where(condition, User.active)).all()
+        rows = session.execute(_by_user(), {"user_id": user_id}).all()
     if not rows:
         return None
-    user_id, username, language, _, _, token_id, last_used_at = rows[0]
+    found_id, username, language, _, _, token_id, last_used_at = rows[0]
     grants = [(role, unit) for *_, role, unit, _, _ in rows if role is not None]
-    return _actor(session, user_id, username, grants, today), language, token_id, last_used_at
+    acting = session.execute(_acting_for(), {"user_id": found_id, "today": today}).all()
+    actor = _merge(found_id, username, grants, acting)
+    return actor, language, token_id, last_used_at
 
 
 def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, str | None]],
            today: date) -> Actor:
+    return _merge(user_id, username, own, session.execute(_acting_for(), {"user_id": user_id, "today": today}).all())
+
+
+def _merge(user_id: int, username: str, own: list[tuple[str, str | None]], acting: Sequence[Any]) -> Actor:
     """The user's own grants plus those of anyone they stand in for today (never admin)."""
-    acting = session.execute(
-        select(Substitute.absent_id, RoleAssignment.role, RoleAssignment.unit_id)
-        .outerjoin(RoleAssignment, and_(RoleAssignment.user_id == Substitute.absent_id, RoleAssignment.role != "admin"))
-        .where(Substitute.substitute_id == user_id, Substitute.starts_on <= today, Substitute.ends_on >= today)).all()
     grants = set(own) | {(role, unit) for _, role, unit in acting if role is not None}
     return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting))
+
+
+# Built once: constructing a statement and its cache key costs more than running it on SQLite.
+@cache
+def _by_token() -> Executable:
+    return (select(User.id, User.username, User.language, RoleAssignment.role, RoleAssignment.unit_id,
+                   ApiToken.id, ApiToken.last_used_at)
+            .select_from(ApiToken).join(User, User.id == ApiToken.user_id)
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False), User.active))
+
+
+@cache
+def _by_user() -> Executable:
+    return (select(User.id, User.username, User.language, RoleAssignment.role, RoleAssignment.unit_id,
+                   null(), null())
+            .select_from(User).outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.id == bindparam("user_id"), User.active))
+
+
+@cache
+def _acting_for() -> Executable:
+    return (select(Substitute.absent_id, RoleAssignment.role, RoleAssignment.unit_id)
+            .outerjoin(RoleAssignment, and_(RoleAssignment.user_id == Substitute.absent_id,
+                                            RoleAssignment.role != "admin"))
+            .where(Substitute.substitute_id == bindparam("user_id"), Substitute.starts_on <= bindparam("today"),
+                   Substitute.ends_on >= bindparam("today")))
 
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:

@@ -83,7 +83,7 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
 
 
 def _first_due(branches: list[ColumnElement[bool]], filters: list[ColumnElement[bool]], limit: int,
-               offset: int) -> Select[tuple[OpenTask]]:
+               offset: int) -> Select[OpenTask]:
     """Open tasks in due order (NULLS LAST, then id) under any of the branches. One branch walks its
     index in order and stops at the limit; for several, each branch does that up to offset + limit and
     only those few rows are merged: an OR over roles would make the database sort every match."""

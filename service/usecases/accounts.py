@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 
 from workflows.forms import FieldError
 
@@ -69,14 +69,13 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
 def actor_for_user(runtime: Runtime, user_id: int) -> tuple[Actor, str] | None:
     # Every request asks this: a read-only unit of work, which on SQLite does not queue behind writers.
     with runtime.read() as uow:
-        found = signed_in_actor(uow.session, User.id == user_id, _today(runtime))
+        found = signed_in_actor(uow.session, _today(runtime), user_id=user_id)
     return (found[0], found[1]) if found else None
 
 
 def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
     with runtime.read() as uow:
-        found = signed_in_actor(uow.session, and_(ApiToken.token_hash == hash_token(token),
-                                                  ApiToken.revoked.is_(False)), _today(runtime), via_token=True)
+        found = signed_in_actor(uow.session, _today(runtime), token_hash=hash_token(token))
     if found is None:
         return None
     actor, language, token_id, last_used_at = found
