@@ -102,7 +102,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             # Connections opened before the fork (init-db, seeding) must not be shared with the worker.
-            self.cfg.set("post_fork", lambda _server, _worker: runtime.db.engine.dispose(close=False))
+            self.cfg.set("post_fork", lambda _server, _worker: runtime.db.dispose(close=False))
 
         def load(self) -> Any:
             return app

@@ -43,6 +43,10 @@ class Runtime:
         """For queries: never commits, and on SQLite does not queue behind writers."""
         return UnitOfWork(self.db, read_only=True)
 
+    def lookup(self) -> UnitOfWork:
+        """For reads whose statements need no common snapshot: no transaction around them."""
+        return UnitOfWork(self.db, per_statement=True)
+
     def definition(self, version: ProcessVersion) -> ProcessDefinition:
         """Parsed once per stored version; instances on old versions keep working."""
         with self._lock:

@@ -33,9 +33,19 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(nomflow_read_only=True),
                                           expire_on_commit=False)
+        # Each statement on its own, no BEGIN/ROLLBACK: for lookups made of independent statements
+        # (who is signing in), where two round trips to PostgreSQL per request are worth saving. A
+        # pool of its own: switching a pooled connection in and out of autocommit costs round trips too.
+        self.statement_engine: Engine = self.engine.execution_options() if self.is_sqlite else create_engine(
+            url, isolation_level="AUTOCOMMIT", **{**kwargs, "pool_size": 5, "pool_pre_ping": False})
+        self.statement_sessions = sessionmaker(self.statement_engine.execution_options(nomflow_read_only=True),
+                                               expire_on_commit=False)
 
-    def dispose(self) -> None:
-        self.engine.dispose()
+    def dispose(self, close: bool = True) -> None:
+        """close=False after a fork: the child drops the parent's connections without closing them."""
+        self.engine.dispose(close=close)
+        if not self.is_sqlite:
+            self.statement_engine.dispose(close=close)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,13 +61,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class UnitOfWork:
     """`with runtime.uow() as uow: ...; uow.commit()` — leaving without commit rolls back."""
 
-    def __init__(self, database: Database, read_only: bool = False):
+    def __init__(self, database: Database, read_only: bool = False, per_statement: bool = False):
         self.database = database
-        self.read_only = read_only
+        self.read_only = read_only or per_statement
+        self.per_statement = per_statement
         self.session: Session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = (self.database.read_sessions if self.read_only else self.database.sessions)()
+        if self.per_statement:
+            self.session = self.database.statement_sessions()
+        else:
+            self.session = (self.database.read_sessions if self.read_only else self.database.sessions)()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

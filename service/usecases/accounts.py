@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from workflows.forms import FieldError
 
@@ -67,15 +68,12 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
 
 
 def actor_for_user(runtime: Runtime, user_id: int) -> tuple[Actor, str] | None:
-    # Every request asks this: a read-only unit of work, which on SQLite does not queue behind writers.
-    with runtime.read() as uow:
-        found = signed_in_actor(uow.session, _today(runtime), user_id=user_id)
+    found = _signed_in(runtime, user_id=user_id)
     return (found[0], found[1]) if found else None
 
 
 def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
-    with runtime.read() as uow:
-        found = signed_in_actor(uow.session, _today(runtime), token_hash=hash_token(token))
+    found = _signed_in(runtime, token_hash=hash_token(token))
     if found is None:
         return None
     actor, language, token_id, last_used_at = found
@@ -86,6 +84,22 @@ def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
             uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             uow.commit()
     return actor, language
+
+
+def _signed_in(runtime: Runtime, **who: Any) -> tuple[Actor, str, int | None, datetime | None] | None:
+    # Every request asks this: outside any transaction, so it neither queues behind writers on SQLite
+    # nor pays BEGIN and ROLLBACK round trips on PostgreSQL (a role revoked between its two statements
+    # is seen by the next request). Its pool does not ping each connection before use either: a
+    # connection the server dropped (a restart) fails, the pool is invalidated, and one retry on a
+    # fresh connection follows.
+    for attempt in (1, 2):
+        try:
+            with runtime.lookup() as uow:
+                return signed_in_actor(uow.session, _today(runtime), **who)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
 
 
 def create_token(runtime: Runtime, actor: Actor, name: str) -> str:
