@@ -5,18 +5,25 @@ none and `nomflow worker` runs them in the foreground, as many workers as wanted
 Workers need no coordination: row locks (SKIP LOCKED) and outbox leases keep them off each other's
 rows, and the digest is deduplicated by its Message-ID. Nothing here starts on import or in
 create_app; tests call the use cases directly.
+
+Lateness of a reminder (due → accepted by the SMTP server) is kept short by two hand-overs rather
+than by short intervals: a sweep that ends before the next timer falls due schedules the next sweep
+at that instant, and each committed batch of a sweep starts delivery at once. APScheduler runs jobs
+in a thread pool, so delivery goes on while the sweep does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -28,8 +35,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Schedule:
-    # Short intervals: a tick that finds nothing due is one indexed query, and the lateness of a
-    # reminder (due → handed to the SMTP server) is about one wake tick plus one delivery tick.
+    # A tick that finds nothing due is one indexed query. The intervals bound lateness only for what
+    # the hand-overs (see above) miss: a retry whose back-off ran out, a mail enqueued by a web step.
     wake_seconds: float = 1.0
     deliver_seconds: float = 1.0
     digest_at: time = time(7, 30)
@@ -49,9 +56,18 @@ def build_scheduler(runtime: Runtime, schedule: Schedule | None = None,
         # busy is simply dropped (coalesce), the next run catches everything up anyway.
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30},
     )
-    scheduler.add_job(_job(wake_due, runtime), "interval", seconds=schedule.wake_seconds,
-                      id="wake_due_instances", name="wake due instances")
-    scheduler.add_job(_job(deliver, runtime), "interval", seconds=schedule.deliver_seconds,
+    mail_waiting = threading.Event()
+
+    def hand_over_mail(_report: object) -> None:
+        # A wake batch just committed reminders: deliver now rather than at the next delivery tick.
+        # A run already going loops once more instead (the immediate run is then skipped by
+        # max_instances, which is fine).
+        mail_waiting.set()
+        _run_soon(scheduler, "deliver_outbox")
+
+    scheduler.add_job(_job(wake_due, runtime, hand_over_mail, scheduler, schedule.wake_seconds), "interval",
+                      seconds=schedule.wake_seconds, id="wake_due_instances", name="wake due instances")
+    scheduler.add_job(_job(deliver, runtime, mail_waiting), "interval", seconds=schedule.deliver_seconds,
                       id="deliver_outbox", name="deliver outbox")
     scheduler.add_job(_job(digest, runtime, schedule.digest_at), "cron", hour=schedule.digest_at.hour,
                       minute=schedule.digest_at.minute, id="daily_digest", name="daily digest",
@@ -63,20 +79,37 @@ def build_scheduler(runtime: Runtime, schedule: Schedule | None = None,
     return scheduler
 
 
-def wake_due(runtime: Runtime) -> None:
-    from .usecases.timers import wake_due_instances
+def wake_due(runtime: Runtime, after_commit: Callable[[Any], None], scheduler: BaseScheduler,
+             interval: float) -> None:
+    from .usecases.timers import next_wake_in, wake_due_instances
 
-    report = wake_due_instances(runtime, should_stop=_stop.is_set)
+    report = wake_due_instances(runtime, should_stop=_stop.is_set, after_commit=after_commit)
     if report.woken or report.failed:
         log.info("timers: %s woken, %s skipped, %s failed", report.woken, report.skipped, report.failed)
+    # Reminders fall due on the minute (08:00): the next sweep starts at that instant, not up to one
+    # interval after it.
+    wait = next_wake_in(runtime)
+    if wait is not None and 0 < wait.total_seconds() < interval and not _stop.is_set():
+        _run_soon(scheduler, "wake_due_instances", wait)
 
 
-def deliver(runtime: Runtime) -> None:
+def deliver(runtime: Runtime, mail_waiting: threading.Event) -> None:
     from .usecases.outbox import deliver_outbox
 
-    report = deliver_outbox(runtime, should_stop=_stop.is_set)
-    if report.sent or report.retried or report.failed:
-        log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
+    while not _stop.is_set():
+        mail_waiting.clear()
+        report = deliver_outbox(runtime, should_stop=_stop.is_set)
+        if report.sent or report.retried or report.failed:
+            log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
+        if not mail_waiting.is_set():
+            break  # nothing was enqueued during this run: the next tick (or hand-over) starts the next
+
+
+def _run_soon(scheduler: BaseScheduler, job_id: str, delay: timedelta = timedelta(0)) -> None:
+    if not scheduler.running:
+        return
+    with contextlib.suppress(JobLookupError):  # shutting down
+        scheduler.modify_job(job_id, next_run_time=datetime.now(scheduler.timezone) + delay)
 
 
 def digest(runtime: Runtime, at: time) -> None:
@@ -121,11 +154,12 @@ def stop_in_process() -> None:
             _stop.set()
             _started.shutdown(wait=True)
             _started = None
+            _stop.clear()  # every job has returned: the request is served, it must not stop the next scheduler
 
 
 def run_worker(runtime: Runtime, schedule: Schedule | None = None) -> None:
     """Run the jobs in the foreground until SIGTERM or SIGINT; the running tick ends its current
-    instance or mail, then the process exits (anything unfinished is picked up by the next worker)."""
+    batch or mail, then the process exits (anything unfinished is picked up by the next worker)."""
     scheduler = build_scheduler(runtime, schedule, BlockingScheduler)
 
     def stop(signum: int, _frame: Any) -> None:
@@ -135,5 +169,8 @@ def run_worker(runtime: Runtime, schedule: Schedule | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # Parsed before the first sweep, and out of the garbage collector's way: a sweep of thousands of
+    # instances triggers many full collections, each walking every parsed diagram otherwise.
+    runtime.warm_up()
     _stop.clear()
     scheduler.start()  # blocks until shutdown

@@ -10,6 +10,7 @@ A mail row moves pending → sending → sent, or back to pending for a retry, o
   the same row.
 - send with the Message-ID stored at enqueue time, then mark `sent` in its own commit right away,
   fenced on (status, attempts) so a worker whose lease was taken over cannot overwrite the new owner.
+  One SMTP connection serves a whole run (claim after claim), not one per mail or per claim.
 - a failure puts the row back to pending after RETRY_BASE·2^(attempts-1) (1, 2, 4 … 64 min); after
   MAX_ATTEMPTS it is `failed`, listed on /admin/outbox where an admin sends it again.
 
@@ -22,25 +23,26 @@ worker never starts a send with less than LEASE_MARGIN of its lease left.
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
+from sqlalchemy import Connection as DbConnection
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from workflows.actions import Notification
 
 from ..access import Actor
-from ..db.models import Nomination, OutboxMail
+from ..db.models import Nomination, OpenTask, OutboxMail, User
 from ..errors import Forbidden, InvalidInput
-from ..mailer import Mailer, PermanentMailError, build_message, mailer_for
+from ..mailer import Connection, Mailer, PermanentMailError, build_message, mailer_for
 from ..mailtext import render
 from ..runtime import Runtime
 from . import notices
@@ -64,8 +66,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 def new_message_id(runtime: Runtime, key: str | None = None) -> str:
     """A stable id, chosen at enqueue time; `key` makes it deterministic (once-per-day digests)."""
-    domain = parseaddr(runtime.config.mail_from)[1].rpartition("@")[2] or "nomflow.local"
-    return f"<{key or uuid.uuid4()}@{domain}>"
+    return f"<{key or uuid.uuid4()}@{_domain(runtime.config.mail_from)}>"
+
+
+@functools.lru_cache(maxsize=8)
+def _domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "nomflow.local"
 
 
 def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, context: dict[str, Any],
@@ -86,7 +92,29 @@ def enqueue_notification(session: Session, runtime: Runtime, note: Notification,
         return []
     return [enqueue(session, runtime, user.email, facts.template, notices.context(runtime, facts, user, note),
                     language=user.language, user_id=user.id)
-            for user in notices.recipients(session, runtime, note, facts.task)]
+            for user in _recipients(session, runtime, note, facts.task)]
+
+
+_RECIPIENTS = "nomflow.outbox.recipients"
+
+
+def share_recipients(session: Session) -> None:
+    """From now on in this session, notifications to the same role, unit and task holder look their
+    recipients up once: the timer sweep sends hundreds of reminders to the same officers in one
+    transaction. Only for a session that changes no user, role or substitute."""
+    session.info[_RECIPIENTS] = {}
+
+
+def _recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None) -> list[User]:
+    shared: dict[tuple[Any, ...], list[User]] | None = session.info.get(_RECIPIENTS)
+    if shared is None:
+        return notices.recipients(session, runtime, note, task)
+    # Everything notices.recipients() reads of the note and the task.
+    key = (note.action, note.to_role, note.unit_id, note.params.get("template"),
+           task.assignee_id if task is not None else None)
+    if key not in shared:
+        shared[key] = notices.recipients(session, runtime, note, task)
+    return shared[key]
 
 
 # --- delivery -------------------------------------------------------------------------------------
@@ -96,7 +124,7 @@ class _Claim:
     id: int
     attempts: int  # fencing token: only the holder of this attempt may record its result
     lease_until: datetime
-    message: EmailMessage
+    mail: OutboxMail  # as claimed (detached): the message is built from it at send time
 
 
 @dataclass
@@ -108,20 +136,36 @@ class DeliveryReport:
 
 def deliver_outbox(runtime: Runtime, mailer: Mailer | None = None, batch_size: int = CLAIM_BATCH,
                    should_stop: Callable[[], bool] = lambda: False) -> DeliveryReport:
-    """Send every due mail. With no SMTP server configured nothing happens: mails stay pending."""
-    report = DeliveryReport()
+    """Send every due mail, over one SMTP connection for the whole run. With no SMTP server
+    configured nothing happens: mails stay pending."""
     mailer = mailer or mailer_for(runtime.config)
     if mailer is None:
-        return report
-    while not should_stop():
-        claims = _claim(runtime, batch_size)
-        if not claims:
-            break
-        sent_before = report.sent
-        _send(runtime, mailer, claims, report, should_stop)
-        if len(claims) < batch_size or report.sent == sent_before:
-            break  # nothing more due, or the server is failing: the next tick tries again
-    return report
+        return DeliveryReport()
+    results = _Results(runtime)
+    connection: Connection | None = None
+    try:
+        while not should_stop():
+            claims = _claim(runtime, batch_size)
+            if not claims:
+                break
+            if connection is None:
+                try:
+                    connection = mailer.connect()
+                except Exception as exc:  # noqa: BLE001 - any connect failure counts as a failed attempt of each
+                    log.warning("SMTP connect failed: %s", exc)
+                    for claim in claims:
+                        results.failed(claim, exc)
+                    break
+            sent_before = results.report.sent
+            if not _send(runtime, connection, claims, results, should_stop):
+                break
+            if len(claims) < batch_size or results.report.sent == sent_before:
+                break  # nothing more due, or the server is failing: the next tick tries again
+    finally:
+        if connection is not None:
+            connection.close()
+        results.close()
+    return results.report
 
 
 def _claim(runtime: Runtime, batch_size: int) -> list[_Claim]:
@@ -144,79 +188,88 @@ def _claim(runtime: Runtime, batch_size: int) -> list[_Claim]:
                     mail.status = "failed"
                     continue
             mail.status, mail.attempts, mail.next_attempt_at = "sending", mail.attempts + 1, now + LEASE
-            claims.append(_Claim(mail.id, mail.attempts, mail.next_attempt_at,
-                                 build_message(mail, runtime.config.mail_from)))
+            claims.append(_Claim(mail.id, mail.attempts, mail.next_attempt_at, mail))
         uow.commit()
         return claims
 
 
-def _send(runtime: Runtime, mailer: Mailer, claims: list[_Claim], report: DeliveryReport,
-          should_stop: Callable[[], bool]) -> None:
-    try:
-        connection = mailer.connect()
-    except Exception as exc:  # noqa: BLE001 - any connect failure counts as a failed attempt of each
-        log.warning("SMTP connect failed: %s", exc)
+def _send(runtime: Runtime, connection: Connection, claims: list[_Claim], results: _Results,
+          should_stop: Callable[[], bool]) -> bool:
+    """Send the claims in order; False when the run must end (stop asked, lease short, connection lost)."""
+    for index, claim in enumerate(claims):
+        if should_stop() or runtime.clock.now() > claim.lease_until - LEASE_MARGIN:
+            results.release(claims[index:])
+            return False
+        try:
+            # Built here, not at claim time: a mail that cannot be written out fails alone below.
+            connection.send(build_message(claim.mail, runtime.config.mail_from))
+        except PermanentMailError as exc:
+            results.failed(claim, exc, permanent=True)
+        except (smtplib.SMTPException, OSError) as exc:
+            results.failed(claim, exc)
+            if not isinstance(exc, smtplib.SMTPResponseException):  # the connection is gone
+                results.release(claims[index + 1:])
+                return False
+        except Exception as exc:  # noqa: BLE001 - e.g. an address smtplib cannot encode
+            results.failed(claim, exc, permanent=True)
+        else:
+            results.sent(claim)
+    return True
+
+
+class _Results:
+    """Records the outcome of each attempt in its own commit, fenced on (status, attempts).
+
+    One database connection serves the whole run: a unit of work per mail would check a connection
+    out of the pool (and ping it) for every message."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.report = DeliveryReport()
+        self._connection: DbConnection | None = None
+
+    def sent(self, claim: _Claim) -> None:
+        # Committed at once, before the next message: this commit is the whole duplicate window.
+        self._finish(claim, status="sent", sent_at=self.runtime.clock.now())
+        self.report.sent += 1
+
+    def failed(self, claim: _Claim, error: BaseException, permanent: bool = False) -> None:
+        now = self.runtime.clock.now()
+        message = _note(now, claim.attempts, f"{type(error).__name__}: {error}")
+        if permanent or claim.attempts >= MAX_ATTEMPTS:
+            self._finish(claim, status="failed", last_error=message)
+            self.report.failed += 1
+            return
+        self._finish(claim, status="pending", last_error=message, next_attempt_at=now + retry_delay(claim.attempts))
+        self.report.retried += 1
+
+    def release(self, claims: list[_Claim]) -> None:
+        """Hand back claims never tried: pending again now, and the attempt they did not make uncounted."""
+        now = self.runtime.clock.now()
         for claim in claims:
-            _failed(runtime, claim, exc, report)
-        return
-    try:
-        for index, claim in enumerate(claims):
-            if should_stop() or runtime.clock.now() > claim.lease_until - LEASE_MARGIN:
-                _release(runtime, claims[index:])
-                return
-            try:
-                connection.send(claim.message)
-            except PermanentMailError as exc:
-                _failed(runtime, claim, exc, report, permanent=True)
-            except (smtplib.SMTPException, OSError) as exc:
-                _failed(runtime, claim, exc, report)
-                if not isinstance(exc, smtplib.SMTPResponseException):  # the connection is gone
-                    _release(runtime, claims[index + 1:])
-                    return
-            except Exception as exc:  # noqa: BLE001 - e.g. an address smtplib cannot encode
-                _failed(runtime, claim, exc, report, permanent=True)
-            else:
-                _sent(runtime, claim, report)
-    finally:
-        connection.close()
+            self._finish(claim, status="pending", attempts=claim.attempts - 1, next_attempt_at=now)
 
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
-def _finish(runtime: Runtime, claim: _Claim, **values: Any) -> bool:
-    with runtime.uow() as uow:
-        result = uow.session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == claim.id, OutboxMail.status == "sending", OutboxMail.attempts == claim.attempts)
-            .values(**values))
-        uow.commit()
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        log.error("outbox mail %s was taken over by another worker (lease expired mid-send)", claim.id)
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _sent(runtime: Runtime, claim: _Claim, report: DeliveryReport) -> None:
-    # Committed at once, before the next message: this commit is the whole duplicate window.
-    _finish(runtime, claim, status="sent", sent_at=runtime.clock.now())
-    report.sent += 1
-
-
-def _failed(runtime: Runtime, claim: _Claim, error: BaseException, report: DeliveryReport,
-            permanent: bool = False) -> None:
-    now = runtime.clock.now()
-    message = _note(now, claim.attempts, f"{type(error).__name__}: {error}")
-    if permanent or claim.attempts >= MAX_ATTEMPTS:
-        _finish(runtime, claim, status="failed", last_error=message)
-        report.failed += 1
-        return
-    _finish(runtime, claim, status="pending", last_error=message,
-            next_attempt_at=now + retry_delay(claim.attempts))
-    report.retried += 1
-
-
-def _release(runtime: Runtime, claims: list[_Claim]) -> None:
-    """Hand back claims never tried: pending again now, and the attempt they did not make uncounted."""
-    now = runtime.clock.now()
-    for claim in claims:
-        _finish(runtime, claim, status="pending", attempts=claim.attempts - 1, next_attempt_at=now)
+    def _finish(self, claim: _Claim, **values: Any) -> bool:
+        if self._connection is None:
+            self._connection = self.runtime.db.engine.connect()
+        try:
+            result = self._connection.execute(
+                update(OutboxMail)
+                .where(OutboxMail.id == claim.id, OutboxMail.status == "sending",
+                       OutboxMail.attempts == claim.attempts)
+                .values(**values))
+            self._connection.commit()
+        except BaseException:
+            self.close()  # rolls back; the next result starts on a fresh connection
+            raise
+        if result.rowcount != 1:
+            log.error("outbox mail %s was taken over by another worker (lease expired mid-send)", claim.id)
+        return result.rowcount == 1
 
 
 def _note(now: datetime, attempt: int, text: str) -> str:

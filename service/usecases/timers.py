@@ -1,38 +1,54 @@
 """Waking instances whose timers fell due (reminders, deadlines, escalation): a scheduler job.
 
 Only rows with `next_wake_at <= now` are read, through the index on next_wake_at: instances that are
-merely waiting cost nothing. Each instance is one transaction: lock, restore, fire, record (state,
-inbox rows, audit, outbox mails, the next wake-up), commit. On PostgreSQL the lock is
-`FOR UPDATE SKIP LOCKED`, so any number of workers share the work without ever holding the same
-instance; on SQLite BEGIN IMMEDIATE serializes writers instead. A crash mid-instance rolls its
-transaction back, and the instance is still due for the next sweep.
+merely waiting cost nothing. The sweep claims a batch of due rows in one statement and wakes them in
+one transaction: restore, fire, record (state, inbox rows, audit, outbox mails, the next wake-up),
+then one commit for the batch. A transaction per instance cost more than the engine step itself
+once thousands of reminders fall due at 08:00.
+
+- Workers: on PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so any number of workers share the
+  work, each on its own rows, never waiting on each other; on SQLite BEGIN IMMEDIATE serializes
+  writers, and the batch stays short there so that web requests do not queue behind a long sweep.
+- A broken instance is set aside alone: postponed by RETRY_BROKEN_AFTER and audited, while the rest
+  of its batch commits. One that fails in the engine (unreadable state, diagram error) has written
+  nothing yet; one that fails while its step is recorded (a template, a constraint) has, so its
+  batch is rolled back and done again with a SAVEPOINT per instance. Savepoints are not the rule:
+  they would cost two statements per instance and force every instance's writes out on their own.
+- A crash mid-batch rolls the whole batch back: its instances are still due for the next sweep, and
+  no mail of theirs was enqueued.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, defer
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import and_, event, func, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 
-from workflows.engine import EngineError, ProcessInstance
-from workflows.serialization import StateError
+from workflows.engine import ProcessInstance
 
 from ..db.models import ProcessInstance as InstanceRow
-from ..db.models import ProcessVersion
-from ..errors import DomainError
+from ..errors import Conflict
 from ..runtime import Runtime
 from .instances import audit, record
+from .outbox import share_recipients
 from .tasks import deliver_to_nomination
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 50
+# The database itself is failing: no instance is to blame, the whole batch rolls back.
+_DATABASE_DOWN = (OperationalError, InterfaceError)
+
+# Instances per transaction. PostgreSQL locks only the batch's own rows, so a web request on one of
+# them waits at most one batch's time (~0.2 s); SQLite's write lock stops every writer, so its
+# batches stay short.
+BATCH_SIZE = 32
+SQLITE_BATCH_SIZE = 8
 # A broken instance (diagram error, unreadable state) is tried again this much later instead of at
 # every tick, so it neither floods the log nor holds up the instances behind it.
 RETRY_BROKEN_AFTER = timedelta(minutes=15)
@@ -41,88 +57,137 @@ RETRY_BROKEN_AFTER = timedelta(minutes=15)
 @dataclass
 class SweepReport:
     woken: int = 0
-    skipped: int = 0  # another worker had it, or it was no longer due
+    skipped: int = 0  # changed by someone else since it was claimed (SQLite, or a lock-less writer)
     failed: int = 0
+    batches: int = 0
 
 
-def wake_due_instances(runtime: Runtime, batch_size: int = BATCH_SIZE,
-                       should_stop: Callable[[], bool] = lambda: False) -> SweepReport:
-    """Fire the timers of every instance due at the start of this sweep."""
+def wake_due_instances(runtime: Runtime, batch_size: int | None = None,
+                       should_stop: Callable[[], bool] = lambda: False,
+                       after_commit: Callable[[SweepReport], None] = lambda _report: None) -> SweepReport:
+    """Fire the timers of every instance due at the start of this sweep.
+
+    `after_commit` runs after each batch commit (the scheduler hands the new mails to delivery at
+    once instead of at its next tick)."""
+    size = batch_size or (SQLITE_BATCH_SIZE if runtime.db.is_sqlite else BATCH_SIZE)
     report = SweepReport()
     now = runtime.clock.now()
     # Keyset cursor over (next_wake_at, id): each due instance is visited once per sweep, even one
-    # that stays due (skipped because another worker holds it, or failed), so a sweep always ends.
+    # that stays due (failed, or changed under us), so a sweep always ends.
     after: tuple[datetime, str] | None = None
     while not should_stop():
-        batch = _due_batch(runtime, now, after, batch_size)
-        for _, instance_id in batch:
-            if should_stop():
-                break
-            outcome = wake_instance(runtime, instance_id, now)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-        if len(batch) < batch_size:
+        claimed = _wake_batch(runtime, now, after, size, report, should_stop)
+        if claimed:
+            report.batches += 1
+            after_commit(report)
+        if len(claimed) < size:
             break
-        after = batch[-1]
+        after = claimed[-1]
     return report
 
 
-def _due_batch(runtime: Runtime, now: datetime, after: tuple[datetime, str] | None,
-               size: int) -> list[tuple[datetime, str]]:
-    query = select(InstanceRow.next_wake_at, InstanceRow.id).where(InstanceRow.next_wake_at <= now)
+def next_wake_in(runtime: Runtime) -> timedelta | None:
+    """How long until the earliest instance falls due (negative if one is due now); None if none waits."""
+    with runtime.read() as uow:
+        earliest = uow.session.scalar(select(func.min(InstanceRow.next_wake_at)))
+    return None if earliest is None else earliest - runtime.clock.now()
+
+
+class _WriteFailed(Exception):
+    """record() failed for an instance of a batch written without savepoints."""
+
+
+def _wake_batch(runtime: Runtime, now: datetime, after: tuple[datetime, str] | None, size: int,
+                report: SweepReport, should_stop: Callable[[], bool]) -> list[tuple[datetime, str]]:
+    """Claim up to `size` due rows and wake them in one transaction; the claim's (next_wake_at, id) keys."""
+    with runtime.uow() as uow:
+        session = uow.session
+        # The session's identity map holds objects weakly: kept alive for the batch, the rows every
+        # instance of it reads again (its unit, the recipients and their roles, the diagram version)
+        # come from the map instead of one more query per instance.
+        loaded: list[object] = []
+        event.listen(session, "loaded_as_persistent", lambda _session, obj: loaded.append(obj))
+        share_recipients(session)
+        rows = _claim(session, now, size, after=after)
+        keys = [(row.next_wake_at, row.id) for row in rows]
+        try:
+            # The cheap way first: no savepoint, so the batch's writes go out together.
+            outcomes = _wake_rows(session, runtime, rows, now, should_stop, isolated=False)
+        except _WriteFailed:
+            # One instance failed while writing and left its half in the session: start the batch
+            # over with a savepoint per instance, so that instance alone is rolled back.
+            session.rollback()
+            rows = _claim(session, now, size, ids=[instance_id for _, instance_id in keys])
+            outcomes = _wake_rows(session, runtime, rows, now, should_stop, isolated=True)
+        uow.commit()
+    for outcome in outcomes:
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    return [(at, instance_id) for at, instance_id in keys if at is not None]
+
+
+def _claim(session: Session, now: datetime, size: int, after: tuple[datetime, str] | None = None,
+           ids: list[str] | None = None) -> list[InstanceRow]:
+    query = select(InstanceRow).where(InstanceRow.next_wake_at <= now)
     if after is not None:
         query = query.where(or_(InstanceRow.next_wake_at > after[0],
                                 and_(InstanceRow.next_wake_at == after[0], InstanceRow.id > after[1])))
-    with runtime.uow() as uow:
-        rows = uow.session.execute(query.order_by(InstanceRow.next_wake_at, InstanceRow.id).limit(size))
-        return [(at, instance_id) for at, instance_id in rows if at is not None]
+    if ids is not None:
+        query = query.where(InstanceRow.id.in_(ids))
+    query = query.order_by(InstanceRow.next_wake_at, InstanceRow.id).limit(size)
+    if session.get_bind().dialect.name == "postgresql":
+        # SKIP LOCKED: rows another worker holds are its business, not a reason to wait; the
+        # condition is re-checked on the latest committed row, so an instance another worker has
+        # just woken is no longer due here, and the LIMIT is filled from the rows after it.
+        query = query.with_for_update(skip_locked=True)
+    return list(session.scalars(query))
 
 
-def wake_instance(runtime: Runtime, instance_id: str, now: datetime) -> str:
-    """"woken", "skipped" or "failed"; one commit."""
-    with runtime.uow() as uow:
-        session = uow.session
-        query = select(InstanceRow).where(InstanceRow.id == instance_id, InstanceRow.next_wake_at <= now)
-        if session.get_bind().dialect.name == "postgresql":
-            # SKIP LOCKED: a row another worker holds is its business, not a reason to wait. The
-            # condition is re-checked on the latest committed row, so an instance another worker
-            # has just woken is no longer due here.
-            query = query.with_for_update(skip_locked=True)
-        row = session.scalars(query).first()
-        if row is None:
-            return "skipped"
-        try:
-            instance = _restore(session, runtime, row)
-            outcome = instance.fire_due_timers()
+def _wake_rows(session: Session, runtime: Runtime, rows: list[InstanceRow], now: datetime,
+               should_stop: Callable[[], bool], isolated: bool) -> list[str]:
+    outcomes = []
+    for row in rows:
+        if should_stop():
+            break  # the rest of the claim is released unchanged by the commit
+        outcomes.append(_wake(session, runtime, row, now, isolated))
+    return outcomes
+
+
+def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, isolated: bool) -> str:
+    """"woken", "skipped" or "failed"; the caller commits. Not `isolated`, a failure while writing
+    raises _WriteFailed: the session then holds part of this instance's writes."""
+    try:
+        instance = _restore(session, runtime, row)
+        outcome = instance.fire_due_timers()
+    except _DATABASE_DOWN:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever breaks one instance must not hold back its batch
+        return _failed(session, runtime, row, now, exc)  # nothing of it was written yet
+    try:
+        with session.begin_nested() if isolated else contextlib.nullcontext():
             record(session, runtime, row, instance, outcome, None,
                    deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload))
-            uow.commit()
-        except StaleDataError:
-            return "skipped"  # changed under us (SQLite has no row lock): the next sweep sees the new state
-        except (OperationalError, InterfaceError):
-            raise  # the database itself is failing: end the sweep, the next tick starts over
-        except (EngineError, StateError, DomainError, SQLAlchemyError, LookupError, ValueError) as exc:
-            session.rollback()
-            log.exception("timers of instance %s failed", instance_id)
-            _postpone(runtime, instance_id, now, exc)
-            return "failed"
+    except _DATABASE_DOWN:
+        raise  # end the sweep (the batch rolls back); the next tick starts over
+    except Exception as exc:  # noqa: BLE001 - as above
+        if not isolated:
+            raise _WriteFailed(row.id) from exc
+        if isinstance(exc, Conflict):
+            return "skipped"  # moved by another writer since the claim: the next sweep sees its new state
+        return _failed(session, runtime, row, now, exc)
     return "woken"
 
 
 def _restore(session: Session, runtime: Runtime, row: InstanceRow) -> ProcessInstance:
-    """load_instance() without its second read of the row we hold, and without the diagram's BPMN
-    bytes unless this version was never parsed here: the sweep restores thousands of instances."""
-    version = session.get(ProcessVersion, row.process_version_id, options=[defer(ProcessVersion.bpmn)])
-    if version is None:
-        raise StateError(f"instance {row.id}: unknown process version {row.process_version_id}")
-    runtime.definition(version)
+    """load_instance() without its second read of the row the claim already holds."""
+    runtime.definition_of(session, row.process_version_id)
     return runtime.engine.restore(row.state)
 
 
-def _postpone(runtime: Runtime, instance_id: str, now: datetime, error: Exception) -> None:
-    with runtime.uow() as uow:
-        uow.session.execute(update(InstanceRow).where(InstanceRow.id == instance_id,
-                                                      InstanceRow.next_wake_at <= now)
-                            .values(next_wake_at=now + RETRY_BROKEN_AFTER))
-        audit(uow.session, runtime, "timer_failed", instance_id=instance_id,
-              error=f"{type(error).__name__}: {error}"[:1000])
-        uow.commit()
+def _failed(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, error: Exception) -> str:
+    """Postponed by RETRY_BROKEN_AFTER and audited, in the batch's transaction."""
+    log.error("timers of instance %s failed", row.id, exc_info=error)
+    # After a savepoint rollback the row is expired: this reloads what is committed. The version
+    # bump tells a page that still shows the old state that something happened.
+    row.next_wake_at = now + RETRY_BROKEN_AFTER
+    audit(session, runtime, "timer_failed", instance_id=row.id, error=f"{type(error).__name__}: {error}"[:1000])
+    return "failed"

@@ -12,7 +12,7 @@ from service.db.models import AuditEvent, OpenTask, OutboxMail, User
 from service.runtime import Runtime
 from service.usecases.accounts import actor_for_user
 from service.usecases.nominations import create_draft, submit
-from service.usecases.outbox import DeliveryReport, deliver_outbox
+from service.usecases.outbox import DeliveryReport, deliver_outbox, enqueue
 from service.usecases.tasks import complete_task
 from service.usecases.timers import SweepReport, wake_due_instances
 from tests.service.conftest import VN
@@ -75,6 +75,17 @@ def wake(runtime: Runtime) -> SweepReport:
 
 def deliver(runtime: Runtime) -> DeliveryReport:
     return deliver_outbox(runtime)
+
+
+def enqueue_digests(runtime: Runtime, addresses: list[str]) -> None:
+    """Plain mails straight into the outbox, one per address (delivery tests need no workflow)."""
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        for n, address in enumerate(addresses):
+            enqueue(uow.session, runtime, address, "digest", {
+                "user": type("U", (), {"full_name": f"Người nhận {n}"})(), "recipient_title": "",
+                "today": now.date(), "now": now, "overdue": [], "upcoming": [], "inbox_url": "http://127.0.0.1:5000/"})
+        uow.commit()
 
 
 def outbox(runtime: Runtime) -> list[OutboxMail]:

@@ -11,10 +11,21 @@ import pytest
 from sqlalchemy import select, text
 
 from service.db.models import OutboxMail
+from service.mailer import SmtpMailer
 from service.usecases import outbox as outbox_cases
 from service.usecases.outbox import LEASE, MAX_ATTEMPTS, _claim, retry_delay
 
-from .helpers import ADMIN, DOST_OFFICER, at, deliver, email_of, nomination_at_dost_check, outbox, wake
+from .helpers import (
+    ADMIN,
+    DOST_OFFICER,
+    at,
+    deliver,
+    email_of,
+    enqueue_digests,
+    nomination_at_dost_check,
+    outbox,
+    wake,
+)
 from .smtp_sink import SmtpSink
 
 
@@ -123,13 +134,7 @@ def test_a_refused_recipient_fails_at_once(mail_runtime, smtp, clock):
 
 def test_claims_never_overlap_and_an_expired_lease_is_taken_over(mail_runtime, smtp, clock):
     runtime = mail_runtime
-    with runtime.uow() as uow:
-        for n in range(5):
-            outbox_cases.enqueue(uow.session, runtime, f"u{n}@example.org", "digest", {
-                "user": type("U", (), {"full_name": f"Người {n}"})(), "recipient_title": "",
-                "today": clock.now().date(), "now": clock.now(), "overdue": [], "upcoming": [],
-                "inbox_url": "http://x/"})
-        uow.commit()
+    enqueue_digests(runtime, [f"u{n}@example.org" for n in range(5)])
     first, second = _claim(runtime, 3), _claim(runtime, 3)
     assert len(first) == 3 and len(second) == 2
     assert not {c.id for c in first} & {c.id for c in second}
@@ -139,11 +144,12 @@ def test_claims_never_overlap_and_an_expired_lease_is_taken_over(mail_runtime, s
     clock.advance(LEASE + timedelta(seconds=1))
     again = _claim(runtime, 10)
     assert sorted(c.id for c in again) == sorted(c.id for c in first + second)
-    assert {c.message["Message-ID"] for c in again} == {c.message["Message-ID"] for c in first + second}
+    assert {c.mail.message_id for c in again} == {c.mail.message_id for c in first + second}
     assert {c.attempts for c in again} == {2}
     # The dead worker's late result cannot overwrite the new holder's claim (fenced on attempts).
-    report = outbox_cases.DeliveryReport()
-    outbox_cases._sent(runtime, first[0], report)
+    late = outbox_cases._Results(runtime)
+    late.sent(first[0])
+    late.close()
     with runtime.uow() as uow:
         assert uow.session.get(OutboxMail, first[0].id).status == "sending"
 
@@ -170,3 +176,45 @@ def test_postgresql_workers_skip_each_others_rows(mail_runtime, smtp, clock, dat
         assert _claim(runtime, 10) == []  # SKIP LOCKED: not waited for, not taken
         other.rollback()
     assert len(_claim(runtime, 10)) == 1
+
+
+def test_one_smtp_connection_serves_a_whole_run(mail_runtime, smtp, clock):
+    runtime = mail_runtime
+    enqueue_digests(runtime, [f"u{n}@example.org" for n in range(45)])
+    connections = []
+
+    class CountingMailer:
+        def connect(self):
+            connections.append(SmtpMailer(runtime.config).connect())
+            return connections[-1]
+
+    report = outbox_cases.deliver_outbox(runtime, mailer=CountingMailer(), batch_size=20)
+    assert report.sent == 45 and len(connections) == 1  # three claims, one connection
+    assert sorted(smtp.counts().values()) == [1] * 45
+
+
+def test_a_mail_that_cannot_be_written_out_fails_alone(mail_runtime, smtp, clock):
+    runtime = mail_runtime
+    enqueue_digests(runtime, ["a@example.org", "b@example.org\r\nBcc: c@example.org", "d@example.org"])
+    report = deliver(runtime)
+    assert (report.sent, report.failed) == (2, 1)
+    assert [m.to for m in smtp.messages()] == [["a@example.org"], ["d@example.org"]]
+    failed = [m for m in outbox(runtime) if m.status == "failed"]
+    assert len(failed) == 1 and "line break in the To header" in failed[0].last_error
+
+
+def test_the_message_as_it_arrives(mail_runtime, smtp, clock):
+    runtime = mail_runtime
+    mail = one_reminder(runtime, clock)
+    deliver(runtime)
+    [received] = smtp.messages()
+    message = received.message
+    assert message["Message-ID"] == mail.message_id
+    assert message["Date"].datetime == mail.created_at
+    assert str(message["From"]) == "nomflow <no-reply@nomflow.hungyen.gov.vn>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert received.subject == mail.subject  # long Vietnamese subject, folded, spaces kept
+    assert received.text.replace("\r\n", "\n") == mail.body_text
+    assert received.html.replace("\r\n", "\n") == mail.body_html

@@ -5,6 +5,7 @@ window: outbox.py)."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -12,14 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from service.db.models import OutboxMail
 from service.db.models import ProcessInstance as InstanceRow
-from service.usecases.outbox import LEASE, enqueue
+from service.usecases.outbox import LEASE
 
 from .factory import clone_instances
-from .helpers import at, count_audit, nomination_at_dost_check
+from .helpers import at, count_audit, enqueue_digests, nomination_at_dost_check
 from .smtp_sink import SmtpSink
 from .worker_process import start_worker as _start_worker
 from .worker_process import wait_until
@@ -122,13 +123,7 @@ def test_worker_killed_mid_sweep(runtime, smtp, clock, database_url, tmp_path: P
 
 
 def test_worker_killed_mid_delivery(runtime, smtp, clock, database_url, tmp_path: Path, start_worker):
-    with runtime.uow() as uow:
-        for n in range(MAILS):
-            enqueue(uow.session, runtime, f"nguoi{n}@hungyen.gov.vn", "digest", {
-                "user": type("U", (), {"full_name": f"Người nhận {n}"})(), "recipient_title": "",
-                "today": clock.now().date(), "now": clock.now(), "overdue": [], "upcoming": [],
-                "inbox_url": "http://127.0.0.1:5000/"})
-        uow.commit()
+    enqueue_digests(runtime, [f"nguoi{n}@hungyen.gov.vn" for n in range(MAILS)])
     log = tmp_path / "worker.log"
     start = clock.now() + timedelta(minutes=1)
     worker = start_worker(database_url, tmp_path / "w", smtp.port, start, log)
@@ -141,3 +136,32 @@ def test_worker_killed_mid_delivery(runtime, smtp, clock, database_url, tmp_path
     wait_until(lambda: unsent(runtime) == 0, 120, "the rest of the outbox", log)
     stop(worker)
     check_every_mail_arrived(runtime, smtp, window)
+
+
+def test_two_workers_share_a_sweep_and_wake_each_instance_once(runtime, smtp, clock, database_url, tmp_path: Path,
+                                                              start_worker):
+    source = nomination_at_dost_check(runtime)
+    # Not due yet: both workers are up before the sweep starts, so both take part in it.
+    clone_instances(runtime, source, INSTANCES - 1, next_wake_at=DUE + timedelta(days=30))
+    with runtime.uow() as uow:
+        uow.session.execute(update(InstanceRow).values(next_wake_at=DUE + timedelta(days=30)))
+        uow.commit()
+    logs = [tmp_path / "worker1.log", tmp_path / "worker2.log"]
+    workers = [start_worker(database_url, tmp_path / "w", smtp.port, DUE + timedelta(minutes=30), log)
+               for log in logs]
+    for log in logs:
+        wait_until(lambda log=log: "nomflow worker:" in log.read_text(errors="replace"), 60, "worker start", log)
+    with runtime.uow() as uow:
+        uow.session.execute(update(InstanceRow).values(next_wake_at=DUE))
+        uow.commit()
+    wait_until(lambda: woken(runtime) == INSTANCES and unsent(runtime) == 0 and
+               scalar(runtime, select(func.count()).select_from(OutboxMail)) == INSTANCES, 120, "the sweep", logs[0])
+    for worker in workers:
+        stop(worker)
+
+    assert count_audit(runtime, "send_reminder") == INSTANCES  # no instance woken twice
+    check_every_mail_arrived(runtime, smtp, set())
+    woken_by = [sum(int(n) for n in re.findall(r"timers: (\d+) woken", log.read_text())) for log in logs]
+    assert sum(woken_by) == INSTANCES
+    if not runtime.db.is_sqlite:  # SKIP LOCKED: side by side; SQLite takes writers one after the other
+        assert min(woken_by) > 0, woken_by
