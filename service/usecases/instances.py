@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -85,26 +86,43 @@ def keep_instances(runtime: Runtime, written: list[tuple[InstanceRow, ProcessIns
         runtime.instances.put(row.id, row.version, instance)
 
 
+@dataclass
+class Links:
+    """What record() reads besides the instance row, preloaded by a caller that records many
+    instances in one transaction (the timer sweep) and holds their rows locked."""
+
+    nomination: Nomination | None
+    batch: Batch | None
+    open_tasks: list[OpenTask]  # the instance's rows before this step
+
+
 def record(session: Session, runtime: Runtime, row: InstanceRow, instance: ProcessInstance, outcome: Outcome,
-           actor_id: int | None, deliver: Callable[[str, str, dict[str, Any]], None] | None = None) -> None:
-    """Write the new state and every projection of what happened in this step."""
+           actor_id: int | None, deliver: Callable[[str, str, dict[str, Any]], None] | None = None, *,
+           links: Links | None = None, audit_rows: list[dict[str, Any]] | None = None) -> None:
+    """Write the new state and every projection of what happened in this step.
+
+    With `links`, nothing is read and nothing flushed here (the version check happens at the
+    caller's flush); with `audit_rows`, the audit events are appended there for the caller to
+    insert with the rest of its batch."""
     now = runtime.clock.now()
     row.state = instance.serialize()
     row.status = outcome.status
     row.end_event = outcome.end_event
     row.next_wake_at = outcome.next_wake_at
     row.updated_at = now
-    try:
-        # The instance row must exist before tasks reference it. The flush also bumps `version` with
-        # `UPDATE ... WHERE version = <read>`: no row means another writer moved the instance since it
-        # was read here (a stale copy in a second process, or a caller that skipped the row lock).
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
-
-    nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
-    # An instance runs either one nomination or one batch's decision, never both.
-    batch = None if nomination else session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
+    if links is None:
+        try:
+            # The instance row must exist before tasks reference it. The flush also bumps `version` with
+            # `UPDATE ... WHERE version = <read>`: no row means another writer moved the instance since it
+            # was read here (a stale copy in a second process, or a caller that skipped the row lock).
+            session.flush()
+        except StaleDataError as exc:
+            raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+        nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
+        # An instance runs either one nomination or one batch's decision, never both.
+        batch = None if nomination else session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
+    else:
+        nomination, batch = links.nomination, links.batch
     nomination_id = nomination.id if nomination else None
     events: list[dict[str, Any]] = []
 
@@ -112,10 +130,12 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         events.append({"at": now, "actor_id": actor, "nomination_id": nomination_id, "instance_id": row.id,
                        "kind": kind, "detail": detail})
 
-    if outcome.closed:
-        session.execute(delete(OpenTask).where(OpenTask.id.in_([t.id for t in outcome.closed])))
-    for task in outcome.opened:
-        session.add(_task_row(task, row, nomination, batch, now))
+    closed = {t.id for t in outcome.closed}
+    if closed:
+        session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
+    opened = [_task_row(task, row, nomination, batch, now) for task in outcome.opened]
+    session.add_all(opened)
+    tasks = None if links is None else [t for t in links.open_tasks if t.id not in closed] + opened
     if outcome.completed is not None:
         done = outcome.completed
         audit_event("task_completed", actor_id, task=done.task.task_id, task_uuid=done.task.id, name=done.task.name,
@@ -124,11 +144,13 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         audit_event("task_opened", task=task.task_id, name=task.name, role=task.role,
                     due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
-        enqueue_notification(session, runtime, note, nomination, row.id)
+        enqueue_notification(session, runtime, note, nomination, row.id, tasks)
         audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params)
     if outcome.status == "completed":
         audit_event("instance_ended", end_event=outcome.end_event)
-    if events:
+    if audit_rows is not None:
+        audit_rows.extend(events)
+    elif events:
         # One multi-row INSERT in the order they happened (the history is read in id order).
         session.execute(insert(AuditEvent), events)
     if nomination is not None:

@@ -67,15 +67,17 @@ def link(runtime: Runtime, nomination_id: str | None = None, batch_id: str | Non
 
 
 def gather(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,
-           instance_id: str | None) -> Facts | None:
+           instance_id: str | None, tasks: list[OpenTask] | None = None) -> Facts | None:
+    """`tasks`: the instance's open tasks after the step, if the caller has them already."""
     template = template_for(note)
     if template is None:
         return None
-    tasks: list[OpenTask] = []
-    if instance_id is not None:
-        tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)))
-    elif nomination is not None:
-        tasks = list(session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination.id)))
+    if tasks is None:
+        tasks = []
+        if instance_id is not None:
+            tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)))
+        elif nomination is not None:
+            tasks = list(session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination.id)))
     batch = None
     if instance_id is not None and nomination is None:
         batch = session.scalars(select(Batch).where(Batch.instance_id == instance_id)).first()

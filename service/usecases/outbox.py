@@ -86,8 +86,8 @@ def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, con
 
 
 def enqueue_notification(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,
-                         instance_id: str | None = None) -> list[OutboxMail]:
-    facts = notices.gather(session, runtime, note, nomination, instance_id)
+                         instance_id: str | None = None, tasks: list[OpenTask] | None = None) -> list[OutboxMail]:
+    facts = notices.gather(session, runtime, note, nomination, instance_id, tasks)
     if facts is None:
         return []
     return [enqueue(session, runtime, user.email, facts.template, notices.context(runtime, facts, user, note),

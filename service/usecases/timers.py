@@ -25,17 +25,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, event, func, or_, select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import and_, event, func, insert, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from workflows.engine import ProcessInstance
 
+from ..db.models import AuditEvent, Batch, Nomination, OpenTask
 from ..db.models import ProcessInstance as InstanceRow
 from ..errors import Conflict
 from ..runtime import Runtime
-from .instances import audit, record
+from .instances import Links, audit, record
 from .outbox import share_recipients
 from .tasks import deliver_to_nomination
 
@@ -111,14 +113,21 @@ def _wake_batch(runtime: Runtime, now: datetime, after: tuple[datetime, str] | N
         rows = _claim(session, now, size, after=after)
         keys = [(row.next_wake_at, row.id) for row in rows]
         try:
-            # The cheap way first: no savepoint, so the batch's writes go out together.
-            outcomes = _wake_rows(session, runtime, rows, now, should_stop, isolated=False)
-        except _WriteFailed:
+            # The cheap way first: what record() reads is read for the whole batch, nothing is
+            # written before the end, and there is no savepoint, so the batch's writes go out together.
+            batch = _Batch(_links(session, rows), [])
+            outcomes = _wake_rows(session, runtime, rows, now, should_stop, batch)
+            if batch.audit_rows:
+                session.execute(insert(AuditEvent), batch.audit_rows)
+            session.flush()  # the version checks: a row changed under us fails the batch here
+        except _DATABASE_DOWN:
+            raise
+        except (_WriteFailed, SQLAlchemyError):
             # One instance failed while writing and left its half in the session: start the batch
             # over with a savepoint per instance, so that instance alone is rolled back.
             session.rollback()
             rows = _claim(session, now, size, ids=[instance_id for _, instance_id in keys])
-            outcomes = _wake_rows(session, runtime, rows, now, should_stop, isolated=True)
+            outcomes = _wake_rows(session, runtime, rows, now, should_stop, None)
         uow.commit()
     for outcome in outcomes:
         setattr(report, outcome, getattr(report, outcome) + 1)
@@ -142,19 +151,39 @@ def _claim(session: Session, now: datetime, size: int, after: tuple[datetime, st
     return list(session.scalars(query))
 
 
+@dataclass
+class _Batch:
+    links: dict[str, Links]
+    audit_rows: list[dict[str, Any]]
+
+
+def _links(session: Session, rows: list[InstanceRow]) -> dict[str, Links]:
+    """What record() would read instance by instance, in three queries for the batch."""
+    ids = [row.id for row in rows]
+    nominations = {n.instance_id: n for n in session.scalars(select(Nomination).where(Nomination.instance_id.in_(ids)))}
+    others = [i for i in ids if i not in nominations]  # an instance runs a nomination or a batch's decision
+    batches = {b.instance_id: b for b in session.scalars(select(Batch).where(Batch.instance_id.in_(others)))} \
+        if others else {}
+    tasks: dict[str, list[OpenTask]] = {i: [] for i in ids}
+    for task in session.scalars(select(OpenTask).where(OpenTask.instance_id.in_(ids))):
+        tasks[task.instance_id].append(task)
+    return {i: Links(nominations.get(i), batches.get(i), tasks[i]) for i in ids}
+
+
 def _wake_rows(session: Session, runtime: Runtime, rows: list[InstanceRow], now: datetime,
-               should_stop: Callable[[], bool], isolated: bool) -> list[str]:
+               should_stop: Callable[[], bool], batch: _Batch | None) -> list[str]:
     outcomes = []
     for row in rows:
         if should_stop():
             break  # the rest of the claim is released unchanged by the commit
-        outcomes.append(_wake(session, runtime, row, now, isolated))
+        outcomes.append(_wake(session, runtime, row, now, batch))
     return outcomes
 
 
-def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, isolated: bool) -> str:
-    """"woken", "skipped" or "failed"; the caller commits. Not `isolated`, a failure while writing
-    raises _WriteFailed: the session then holds part of this instance's writes."""
+def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, batch: _Batch | None) -> str:
+    """"woken", "skipped" or "failed"; the caller commits. With `batch` (no savepoint), a failure
+    while writing raises _WriteFailed: the session then holds part of this instance's writes."""
+    isolated = batch is None
     try:
         instance = _restore(session, runtime, row)
         outcome = instance.fire_due_timers()
@@ -165,7 +194,8 @@ def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, i
     try:
         with session.begin_nested() if isolated else contextlib.nullcontext():
             record(session, runtime, row, instance, outcome, None,
-                   deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload))
+                   deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload),
+                   links=batch.links[row.id] if batch else None, audit_rows=batch.audit_rows if batch else None)
     except _DATABASE_DOWN:
         raise  # end the sweep (the batch rolls back); the next tick starts over
     except Exception as exc:  # noqa: BLE001 - as above
