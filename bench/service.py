@@ -254,7 +254,8 @@ def floors(client: Client, tokens: dict[str, str], workdir: Path, database_url: 
     runtime.db.dispose()
     return [["floor", "", "GET /api/v1/me (HTTP + token auth)", rounds, f"{pct(requests, 0.5):.2f}",
              f"{pct(requests, 0.95):.2f}"],
-            ["floor", "", "one-row UPDATE + durable commit", rounds, f"{pct(commits, 0.5):.2f}",
+            ["floor", "", "one-row UPDATE + commit" + (" (fsync on)" if runtime.db.is_sqlite else " (fsync off)"),
+             rounds, f"{pct(commits, 0.5):.2f}",
              f"{pct(commits, 0.95):.2f}"]]
 
 
