@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, or_, select, true
 from sqlalchemy.orm import Session
@@ -51,18 +49,13 @@ def signed_in_actor(session: Session, today: date, *, user_id: int | None = None
         return None
     found_id, username, language, _, _, token_id, last_used_at = rows[0]
     grants = [(role, unit) for *_, role, unit, _, _ in rows if role is not None]
-    acting = session.execute(_acting_for(), {"user_id": found_id, "today": today}).all()
-    actor = _merge(found_id, username, grants, acting)
-    return actor, language, token_id, last_used_at
+    return _actor(session, found_id, username, grants, today), language, token_id, last_used_at
 
 
 def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, str | None]],
            today: date) -> Actor:
-    return _merge(user_id, username, own, session.execute(_acting_for(), {"user_id": user_id, "today": today}).all())
-
-
-def _merge(user_id: int, username: str, own: list[tuple[str, str | None]], acting: Sequence[Any]) -> Actor:
     """The user's own grants plus those of anyone they stand in for today (never admin)."""
+    acting = session.execute(_acting_for(), {"user_id": user_id, "today": today}).all()
     grants = set(own) | {(role, unit) for _, role, unit in acting if role is not None}
     return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting))
 

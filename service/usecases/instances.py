@@ -73,11 +73,17 @@ def load_instance(session: Session, runtime: Runtime, instance_id: str,
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"không tìm thấy quy trình {instance_id}")
+    return row, instance_of(session, runtime, row)
+
+
+def instance_of(session: Session, runtime: Runtime, row: InstanceRow) -> ProcessInstance:
+    """The instance of a row the caller holds: taken from the cache at exactly the row's version,
+    restored from its state otherwise (reading `state` only then)."""
     definition = runtime.definition_of(session, row.process_version_id)
     instance = runtime.instances.take(row.id, row.version)
     if instance is None or instance.definition.checksum != definition.checksum:
         instance = runtime.engine.restore(row.state)
-    return row, instance
+    return instance
 
 
 def keep_instances(runtime: Runtime, written: list[tuple[InstanceRow, ProcessInstance]]) -> None:

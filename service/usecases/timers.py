@@ -31,13 +31,11 @@ from sqlalchemy import and_, event, func, insert, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from workflows.engine import ProcessInstance
-
 from ..db.models import AuditEvent, Batch, Nomination, OpenTask
 from ..db.models import ProcessInstance as InstanceRow
 from ..errors import Conflict
 from ..runtime import Runtime
-from .instances import Links, audit, record
+from .instances import Links, audit, instance_of, record
 from .outbox import share_recipients
 from .tasks import deliver_to_nomination
 
@@ -185,7 +183,7 @@ def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, b
     while writing raises _WriteFailed: the session then holds part of this instance's writes."""
     isolated = batch is None
     try:
-        instance = _restore(session, runtime, row)
+        instance = instance_of(session, runtime, row)
         outcome = instance.fire_due_timers()
     except _DATABASE_DOWN:
         raise
@@ -205,12 +203,6 @@ def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, b
             return "skipped"  # moved by another writer since the claim: the next sweep sees its new state
         return _failed(session, runtime, row, now, exc)
     return "woken"
-
-
-def _restore(session: Session, runtime: Runtime, row: InstanceRow) -> ProcessInstance:
-    """load_instance() without its second read of the row the claim already holds."""
-    runtime.definition_of(session, row.process_version_id)
-    return runtime.engine.restore(row.state)
 
 
 def _failed(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, error: Exception) -> str:
