@@ -42,7 +42,7 @@ import engine as engine_bench  # noqa: E402  (bench/engine.py: the raw SpiffWork
 from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from service.app import create_app  # noqa: E402
-from service.config import ServiceConfig  # noqa: E402
+from service.core.config import ServiceConfig  # noqa: E402
 from service.db.models import OpenTask, ProcessInstance, ProcessVersion, User  # noqa: E402
 from service.usecases.accounts import actor_for_user, create_token  # noqa: E402
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.core.config import ServiceConfig
+from service.core.runtime import Runtime
 from workflows.clock import Clock
-
-from .config import ServiceConfig
-from .runtime import Runtime
 
 
 def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
@@ -32,10 +31,10 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
     )
     app.extensions["nomflow"] = runtime or Runtime(config, clock=clock)
 
-    from . import auth
-    from .api import register_api
-    from .cli import register_cli
-    from .web import register_pages
+    from service.api import register_api
+    from service.cli import register_cli
+    from service.security import auth
+    from service.web import register_pages
 
     auth.init_app(app)
     register_api(app)

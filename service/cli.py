@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from .runtime import Runtime
+from service.core.runtime import Runtime
 
 
 def _runtime() -> Runtime:
@@ -30,7 +30,7 @@ def register_cli(app: Flask) -> None:
 @with_appcontext
 def init_db_command() -> None:
     """Create or migrate the schema and deploy the shipped diagrams."""
-    from .usecases.setup import init_db
+    from service.usecases.setup import init_db
 
     deployed = init_db(_runtime())
     click.echo(f"Cơ sở dữ liệu sẵn sàng: {_runtime().db.url}")
@@ -43,7 +43,7 @@ def init_db_command() -> None:
 @with_appcontext
 def seed_demo_command(password: str | None) -> None:
     """Create the Hưng Yên demo organisation with one user per role; prints the passwords."""
-    from .usecases.setup import seed_demo
+    from service.usecases.setup import seed_demo
 
     users = seed_demo(_runtime(), password)
     click.echo("Tài khoản demo (tên đăng nhập / mật khẩu / vai trò / đơn vị):")
@@ -66,8 +66,8 @@ def user_group() -> None:
 @with_appcontext
 def user_add(username: str, full_name: str, role: str, unit_id: str | None, email: str | None,
              password: str | None) -> None:
-    from .errors import DomainError
-    from .usecases.setup import add_user
+    from service.core.errors import DomainError
+    from service.usecases.setup import add_user
 
     try:
         created = add_user(_runtime(), username, full_name, role, unit_id, email, password)
@@ -93,7 +93,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             if in_process:
-                from .scheduler import start_in_process
+                from service.jobs.scheduler import start_in_process
 
                 # In the worker, after gunicorn's fork: threads and DB connections do not survive a fork.
                 self.cfg.set("post_worker_init", lambda _worker: start_in_process(runtime))
@@ -118,7 +118,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
 @click.pass_context
 def demo_command(ctx: click.Context, host: str, port: int) -> None:
     """`make run`: install the schema, seed the demo organisation once, print the logins, serve."""
-    from .usecases.setup import demo_logins
+    from service.usecases.setup import demo_logins
 
     ctx.invoke(init_db_command)
     logins = demo_logins(_runtime())
@@ -142,7 +142,7 @@ def worker_command(wake_every: float, deliver_every: float, digest_at: str) -> N
     import logging
     from datetime import time
 
-    from .scheduler import Schedule, run_worker
+    from service.jobs.scheduler import Schedule, run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     # Our jobs log what they did; SpiffWorkflow's task states and APScheduler's "run skipped: still
@@ -166,7 +166,7 @@ def outbox_group() -> None:
 @with_appcontext
 def outbox_resend(mail_ids: tuple[int, ...], all_failed: bool) -> None:
     """Put failed mails back in the queue (same Message-ID, fresh retry budget)."""
-    from .usecases.outbox import failed_ids, resend
+    from service.usecases.outbox import failed_ids, resend
 
     ids = failed_ids(_runtime()) if all_failed else list(mail_ids)
     click.echo(f"Đã đưa lại {resend(_runtime(), ids)} thư vào hàng đợi gửi.")
@@ -185,7 +185,7 @@ def _clock() -> Any:
 
 
 def main() -> None:
-    from .app import create_app
+    from service.app import create_app
 
     FlaskGroup(create_app=lambda: create_app(clock=_clock()), name="nomflow",
                help="nomflow: đề nghị khen thưởng").main()

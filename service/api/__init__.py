@@ -9,8 +9,8 @@ from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError
-from .schemas import Problem
+from service.api.schemas import Problem
+from service.core.errors import DomainError
 
 PROBLEM = "application/problem+json"
 
@@ -59,7 +59,7 @@ class ProblemApi(Api):
 def register_api(app: Flask) -> None:
     api = ProblemApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    from . import accounts, admin, batches, nominations, process_admin, processes, tasks
+    from service.api import accounts, admin, batches, nominations, process_admin, processes, tasks
 
     for module in (nominations, tasks, batches, processes, accounts, admin, process_admin):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")

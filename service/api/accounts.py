@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from .. import queries
-from ..auth import runtime
-from ..usecases import accounts
-from .common import actor_required
-from .schemas import MeOut, TokenCreate, TokenCreated, TokenOut
+from service.api.common import actor_required
+from service.api.schemas import MeOut, TokenCreate, TokenCreated, TokenOut
+from service.reads import api as queries
+from service.security.auth import runtime
+from service.usecases import accounts
 
 PREFIX = ""
 blp = Blueprint("accounts", __name__, description="Tài khoản của tôi (my account, API tokens)")

@@ -7,11 +7,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from .. import queries
-from ..auth import runtime
-from ..usecases import accounts, admin
-from .common import actor_required
-from .schemas import (
+from service.api.common import actor_required
+from service.api.schemas import (
     AuditEntryOut,
     AuditQuery,
     Created,
@@ -24,6 +21,9 @@ from .schemas import (
     UserCreated,
     UserOut,
 )
+from service.reads import api as queries
+from service.security.auth import runtime
+from service.usecases import accounts, admin
 
 PREFIX = ""
 blp = Blueprint("admin", __name__, description="Quản trị (administration)")

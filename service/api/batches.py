@@ -8,11 +8,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from .. import queries
-from ..auth import runtime
-from ..usecases import nominations
-from .common import actor_required
-from .schemas import BatchDetail, BatchOut, BatchQuery, Created
+from service.api.common import actor_required
+from service.api.schemas import BatchDetail, BatchOut, BatchQuery, Created
+from service.reads import api as queries
+from service.security.auth import runtime
+from service.usecases import batches
 
 PREFIX = "/batches"
 blp = Blueprint("batches", __name__, description="Đợt trình và quyết định khen thưởng (batches and decisions)")
@@ -29,7 +29,7 @@ def list_batches(args: dict[str, Any]) -> Any:
 @blp.response(201, Created)
 def create() -> Any:
     """Lãnh đạo Sở Nội vụ lập đợt trình (home_affairs_lead): starts the award_decision process."""
-    return {"id": nominations.create_batch(runtime(), actor_required())}
+    return {"id": batches.create_batch(runtime(), actor_required())}
 
 
 @blp.route("/<batch_id>", methods=["GET"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import abort
 
-from ..access import Actor
-from ..auth import NOT_SIGNED_IN, current_actor
+from service.security.access import Actor
+from service.security.auth import NOT_SIGNED_IN, current_actor
 
 
 def actor_required() -> Actor:

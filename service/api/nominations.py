@@ -7,14 +7,8 @@ from typing import Any
 from flask import request, send_file
 from flask_smorest import Blueprint
 
-from workflows.forms import FieldError
-
-from .. import queries
-from ..auth import current_language, runtime
-from ..errors import InvalidInput
-from ..usecases import nominations
-from .common import actor_required
-from .schemas import (
+from service.api.common import actor_required
+from service.api.schemas import (
     AttachmentOut,
     AuditOut,
     Created,
@@ -25,6 +19,11 @@ from .schemas import (
     StepResult,
     Submit,
 )
+from service.core.errors import InvalidInput
+from service.reads import api as queries
+from service.security.auth import current_language, runtime
+from service.usecases import nominations
+from workflows.forms import FieldError
 
 PREFIX = "/nominations"
 blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen thưởng (nominations)")

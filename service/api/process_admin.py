@@ -19,14 +19,9 @@ from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from ..access import require_admin
-from ..auth import runtime
-from ..errors import InvalidInput
-from ..usecases import migrations, processes
-from ..usecases.processes import DiagramRejected
-from . import PROBLEM
-from .common import actor_required
-from .process_schemas import (
+from service.api import PROBLEM
+from service.api.common import actor_required
+from service.api.process_schemas import (
     DeployIn,
     DiffOut,
     DiffQuery,
@@ -37,6 +32,11 @@ from .process_schemas import (
     ValidationOut,
     VersionInfo,
 )
+from service.core.errors import InvalidInput
+from service.security.access import require_admin
+from service.security.auth import runtime
+from service.usecases import migrations, processes
+from service.usecases.processes import DiagramRejected
 
 PREFIX = "/admin/processes"
 blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ quy trình (diagram administration)")

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
-from .. import queries
-from ..auth import runtime
-from .common import actor_required
-from .process_schemas import VersionInfo
+from service.api.common import actor_required
+from service.api.process_schemas import VersionInfo
+from service.reads import api as queries
+from service.security.auth import runtime
 
 PREFIX = "/processes"
 blp = Blueprint("processes", __name__, description="Phiên bản quy trình (process versions)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..db.models import UNIT_KINDS
+from service.db.models import UNIT_KINDS
 
 
 class NominationCreate(Schema):

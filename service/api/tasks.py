@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from .. import queries
-from ..auth import current_language, runtime
-from ..usecases import tasks
-from .common import actor_required
-from .schemas import Complete, Reassign, StepResult, TaskOut, TaskQuery
+from service.api.common import actor_required
+from service.api.schemas import Complete, Reassign, StepResult, TaskOut, TaskQuery
+from service.reads import api as queries
+from service.security.auth import current_language, runtime
+from service.usecases import tasks
 
 PREFIX = "/tasks"
 blp = Blueprint("tasks", __name__, description="Nhiệm vụ (tasks)")

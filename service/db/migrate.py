@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from .session import Database
+from service.db.session import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
+from service.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from service.core.runtime import Runtime
+from service.db.models import ApiToken, Substitute, User
+from service.security.access import Actor, signed_in_actor
+from service.security.passwords import hash_password, hash_token, new_api_token, verify_password
+from service.usecases.audit import audit
 from workflows.forms import FieldError
-
-from ..access import Actor, signed_in_actor
-from ..db.models import ApiToken, Substitute, User
-from ..errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
-from ..passwords import hash_password, hash_token, new_api_token, verify_password
-from ..runtime import Runtime
-from .instances import audit
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 LOCK_AFTER = 5

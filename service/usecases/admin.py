@@ -7,15 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import UNIT_KINDS, RoleAssignment, Unit, User
+from service.reads.api import user_view
+from service.security.access import Actor, require_admin
+from service.security.passwords import hash_password, new_password
+from service.usecases.audit import audit
 from workflows.forms import FieldError
-
-from ..access import Actor, require_admin
-from ..db.models import UNIT_KINDS, RoleAssignment, Unit, User
-from ..errors import Conflict, InvalidInput, NotFound
-from ..passwords import hash_password, new_password
-from ..queries import user_view
-from ..runtime import Runtime
-from .instances import audit
 
 
 def create_unit(runtime: Runtime, actor: Actor, unit_id: str, name: str, kind: str,

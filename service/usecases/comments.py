@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from service.core.errors import InvalidInput
+from service.core.runtime import Runtime
+from service.security.access import Actor, visible_nomination
+from service.usecases.audit import audit
+from service.usecases.tasks import _commit
 from workflows.forms import FieldError
-
-from ..access import Actor, visible_nomination
-from ..errors import InvalidInput
-from ..runtime import Runtime
-from .instances import audit
-from .tasks import _commit
 
 MAX_COMMENT = 2000
 

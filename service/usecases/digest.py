@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import load_actor, task_scope
-from ..db.models import OpenTask, OutboxMail, RoleAssignment, User
-from ..runtime import Runtime
-from .notices import link, working_days_left
-from .outbox import enqueue, new_message_id
+from service.core.runtime import Runtime
+from service.db.models import OpenTask, OutboxMail, RoleAssignment, User
+from service.security.access import load_actor, task_scope
+from service.usecases.notices import link, working_days_left
+from service.usecases.outbox import enqueue, new_message_id
 
 DIGEST_AT = time(7, 30)  # local time; before it the day's digest is not due yet (also on catch-up runs)
 

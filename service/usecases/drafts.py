@@ -9,15 +9,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from service.core.errors import DomainError, InvalidInput
+from service.core.runtime import Runtime
+from service.db.models import Attachment
+from service.security.access import Actor
+from service.usecases.audit import audit
+from service.usecases.nominations import _check_file, _draft_task, attachment_path, submit
+from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError
-
-from ..access import Actor
-from ..db.models import Attachment
-from ..errors import DomainError, InvalidInput
-from ..runtime import Runtime
-from .instances import audit
-from .nominations import _check_file, _draft_task, attachment_path, submit
-from .tasks import DRAFT_FIELDS, _commit, claim
 
 DRAFT_FORM = "draft_nomination.schema.json"
 

@@ -15,14 +15,13 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.core.errors import Conflict, NotFound
+from service.core.runtime import Runtime
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask
+from service.db.models import ProcessInstance as InstanceRow
+from service.usecases.outbox import enqueue_notification
 from workflows.engine import OpenTask as EngineTask
 from workflows.engine import Outcome, ProcessInstance
-
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask
-from ..db.models import ProcessInstance as InstanceRow
-from ..errors import Conflict, NotFound
-from ..runtime import Runtime
-from .outbox import enqueue_notification
 
 # Status of a nomination from where its instance stands (open task or end event).
 TASK_STATUS = {
@@ -43,12 +42,6 @@ END_STATUS = {
     "end_not_awarded_by_decision": "not_awarded",
     "end_return_limit": "not_awarded",
 }
-
-
-def audit(session: Session, runtime: Runtime, kind: str, *, actor_id: int | None = None,
-          nomination_id: str | None = None, instance_id: str | None = None, **detail: Any) -> None:
-    session.add(AuditEvent(at=runtime.clock.now(), actor_id=actor_id, nomination_id=nomination_id,
-                           instance_id=instance_id, kind=kind, detail=detail))
 
 
 def start_instance(session: Session, runtime: Runtime, process_id: str,

@@ -13,17 +13,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.errors import Conflict, DomainError, InvalidInput
+from service.core.runtime import Runtime
+from service.db.models import Batch, Nomination, OpenTask, ProcessVersion
+from service.db.models import ProcessInstance as InstanceRow
+from service.security.access import Actor, require_admin
+from service.usecases.audit import audit
+from service.usecases.instances import load_instance
+from service.usecases.processes import commit_or_conflict, find_version
 from workflows.engine import EngineError
 from workflows.migration import MigrationPlan, plan_migration
 from workflows.serialization import StateError
-
-from ..access import Actor, require_admin
-from ..db.models import Batch, Nomination, OpenTask, ProcessVersion
-from ..db.models import ProcessInstance as InstanceRow
-from ..errors import Conflict, DomainError, InvalidInput
-from ..runtime import Runtime
-from .instances import audit, load_instance
-from .processes import commit_or_conflict, find_version
 
 MAX_BULK = 500
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..access import Actor, require_view, visible_nomination
-from ..db.models import Attachment, Batch, Nomination, OpenTask, Unit
-from ..errors import Forbidden, InvalidInput, NotFound
-from ..runtime import Runtime
-from .instances import audit, keep_instances, record, start_instance
-from .tasks import _commit, complete_task
+from service.core.errors import Forbidden, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import Attachment, Nomination, OpenTask, Unit
+from service.security.access import Actor, require_view, visible_nomination
+from service.usecases.audit import audit
+from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.tasks import _commit, complete_task
 
 ALLOWED_TYPES = {
     b"%PDF-": ("application/pdf", ".pdf"),
@@ -164,21 +165,3 @@ def _check_file(runtime: Runtime, filename: str, content: bytes) -> StoredFile:
                 content_type = OFFICE_SUFFIXES[suffix]
             return StoredFile(hashlib.sha256(content).hexdigest(), content_type, len(content))
     raise InvalidInput("Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG/JPEG (file type not allowed)")
-
-
-def create_batch(runtime: Runtime, actor: Actor) -> str:
-    if not actor.has_role("home_affairs_lead"):
-        raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình (home affairs lead only)")
-    with runtime.uow() as uow:
-        session = uow.session
-        batch_id = new_id("DT")
-        row, instance, outcome = start_instance(session, runtime, "award_decision", {"batch_id": batch_id})
-        session.flush()
-        session.add(Batch(id=batch_id, instance_id=row.id, status="open", created_by=actor.user_id,
-                          created_at=runtime.clock.now()))
-        session.flush()
-        audit(session, runtime, "batch_created", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id)
-        record(session, runtime, row, instance, outcome, actor.user_id)
-        uow.commit()
-        keep_instances(runtime, [(row, instance)])
-        return batch_id

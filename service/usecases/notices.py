@@ -13,12 +13,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.runtime import Runtime
+from service.db.models import (
+    AuditEvent,
+    Batch,
+    Nomination,
+    OpenTask,
+    ProcessVersion,
+    RoleAssignment,
+    Substitute,
+    Unit,
+    User,
+)
+from service.db.models import ProcessInstance as InstanceRow
 from workflows.actions import Notification
 from workflows.diagrams import HumanTaskSpec
-
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion, RoleAssignment, Substitute, Unit, User
-from ..db.models import ProcessInstance as InstanceRow
-from ..runtime import Runtime
 
 UNIT_NOTICES = ("awarded", "not_awarded", "unit_certificate")
 

@@ -37,15 +37,15 @@ from sqlalchemy import Connection as DbConnection
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
+from service.core.errors import Forbidden, InvalidInput
+from service.core.runtime import Runtime
+from service.db.models import Nomination, OpenTask, OutboxMail, User
+from service.mail.smtp import Connection, Mailer, PermanentMailError, build_message, mailer_for
+from service.mail.text import render
+from service.security.access import Actor
+from service.usecases import notices
+from service.usecases.audit import audit
 from workflows.actions import Notification
-
-from ..access import Actor
-from ..db.models import Nomination, OpenTask, OutboxMail, User
-from ..errors import Forbidden, InvalidInput
-from ..mailer import Connection, Mailer, PermanentMailError, build_message, mailer_for
-from ..mailtext import render
-from ..runtime import Runtime
-from . import notices
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,6 @@ def resend(runtime: Runtime, mail_ids: list[int], actor: Actor | None = None) ->
         if actor is not None and len(mails) != len(set(mail_ids)):
             raise InvalidInput("Không tìm thấy thư cần gửi lại")
         resent = [m for m in mails if m.status == "failed"]
-        from .instances import audit  # instances imports this module to enqueue mails
 
         for mail in resent:
             mail.status, mail.attempts, mail.next_attempt_at = "pending", 0, runtime.clock.now()

@@ -16,15 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import ProcessDraft, ProcessInstance, ProcessVersion, User
+from service.security.access import Actor, require_admin
+from service.usecases.audit import audit
 from workflows.diagram_checks import DiagramError, DiagramProblem
 from workflows.diagram_diff import diff_process
 from workflows.diagrams import ProcessDefinition
-
-from ..access import Actor, require_admin
-from ..db.models import ProcessDraft, ProcessInstance, ProcessVersion, User
-from ..errors import Conflict, InvalidInput, NotFound
-from ..runtime import Runtime
-from .instances import audit
 
 
 class DiagramRejected(InvalidInput):

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from service.core.config import ROOT
+from service.core.errors import InvalidInput
+from service.core.runtime import Runtime
+from service.db.migrate import upgrade
+from service.db.models import ProcessVersion, RoleAssignment, Unit, User
+from service.security.passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
+from service.usecases.audit import audit
 from workflows.diagrams import BPMN_DIR
-
-from ..config import ROOT
-from ..db.migrate import upgrade
-from ..db.models import ProcessVersion, RoleAssignment, Unit, User
-from ..errors import InvalidInput
-from ..passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
-from ..runtime import Runtime
-from .instances import audit
 
 DEMO_FILE = ROOT / "config" / "demo.toml"
 

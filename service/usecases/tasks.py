@@ -9,15 +9,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import AuditEvent, Nomination, OpenTask, RoleAssignment, User
+from service.db.models import ProcessInstance as InstanceRow
+from service.security.access import Actor, can_act, require_act
+from service.usecases.audit import audit
+from service.usecases.instances import keep_instances, load_instance, record
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
-
-from ..access import Actor, can_act, require_act
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask, RoleAssignment, User
-from ..db.models import ProcessInstance as InstanceRow
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..runtime import Runtime
-from .instances import audit, keep_instances, load_instance, record
 
 DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
 
@@ -174,9 +174,3 @@ def _leads(runtime: Runtime, actor: Actor, task: OpenTask) -> bool:
     return bool(role and role.lead and any(
         r == role.lead and (task.unit_id is None or u == task.unit_id) for r, u in actor.grants))
 
-
-def batch_of(session: Session, batch_id: str) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None:
-        raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
-    return batch

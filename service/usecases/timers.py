@@ -31,13 +31,14 @@ from sqlalchemy import and_, event, func, insert, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..db.models import AuditEvent, Batch, Nomination, OpenTask
-from ..db.models import ProcessInstance as InstanceRow
-from ..errors import Conflict
-from ..runtime import Runtime
-from .instances import Links, audit, instance_of, record
-from .outbox import share_recipients
-from .tasks import deliver_to_nomination
+from service.core.errors import Conflict
+from service.core.runtime import Runtime
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask
+from service.db.models import ProcessInstance as InstanceRow
+from service.usecases.audit import audit
+from service.usecases.instances import Links, instance_of, record
+from service.usecases.outbox import share_recipients
+from service.usecases.tasks import deliver_to_nomination
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from flask import Flask, g, redirect, url_for
 
 
 def register_pages(app: Flask) -> None:
-    from ..i18n import init_i18n
-    from . import admin_outbox, batches, common, inbox, nominations, process_editor, public, tasks, vendor  # noqa: F401
+    from service.core.i18n import init_i18n
+    from service.web import admin_outbox, batches, common, inbox, nominations, process_editor, public, tasks, vendor  # noqa: F401
 
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from .. import queries
-from ..errors import InvalidInput
-from ..usecases import outbox
-from .common import admin_required, runtime
+from service.core.errors import InvalidInput
+from service.reads import api as queries
+from service.usecases import outbox
+from service.web.common import admin_required, runtime
 
 bp = Blueprint("admin_outbox", __name__, url_prefix="/admin/outbox")
 

@@ -8,9 +8,9 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext
 
-from .. import page_queries
-from ..usecases import nominations
-from .common import actor_required, bp, runtime
+from service.reads import pages as page_queries
+from service.usecases import batches
+from service.web.common import actor_required, bp, runtime
 
 
 @bp.route("/batches")
@@ -22,7 +22,7 @@ def batch_list() -> Any:
 
 @bp.route("/batches", methods=["POST"])
 def batch_create() -> Any:
-    batch_id = nominations.create_batch(runtime(), actor_required())
+    batch_id = batches.create_batch(runtime(), actor_required())
     flash(gettext("Đã lập đợt trình %(id)s. Chọn các hồ sơ và lập tờ trình, dự thảo quyết định.", id=batch_id))
     return redirect(url_for("pages.batch_page", batch_id=batch_id))
 

@@ -10,11 +10,11 @@ from flask import Blueprint, Flask, abort, current_app, redirect, request, url_f
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
-from ..access import Actor
-from ..auth import current_actor
-from ..i18n import current_language
-from ..runtime import Runtime
-from . import formrender
+from service.core.i18n import current_language
+from service.core.runtime import Runtime
+from service.security.access import Actor
+from service.security.auth import current_actor
+from service.web import formrender
 
 bp = Blueprint("pages", __name__)
 

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
-from .. import page_queries, queries
-from ..errors import DomainError
-from ..usecases import tasks as task_cases
-from ..usecases.drafts import claim_many
-from .common import LEAD_ROLES, actor_required, bp, draft_form, runtime
-from .formrender import choices_of
+from service.core.errors import DomainError
+from service.reads import api as queries
+from service.reads import pages as page_queries
+from service.usecases import tasks as task_cases
+from service.usecases.drafts import claim_many
+from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime
+from service.web.formrender import choices_of
 
 SCOPES = ("mine", "queue")
 

@@ -8,14 +8,14 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
+from service.core.errors import InvalidInput
+from service.reads import api as queries
+from service.reads import pages as page_queries
+from service.usecases import comments, drafts, nominations
+from service.usecases.drafts import Upload
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
+from service.web.formrender import effective_schema, parse_form
 from workflows.forms import FieldError
-
-from .. import page_queries, queries
-from ..errors import InvalidInput
-from ..usecases import comments, drafts, nominations
-from ..usecases.drafts import Upload
-from .common import actor_required, bp, draft_form, fields_for, lang, runtime
-from .formrender import effective_schema, parse_form
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from ..errors import NotFound
-from ..usecases import processes
-from .common import admin_required, runtime
+from service.core.errors import NotFound
+from service.usecases import processes
+from service.web.common import admin_required, runtime
 
 bp = Blueprint("process_editor", __name__, url_prefix="/admin/processes")
 API = "/api/v1/admin/processes"

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import render_template
 
-from .. import page_queries
-from .common import bp, runtime
+from service.reads import pages as page_queries
+from service.web.common import bp, runtime
 
 
 @bp.route("/cong-khai")

@@ -8,13 +8,12 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from service.core.errors import InvalidInput
+from service.reads import pages as page_queries
+from service.usecases import tasks as task_cases
+from service.web.common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
+from service.web.formrender import choices_of, effective_schema, parse_form
 from workflows.forms import FieldError
-
-from .. import page_queries
-from ..errors import InvalidInput
-from ..usecases import tasks as task_cases
-from .common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
-from .formrender import choices_of, effective_schema, parse_form
 
 
 def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:

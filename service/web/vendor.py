@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, send_from_directory
 
-from ..config import ROOT
+from service.core.config import ROOT
 
 NODE_MODULES = ROOT / "node_modules"
 # URL name → folder inside node_modules. Only these folders are reachable.

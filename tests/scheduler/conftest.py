@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from service.runtime import Runtime
+from service.core.runtime import Runtime
 from tests.service.conftest import *  # noqa: F403 - app, runtime, client, clock, database_url, postgres_server …
 
 from .smtp_sink import SmtpSink

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 
+from service.core.runtime import Runtime
 from service.db.models import Nomination, OpenTask
 from service.db.models import ProcessInstance as InstanceRow
-from service.runtime import Runtime
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from service.access import Actor
+from service.core.runtime import Runtime
 from service.db.models import AuditEvent, OpenTask, OutboxMail, User
-from service.runtime import Runtime
+from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.nominations import create_draft, submit
 from service.usecases.outbox import DeliveryReport, deliver_outbox, enqueue

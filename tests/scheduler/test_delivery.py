@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from service.db.models import OutboxMail
-from service.mailer import SmtpMailer
+from service.mail.smtp import SmtpMailer
 from service.usecases import outbox as outbox_cases
 from service.usecases.outbox import LEASE, MAX_ATTEMPTS, _claim, retry_delay
 

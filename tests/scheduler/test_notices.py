@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.db.models import OpenTask
-from service.usecases.nominations import create_batch
+from service.usecases.batches import create_batch
 from service.usecases.tasks import complete_task
 from tests.workflows.conftest import draft_data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from service.db.models import OpenTask, OutboxMail, User
-from service.queries import inbox
+from service.reads.api import inbox
 
 from .helpers import (
     DOST_LEAD,

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from service import scheduler
+from service.jobs import scheduler
 
 from .helpers import at, nomination_at_dost_check
 from .worker_process import wait_until

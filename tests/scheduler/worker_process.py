@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from service.config import ROOT
+from service.core.config import ROOT
 
 MAIL_FROM = "nomflow <no-reply@nomflow.hungyen.gov.vn>"
 

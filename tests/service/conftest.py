@@ -20,9 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from service.app import create_app
-from service.config import ServiceConfig
+from service.core.config import ServiceConfig
+from service.core.runtime import Runtime
 from service.db.models import User
-from service.runtime import Runtime
 from service.usecases.accounts import actor_for_user, create_token
 from service.usecases.setup import init_db, seed_demo
 from tests.support.postgres import PostgresServer, PostgresUnavailable, server_for_tests

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from service.core.runtime import Runtime
 from service.db.models import User
-from service.runtime import Runtime
 from service.usecases.accounts import actor_for_user
 from tests.workflows.conftest import draft_data
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from service.access import can_act, can_view, load_actor, nomination_scope, task_scope
 from service.db.models import Nomination, OpenTask, User
+from service.security.access import can_act, can_view, load_actor, nomination_scope, task_scope
 from service.usecases.accounts import add_substitute
 from service.usecases.setup import add_user
 

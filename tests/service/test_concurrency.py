@@ -17,11 +17,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from service.access import Actor
+from service.core.errors import Conflict
+from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Nomination, OpenTask, OutboxMail, User
 from service.db.models import ProcessInstance as InstanceRow
-from service.errors import Conflict
-from service.runtime import Runtime
+from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.instances import load_instance, record
 from service.usecases.nominations import create_draft, submit

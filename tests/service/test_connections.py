@@ -7,7 +7,7 @@ import psycopg
 from flask.testing import FlaskClient
 from sqlalchemy import make_url
 
-from service.runtime import Runtime
+from service.core.runtime import Runtime
 
 
 def _drop_connections(runtime: Runtime) -> None:

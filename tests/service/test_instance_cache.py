@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from service.core.errors import InvalidInput
+from service.core.runtime import Runtime
 from service.db.models import Nomination, OpenTask
-from service.errors import InvalidInput
-from service.runtime import Runtime
 from service.usecases.tasks import complete_task
 
 from .test_concurrency import STEPS, actor, advance_to, snapshot, step, submitted

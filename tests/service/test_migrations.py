@@ -11,11 +11,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from service.config import ServiceConfig
+from service.core.config import ServiceConfig
+from service.core.runtime import Runtime
 from service.db.migrate import alembic_config, upgrade
 from service.db.models import AuditEvent, Base, ProcessVersion
 from service.db.session import Database
-from service.runtime import Runtime
 from service.usecases.setup import init_db
 
 

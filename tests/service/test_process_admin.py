@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from service.core.runtime import Runtime
 from service.db.models import AuditEvent, ProcessDraft, ProcessInstance, ProcessVersion
-from service.runtime import Runtime
 from workflows.diagrams import BPMN_DIR
 
 from .conftest import VN

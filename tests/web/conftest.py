@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from service.access import Actor
 from service.app import create_app
-from service.config import ROOT, ServiceConfig
+from service.core.config import ROOT, ServiceConfig
+from service.core.runtime import Runtime
 from service.db.models import User
-from service.runtime import Runtime
+from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.setup import init_db, seed_demo
 from workflows.clock import FixedClock

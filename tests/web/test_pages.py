@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from service.core.i18n import compile_catalogs
+from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Nomination, OpenTask
-from service.i18n import compile_catalogs
-from service.runtime import Runtime
 from service.usecases import nominations
 from service.usecases.comments import add_comment
 from service.usecases.drafts import Upload, claim_many, save_and_submit, save_draft_form
@@ -77,7 +77,7 @@ def test_vietnamese_by_default_english_by_switch_and_remembered(app: Any) -> Non
 def test_the_catalogue_is_compiled_from_the_po_file(tmp_path: Any) -> None:
     from babel.support import Translations
 
-    from service.i18n import SOURCE
+    from service.core.i18n import SOURCE
 
     target = compile_catalogs(SOURCE, tmp_path)
     translations = Translations.load(str(target), ["en"])

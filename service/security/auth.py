@@ -9,10 +9,10 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
-from .access import Actor
-from .errors import TooManyAttempts
-from .runtime import Runtime
-from .usecases.accounts import BadCredentials, actor_for_token, actor_for_user, authenticate
+from service.core.errors import TooManyAttempts
+from service.core.runtime import Runtime
+from service.security.access import Actor
+from service.usecases.accounts import BadCredentials, actor_for_token, actor_for_user, authenticate
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -23,7 +23,7 @@ from flask_babel import Babel, get_locale
 
 LANGUAGES = ("vi", "en")
 COOKIE = "lang"
-SOURCE = Path(__file__).resolve().parent / "translations"
+SOURCE = Path(__file__).resolve().parents[1] / "translations"
 
 
 def compile_catalogs(source: Path, target: Path) -> Path:

@@ -9,15 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, false, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from .access import (
-    Actor,
-    nomination_scope,
-    require_admin,
-    require_province,
-    task_scope_branches,
-    visible_nomination,
-)
-from .db.models import (
+from service.core.errors import NotFound
+from service.core.runtime import Runtime
+from service.db.lookups import batch_of
+from service.db.models import (
     ApiToken,
     Attachment,
     AuditEvent,
@@ -30,9 +25,14 @@ from .db.models import (
     Unit,
     User,
 )
-from .errors import NotFound
-from .runtime import Runtime
-from .usecases.tasks import batch_of
+from service.security.access import (
+    Actor,
+    nomination_scope,
+    require_admin,
+    require_province,
+    task_scope_branches,
+    visible_nomination,
+)
 
 
 def task_view(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:

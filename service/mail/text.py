@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .config import ROOT
+from service.core.config import ROOT
 
 TEMPLATES = ROOT / "service" / "templates" / "mail"
 LANGUAGES = ("vi", "en")

@@ -9,10 +9,9 @@ from functools import cache
 from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, or_, select, true
 from sqlalchemy.orm import Session
 
+from service.core.errors import Forbidden, NotFound
+from service.db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User
 from workflows.settings import RoleCatalog
-
-from .db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User
-from .errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,16 @@ from threading import Lock
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.config import ServiceConfig
+from service.core.instance_cache import InstanceCache
+from service.db.models import ProcessVersion
+from service.db.session import Database, UnitOfWork
 from workflows.calendar import WorkingCalendar
 from workflows.clock import Clock, SystemClock
 from workflows.diagrams import DiagramLoader, ProcessDefinition
 from workflows.engine import WorkflowEngine
 from workflows.forms import FormLibrary
 from workflows.settings import EngineSettings, RoleCatalog
-
-from .config import ServiceConfig
-from .db.models import ProcessVersion
-from .db.session import Database, UnitOfWork
-from .instance_cache import InstanceCache
 
 
 class Runtime:

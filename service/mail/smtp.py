@@ -16,8 +16,8 @@ from email.utils import format_datetime, formataddr, parseaddr
 from types import TracebackType
 from typing import Protocol
 
-from .config import ServiceConfig
-from .db.models import OutboxMail
+from service.core.config import ServiceConfig
+from service.db.models import OutboxMail
 
 TIMEOUT_SECONDS = 30  # per SMTP command; the outbox lease is far longer, see usecases/outbox.py
 

@@ -28,7 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from .runtime import Runtime
+from service.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def build_scheduler(runtime: Runtime, schedule: Schedule | None = None,
 
 def wake_due(runtime: Runtime, after_commit: Callable[[Any], None], scheduler: BaseScheduler,
              interval: float) -> None:
-    from .usecases.timers import next_wake_in, wake_due_instances
+    from service.usecases.timers import next_wake_in, wake_due_instances
 
     report = wake_due_instances(runtime, should_stop=_stop.is_set, after_commit=after_commit)
     if report.woken or report.failed:
@@ -94,7 +94,7 @@ def wake_due(runtime: Runtime, after_commit: Callable[[Any], None], scheduler: B
 
 
 def deliver(runtime: Runtime, mail_waiting: threading.Event) -> None:
-    from .usecases.outbox import deliver_outbox
+    from service.usecases.outbox import deliver_outbox
 
     while not _stop.is_set():
         mail_waiting.clear()
@@ -113,7 +113,7 @@ def _run_soon(scheduler: BaseScheduler, job_id: str, delay: timedelta = timedelt
 
 
 def digest(runtime: Runtime, at: time) -> None:
-    from .usecases.digest import send_daily_digests
+    from service.usecases.digest import send_daily_digests
 
     count = send_daily_digests(runtime, not_before=at)
     if count:

@@ -10,14 +10,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.core.errors import Forbidden, NotFound
+from service.core.runtime import Runtime
+from service.db.lookups import batch_of
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
+from service.reads import api as queries
+from service.security.access import Actor, can_act, nomination_scope, require_view, task_scope
 from workflows.forms import Form, FormError
-
-from . import queries
-from .access import Actor, can_act, nomination_scope, require_view, task_scope
-from .db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
-from .errors import Forbidden, NotFound
-from .runtime import Runtime
-from .usecases.tasks import batch_of
 
 DRAFT_FORM = "draft_nomination.schema.json"
 BATCH_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman", "admin")
@@ -135,7 +134,7 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
 
 
 def _decision_choices(form: Form) -> list[tuple[str, str]]:
-    from .web.formrender import choices_of
+    from service.web.formrender import choices_of
 
     node = form.schema.get("properties", {}).get("decision")
     return choices_of(node) if isinstance(node, dict) else []

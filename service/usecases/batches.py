@@ -1,0 +1,29 @@
+"""Batches (đợt trình): Home Affairs gathers appraised nominations for the Chairman's decision."""
+
+from __future__ import annotations
+
+from service.core.errors import Forbidden
+from service.core.runtime import Runtime
+from service.db.models import Batch
+from service.security.access import Actor
+from service.usecases.audit import audit
+from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.nominations import new_id
+
+
+def create_batch(runtime: Runtime, actor: Actor) -> str:
+    if not actor.has_role("home_affairs_lead"):
+        raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình (home affairs lead only)")
+    with runtime.uow() as uow:
+        session = uow.session
+        batch_id = new_id("DT")
+        row, instance, outcome = start_instance(session, runtime, "award_decision", {"batch_id": batch_id})
+        session.flush()
+        session.add(Batch(id=batch_id, instance_id=row.id, status="open", created_by=actor.user_id,
+                          created_at=runtime.clock.now()))
+        session.flush()
+        audit(session, runtime, "batch_created", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id)
+        record(session, runtime, row, instance, outcome, actor.user_id)
+        uow.commit()
+        keep_instances(runtime, [(row, instance)])
+        return batch_id
