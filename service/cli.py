@@ -24,6 +24,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(calendar_group)
 
 
 @click.command("init-db")
@@ -170,6 +171,46 @@ def outbox_resend(mail_ids: tuple[int, ...], all_failed: bool) -> None:
 
     ids = failed_ids(_runtime()) if all_failed else list(mail_ids)
     click.echo(f"Đã đưa lại {resend(_runtime(), ids)} thư vào hàng đợi gửi.")
+
+
+@click.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar: reviewed years in config/calendar/, proposals from the library."""
+
+
+@calendar_group.command("check")
+@click.option("--year", type=int, default=None, help="default: this year and the next")
+@with_appcontext
+def calendar_check(year: int | None) -> None:
+    """Say which years have a reviewed list; exit 1 if one of those asked for has none."""
+    runtime = _runtime()
+    today = runtime.clock.now().date()
+    years = [year] if year else [today.year, today.year + 1]
+    missing = [y for y in years if not runtime.calendar.is_reviewed(y)]
+    for y in years:
+        state = "đã duyệt" if y not in missing else "CHƯA DUYỆT: chỉ tính các ngày lễ của Bộ luật Lao động"
+        click.echo(f"{y}: {state}")
+    if missing:
+        click.echo(f"Chạy `nomflow calendar propose {missing[0]}` rồi duyệt danh sách đề xuất.")
+        raise SystemExit(1)
+
+
+@calendar_group.command("propose")
+@click.argument("year", type=int)
+@with_appcontext
+def calendar_propose(year: int) -> None:
+    """Print the library's proposal for YEAR as a draft config/calendar/YEAR.toml, and how it differs
+    from the reviewed list if there is one. Nothing is saved: a person accepts each day."""
+    from workflows.calendar_review import differences, propose, to_toml
+
+    proposal = propose(year)
+    reviewed = _runtime().calendar.reviewed.get(year)
+    if reviewed is not None:
+        lines = differences(reviewed, proposal)
+        click.echo(f"# Khác biệt với config/calendar/{year}.toml đã duyệt: {len(lines)}", err=True)
+        for line in lines:
+            click.echo(f"#   {line}", err=True)
+    click.echo(to_toml(proposal), nl=False)
 
 
 def _clock() -> Any:

@@ -1,15 +1,20 @@
 """Vietnamese working-day calendar ("ngày làm việc") for workflow deadlines.
 
-Rest days are Saturdays, Sundays, the Labour Code public holidays as the
-``holidays`` library knows them (lunar Tết and Hùng Kings, days in lieu, the
-Government swaps it has recorded) and the extra entries of
-``config/holidays.toml``. Nothing here reads the clock: callers pass dates.
+The source of truth is a reviewed list per year in ``config/calendar/<year>.toml``: each rest day
+and each swapped working day with the legal text that creates it (Labour Code art. 111-112, the
+Prime Minister's yearly decisions on Tết and 2/9). Saturdays and Sundays are rest days.
+
+A year with no reviewed list falls back to the Labour Code's own holidays (art. 112, with days in
+lieu under art. 111(3)) as the ``holidays`` library dates them (it knows the lunar calendar);
+anything else the library carries (a swap, a day no enacted text makes a holiday) is left out
+until a reviewed list names its source. ``workflows.calendar_review`` proposes next year's list.
+Nothing here reads the clock: callers pass dates.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -19,35 +24,123 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-__all__ = ["CalendarError", "WorkingCalendar", "DEFAULT_CONFIG", "MAX_WORKING_DAYS"]
+__all__ = ["CalendarError", "DayEntry", "ReviewedYear", "WorkingCalendar", "DEFAULT_DIR", "MAX_WORKING_DAYS",
+           "statutory_year"]
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "holidays.toml"
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "config" / "calendar"
 MAX_WORKING_DAYS = 1000
 _WEEKEND_NAMES = {5: "Thứ Bảy", 6: "Chủ nhật"}
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_ENTRY_KEYS = frozenset({"date", "name"})
+_ENTRY_KEYS = frozenset({"date", "name", "source"})
 _ONE_DAY = timedelta(days=1)
+# Fixed-date holidays of Labour Code art. 112(1): a reviewed year that lacks one has a typo.
+_FIXED_STATUTORY = ((1, 1), (4, 30), (5, 1), (9, 2))
+STATUTORY_SOURCE = "Bộ luật Lao động 2019, Điều 112 khoản 1"
+_PM_CHOOSES = "; khoản 3: ngày nghỉ cụ thể do Thủ tướng Chính phủ quyết định hằng năm"
+# How the library names the holidays of art. 112(1), in its Vietnamese localisation (the library is
+# pinned exactly in pyproject.toml for this reason), and the point of the article for each.
+_STATUTORY_POINTS = (
+    ("Tết Dương lịch", " điểm a"),
+    ("Tết", " điểm b" + _PM_CHOOSES),
+    ("Chiến thắng", " điểm c"),
+    ("Quốc tế Lao động", " điểm d"),
+    ("Quốc khánh", " điểm đ" + _PM_CHOOSES),
+    ("Hùng Vương", " điểm e"),
+)
+IN_LIEU_SOURCE = "Bộ luật Lao động 2019, Điều 111 khoản 3"
 
 
 class CalendarError(ValueError):
-    """Invalid holidays file or entry; the message names the file and entry."""
+    """Invalid calendar file or entry; the message names the file and entry."""
 
 
 @dataclass(frozen=True)
-class _Year:
-    rest: dict[date, str]  # holidays and extra days off, with their names
-    work: frozenset[date]  # weekend days turned into working days
+class DayEntry:
+    day: date
+    name: str
+    source: str  # the legal text that makes this day a rest day or a working day
+
+
+@dataclass(frozen=True)
+class ReviewedYear:
+    year: int
+    rest: Mapping[date, DayEntry]
+    work: Mapping[date, DayEntry]  # Saturdays or Sundays that are working days
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ReviewedYear:
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise CalendarError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise CalendarError(f"{path}: invalid TOML: {exc}") from exc
+        unknown = sorted(set(data) - {"year", "rest_day", "working_day"})
+        if unknown:
+            raise CalendarError(f"{path}: unknown key(s) {', '.join(unknown)}; "
+                                "expected year, [[rest_day]] and [[working_day]]")
+        year = data.get("year")
+        if isinstance(year, bool) or not isinstance(year, int):
+            raise CalendarError(f"{path}: 'year' must be an integer")
+        rest = _parse_section(path, data, "rest_day", year)
+        work = _parse_section(path, data, "working_day", year)
+        clash = sorted(rest.keys() & work.keys())
+        if clash:
+            raise CalendarError(f"{path}: {clash[0].isoformat()} is both a rest_day and a working_day")
+        missing = [date(year, m, d) for m, d in _FIXED_STATUTORY if date(year, m, d) not in rest]
+        if missing:
+            raise CalendarError(f"{path}: {missing[0].isoformat()} is a holiday under {STATUTORY_SOURCE} "
+                                "but is not listed as a rest_day")
+        return cls(year, rest, work)
+
+
+def _parse_section(path: Path, data: dict[str, Any], section: str, year: int) -> dict[date, DayEntry]:
+    entries = data.get(section, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise CalendarError(f"{path}: '{section}' must be an array of tables [[{section}]]")
+    out: dict[date, DayEntry] = {}
+    for i, entry in enumerate(entries, 1):
+        where = f"{path}: [[{section}]] #{i}"
+        unknown = sorted(set(entry) - _ENTRY_KEYS)
+        if unknown:
+            raise CalendarError(f"{where}: unknown key(s) {', '.join(unknown)}")
+        d = entry.get("date")
+        if isinstance(d, datetime) or not isinstance(d, date):
+            raise CalendarError(f"{where}: bad date {d!r}, expected a TOML date such as 2026-09-02")
+        texts = {}
+        for key in ("name", "source"):
+            value = entry.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise CalendarError(f"{where} ({d.isoformat()}): '{key}' must be a non-empty string")
+            texts[key] = value.strip()
+        where = f"{where} ({d.isoformat()} {texts['name']!r})"
+        if d.year != year:
+            raise CalendarError(f"{where}: not in year {year}")
+        if section == "working_day" and d.weekday() < 5:
+            raise CalendarError(f"{where}: only a Saturday or Sunday can become a working day")
+        if d in out:
+            raise CalendarError(f"{where}: date listed twice")
+        out[d] = DayEntry(d, texts["name"], texts["source"])
+    return out
+
+
+def _statutory_source(name: str) -> str | None:
+    if "nghỉ bù" in name:
+        return IN_LIEU_SOURCE
+    return next((STATUTORY_SOURCE + point for part, point in _STATUTORY_POINTS if part in name), None)
 
 
 @lru_cache(maxsize=256)
-def _library_year(country: str, year: int) -> tuple[dict[date, str], frozenset[date]]:
-    """Holidays and swapped working weekend days the library knows for one year."""
+def statutory_year(country: str, year: int) -> ReviewedYear:
+    """The Labour Code's holidays of one year as the library dates them, without anything else."""
     lib = holidays.country_holidays(country, years=year, language="vi")
-    names = {d: str(n) for d, n in lib.items() if d.year == year}
-    # weekend_workdays also carries cross-year swaps (27/12/2014, 05/01/2019)
-    # whatever year was asked for, so keep only this year's.
-    work = frozenset(d for d in getattr(lib, "weekend_workdays", ()) if d.year == year)
-    return names, work
+    rest = {}
+    for d, name in lib.items():
+        source = _statutory_source(str(name))
+        if d.year == year and source:
+            rest[d] = DayEntry(d, str(name), source)
+    return ReviewedYear(year, rest, {})
 
 
 def _require_date(d: object) -> date:
@@ -58,52 +151,14 @@ def _require_date(d: object) -> date:
     return d
 
 
-def _parse_date(value: Any, where: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise CalendarError(f"{where}: bad date {value!r}, expected YYYY-MM-DD")
-
-
-def _parse_section(path: Path, data: dict[str, Any], section: str) -> dict[date, str]:
-    entries = data.get(section, [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise CalendarError(f"{path}: '{section}' must be an array of tables [[{section}]]")
-    out: dict[date, str] = {}
-    for i, entry in enumerate(entries, 1):
-        where = f"{path}: [[{section}]] #{i}"
-        unknown = sorted(set(entry) - _ENTRY_KEYS)
-        if unknown:
-            raise CalendarError(f"{where}: unknown key(s) {', '.join(unknown)}")
-        name = entry.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise CalendarError(f"{where}: 'name' must be a non-empty string")
-        d = _parse_date(entry.get("date"), where)
-        where = f"{where} ({d.isoformat()} {name.strip()!r})"
-        # Both checks catch typos in a swap, which would otherwise be no-ops.
-        if section == "working_day" and d.weekday() < 5:
-            raise CalendarError(f"{where}: only a Saturday or Sunday can become a working day")
-        if section == "day_off" and d.weekday() >= 5:
-            raise CalendarError(f"{where}: already a weekend rest day")
-        if d in out:
-            raise CalendarError(f"{where}: date listed twice")
-        out[d] = name.strip()
-    return out
-
-
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Working days of the Vietnamese public sector; all dates are local dates."""
 
-    extra_days_off: dict[date, str] = field(default_factory=dict)
-    extra_working_days: dict[date, str] = field(default_factory=dict)
+    reviewed: Mapping[int, ReviewedYear] = field(default_factory=dict)
     country: str = "VN"
     timezone: str = "Asia/Ho_Chi_Minh"
-    _years: dict[int, _Year] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _years: dict[int, ReviewedYear] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Fail at start-up, not at the first deadline, when tzdata is missing.
@@ -111,50 +166,33 @@ class WorkingCalendar:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise CalendarError(f"unknown timezone {self.timezone!r} (is tzdata installed?)") from exc
-        clash = sorted(self.extra_days_off.keys() & self.extra_working_days.keys())
-        if clash:
-            raise CalendarError(f"{clash[0].isoformat()} is both a day off and a working day")
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> WorkingCalendar:
-        """Load ``[[day_off]]`` and ``[[working_day]]`` entries from a TOML file."""
+    def from_dir(cls, path: str | Path) -> WorkingCalendar:
+        """Load every ``<year>.toml`` of a folder; the file's name must be its year."""
         path = Path(path)
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except OSError as exc:
-            raise CalendarError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise CalendarError(f"{path}: invalid TOML: {exc}") from exc
-        unknown = sorted(set(data) - {"day_off", "working_day"})
-        if unknown:
-            raise CalendarError(
-                f"{path}: unknown key(s) {', '.join(unknown)}; expected [[day_off]] or [[working_day]]"
-            )
-        days_off = _parse_section(path, data, "day_off")
-        working = _parse_section(path, data, "working_day")
-        clash = sorted(days_off.keys() & working.keys())
-        if clash:
-            raise CalendarError(f"{path}: {clash[0].isoformat()} is both a day_off and a working_day")
-        return cls(extra_days_off=days_off, extra_working_days=working)
+        if not path.is_dir():
+            raise CalendarError(f"{path}: not a folder of reviewed years")
+        years: dict[int, ReviewedYear] = {}
+        for file in sorted(path.glob("*.toml")):
+            reviewed = ReviewedYear.from_toml(file)
+            if file.stem != str(reviewed.year):
+                raise CalendarError(f"{file}: says year = {reviewed.year}; name the file {reviewed.year}.toml")
+            years[reviewed.year] = reviewed
+        return cls(reviewed=years)
 
     @classmethod
     def default(cls) -> WorkingCalendar:
-        """The calendar of the repository's ``config/holidays.toml``."""
-        return cls.from_toml(DEFAULT_CONFIG)
+        """The calendar of the repository's ``config/calendar/``."""
+        return cls.from_dir(DEFAULT_DIR)
 
-    def _year(self, year: int) -> _Year:
+    def is_reviewed(self, year: int) -> bool:
+        return year in self.reviewed
+
+    def _year(self, year: int) -> ReviewedYear:
         cached = self._years.get(year)
         if cached is None:
-            names, lib_work = _library_year(self.country, year)
-            # The TOML file records later Government decisions, so it wins.
-            rest = dict(names)
-            rest.update((d, n) for d, n in self.extra_days_off.items() if d.year == year)
-            extra_work = frozenset(d for d in self.extra_working_days if d.year == year)
-            # Callers test `work` before `rest`, so an extra working day also
-            # overrides a library holiday that falls on a weekend.
-            work = frozenset(d for d in lib_work if d not in rest) | extra_work
-            cached = self._years[year] = _Year(rest=rest, work=work)
+            cached = self._years[year] = self.reviewed.get(year) or statutory_year(self.country, year)
         return cached
 
     def _working(self, d: date) -> bool:
@@ -164,8 +202,13 @@ class WorkingCalendar:
         return d not in y.rest and d.weekday() < 5
 
     def is_working_day(self, d: date) -> bool:
-        """True unless ``d`` is a weekend day, a public holiday or an extra day off."""
+        """True unless ``d`` is a weekend day or a rest day of the year's list."""
         return self._working(_require_date(d))
+
+    def rest_day(self, d: date) -> DayEntry | None:
+        """The listed rest day with its legal source; None for weekends and working days."""
+        y = self._year(_require_date(d).year)
+        return None if d in y.work else y.rest.get(d)
 
     def rest_day_name(self, d: date) -> str | None:
         """Vietnamese name of the rest day, or None for a working day."""
@@ -173,7 +216,8 @@ class WorkingCalendar:
         if d in y.work:
             return None
         # A holiday on a weekend keeps its own name (e.g. Giỗ Tổ on Sunday 26/4/2026).
-        return y.rest.get(d) or _WEEKEND_NAMES.get(d.weekday())
+        entry = y.rest.get(d)
+        return entry.name if entry else _WEEKEND_NAMES.get(d.weekday())
 
     def next_working_day(self, d: date) -> date:
         """``d`` itself if it is a working day, else the first working day after it."""

@@ -1,4 +1,8 @@
-"""Tests of the Vietnamese working-day calendar on real 2026 dates."""
+"""Tests of the Vietnamese working-day calendar on real 2026 dates.
+
+Each date is checked against the text that makes it a rest or working day (the reviewed list in
+config/calendar/2026.toml cites it), never against the holidays library, which only proposes.
+"""
 
 from __future__ import annotations
 
@@ -9,38 +13,59 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflows.calendar import CalendarError, WorkingCalendar
+from workflows.calendar import CalendarError, ReviewedYear, WorkingCalendar, statutory_year
+from workflows.calendar_review import UNVERIFIED, differences, propose, to_toml
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+LABOUR_CODE = "Bộ luật Lao động 2019"
 
 
 @pytest.fixture
 def cal() -> WorkingCalendar:
-    """Library data only, so the tests do not depend on config/holidays.toml."""
-    return WorkingCalendar()
+    """The shipped, reviewed calendar: what the service decides deadlines with."""
+    return WorkingCalendar.default()
 
 
-def write_toml(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "holidays.toml"
+def write_year(tmp_path: Path, text: str, name: str = "2026.toml") -> Path:
+    path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
 
 
-# --- Tết Bính Ngọ 2026 -------------------------------------------------------
+FIXED_2026 = "year = 2026\n" + "".join(
+    f'[[rest_day]]\ndate = {d}\nname = "x"\nsource = "{LABOUR_CODE}, Điều 112"\n'
+    for d in ("2026-01-01", "2026-04-30", "2026-05-01", "2026-09-02"))
 
 
-@pytest.mark.parametrize("day", range(14, 23))
-def test_tet_2026_is_nine_rest_days(cal: WorkingCalendar, day: int) -> None:
-    assert not cal.is_working_day(date(2026, 2, day))
+# --- each 2026 rest day with the text that creates it -------------------------------------------------
+
+# (date, the article or notice that makes it a rest day)
+REST_DAYS_2026 = [
+    (date(2026, 1, 1), "Điều 112 khoản 1 điểm a"),  # Tết Dương lịch
+    (date(2026, 2, 16), "Điều 112 khoản 1 điểm b"),  # Tết: 29 Chạp, PM's choice (ý kiến 13/10/2025)
+    (date(2026, 2, 17), "Điều 112 khoản 1 điểm b"),
+    (date(2026, 2, 18), "Điều 112 khoản 1 điểm b"),
+    (date(2026, 2, 19), "Điều 112 khoản 1 điểm b"),
+    (date(2026, 2, 20), "Điều 112 khoản 1 điểm b"),
+    (date(2026, 4, 27), "Điều 111 khoản 3"),  # Giỗ Tổ on Sunday 26/4: day in lieu
+    (date(2026, 4, 30), "Điều 112 khoản 1 điểm c"),
+    (date(2026, 5, 1), "Điều 112 khoản 1 điểm d"),
+    (date(2026, 8, 31), "hoán đổi thứ Hai 31/8 với thứ Bảy 22/8"),  # PM's swap for Quốc khánh
+    (date(2026, 9, 1), "Điều 112 khoản 1 điểm đ"),
+    (date(2026, 9, 2), "Điều 112 khoản 1 điểm đ"),
+]
 
 
-@pytest.mark.parametrize("d", [date(2026, 2, 13), date(2026, 2, 23)])
-def test_days_around_tet_2026_are_working(cal: WorkingCalendar, d: date) -> None:
-    assert cal.is_working_day(d)
-    assert cal.rest_day_name(d) is None
+@pytest.mark.parametrize(("day", "source"), REST_DAYS_2026)
+def test_rest_days_of_2026_cite_their_source(cal: WorkingCalendar, day: date, source: str) -> None:
+    assert not cal.is_working_day(day)
+    entry = cal.rest_day(day)
+    assert entry is not None and source in entry.source
 
 
-def test_one_working_day_after_friday_before_tet(cal: WorkingCalendar) -> None:
+def test_tet_2026_is_nine_rest_days(cal: WorkingCalendar) -> None:
+    # Sat 14/2 (27 Chạp) to Sun 22/2 (mùng 6): five days of art. 112 + two weekends.
+    assert [cal.is_working_day(date(2026, 2, d)) for d in range(13, 24)] == [True] + [False] * 9 + [True]
     assert cal.add_working_days(date(2026, 2, 13), 1) == date(2026, 2, 23)
 
 
@@ -53,21 +78,36 @@ def test_rest_day_names(cal: WorkingCalendar) -> None:
     assert cal.rest_day_name(date(2026, 3, 9)) is None
 
 
-# --- April-May 2026: Giỗ Tổ in lieu, 30/4, 1/5 --------------------------------
-
-
 def test_twenty_working_days_over_april_may_holidays(cal: WorkingCalendar) -> None:
-    for d in (date(2026, 4, 27), date(2026, 4, 30), date(2026, 5, 1)):
-        assert not cal.is_working_day(d), d
     assert cal.add_working_days(date(2026, 4, 13), 20) == date(2026, 5, 14)
 
 
-def test_library_swap_of_august_2026(cal: WorkingCalendar) -> None:
-    # holidays 0.109 records Sat 22/8/2026 worked in exchange for Mon 31/8.
+def test_swapped_saturday_of_august_2026(cal: WorkingCalendar) -> None:
+    # The PM's swap for Quốc khánh 2026 (ý kiến truyền đạt 13/10/2025): Sat 22/8 worked, Mon 31/8 off.
     assert cal.is_working_day(date(2026, 8, 22))
-    assert not cal.is_working_day(date(2026, 8, 31))
+    assert cal.rest_day_name(date(2026, 8, 22)) is None
     assert cal.add_working_days(date(2026, 8, 21), 1) == date(2026, 8, 22)
     assert cal.add_working_days(date(2026, 8, 28), 1) == date(2026, 9, 3)
+
+
+def test_24_november_2026_is_a_working_day(cal: WorkingCalendar) -> None:
+    # "Ngày Văn hóa Việt Nam": Resolution 80-NQ/TW asks for a Labour Code amendment; no enacted text
+    # makes it a day off, though the library lists it. A deadline across it is not a day late.
+    assert "Văn hóa" in str(propose(2026).rest[date(2026, 11, 24)].name)
+    assert cal.is_working_day(date(2026, 11, 24))
+    assert cal.add_working_days(date(2026, 11, 23), 1) == date(2026, 11, 24)
+    assert cal.add_working_days(date(2026, 11, 20), 5) == date(2026, 11, 27)
+
+
+def test_a_year_without_a_reviewed_list_keeps_only_the_labour_code() -> None:
+    cal = WorkingCalendar()
+    assert not cal.is_reviewed(2027)
+    assert not cal.is_working_day(date(2027, 1, 1))  # art. 112(1)(a)
+    assert not cal.is_working_day(date(2027, 5, 3))  # 1/5 on a Saturday: in lieu, art. 111(3)
+    assert cal.is_working_day(date(2027, 11, 24))  # the library's, with no enacted text
+    for entry in statutory_year("VN", 2027).rest.values():
+        assert entry.source.startswith(LABOUR_CODE), entry
+    assert WorkingCalendar.default().is_reviewed(2026)
 
 
 # --- counting rules ------------------------------------------------------------
@@ -162,52 +202,28 @@ def test_deadline_uses_local_date(cal: WorkingCalendar) -> None:
     assert cal.deadline(start, 1) == datetime(2026, 2, 23, 17, 0, tzinfo=VN_TZ)
 
 
-# --- TOML extras ---------------------------------------------------------------
+# --- reviewed year files ------------------------------------------------------------------------------
 
 
-def test_toml_working_saturday_counts(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, '[[working_day]]\ndate = 2026-03-07\nname = "Làm bù"\n')
-    cal = WorkingCalendar.from_toml(path)
+def test_a_working_saturday_needs_its_source(tmp_path: Path) -> None:
+    write_year(tmp_path, FIXED_2026 + '[[working_day]]\ndate = 2026-03-07\nname = "Làm bù"\n'
+               'source = "Thông báo số 1/TB-BNV"\n')
+    cal = WorkingCalendar.from_dir(tmp_path)
     assert cal.is_working_day(date(2026, 3, 7))
     assert cal.rest_day_name(date(2026, 3, 7)) is None
     assert cal.add_working_days(date(2026, 3, 6), 1) == date(2026, 3, 7)
     assert cal.working_days_between(date(2026, 3, 6), date(2026, 3, 9)) == 2
 
 
-def test_toml_day_off_on_wednesday(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, '[[day_off]]\ndate = "2026-03-11"\nname = "Nghỉ thêm"\n')
-    cal = WorkingCalendar.from_toml(path)
-    assert not cal.is_working_day(date(2026, 3, 11))
-    assert cal.rest_day_name(date(2026, 3, 11)) == "Nghỉ thêm"
-    assert cal.add_working_days(date(2026, 3, 10), 1) == date(2026, 3, 12)
-
-
-def test_extras_win_over_library() -> None:
-    cal = WorkingCalendar(
-        extra_days_off={date(2026, 8, 22): "Hủy làm bù"},
-        extra_working_days={date(2026, 4, 26): "Làm việc"},
-    )
+def test_the_reviewed_list_decides_even_against_the_library(tmp_path: Path) -> None:
+    # 22/8/2026 is a library swap; a reviewed list without it keeps the Saturday a rest day.
+    write_year(tmp_path, FIXED_2026 + '[[rest_day]]\ndate = 2026-03-11\nname = "Nghỉ thêm"\nsource = "QĐ 1"\n')
+    cal = WorkingCalendar.from_dir(tmp_path)
     assert not cal.is_working_day(date(2026, 8, 22))
-    assert cal.rest_day_name(date(2026, 8, 22)) == "Hủy làm bù"
-    assert cal.is_working_day(date(2026, 4, 26))
-    assert cal.rest_day_name(date(2026, 4, 26)) is None
-
-
-def test_same_date_in_both_lists_is_rejected(tmp_path: Path) -> None:
-    path = write_toml(
-        tmp_path,
-        '[[day_off]]\ndate = 2026-03-11\nname = "a"\n'
-        '[[working_day]]\ndate = 2026-03-14\nname = "b"\n'
-        '[[working_day]]\ndate = 2026-03-14\nname = "c"\n',
-    )
-    with pytest.raises(CalendarError, match="listed twice"):
-        WorkingCalendar.from_toml(path)
-    with pytest.raises(CalendarError, match="both"):
-        WorkingCalendar(extra_days_off={date(2026, 3, 11): "a"}, extra_working_days={date(2026, 3, 11): "b"})
-
-
-def test_toml_empty_file_is_library_only(tmp_path: Path) -> None:
-    assert WorkingCalendar.from_toml(write_toml(tmp_path, "")) == WorkingCalendar()
+    assert cal.is_working_day(date(2026, 8, 31))
+    assert cal.is_working_day(date(2026, 2, 17))  # not listed: a working day, whatever the library says
+    assert cal.rest_day_name(date(2026, 3, 11)) == "Nghỉ thêm"
+    assert cal.rest_day(date(2026, 3, 11)).source == "QĐ 1"  # type: ignore[union-attr]
 
 
 def test_default_config_loads() -> None:
@@ -218,31 +234,58 @@ def test_default_config_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ('[[day_off]]\ndate = "2026-13-01"\nname = "x"\n', "[[day_off]] #1"),
-        ('[[day_off]]\ndate = "11/03/2026"\nname = "x"\n', "bad date"),
-        ('[[day_off]]\ndate = 2026-03-11T08:00:00\nname = "x"\n', "bad date"),
-        ('[[day_off]]\ndate = 2026-03-11\nname = "x"\nnote = "y"\n', "unknown key"),
-        ('[[holiday]]\ndate = 2026-03-11\nname = "x"\n', "unknown key"),
-        ("[[day_off]]\ndate = 2026-03-11\n", "'name'"),
-        ('[[working_day]]\ndate = 2026-03-11\nname = "x"\n', "Saturday or Sunday"),
-        ('[[day_off]]\ndate = 2026-03-07\nname = "x"\n', "weekend"),
-        ("day_off = 3\n", "array of tables"),
-        ("[[day_off]\n", "invalid TOML"),
+        (FIXED_2026 + '[[rest_day]]\ndate = "11/03/2026"\nname = "x"\nsource = "y"\n', "bad date"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2026-03-11T08:00:00\nname = "x"\nsource = "y"\n', "bad date"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2026-03-11\nname = "x"\nsource = "y"\nnote = "z"\n', "unknown key"),
+        (FIXED_2026 + '[[holiday]]\ndate = 2026-03-11\nname = "x"\n', "unknown key"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2026-03-11\nname = "x"\n', "'source'"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2026-03-11\nname = "x"\nsource = " "\n', "'source'"),
+        (FIXED_2026 + '[[working_day]]\ndate = 2026-03-11\nname = "x"\nsource = "y"\n', "Saturday or Sunday"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2027-03-11\nname = "x"\nsource = "y"\n', "not in year 2026"),
+        (FIXED_2026 + '[[rest_day]]\ndate = 2026-01-01\nname = "x"\nsource = "y"\n', "listed twice"),
+        (FIXED_2026 + '[[working_day]]\ndate = 2026-01-01\nname = "x"\nsource = "y"\n', "Saturday or Sunday"),
+        ('[[rest_day]]\ndate = 2026-01-01\nname = "x"\nsource = "y"\n', "'year'"),
+        ("year = 2026\n", "2026-01-01 is a holiday"),
+        ("year = 2026\nrest_day = 3\n", "array of tables"),
+        ("year = 2026\n[[rest_day]\n", "invalid TOML"),
     ],
 )
-def test_malformed_toml_names_file(tmp_path: Path, text: str, fragment: str) -> None:
-    path = write_toml(tmp_path, text)
+def test_malformed_year_names_file(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write_year(tmp_path, text)
     with pytest.raises(CalendarError) as info:
-        WorkingCalendar.from_toml(path)
+        WorkingCalendar.from_dir(tmp_path)
     assert str(path) in str(info.value)
     assert fragment in str(info.value)
 
 
-def test_missing_file_names_file(tmp_path: Path) -> None:
-    path = tmp_path / "nope.toml"
-    with pytest.raises(CalendarError, match="nope.toml"):
-        WorkingCalendar.from_toml(path)
+def test_file_name_must_be_its_year(tmp_path: Path) -> None:
+    write_year(tmp_path, FIXED_2026, name="2027.toml")
+    with pytest.raises(CalendarError, match="name the file 2026.toml"):
+        WorkingCalendar.from_dir(tmp_path)
+
+
+def test_missing_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CalendarError, match="nope"):
+        WorkingCalendar.from_dir(tmp_path / "nope")
 
 
 def test_calendar_error_is_a_value_error() -> None:
     assert issubclass(CalendarError, ValueError)
+
+
+# --- the library proposes, a person accepts ------------------------------------------------------------
+
+
+def test_proposal_differs_from_the_reviewed_2026_list_only_by_24_november() -> None:
+    lines = differences(WorkingCalendar.default().reviewed[2026], propose(2026))
+    assert len(lines) == 1 and "2026-11-24" in lines[0] and lines[0].startswith("+ rest_day")
+
+
+def test_proposal_comments_out_days_without_a_traceable_source(tmp_path: Path) -> None:
+    text = to_toml(propose(2027))
+    assert "# date = 2027-11-24" in text and UNVERIFIED in text
+    assert "\ndate = 2027-01-01\n" in text
+    # Saved as is, the draft is a valid year file that leaves the unverified day out.
+    path = write_year(tmp_path, text, name="2027.toml")
+    year = ReviewedYear.from_toml(path)
+    assert date(2027, 11, 24) not in year.rest and date(2027, 1, 1) in year.rest
