@@ -115,7 +115,6 @@ def run_case(server: PostgresServer, template: str, nomination_id: str, count: i
     env = {**os.environ, "DATABASE_URL": url, "NOMFLOW_INSTANCE_DIR": str(work / "instance"),
            "NOMFLOW_SECRET_KEY": "bench", "NOMFLOW_SCHEDULER": "0", "NOMFLOW_SMTP_HOST": "127.0.0.1",
            "NOMFLOW_SMTP_PORT": str(port), "NOMFLOW_SMTP_SECURITY": "none"}
-    env.pop("NOMFLOW_FAKE_NOW", None)
     procs = [subprocess.Popen([sys.executable, "-c", "from service.cli import main; main()", "worker",
                                "--wake-every", "0.5", "--deliver-every", "0.5", "--digest-at", "23:59"],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -213,20 +213,8 @@ def calendar_propose(year: int) -> None:
     click.echo(to_toml(proposal), nl=False)
 
 
-def _clock() -> Any:
-    """NOMFLOW_FAKE_NOW=2026-04-20T10:00:00+07:00 freezes the service's clock (tests, demos). Read here
-    only, where the process is wired: library code takes the clock it is given."""
-    import os
-    from datetime import datetime
-
-    from workflows.clock import FixedClock
-
-    fake = os.environ.get("NOMFLOW_FAKE_NOW")
-    return FixedClock(datetime.fromisoformat(fake)) if fake else None
-
-
 def main() -> None:
     from service.app import create_app
 
-    FlaskGroup(create_app=lambda: create_app(clock=_clock()), name="nomflow",
+    FlaskGroup(create_app=create_app, name="nomflow",
                help="nomflow: đề nghị khen thưởng").main()

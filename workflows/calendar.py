@@ -168,7 +168,7 @@ class WorkingCalendar:
             raise CalendarError(f"unknown timezone {self.timezone!r} (is tzdata installed?)") from exc
 
     @classmethod
-    def from_dir(cls, path: str | Path) -> WorkingCalendar:
+    def from_dir(cls, path: str | Path, timezone: str = "Asia/Ho_Chi_Minh") -> WorkingCalendar:
         """Load every ``<year>.toml`` of a folder; the file's name must be its year."""
         path = Path(path)
         if not path.is_dir():
@@ -179,12 +179,12 @@ class WorkingCalendar:
             if file.stem != str(reviewed.year):
                 raise CalendarError(f"{file}: says year = {reviewed.year}; name the file {reviewed.year}.toml")
             years[reviewed.year] = reviewed
-        return cls(reviewed=years)
+        return cls(reviewed=years, timezone=timezone)
 
     @classmethod
-    def default(cls) -> WorkingCalendar:
-        """The calendar of the repository's ``config/calendar/``."""
-        return cls.from_dir(DEFAULT_DIR)
+    def default(cls, timezone: str = "Asia/Ho_Chi_Minh") -> WorkingCalendar:
+        """The calendar of the repository's ``config/calendar/``, in the engine settings' time zone."""
+        return cls.from_dir(DEFAULT_DIR, timezone)
 
     def is_reviewed(self, year: int) -> bool:
         return year in self.reviewed

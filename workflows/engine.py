@@ -123,7 +123,7 @@ class WorkflowEngine:
         """The shipped diagrams, forms and config/ of this checkout."""
         roles, forms, settings = RoleCatalog.default(), FormLibrary.default(), EngineSettings.default()
         definitions = cls.loader(roles, forms, settings).load_directory()
-        return cls(definitions, clock=clock, calendar=WorkingCalendar.default(), settings=settings,
+        return cls(definitions, clock=clock, calendar=WorkingCalendar.default(settings.timezone), settings=settings,
                    roles=roles, forms=forms)
 
     def working_days(self, n: int, hour: int = 17) -> str:

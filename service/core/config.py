@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ class ServiceConfig:
     smtp_password: str | None = None
     mail_from: str = "nomflow <no-reply@nomflow.local>"
     testing: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def attachments_path(self) -> Path:

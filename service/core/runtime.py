@@ -26,8 +26,8 @@ class Runtime:
         self.db = database or Database(config.db_url)
         self.roles = RoleCatalog.default()
         self.forms = FormLibrary.default()
-        self.calendar = WorkingCalendar.default()
         self.engine_settings = EngineSettings.default()
+        self.calendar = WorkingCalendar.default(self.engine_settings.timezone)
         self.loader: DiagramLoader = WorkflowEngine.loader(self.roles, self.forms, self.engine_settings)
         self.engine = WorkflowEngine({}, clock=self.clock, calendar=self.calendar, settings=self.engine_settings,
                                      roles=self.roles, forms=self.forms)

@@ -1,4 +1,4 @@
-"""`nomflow worker` as a real subprocess, with its clock frozen through NOMFLOW_FAKE_NOW."""
+"""`nomflow worker` as a real subprocess, with its clock frozen (tests/support/frozen_cli.py)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,8 @@ def start_worker(database_url: str, instance_dir: Path, smtp_port: int, now: dat
         "NOMFLOW_SMTP_PORT": str(smtp_port),
         "NOMFLOW_SMTP_SECURITY": "none",
         "NOMFLOW_MAIL_FROM": MAIL_FROM,
-        "NOMFLOW_FAKE_NOW": now.isoformat(),
     }
-    argv = [sys.executable, "-c", "from service.cli import main; main()", "worker",
+    argv = [sys.executable, "-m", "tests.support.frozen_cli", now.isoformat(), "worker",
             "--wake-every", "0.2", "--deliver-every", "0.2", "--digest-at", "23:59", *extra]
     with log.open("ab") as out:
         # PR_SET_PDEATHSIG: if the test process itself dies, the worker gets SIGKILL instead of running on.

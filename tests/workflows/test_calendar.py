@@ -289,3 +289,10 @@ def test_proposal_comments_out_days_without_a_traceable_source(tmp_path: Path) -
     path = write_year(tmp_path, text, name="2027.toml")
     year = ReviewedYear.from_toml(path)
     assert date(2027, 11, 24) not in year.rest and date(2027, 1, 1) in year.rest
+
+
+def test_time_zone_comes_from_the_settings() -> None:
+    # config/engine.toml's `timezone` reaches the calendar: 17:00 in Tokyo is 08:00 UTC.
+    start = datetime(2026, 3, 6, 9, 0, tzinfo=UTC)
+    assert WorkingCalendar.default("Asia/Tokyo").deadline(start, 1) == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    assert WorkingCalendar.default().deadline(start, 1) == datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
