@@ -89,6 +89,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime = _runtime()
+    runtime.config = runtime.config.serving_at(host, port)
     in_process = scheduler if scheduler is not None else runtime.config.scheduler_in_process
 
     class _Server(BaseApplication):  # type: ignore[misc]

@@ -17,7 +17,7 @@ class ServiceConfig:
     database_url: str = ""
     attachments_dir: Path | None = None
     secret_key: str = ""
-    base_url: str = "http://127.0.0.1:5000"
+    base_url: str = ""  # links in mails; unset: the address `nomflow serve` listens on
     max_attachment_bytes: int = 20 * 1024 * 1024
     scheduler_in_process: bool = True
     smtp_host: str | None = None
@@ -33,6 +33,21 @@ class ServiceConfig:
         return self.attachments_dir or self.instance_dir / "attachments"
 
     @property
+    def link_base(self) -> str:
+        return (self.base_url or "http://127.0.0.1:5000").rstrip("/")
+
+    def serving_at(self, host: str, port: int) -> ServiceConfig:
+        """Links in mails follow the address being served, unless NOMFLOW_BASE_URL names another
+        (a proxy's public address, or a worker that serves nothing)."""
+        if self.base_url:
+            return self
+        if host in ("0.0.0.0", "::", ""):
+            import socket
+
+            host = socket.getfqdn()
+        return replace(self, base_url=f"http://{host}:{port}")
+
+    @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.instance_dir / 'nomflow.sqlite3'}"
 
@@ -44,7 +59,7 @@ class ServiceConfig:
             database_url=env.get("DATABASE_URL", ""),
             attachments_dir=Path(env["NOMFLOW_ATTACHMENTS_DIR"]) if env.get("NOMFLOW_ATTACHMENTS_DIR") else None,
             secret_key=env.get("NOMFLOW_SECRET_KEY", ""),
-            base_url=env.get("NOMFLOW_BASE_URL", "http://127.0.0.1:5000"),
+            base_url=env.get("NOMFLOW_BASE_URL", ""),
             scheduler_in_process=env.get("NOMFLOW_SCHEDULER", "1") not in ("0", "false", "no"),
             smtp_host=env.get("NOMFLOW_SMTP_HOST") or None,
             smtp_port=int(env.get("NOMFLOW_SMTP_PORT", "587")),

@@ -69,7 +69,7 @@ def working_days_left(runtime: Runtime, now: datetime, due_at: datetime) -> int:
 
 
 def link(runtime: Runtime, nomination_id: str | None = None, batch_id: str | None = None) -> str:
-    base = runtime.config.base_url.rstrip("/")
+    base = runtime.config.link_base
     if nomination_id:
         return f"{base}/nominations/{nomination_id}"
     return f"{base}/batches/{batch_id}" if batch_id else f"{base}/"
