@@ -27,7 +27,7 @@ run: $(STAMP) $(NODE_STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check workflows service tests bench
-	$(VENV)/bin/mypy workflows
+	$(VENV)/bin/mypy workflows service
 
 # The service tests also run on PostgreSQL: their fixture starts a throwaway server from the Debian
 # package's binaries (initdb, pg_ctl), installed here once; nothing is started by make. Skipped when

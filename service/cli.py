@@ -92,7 +92,7 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
     runtime.config = runtime.config.serving_at(host, port)
     in_process = scheduler if scheduler is not None else runtime.config.scheduler_in_process
 
-    class _Server(BaseApplication):  # type: ignore[misc]
+    class _Server(BaseApplication):
         def load_config(self) -> None:
             if in_process:
                 from service.jobs.scheduler import start_in_process

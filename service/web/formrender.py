@@ -67,6 +67,11 @@ def _merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
+def _items_of(node: Mapping[str, Any]) -> Mapping[str, Any]:
+    items = node.get("items")
+    return items if isinstance(items, dict) else {}
+
+
 def choices_of(node: Mapping[str, Any]) -> Choices:
     """(code, title) of an enum-like schema: oneOf/anyOf of const+title, or enum."""
     for key in ("oneOf", "anyOf"):
@@ -146,7 +151,7 @@ class _Builder:
 
     def _array(self, made: Field, node: Mapping[str, Any], ui: Mapping[str, Any], value: Any, key: str,
                wanted: str | None) -> None:
-        items = node.get("items") if isinstance(node.get("items"), dict) else {}
+        items = _items_of(node)
         entries = value if isinstance(value, list) else []
         options = self.choices.get(key) or choices_of(items)
         if options:
@@ -241,7 +246,7 @@ def _parse_value(node: Mapping[str, Any], form: Any, path: str) -> Any:
     if kind == "object":
         return _parse_object(node, form, f"{path}.")
     if kind == "array":
-        items = node.get("items") if isinstance(node.get("items"), dict) else {}
+        items = _items_of(node)
         if choices_of(items) or f"{path}" in form:
             return [v for v in form.getlist(path) if v.strip()]
         found = []
