@@ -42,6 +42,16 @@ test-system-packages:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql \
 	    || { echo 'could not install postgresql (needs root or sudo)' >&2; exit 1; }; \
 	fi
+	@# Documents: LibreOffice renders the PDF from the DOCX, in Liberation Serif (Times New Roman's
+	@# metrics, every Vietnamese glyph); poppler's pdftotext/pdftoppm read the PDFs back in the tests.
+	@if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || \
+	    [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ]; then \
+	  echo 'Installing LibreOffice Writer, Liberation fonts and poppler-utils for the documents'; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    libreoffice-writer-nogui fonts-liberation2 poppler-utils \
+	    || { echo 'could not install the document packages (needs root or sudo)' >&2; exit 1; }; \
+	fi
 	@# The browser tests (tests/web) drive Debian's Chromium; `playwright install` cannot download here.
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo 'Installing the Debian chromium package for the browser tests'; \

@@ -1,0 +1,149 @@
+"""The Chairman's award decision (Quyết định tặng Bằng khen) with its annex, as a DOCX.
+
+The decision's words come from config/documents/award_decision.toml; its layout from decree30.py.
+A draft has no number and no date (the register allocates both at signing); the signed version is
+rendered again from the same data with them filled in, so the PDF that is signed carries them.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt
+
+from service.documents import decree30
+from service.documents.decree30 import Issuer, line
+from service.documents.wording import Wording
+
+COLLECTIVE_KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep")
+INDIVIDUAL = "ca_nhan"
+ANNEX_WIDTHS_CM = (1.4, 5.0, 4.1, 6.0)
+
+
+@dataclass(frozen=True)
+class Awardee:
+    kind: str  # the plan's nominee kinds (III.2.1 a-d): co_quan_don_vi, mat_tran_to_chuc, doanh_nghiep, ca_nhan
+    name: str
+    achievement: str
+    position: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class AwardDecision:
+    issuer: Issuer
+    province: str
+    symbol: str  # ký hiệu, e.g. "QĐ-UBND"
+    year: int
+    signer_authority: str  # "CHỦ TỊCH", or "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    signer_name: str
+    movement: Mapping[str, Any]
+    submission: Mapping[str, Any]  # Home Affairs' tờ trình: number, date
+    awardees: Sequence[Awardee]
+    number: int | None = None  # from the register, at signing
+    signed_on: date | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def citation(self) -> str:
+        """'số 05/QĐ-UBND ngày 15/5/2026', as other documents and mails cite it."""
+        if self.number is None or self.signed_on is None:
+            return f"số{decree30.BLANK}/{self.symbol}"
+        return f"số {self.number:02d}/{self.symbol} ngày {decree30.short_date(self.signed_on)}"
+
+    def context(self) -> dict[str, Any]:
+        collectives = sum(1 for a in self.awardees if a.kind != INDIVIDUAL)
+        blank = decree30.BLANK
+        number = f"{self.number:02d}/{self.symbol}" if self.number is not None else f"{blank}/{self.symbol}"
+        when = decree30.short_date(self.signed_on) if self.signed_on else f"{blank}/{blank}/{self.year}"
+        return {"province": self.province, "movement": dict(self.movement), "submission": dict(self.submission),
+                "counts": {"collectives": collectives, "individuals": len(self.awardees) - collectives},
+                "decision": {"number": number, "date": when}, **self.extra}
+
+
+def render_docx(decision: AwardDecision, wording: Wording | None = None) -> bytes:
+    wording = wording or Wording.load("award_decision")
+    ctx = decision.context()
+    doc = decree30.new_document()
+    decree30.header_block(doc, decision.issuer, decree30.document_number(decision.number, decision.symbol),
+                          decree30.place_and_date(decision.issuer.place, decision.signed_on, decision.year))
+    decree30.title_block(doc, wording.text("kind", ctx), wording.text("subject", ctx))
+    line(doc, wording.text("issuer_title", ctx), bold=True, align="center", before=12, after=6)
+    for ground in wording.texts("grounds", ctx):
+        decree30.body(doc, ground, italic=True)
+    line(doc, wording.text("decides", ctx), bold=True, align="center", before=12, after=6)
+    for i, article in enumerate(wording.raw("articles")):
+        last = decree30.body(doc, " " + wording.text(f"articles[{i}].text", ctx, article["text"]),
+                             bold_lead=wording.text(f"articles[{i}].lead", ctx, article["lead"]))
+    last.paragraph_format.keep_with_next = True  # the last article goes over with the signature, never alone
+    decree30.signature_block(doc, wording.texts("recipients", ctx), decision.signer_authority,
+                             decision.signer_name)
+    _annex(doc, decision, wording, ctx)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _annex(doc: Any, decision: AwardDecision, wording: Wording, ctx: Mapping[str, Any]) -> None:
+    doc.add_page_break()
+    line(doc, wording.text("annex_title", ctx), bold=True, align="center")
+    line(doc, wording.text("annex_reference", ctx), italic=True, align="center", after=12)
+    groups = wording.raw("annex_groups")
+    table = doc.add_table(rows=1, cols=4)
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    decree30.set_widths(table, ANNEX_WIDTHS_CM)
+    for cell, title in zip(table.rows[0].cells, wording.raw("annex_columns"), strict=True):
+        _cell(cell, title, bold=True, align="center")
+    _repeat_as_header(table.rows[0])
+    collectives = [a for a in decision.awardees if a.kind != INDIVIDUAL]
+    individuals = [a for a in decision.awardees if a.kind == INDIVIDUAL]
+    number = 0
+    for heading, members, subgroups in ((groups["collectives"], collectives, True),
+                                        (groups["individuals"], individuals, False)):
+        if not members:
+            continue
+        _group_row(table, heading)
+        parts = ([(groups[k], [a for a in members if a.kind == k]) for k in COLLECTIVE_KINDS]
+                 if subgroups else [(None, members)])
+        for index, (title, rows) in enumerate(p for p in parts if p[1]):
+            if title:
+                _group_row(table, f"{index + 1}. {title}", bold=False, italic=True)
+            for awardee in rows:
+                number += 1
+                held = ", ".join(x for x in (awardee.position, awardee.unit) if x)
+                row = table.add_row()
+                decree30.keep_row_together(row)
+                cells = row.cells
+                for cell, text, width, align in zip(
+                        cells, (str(number), awardee.name, held, awardee.achievement), ANNEX_WIDTHS_CM,
+                        ("center", "left", "left", "left"), strict=True):
+                    cell.width = Cm(width)
+                    _cell(cell, text, align=align)
+
+
+def _cell(cell: Any, text: str, *, bold: bool = False, italic: bool = False, align: str = "left") -> None:
+    paragraph = cell.paragraphs[0]
+    paragraph.alignment = decree30.ALIGN[align]
+    run = paragraph.add_run(text)
+    run.font.size, run.font.bold, run.font.italic = Pt(13), bold, italic
+
+
+def _group_row(table: Any, text: str, *, bold: bool = True, italic: bool = False) -> None:
+    cells = table.add_row().cells
+    merged = cells[0].merge(cells[-1])
+    _cell(merged, text, bold=bold, italic=italic)
+
+
+def _repeat_as_header(row: Any) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
