@@ -191,6 +191,35 @@ class Batch(Base):
     created_at: Mapped[datetime]
 
 
+class RegisterCounter(Base):
+    """The last number an issuing authority gave in a calendar year (sổ đăng ký văn bản đi)."""
+
+    __tablename__ = "register_counter"
+    authority_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RegisterEntry(Base):
+    """One issued document: its number is never reused, even if the document is later revoked."""
+
+    __tablename__ = "register_entry"
+    __table_args__ = (UniqueConstraint("authority_id", "year", "number", name="uq_register_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    authority_id: Mapped[str] = mapped_column(String(64))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    symbol: Mapped[str] = mapped_column(String(32))  # ký hiệu, e.g. QĐ-UBND
+    signed_on: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(500))  # trích yếu
+    signer_name: Mapped[str] = mapped_column(String(200))
+    awardee_count: Mapped[int] = mapped_column(Integer, default=0)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    docx_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
 class OpenTask(Base):
     """The inbox: one row per open human task, replaced on every step of its instance."""
 
