@@ -29,7 +29,7 @@ from service.app import create_app  # noqa: E402
 from service.core.config import ServiceConfig  # noqa: E402
 from service.core.runtime import Runtime  # noqa: E402
 from service.db.models import RegisterCounter, RegisterEntry  # noqa: E402
-from service.documents.award_decision import AwardDecision, Awardee, render_docx  # noqa: E402
+from service.documents.award_decision import AwardDocument, Awardee, render_docx  # noqa: E402
 from service.documents.pdf import docx_to_pdf  # noqa: E402
 from service.documents.register import authorities, register  # noqa: E402
 from service.usecases.setup import init_db  # noqa: E402
@@ -37,12 +37,12 @@ from service.usecases.setup import init_db  # noqa: E402
 THREADS = 8
 
 
-def decision(count: int) -> AwardDecision:
+def decision(count: int) -> AwardDocument:
     province = authorities()["province"]
     kinds = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep", "ca_nhan")
     people = [Awardee(kinds[i % 4], f"Nguyễn Thị Hường {i}", "Số hóa toàn bộ hồ sơ một cửa; sáng kiến chuyển đổi số.",
                       "Chuyên viên", "Sở Tài chính") for i in range(count)]
-    return AwardDecision(province.issuer, province.province, province.symbol, 2026, province.signer_title,
+    return AwardDocument(province.issuer, province.province, province.symbol("QĐ"), 2026, province.signer_title,
                          "Trần Văn Quyết", {"name": "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
                                             "year": 2026, "plan_number": "125/KH-UBND", "plan_date": "05/5/2026"},
                          {"number": "210/TTr-SNV", "date": "10/11/2026"}, people, number=12,
@@ -75,7 +75,7 @@ def registers(backend: str, url: str, workdir: Path, count: int) -> list[list[An
     init_db(runtime)
     province = authorities()["province"]
     with runtime.uow() as uow:  # the floor: the same kind of one-row UPDATE, committed alone, one thread
-        register(uow.session, province, date(2025, 1, 2), "floor", "-", 0, runtime.clock.now())
+        register(uow.session, province, "QĐ", date(2025, 1, 2), "floor", "-", 0, runtime.clock.now())
         uow.commit()
     started = time.perf_counter()
     for _ in range(count):
@@ -91,7 +91,7 @@ def registers(backend: str, url: str, workdir: Path, count: int) -> list[list[An
         barrier.wait()
         for _ in range(per_thread):
             with runtime.uow() as uow:
-                register(uow.session, province, date(2026, 5, 15), "Về việc tặng Bằng khen", "Trần Văn Quyết", 1,
+                register(uow.session, province, "QĐ", date(2026, 5, 15), "Về việc tặng Bằng khen", "Trần Văn Quyết", 1,
                          runtime.clock.now())
                 uow.commit()
 

@@ -1,6 +1,8 @@
-"""The Chairman's award decision (Quyết định tặng Bằng khen) with its annex, as a DOCX.
+"""The documents of an award, with the list of awardees annexed, as DOCX: the Chairman's decision
+(Quyết định tặng Bằng khen, config/documents/award_decision.toml) and Home Affairs' submission to
+him (Tờ trình, config/documents/award_submission.toml). Same facts, same Decree 30 layout
+(decree30.py), different words.
 
-The decision's words come from config/documents/award_decision.toml; its layout from decree30.py.
 A draft has no number and no date (the register allocates both at signing); the signed version is
 rendered again from the same data with them filled in, so the PDF that is signed carries them.
 """
@@ -35,7 +37,7 @@ class Awardee:
 
 
 @dataclass(frozen=True)
-class AwardDecision:
+class AwardDocument:
     issuer: Issuer
     province: str
     symbol: str  # ký hiệu, e.g. "QĐ-UBND"
@@ -63,33 +65,42 @@ class AwardDecision:
         when = decree30.short_date(self.signed_on) if self.signed_on else f"{blank}/{blank}/{self.year}"
         return {"province": self.province, "movement": dict(self.movement), "submission": dict(self.submission),
                 "counts": {"collectives": collectives, "individuals": len(self.awardees) - collectives},
-                "decision": {"number": number, "date": when}, **self.extra}
+                "document": {"number": number, "date": when}, **self.extra}
 
 
-def render_docx(decision: AwardDecision, wording: Wording | None = None) -> bytes:
+def render_docx(document: AwardDocument, wording: Wording | None = None) -> bytes:
+    """Parts the wording file leaves out are left out: a Tờ trình has an addressee and no articles,
+    a decision has the issuer's title, grounds (căn cứ) and articles."""
     wording = wording or Wording.load("award_decision")
-    ctx = decision.context()
+    ctx = document.context()
     doc = decree30.new_document()
-    decree30.header_block(doc, decision.issuer, decree30.document_number(decision.number, decision.symbol),
-                          decree30.place_and_date(decision.issuer.place, decision.signed_on, decision.year))
+    decree30.header_block(doc, document.issuer, decree30.document_number(document.number, document.symbol),
+                          decree30.place_and_date(document.issuer.place, document.signed_on, document.year))
     decree30.title_block(doc, wording.text("kind", ctx), wording.text("subject", ctx))
-    line(doc, wording.text("issuer_title", ctx), bold=True, align="center", before=12, after=6)
-    for ground in wording.texts("grounds", ctx):
+    if "addressee" in wording.data:
+        line(doc, wording.text("addressee", ctx), align="center", before=12, after=6)
+    if "issuer_title" in wording.data:
+        line(doc, wording.text("issuer_title", ctx), bold=True, align="center", before=12, after=6)
+    for ground in wording.texts("grounds", ctx) if "grounds" in wording.data else []:
         decree30.body(doc, ground, italic=True)
-    line(doc, wording.text("decides", ctx), bold=True, align="center", before=12, after=6)
+    if "decides" in wording.data:
+        line(doc, wording.text("decides", ctx), bold=True, align="center", before=12, after=6)
+    last = None
     for i, article in enumerate(wording.raw("articles")):
-        last = decree30.body(doc, " " + wording.text(f"articles[{i}].text", ctx, article["text"]),
-                             bold_lead=wording.text(f"articles[{i}].lead", ctx, article["lead"]))
-    last.paragraph_format.keep_with_next = True  # the last article goes over with the signature, never alone
-    decree30.signature_block(doc, wording.texts("recipients", ctx), decision.signer_authority,
-                             decision.signer_name)
-    _annex(doc, decision, wording, ctx)
+        lead = wording.text(f"articles[{i}].lead", ctx, article["lead"]) if article.get("lead") else None
+        text = wording.text(f"articles[{i}].text", ctx, article["text"])
+        last = decree30.body(doc, f" {text}" if lead else text, bold_lead=lead)
+    if last is not None:
+        last.paragraph_format.keep_with_next = True  # the last paragraph goes over with the signature
+    decree30.signature_block(doc, wording.texts("recipients", ctx), document.signer_authority,
+                             document.signer_name)
+    _annex(doc, document, wording, ctx)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def _annex(doc: Any, decision: AwardDecision, wording: Wording, ctx: Mapping[str, Any]) -> None:
+def _annex(doc: Any, document: AwardDocument, wording: Wording, ctx: Mapping[str, Any]) -> None:
     doc.add_page_break()
     line(doc, wording.text("annex_title", ctx), bold=True, align="center")
     line(doc, wording.text("annex_reference", ctx), italic=True, align="center", after=12)
@@ -101,8 +112,8 @@ def _annex(doc: Any, decision: AwardDecision, wording: Wording, ctx: Mapping[str
     for cell, title in zip(table.rows[0].cells, wording.raw("annex_columns"), strict=True):
         _cell(cell, title, bold=True, align="center")
     _repeat_as_header(table.rows[0])
-    collectives = [a for a in decision.awardees if a.kind != INDIVIDUAL]
-    individuals = [a for a in decision.awardees if a.kind == INDIVIDUAL]
+    collectives = [a for a in document.awardees if a.kind != INDIVIDUAL]
+    individuals = [a for a in document.awardees if a.kind == INDIVIDUAL]
     number = 0
     for heading, members, subgroups in ((groups["collectives"], collectives, True),
                                         (groups["individuals"], individuals, False)):

@@ -27,14 +27,18 @@ from service.documents.wording import DOCUMENTS_DIR
 class Authority:
     id: str
     issuer: Issuer
-    symbol: str
+    abbreviation: str  # UBND, SNV
     province: str
     signer_title: str
+
+    def symbol(self, kind: str) -> str:
+        """The ký hiệu of a document of this kind (QĐ, TTr) from this authority: QĐ-UBND."""
+        return f"{kind}-{self.abbreviation}"
 
 
 def authorities(path: Path = DOCUMENTS_DIR / "authorities.toml") -> dict[str, Authority]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return {key: Authority(key, Issuer(entry.get("parent"), entry["name"], entry["place"]), entry["symbol"],
+    return {key: Authority(key, Issuer(entry.get("parent"), entry["name"], entry["place"]), entry["abbreviation"],
                            entry.get("province", entry["place"]), entry["signer_title"])
             for key, entry in data.items()}
 
@@ -52,11 +56,11 @@ def next_number(session: Session, authority_id: str, year: int) -> int:
         .returning(RegisterCounter.last_number)).scalar_one()
 
 
-def register(session: Session, authority: Authority, signed_on: date, subject: str, signer_name: str,
+def register(session: Session, authority: Authority, kind: str, signed_on: date, subject: str, signer_name: str,
              awardee_count: int, created_at: datetime, batch_id: str | None = None) -> RegisterEntry:
     """Allocate the next number and record the document under it, in the caller's transaction."""
     number = next_number(session, authority.id, signed_on.year)
-    entry = RegisterEntry(authority_id=authority.id, year=signed_on.year, number=number, symbol=authority.symbol,
+    entry = RegisterEntry(authority_id=authority.id, year=signed_on.year, number=number, symbol=authority.symbol(kind),
                           signed_on=signed_on, subject=subject, signer_name=signer_name,
                           awardee_count=awardee_count, batch_id=batch_id, created_at=created_at)
     session.add(entry)

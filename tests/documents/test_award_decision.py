@@ -13,7 +13,7 @@ import pytest
 from docx import Document
 
 from service.core.config import ROOT
-from service.documents.award_decision import AwardDecision, Awardee, render_docx
+from service.documents.award_decision import AwardDocument, Awardee, render_docx
 from service.documents.decree30 import Issuer, document_number, place_and_date
 from service.documents.pdf import docx_to_pdf
 from service.documents.wording import Wording, WordingError
@@ -37,8 +37,8 @@ def awardees(count: int) -> list[Awardee]:
     return out
 
 
-def decision(count: int = 9, *, signed: bool = True) -> AwardDecision:
-    return AwardDecision(
+def decision(count: int = 9, *, signed: bool = True) -> AwardDocument:
+    return AwardDocument(
         issuer=Issuer(None, "ỦY BAN NHÂN DÂN\nTỈNH HƯNG YÊN", "Hưng Yên"), province="Hưng Yên",
         symbol="QĐ-UBND", year=2026, signer_authority="CHỦ TỊCH", signer_name="Trần Văn Quyết",
         movement=MOVEMENT, submission={"number": "210/TTr-SNV", "date": "10/11/2026"}, awardees=awardees(count),
@@ -180,3 +180,20 @@ def test_a_wording_file_cannot_reach_python(tmp_path: Path) -> None:
         .replace('kind = "QUYẾT ĐỊNH"', 'kind = "{{ province.__class__.__mro__ }}"'), encoding="utf-8")
     with pytest.raises(WordingError, match="kind"):
         render_docx(decision(2), Wording.load("award_decision", tmp_path))
+
+
+def test_the_home_affairs_submission_shares_the_facts_and_layout() -> None:
+    from service.documents.register import authorities
+
+    office = authorities()["so-noi-vu"]
+    submission = AwardDocument(
+        issuer=office.issuer, province="Hưng Yên", symbol=office.symbol("TTr"), year=2026,
+        signer_authority=office.signer_title, signer_name="Lê Thị Nội Vụ", movement=MOVEMENT,
+        submission={}, awardees=awardees(8), number=210, signed_on=date(2026, 11, 10))
+    text = flat(docx_text(render_docx(submission, Wording.load("award_submission"))))
+    for part in ("UBND TỈNH HƯNG YÊN", "SỞ NỘI VỤ", "Số: 210/TTr-SNV", "Hưng Yên, ngày 10 tháng 11 năm 2026",
+                 "TỜ TRÌNH", "Về việc đề nghị tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+                 "Kính gửi: Chủ tịch Ủy ban nhân dân tỉnh Hưng Yên.", "cho 6 tập thể và 2 cá nhân",
+                 "GIÁM ĐỐC", "Lê Thị Nội Vụ", "(Kèm theo Tờ trình số 210/TTr-SNV ngày 10/11/2026 của Sở Nội vụ)"):
+        assert flat(part) in text, part
+    assert "QUYẾT ĐỊNH" not in text and "Điều 1." not in text

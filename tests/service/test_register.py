@@ -19,7 +19,7 @@ THREADS = 8
 def sign(runtime: Runtime, signed_on: date, subject: str = "Về việc tặng Bằng khen", *, fail: bool = False) -> int:
     province = authorities()["province"]
     with runtime.uow() as uow:
-        entry = register(uow.session, province, signed_on, subject, "Trần Văn Quyết", 3, runtime.clock.now())
+        entry = register(uow.session, province, "QĐ", signed_on, subject, "Trần Văn Quyết", 3, runtime.clock.now())
         if fail:
             raise RuntimeError("the signature could not be made")
         uow.commit()
@@ -79,4 +79,5 @@ def test_authorities_have_their_own_sequences(runtime: Runtime) -> None:
 
 def test_the_shipped_province_authority() -> None:
     province = authorities()["province"]
-    assert (province.symbol, province.issuer.place, province.signer_title) == ("QĐ-UBND", "Hưng Yên", "CHỦ TỊCH")
+    assert (province.symbol("QĐ"), province.issuer.place, province.signer_title) == ("QĐ-UBND", "Hưng Yên", "CHỦ TỊCH")
+    assert authorities()["so-noi-vu"].symbol("TTr") == "TTr-SNV"
