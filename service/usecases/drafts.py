@@ -44,17 +44,17 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     """
     form = runtime.forms.get(DRAFT_FORM)
     slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
-    checked = []
-    for upload in uploads:
-        if upload.slot not in slots:
-            raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
-        try:
-            checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
-        except InvalidInput as exc:
-            raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)  # who and when, before any file
+        checked = []
+        for upload in uploads:
+            if upload.slot not in slots:
+                raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
+            try:
+                checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
+            except InvalidInput as exc:
+                raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
                    **{u.slot: stored.sha256 for u, stored in checked}}
         new = {**data, "dossier": dossier} if dossier else dict(data)

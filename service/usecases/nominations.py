@@ -13,7 +13,7 @@ from sqlalchemy import select
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.models import Attachment, Nomination, OpenTask, Unit
-from service.security.access import Actor, require_view, visible_nomination
+from service.security.access import Actor, require_view
 from service.usecases.audit import audit
 from service.usecases.instances import keep_instances, record, start_instance
 from service.usecases.tasks import _commit, complete_task
@@ -85,6 +85,8 @@ def submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, A
 
 
 def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
+    """The nomination and its open draft task, if the actor may edit its dossier now: the one rule
+    for typed fields and files alike (API and pages), so that nothing changes once it is sent up."""
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
@@ -119,12 +121,12 @@ class StoredFile:
 
 
 def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
-    stored = _check_file(runtime, filename, content)
+    """Files join the dossier only while the unit is drafting it or answering a return: once sent
+    up, reviewers must see the dossier they were sent, not one that grows behind them."""
     with runtime.uow() as uow:
         session = uow.session
-        nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
-        if ("unit_staff", nomination.unit_id) not in actor.grants:
-            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
+        _draft_task(session, runtime, actor, nomination_id)
+        stored = _check_file(runtime, filename, content)
         path = attachment_path(runtime, stored.sha256)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
