@@ -38,6 +38,11 @@ AWARDS = {
 OPEN_LABEL = {"vi": "Mở trên hệ thống", "en": "Open in nomflow"}
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _FACT = re.compile(r"^  (?P<label>[^:]+): (?P<value>.*)$")
+# Whatever could end a line or reorder it on screen: C0/C1 controls (CR, LF, VT, FF, NEL, NUL...),
+# the Unicode line and paragraph separators and the bidi controls. With surrounding blanks, one space.
+_LINE_BREAKERS = re.compile(
+    r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069][\s\x00-\x1f\x7f-\x9f"
+    r"\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*")
 _env: Environment | None = None
 
 
@@ -55,12 +60,23 @@ def language_of(value: str | None) -> str:
 def environment() -> Environment:
     global _env
     if _env is None:
+        # finalize runs on every {{ value }}: data stays on the line the template put it on, so a
+        # nominee name with line breaks cannot start a paragraph (or a fake link) of its own.
         env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True)  # an included part ends its own last line
+                          keep_trailing_newline=True,  # an included part ends its own last line
+                          finalize=one_line)
         env.filters.update(day=format_day, deadline=format_deadline, award=award_title)
         _env = env
     return _env
+
+
+def one_line(value: Any) -> Any:
+    """A value as it may appear inside a line of a mail: no line breaks, controls or bidi overrides.
+    Markup (the HTML layout's own blocks) is the template's, not data, and passes as it is."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    return _LINE_BREAKERS.sub(" ", value if isinstance(value, str) else str(value))
 
 
 def render(template: str, language: str, context: dict[str, Any], timezone: str) -> Rendered:
