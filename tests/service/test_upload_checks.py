@@ -132,7 +132,9 @@ def test_downloads_are_attachments_never_sniffed(app, client, auth):
 
 
 @pytest.mark.parametrize("stored_name", ["a\r\nSet-Cookie: x=1.pdf", "a\x00b.pdf", "invoice\u202efdp.exe", "\n"])
-def test_a_bad_name_stored_by_an_older_version_still_downloads_safely(app, client, auth, stored_name):
+def test_a_bad_name_stored_by_an_older_version_still_downloads_safely(app, client, auth, database_url, stored_name):
+    if "\x00" in stored_name and database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL text cannot hold NUL: no such row can exist there")
     nomination_id = create_nomination(client, auth)
     sha = upload_named(client, auth, nomination_id, "to-trinh.pdf", PDF).get_json()["sha256"]
     runtime = app.extensions["nomflow"]
