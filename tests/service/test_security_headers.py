@@ -8,8 +8,9 @@ import pytest
 
 from service.app import create_app
 from service.core.config import ServiceConfig
+from service.usecases.outbox import enqueue
 
-from .helpers import STAFF
+from .helpers import ADMIN, DOST_OFFICER, STAFF
 from .test_auth_pages import PASSWORD, login
 
 EXPECTED = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
@@ -54,3 +55,24 @@ def test_nomflow_secure_cookies_from_the_environment(monkeypatch, value, secure)
     if value is not None:
         monkeypatch.setenv("NOMFLOW_SECURE_COOKIES", value)
     assert ServiceConfig.from_env().secure_cookies is secure
+
+
+def test_the_mail_preview_has_its_own_narrow_policy_and_is_for_admins(app, runtime):
+    with runtime.uow() as uow:
+        mail = enqueue(uow.session, runtime, "hoa@example.com", "awarded", {
+            "user": {"full_name": "Nguyễn Thị Hoa"}, "recipient_title": None, "subject_name": "UBND phường",
+            "nomination": None, "unit": None, "batch": None, "decision_number": "12/QĐ-UBND",
+            "decision_title": None, "url": "http://127.0.0.1:5000/x"})
+        uow.session.flush()
+        mail_id = mail.id
+        uow.commit()
+    officer = app.test_client()
+    login(officer, DOST_OFFICER, PASSWORD)
+    assert officer.get(f"/admin/outbox/{mail_id}/html").status_code == 403
+    admin = app.test_client()
+    login(admin, ADMIN, PASSWORD)
+    response = admin.get(f"/admin/outbox/{mail_id}/html")
+    assert response.status_code == 200 and "Kính gửi" in response.get_data(as_text=True)
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script" not in policy
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
