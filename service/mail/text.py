@@ -6,7 +6,8 @@ derived from the same text, so the two parts can never say different things:
 - blocks are separated by blank lines; a block becomes a paragraph;
 - a block whose lines all look like ``  Label: value`` (two leading spaces) becomes a table;
 - a block of ``- item`` lines (continuation lines indented) becomes a list;
-- URLs become links; a block that is only a URL becomes a button-like link.
+- a line that is only a URL becomes a link (only the templates' own lines can be: see `one_line`);
+  a block that ends with such a line becomes a button-like link.
 """
 
 from __future__ import annotations
@@ -118,14 +119,13 @@ def award_title(code: str | None, lang: str = "vi") -> str:
 
 
 def _inline(text: str) -> Markup:
-    out, last = [], 0
-    for match in _URL.finditer(text):
-        out.append(escape(text[last:match.start()]))
-        url = escape(match.group(0))
-        out.append(f'<a href="{url}" style="color:#0b57d0">{url}</a>')
-        last = match.end()
-    out.append(escape(text[last:]))
-    return Markup("".join(out))
+    """One line of text as HTML; a link only when the URL is the whole line. The templates put
+    every link of theirs on a line of its own, and data cannot start a line (one_line), so an
+    address typed into a nominee name or a reason is never made a link in an official mail."""
+    if _URL.fullmatch(text.strip()):
+        url = escape(text.strip())
+        return Markup(f'<a href="{url}" style="color:#0b57d0">{url}</a>')
+    return Markup(escape(text))
 
 
 def _html_blocks(text: str, lang: str) -> list[Markup]:
@@ -137,7 +137,7 @@ def _html_blocks(text: str, lang: str) -> list[Markup]:
             rows = "".join(
                 f'<tr><th style="text-align:left;padding:3px 12px 3px 0;color:#555;font-weight:normal;'
                 f'vertical-align:top;white-space:nowrap">{escape(m["label"])}</th>'
-                f'<td style="padding:3px 0">{_inline(m["value"])}</td></tr>'
+                f'<td style="padding:3px 0">{escape(m["value"])}</td></tr>'
                 for m in facts if m)
             blocks.append(Markup(f'<table style="border-collapse:collapse;margin:0 0 16px">{rows}</table>'))
         elif lines[0].startswith("- "):

@@ -43,6 +43,7 @@ def test_a_hostile_name_and_reason_stay_inside_their_lines(mail_runtime, smtp):
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]", mail.text)
     # The HTML part is made from the same text: no paragraph or list item of its own for the data.
     assert not re.search(r"<(p|li)[^>]*>\s*KHẨN", mail.html)
+    assert "evil.example" in mail.html and 'href="https://evil.example' not in mail.html  # shown, never a link
 
 
 def test_every_interpolated_value_is_one_line():
@@ -59,6 +60,16 @@ def test_every_interpolated_value_is_one_line():
                                     "decision_number": None, "decision_title": None, "url": "http://h/x"},
                   "Asia/Ho_Chi_Minh")
     assert bidi.text.startswith("Kính gửi Ông/Bà a b c d,\n")
+
+
+def test_a_name_that_is_only_an_address_is_not_a_link():
+    rendered = render("awarded", "vi", {
+        "user": {"full_name": "Hoa"}, "recipient_title": None, "subject_name": "x",
+        "nomination": {"id": "DN1", "nominee_name": "https://evil.example/a", "award": None}, "unit": None,
+        "batch": None, "decision_number": "https://evil.example/b", "decision_title": None,
+        "url": "http://127.0.0.1:5000/nominations/DN1"}, "Asia/Ho_Chi_Minh")
+    assert 'href="http://127.0.0.1:5000/nominations/DN1"' in rendered.html
+    assert "evil.example/a" in rendered.html and 'href="https://evil' not in rendered.html
 
 
 def test_the_subject_header_cannot_carry_a_header_of_its_own():
