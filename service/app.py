@@ -33,10 +33,11 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
 
     from service.api import register_api
     from service.cli import register_cli
-    from service.security import auth
+    from service.security import auth, headers
     from service.web import register_pages
 
     auth.init_app(app)
+    headers.init_app(app, config.secure_cookies)
     register_api(app)
     register_pages(app)
     register_cli(app)

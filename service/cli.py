@@ -118,10 +118,15 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.pass_context
+@with_appcontext
 def demo_command(ctx: click.Context, host: str, port: int) -> None:
     """`make run`: install the schema, seed the demo organisation once, print the logins, serve."""
+    import os
+
     from service.usecases.setup import demo_logins
 
+    if "NOMFLOW_SECURE_COOKIES" not in os.environ:  # the demo is plain HTTP on this machine
+        current_app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
     ctx.invoke(init_db_command)
     logins = demo_logins(_runtime())
     click.echo("")

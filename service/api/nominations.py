@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, send_file
+from flask import request
 from flask_smorest import Blueprint
 
 from service.api.common import actor_required
@@ -22,6 +22,7 @@ from service.api.schemas import (
 from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.security.auth import current_language, runtime
+from service.security.headers import send_attachment
 from service.usecases import nominations
 from workflows.forms import FieldError
 
@@ -96,5 +97,4 @@ def upload(nomination_id: str) -> Any:
 @blp.route("/<nomination_id>/attachments/<sha256>", methods=["GET"])
 def download(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
-    return send_file(nominations.attachment_path(runtime(), found.sha256), mimetype=found.content_type,
-                     as_attachment=True, download_name=found.filename)
+    return send_attachment(nominations.attachment_path(runtime(), found.sha256), found.content_type, found.filename)

@@ -27,6 +27,7 @@ class ServiceConfig:
     smtp_password: str | None = None
     mail_from: str = "nomflow <no-reply@nomflow.local>"
     testing: bool = False
+    secure_cookies: bool = True  # session cookies only over HTTPS; `nomflow demo` (make run) turns it off
 
     @property
     def attachments_path(self) -> Path:
@@ -67,6 +68,7 @@ class ServiceConfig:
             smtp_username=env.get("NOMFLOW_SMTP_USERNAME") or None,
             smtp_password=env.get("NOMFLOW_SMTP_PASSWORD") or None,
             mail_from=env.get("NOMFLOW_MAIL_FROM", "nomflow <no-reply@nomflow.local>"),
+            secure_cookies=env.get("NOMFLOW_SECURE_COOKIES", "1") not in ("0", "false", "no"),
         )
         return replace(config, **overrides)
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("vi", "en")
@@ -66,7 +66,8 @@ def language_url(code: str) -> str:
 def _remember_choice(response: Response) -> Response:
     chosen = request.args.get(COOKIE)
     if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
 
 

@@ -6,7 +6,8 @@ derived from the same text, so the two parts can never say different things:
 - blocks are separated by blank lines; a block becomes a paragraph;
 - a block whose lines all look like ``  Label: value`` (two leading spaces) becomes a table;
 - a block of ``- item`` lines (continuation lines indented) becomes a list;
-- URLs become links; a block that is only a URL becomes a button-like link.
+- a line that is only a URL becomes a link (only the templates' own lines can be: see `one_line`);
+  a block that ends with such a line becomes a button-like link.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ AWARDS = {
 OPEN_LABEL = {"vi": "Mở trên hệ thống", "en": "Open in nomflow"}
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _FACT = re.compile(r"^  (?P<label>[^:]+): (?P<value>.*)$")
+# Whatever could end a line or reorder it on screen: C0/C1 controls (CR, LF, VT, FF, NEL, NUL...),
+# the Unicode line and paragraph separators and the bidi controls. With surrounding blanks, one space.
+_LINE_BREAKERS = re.compile(
+    r"[ \t]*[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069][\s\x00-\x1f\x7f-\x9f"
+    r"\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*")
 _env: Environment | None = None
 
 
@@ -55,12 +61,23 @@ def language_of(value: str | None) -> str:
 def environment() -> Environment:
     global _env
     if _env is None:
+        # finalize runs on every {{ value }}: data stays on the line the template put it on, so a
+        # nominee name with line breaks cannot start a paragraph (or a fake link) of its own.
         env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                           autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True)  # an included part ends its own last line
+                          keep_trailing_newline=True,  # an included part ends its own last line
+                          finalize=one_line)
         env.filters.update(day=format_day, deadline=format_deadline, award=award_title)
         _env = env
     return _env
+
+
+def one_line(value: Any) -> Any:
+    """A value as it may appear inside a line of a mail: no line breaks, controls or bidi overrides.
+    Markup (the HTML layout's own blocks) is the template's, not data, and passes as it is."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    return _LINE_BREAKERS.sub(" ", value if isinstance(value, str) else str(value))
 
 
 def render(template: str, language: str, context: dict[str, Any], timezone: str) -> Rendered:
@@ -102,14 +119,13 @@ def award_title(code: str | None, lang: str = "vi") -> str:
 
 
 def _inline(text: str) -> Markup:
-    out, last = [], 0
-    for match in _URL.finditer(text):
-        out.append(escape(text[last:match.start()]))
-        url = escape(match.group(0))
-        out.append(f'<a href="{url}" style="color:#0b57d0">{url}</a>')
-        last = match.end()
-    out.append(escape(text[last:]))
-    return Markup("".join(out))
+    """One line of text as HTML; a link only when the URL is the whole line. The templates put
+    every link of theirs on a line of its own, and data cannot start a line (one_line), so an
+    address typed into a nominee name or a reason is never made a link in an official mail."""
+    if _URL.fullmatch(text.strip()):
+        url = escape(text.strip())
+        return Markup(f'<a href="{url}" style="color:#0b57d0">{url}</a>')
+    return Markup(escape(text))
 
 
 def _html_blocks(text: str, lang: str) -> list[Markup]:
@@ -121,7 +137,7 @@ def _html_blocks(text: str, lang: str) -> list[Markup]:
             rows = "".join(
                 f'<tr><th style="text-align:left;padding:3px 12px 3px 0;color:#555;font-weight:normal;'
                 f'vertical-align:top;white-space:nowrap">{escape(m["label"])}</th>'
-                f'<td style="padding:3px 0">{_inline(m["value"])}</td></tr>'
+                f'<td style="padding:3px 0">{escape(m["value"])}</td></tr>'
                 for m in facts if m)
             blocks.append(Markup(f'<table style="border-collapse:collapse;margin:0 0 16px">{rows}</table>'))
         elif lines[0].startswith("- "):

@@ -29,7 +29,7 @@ from service.security.access import (
     Actor,
     nomination_scope,
     require_admin,
-    require_province,
+    require_batch_viewer,
     task_scope_branches,
     visible_nomination,
 )
@@ -159,7 +159,7 @@ def audit_trail(runtime: Runtime, actor: Actor, nomination_id: str | None = None
 
 def list_batches(runtime: Runtime, actor: Actor, status: str | None = None,
                  limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    require_province(actor, runtime.roles)
+    require_batch_viewer(actor)
     counts = (select(Nomination.batch_id, func.count().label("n")).where(Nomination.batch_id.is_not(None))
               .group_by(Nomination.batch_id).subquery())
     query = select(Batch, counts.c.n).outerjoin(counts, counts.c.batch_id == Batch.id)
@@ -171,7 +171,7 @@ def list_batches(runtime: Runtime, actor: Actor, status: str | None = None,
 
 
 def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
-    require_province(actor, runtime.roles)
+    require_batch_viewer(actor)
     now = runtime.clock.now()
     with runtime.read() as uow:
         session = uow.session

@@ -15,11 +15,17 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
-from service.security.access import Actor, can_act, nomination_scope, require_view, task_scope
+from service.security.access import (
+    Actor,
+    can_act,
+    nomination_scope,
+    require_batch_viewer,
+    require_view,
+    task_scope,
+)
 from workflows.forms import Form, FormError
 
 DRAFT_FORM = "draft_nomination.schema.json"
-BATCH_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman", "admin")
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
@@ -163,11 +169,6 @@ def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
 
 
 # --- batches (Home Affairs and the Chairman) ------------------------------------------------------------
-
-def require_batch_viewer(actor: Actor) -> None:
-    if not any(actor.has_role(r) for r in BATCH_ROLES):
-        raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình (not allowed)")
-
 
 def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     require_batch_viewer(actor)

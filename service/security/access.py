@@ -121,9 +121,20 @@ def has_province_role(actor: Actor, roles: RoleCatalog) -> bool:
     return any(roles.roles[r].scope == "province" for r, _ in actor.grants if r in roles.roles)
 
 
-def require_province(actor: Actor, roles: RoleCatalog) -> None:
-    if not has_province_role(actor, roles):
-        raise Forbidden("Chỉ cán bộ cấp tỉnh được xem đợt trình, quyết định (province roles only)")
+# Batches carry the tờ trình, the draft decision and the Chairman's send-back reasons: the working
+# papers between the Department of Home Affairs and the Chairman (plan, section IV). The DOST and the
+# units learn the outcome on each nomination (status, decision number), never from the batch.
+BATCH_VIEWER_ROLES = frozenset({"home_affairs_officer", "home_affairs_lead", "chairman", "admin"})
+
+
+def can_view_batches(actor: Actor) -> bool:
+    """The one rule for batches, for the API, the pages and the menu alike."""
+    return any(role in BATCH_VIEWER_ROLES for role, _ in actor.grants)
+
+
+def require_batch_viewer(actor: Actor) -> None:
+    if not can_view_batches(actor):
+        raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình (not allowed)")
 
 
 def require_admin(actor: Actor) -> None:

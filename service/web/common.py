@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
-from service.security.access import Actor
+from service.security.access import Actor, can_view_batches
 from service.security.auth import current_actor
 from service.web import formrender
 
@@ -117,7 +117,7 @@ def init_templates(app: Flask) -> None:
         role_title=role_title, choice_label=choice_label, kind_letter=kind_letter, due_label=due_label,
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
-        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s))
+        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
 

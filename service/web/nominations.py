@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.reads import pages as page_queries
+from service.security.headers import send_attachment
 from service.usecases import comments, drafts, nominations
 from service.usecases.drafts import Upload
 from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
@@ -148,8 +149,7 @@ def nomination_comment(nomination_id: str) -> Any:
 @bp.route("/nominations/<nomination_id>/files/<sha256>")
 def nomination_file(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
-    return send_file(nominations.attachment_path(runtime(), found.sha256), mimetype=found.content_type,
-                     as_attachment=True, download_name=found.filename)
+    return send_attachment(nominations.attachment_path(runtime(), found.sha256), found.content_type, found.filename)
 
 
 @bp.route("/nominations/<nomination_id>/diagram.bpmn")

@@ -10,6 +10,8 @@ from dataclasses import replace
 import pytest
 
 from service.app import create_app
+from service.core.errors import InvalidInput
+from service.usecases import drafts
 
 from .helpers import (
     ADMIN,
@@ -19,9 +21,13 @@ from .helpers import (
     OTHER_HEAD,
     OTHER_STAFF,
     STAFF,
+    actor,
     assert_problem,
+    complete,
     create_nomination,
     detail,
+    drive,
+    open_task,
     submit,
 )
 
@@ -151,3 +157,38 @@ def test_the_hash_shows_in_the_history(client, auth):
                                "size": len(PDF)}
     listed = client.get(f"/api/v1/nominations/{nomination_id}/attachments", headers=auth(HEAD)).get_json()
     assert [(a["filename"], a["sha256"]) for a in listed] == [("to-trinh.pdf", hashlib.sha256(PDF).hexdigest())]
+
+
+def test_files_are_added_only_while_drafting_or_answering_a_return(client, auth):
+    """Once the unit sends the dossier up, its files are what the reviewers were sent: no more
+    uploads until a reviewer returns it to the unit, and none after the award."""
+    nomination_id = create_nomination(client, auth)
+    assert upload(client, auth, nomination_id, "to-trinh.pdf", PDF).status_code == 201
+    assert submit(client, auth, nomination_id).status_code == 200
+    late = PDF + b"late"
+    assert_problem(upload(client, auth, nomination_id, "bo-sung.pdf", late), 422)
+    assert [a["filename"] for a in detail(client, auth, nomination_id)["attachments"]] == ["to-trinh.pdf"]
+
+    returned = complete(client, auth, HEAD, open_task(client, auth, nomination_id, "unit_head_review")["id"],
+                        {"decision": "return", "reason": "Bổ sung biên bản họp hội đồng."})
+    assert returned.status_code == 200, returned.get_json()
+    assert upload(client, auth, nomination_id, "bien-ban.pdf", late).status_code == 201  # answering the return
+    assert submit(client, auth, nomination_id).status_code == 200
+
+    drive(client, auth, nomination_id)
+    for stage_user in (STAFF, HEAD, ADMIN):
+        assert upload(client, auth, nomination_id, "sau-duyet.pdf", PDF + b"after", user=stage_user) \
+            .status_code in (403, 422)
+    assert sorted(a["filename"] for a in detail(client, auth, nomination_id)["attachments"]) == [
+        "bien-ban.pdf", "to-trinh.pdf"]
+
+
+def test_the_draft_page_refuses_files_once_sent_up(app, runtime, auth):
+    """The page path (save_draft_form) goes through the same rule."""
+    client = app.test_client()
+    nomination_id = create_nomination(client, auth)
+    assert submit(client, auth, nomination_id).status_code == 200
+    with pytest.raises(InvalidInput):
+        drafts.save_draft_form(runtime, actor(runtime, STAFF), nomination_id, {},
+                               [drafts.Upload("to_trinh", "to-trinh.pdf", PDF)])
+    assert detail(client, auth, nomination_id)["attachments"] == []

@@ -20,6 +20,7 @@ from .helpers import (
     detail,
     submitted_nomination,
 )
+from .test_auth_pages import PASSWORD, login
 
 DECISION_TITLE = "Khen thưởng phong trào thi đua năm 2026"
 DRAFT = "Tặng Bằng khen của Chủ tịch UBND tỉnh cho các tập thể, cá nhân có thành tích xuất sắc."
@@ -84,7 +85,7 @@ def test_two_nominations_through_the_whole_path_to_a_signed_decision(client, aut
             assert decision["detail"]["reason"] == EXCLUDE_REASON
         assert history[-1]["kind"] == "instance_ended"
 
-    listed = client.get("/api/v1/batches", headers=auth(DOST_LEAD)).get_json()
+    listed = client.get("/api/v1/batches", headers=auth(HA_OFFICER)).get_json()
     assert [(b["id"], b["status"], b["nomination_count"]) for b in listed] == [(batch_id, "signed", 2)]
 
 
@@ -133,15 +134,17 @@ def test_only_the_home_affairs_lead_creates_batches(client, auth, user):
     assert_problem(client.post("/api/v1/batches", headers=auth(user)), 403)
 
 
-@pytest.mark.parametrize("user", [STAFF, HEAD, OTHER_STAFF])
-def test_unit_roles_do_not_see_batches(client, auth, user):
+@pytest.mark.parametrize("user", [STAFF, HEAD, OTHER_STAFF, DOST_OFFICER, DOST_LEAD])
+def test_units_and_the_dost_do_not_see_batches(client, auth, user):
+    """A batch holds the draft decision and the Chairman's send-back reasons: Home Affairs' and the
+    Chairman's working papers. The DOST follows its nominations on the nominations themselves."""
     batch_id = new_batch(client, auth)
     assert_problem(client.get("/api/v1/batches", headers=auth(user)), 403)
     assert_problem(client.get(f"/api/v1/batches/{batch_id}", headers=auth(user)), 403)
 
 
-@pytest.mark.parametrize("user", [DOST_OFFICER, DOST_LEAD, HA_OFFICER, HA_LEAD, CHAIRMAN, ADMIN])
-def test_province_roles_see_batches(client, auth, user):
+@pytest.mark.parametrize("user", [HA_OFFICER, HA_LEAD, CHAIRMAN, ADMIN])
+def test_home_affairs_the_chairman_and_admins_see_batches(client, auth, user):
     batch_id = new_batch(client, auth)
     assert [b["id"] for b in client.get("/api/v1/batches", headers=auth(user)).get_json()] == [batch_id]
     shown = client.get(f"/api/v1/batches/{batch_id}", headers=auth(user)).get_json()
@@ -150,3 +153,18 @@ def test_province_roles_see_batches(client, auth, user):
 
 def test_unknown_batch_is_404(client, auth):
     assert_problem(client.get("/api/v1/batches/DTNOPE", headers=auth(HA_LEAD)), 404)
+
+
+def test_the_api_and_the_pages_apply_one_rule_to_batches(app, client, auth):
+    """Every demo user gets the same answer from the API and from the pages, for the list and for
+    one batch (the draft decision and the Chairman's reasons are on both)."""
+    batch_id = new_batch(client, auth)
+    for user in (STAFF, HEAD, OTHER_STAFF, DOST_OFFICER, DOST_LEAD, HA_OFFICER, HA_LEAD, CHAIRMAN, ADMIN):
+        browser = app.test_client()
+        assert login(browser, user, PASSWORD).status_code == 302
+        for api, page in (("/api/v1/batches", "/batches"), (f"/api/v1/batches/{batch_id}", f"/batches/{batch_id}")):
+            api_status = client.get(api, headers=auth(user)).status_code
+            page_status = browser.get(page).status_code
+            assert (api_status, page_status) in ((200, 200), (403, 403)), (user, api, api_status, page_status)
+        menu = browser.get("/inbox").get_data(as_text=True)
+        assert ('href="/batches"' in menu) == (api_status == 200), user

@@ -69,16 +69,57 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         runtime.db.dispose()
 
 
+# Reports every Content-Security-Policy violation of the page to the console, where CspWatch reads it.
+# Injected over the DevTools protocol, so the policy under test does not apply to this script itself.
+CSP_REPORTER = """document.addEventListener('securitypolicyviolation', e => console.error(
+  'CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' +
+  e.lineNumber));"""
+
+
+class CspWatch:
+    """The browser, whose pages each report the Content-Security-Policy violations they meet (the
+    console's "Refused to ..." lines and securitypolicyviolation events) into `violations`."""
+
+    def __init__(self, browser: object):
+        self.browser, self.violations = browser, []  # type: list[str]
+
+    def new_page(self, **kwargs: object) -> object:
+        page = self.browser.new_page(**kwargs)  # type: ignore[attr-defined]
+        page.add_init_script(CSP_REPORTER)
+        page.on("console", lambda message: self._console(page, message))
+        return page
+
+    def _console(self, page: object, message: object) -> None:
+        text = message.text  # type: ignore[attr-defined]
+        if "Content Security Policy" in text or text.startswith("CSP violation"):
+            self.violations.append(f"{page.url}: {text}")  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.browser, name)
+
+
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[CspWatch]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            yield chromium
+            yield CspWatch(chromium)
         finally:
             chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test fails on a page that the Content-Security-Policy broke, whatever it checks."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watch: CspWatch = request.getfixturevalue("browser")
+    watch.violations.clear()
+    yield
+    assert not watch.violations, "Content-Security-Policy violations:\n" + "\n".join(watch.violations)
 
 
 class Screenshots:

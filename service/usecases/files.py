@@ -1,0 +1,124 @@
+"""What a dossier file must be before it is stored: a clean name, and content of the type its name says.
+
+A file is stored under its sha256 and served back, under the name the uploader gave it, to
+reviewers in other departments. So the name may not carry anything that breaks a header or fools
+the eye (line breaks, NUL, right-to-left overrides: "invoice\u202efdp.exe" reads as "invoiceexe.pdf"),
+and the content must be what the extension claims: a PDF named .html is a script on our origin
+for any browser that renders it, and "any zip" is not a Word document.
+
+The allowed types are few and have fixed signatures, so detection is the signature table below plus
+the Office Open XML structure (read with zipfile, bounded: a few kilobytes can declare gigabytes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import PurePosixPath
+
+from service.core.errors import InvalidInput
+
+PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP = "application/zip"  # only on the way to DOCX or XLSX
+SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"PK\x03\x04", ZIP))
+EXTENSIONS = {".pdf": PDF, ".png": PNG, ".jpg": JPEG, ".jpeg": JPEG, ".docx": DOCX, ".xlsx": XLSX}
+TYPE_NAMES = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", DOCX: "DOCX", XLSX: "XLSX", ZIP: "ZIP"}
+OFFICE_MAIN_PART = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml"}
+# Unicode categories a file name may not hold: controls (NUL, CR, LF...), format characters (the
+# bidi overrides and isolates U+202A-202E, U+2066-2069, zero-width joiners), surrogates, private use,
+# and the line and paragraph separators.
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+# A Word or Excel dossier is text and a few pictures: far below these. A zip bomb is not.
+MAX_ZIP_ENTRIES = 2000
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+# Macro projects, ActiveX controls and their content types: an Office file with any of them is refused.
+MACRO_MARKERS = ("vbaproject", "vbadata", "macroenabled", "activex", "ms-office.vbaproject")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    content_type: str
+    size: int
+    filename: str  # as stored and shown: NFC, without any folder part
+
+
+def check_upload(filename: str, content: bytes, limit: int) -> StoredFile:
+    """The file as it will be stored, or InvalidInput saying what is wrong with it."""
+    name = clean_filename(filename)
+    if not content:
+        raise InvalidInput("Tệp rỗng (empty file)")
+    if len(content) > limit:
+        raise InvalidInput(f"Tệp quá lớn: tối đa {limit // (1024 * 1024)} MB (file too large)")
+    claimed = EXTENSIONS.get(PurePosixPath(name).suffix.lower())
+    if claimed is None:
+        raise InvalidInput("Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG/JPEG (file type not allowed)")
+    detected = next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
+    if detected == ZIP and claimed in OFFICE_MAIN_PART:
+        detected = _office_type(content)
+    if detected != claimed:
+        found = TYPE_NAMES.get(detected or "", "không nhận ra")
+        raise InvalidInput(f"Nội dung tệp không khớp với phần mở rộng: tên là {TYPE_NAMES[claimed]}, "
+                           f"nội dung là {found} (file content does not match its extension)")
+    return StoredFile(hashlib.sha256(content).hexdigest(), claimed, len(content), name)
+
+
+def clean_filename(filename: str) -> str:
+    """The name without a folder (old browsers send C:\\...\\a.pdf), in NFC (macOS sends NFD
+    Vietnamese); refused when it holds a control, format or bidi character."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if any(unicodedata.category(ch) in REFUSED_CATEGORIES for ch in name):
+        raise InvalidInput("Tên tệp chứa ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy đổi tên tệp "
+                           "(control or bidi characters in the file name)")
+    if not name or len(name) > 255:
+        raise InvalidInput("Tên tệp cần 1–255 ký tự (file name length)")
+    return name
+
+
+def safe_download_name(filename: str) -> str:
+    """A stored name made fit for a Content-Disposition header, whatever older versions stored:
+    every refused character becomes "_", so a bad row downloads instead of answering 500."""
+    name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(ch) in REFUSED_CATEGORIES else ch for ch in name).strip()
+    return name or "tep"
+
+
+def _office_type(content: bytes) -> str | None:
+    """DOCX or XLSX when the zip is one (its [Content_Types].xml and main part are there, no macro,
+    no bomb); None when it is some other zip."""
+    try:
+        with zipfile.ZipFile(BytesIO(content)) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ZIP_ENTRIES:
+                raise _bad("quá nhiều thành phần (too many entries)")
+            unpacked = sum(e.file_size for e in entries)
+            packed = max(sum(e.compress_size for e in entries), 1)
+            if unpacked > MAX_UNCOMPRESSED_BYTES or unpacked > MAX_COMPRESSION_RATIO * packed:
+                raise _bad("dung lượng khi giải nén bất thường (suspicious uncompressed size)")
+            names = {e.filename for e in entries}
+            kinds = [kind for kind, part in OFFICE_MAIN_PART.items() if part in names]
+            if "[Content_Types].xml" not in names or len(kinds) != 1:
+                return None
+            types = archive.getinfo("[Content_Types].xml")
+            if types.file_size > MAX_CONTENT_TYPES_BYTES:
+                raise _bad("[Content_Types].xml quá lớn (oversized content types)")
+            declared = archive.read(types).decode("utf-8", "replace").lower()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, ValueError,
+            OSError) as exc:
+        raise _bad("tệp nén bị hỏng hoặc được mã hóa (damaged or encrypted archive)") from exc
+    parts = " ".join(name.lower() for name in names)
+    if any(marker in declared or marker in parts for marker in MACRO_MARKERS):
+        raise InvalidInput("Không nhận tệp Office có macro hoặc điều khiển ActiveX; hãy lưu lại dạng .docx/.xlsx "
+                           "thông thường (macros not allowed)")
+    return kinds[0]
+
+
+def _bad(reason: str) -> InvalidInput:
+    return InvalidInput(f"Tệp DOCX/XLSX không hợp lệ: {reason}")
