@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, or_, select, true
 from sqlalchemy.orm import Session
@@ -105,9 +106,13 @@ def _acting_for() -> Executable:
     return (select(Substitute.absent_id, RoleAssignment.role, RoleAssignment.unit_id)
             .outerjoin(RoleAssignment, and_(RoleAssignment.user_id == Substitute.absent_id,
                                             RoleAssignment.role != "admin"))
-            .where(Substitute.substitute_id == bindparam("user_id"), Substitute.starts_on <= bindparam("today"),
-                   Substitute.ends_on >= bindparam("today"), Substitute.approved_at.is_not(None),
-                   Substitute.ended_at.is_(None)))
+            .where(Substitute.substitute_id == bindparam("user_id"), substitution_in_force(bindparam("today"))))
+
+
+def substitution_in_force(on: Any) -> ColumnElement[bool]:
+    """The one rule for "stands in on this day": approved, not ended early, the day within its dates."""
+    return and_(Substitute.starts_on <= on, Substitute.ends_on >= on, Substitute.approved_at.is_not(None),
+                Substitute.ended_at.is_(None))
 
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:

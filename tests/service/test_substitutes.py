@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from service.db.models import OpenTask
+from service.usecases.notices import recipients
 from service.usecases.setup import add_user
+from workflows.actions import Notification
 
 from .helpers import (
     ADMIN,
@@ -132,3 +135,22 @@ def test_deactivation_ends_the_substitutions(client, auth, runtime, colleague):
     response = client.post(f"/api/v1/users/{user_id(runtime, colleague)}/deactivate", headers=auth(ADMIN))
     assert response.status_code == 200
     assert listed(client, auth, STAFF)[row]["status"] == "ended"
+
+
+def test_reminders_reach_only_a_substitute_in_force(client, auth, runtime):
+    """Mail follows the same rule as access: a pending or ended substitute is not reminded."""
+    nomination_id = submitted_nomination(client, auth)
+    [task] = [t for t in client.get(f"/api/v1/nominations/{nomination_id}", headers=auth(HEAD)).get_json()["tasks"]]
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth(HEAD)).status_code == 204
+    note = Notification("send_reminder", "nomination", nomination_id, HIEN_NAM, task=task["task_id"])
+
+    def reminded() -> set[str]:
+        with runtime.read() as uow:
+            return {u.username for u in recipients(uow.session, runtime, note, uow.session.get(OpenTask, task["id"]))}
+
+    row = name(client, auth, runtime, HEAD, HEAD, OTHER_HEAD).get_json()["id"]  # another unit: pending
+    assert reminded() == {HEAD}
+    client.post(f"/api/v1/substitutes/{row}/approve", headers=auth(ADMIN))
+    assert reminded() == {HEAD, OTHER_HEAD}
+    client.post(f"/api/v1/substitutes/{row}/end", headers=auth(HEAD))
+    assert reminded() == {HEAD}
