@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Update, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -123,11 +123,7 @@ def actor_for_session(runtime: Runtime, secret: str) -> tuple[Actor, str] | None
     if found is None:
         return None
     actor, language, session_id, last_seen_at = found
-    # A write per request would cost a commit (an fsync on SQLite); idle time is kept to the minute.
-    if last_seen_at is None or now - last_seen_at > TOUCH_INTERVAL:
-        with runtime.uow() as uow:
-            uow.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
-            uow.commit()
+    _touch(runtime, update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now), last_seen_at)
     return actor, language
 
 
@@ -153,12 +149,17 @@ def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
     if found is None:
         return None
     actor, language, token_id, last_used_at = found
-    # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
-    if last_used_at is None or now - last_used_at > TOUCH_INTERVAL:
-        with runtime.uow() as uow:
-            uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-            uow.commit()
+    _touch(runtime, update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now), last_used_at)
     return actor, language
+
+
+def _touch(runtime: Runtime, statement: Update, last: datetime | None) -> None:
+    """Records the last use of a session or token. A write per request would cost a commit (an fsync on
+    SQLite): the minute is precise enough for idle time and for the owner's "last used"."""
+    if last is None or runtime.clock.now() - last > TOUCH_INTERVAL:
+        with runtime.uow() as uow:
+            uow.session.execute(statement)
+            uow.commit()
 
 
 def _signed_in(runtime: Runtime, **who: Any) -> tuple[Actor, str, Any, datetime | None] | None:
