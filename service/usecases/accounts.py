@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Update, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -61,29 +63,27 @@ def sign_in(runtime: Runtime, username: str, password: str, client: str = "unkno
     commit), so neither the answer nor its timing tells whether the account exists."""
     now = runtime.clock.now()
     key, client = username[:USERNAME_KEY], client[:64]
+    # Read, then verify outside any transaction: argon2 takes tens of milliseconds, and on SQLite a write
+    # transaction would hold every other writer that long.
+    with runtime.read() as uow:
+        throttle = uow.session.get(LoginThrottle, (key, client))
+        user = uow.session.scalars(select(User).where(User.username == username, User.active)).first()
+    if throttle is not None and now - throttle.last_failed_at < throttle_wait(throttle.failures):
+        left = throttle_wait(throttle.failures) - (now - throttle.last_failed_at)
+        raise TooManyAttempts(f"Vui lòng chờ {max(int(left.total_seconds()), 1)} giây rồi thử lại")
+    # An unknown name costs the same verify as a real one: timing tells nothing.
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password) and user is not None
     with runtime.uow() as uow:
         session = uow.session
-        throttle = session.get(LoginThrottle, (key, client))
-        if throttle is not None and now - throttle.last_failed_at < throttle_wait(throttle.failures):
-            left = throttle_wait(throttle.failures) - (now - throttle.last_failed_at)
-            raise TooManyAttempts(f"Vui lòng chờ {max(int(left.total_seconds()), 1)} giây rồi thử lại")
-        user = session.scalars(select(User).where(User.username == username)).first()
-        if user is None or not user.active:
-            verify_password(_dummy_hash(), password)  # the same cost as a real check: timing tells nothing
-            ok = False
-        else:
-            ok = verify_password(user.password_hash, password)
-        if not ok:
-            _count_failure(session, runtime, throttle, key, client, user.id if user and user.active else None)
+        if not ok or user is None:
+            _count_failure(session, runtime, key, client, user.id if user else None)
             uow.commit()
             raise BadCredentials()
-        assert user is not None
         if user.locked_until is not None and user.locked_until > now:
             audit(session, runtime, "login_refused_locked", actor_id=user.id, client=client)
             uow.commit()
             raise AccountLocked("Tài khoản đang bị quản trị khóa; liên hệ quản trị hệ thống")
-        if throttle is not None:
-            session.delete(throttle)
+        session.execute(delete(LoginThrottle).where(LoginThrottle.username == key, LoginThrottle.client == client))
         secret = secrets.token_urlsafe(32)
         session.add(UserSession(id=session_key(secret), user_id=user.id, created_at=now, last_seen_at=now))
         audit(session, runtime, "login", actor_id=user.id, client=client)
@@ -91,18 +91,19 @@ def sign_in(runtime: Runtime, username: str, password: str, client: str = "unkno
         return user.id, secret
 
 
-def _count_failure(session: Session, runtime: Runtime, throttle: LoginThrottle | None, key: str, client: str,
-                   user_id: int | None) -> None:
+def _count_failure(session: Session, runtime: Runtime, key: str, client: str, user_id: int | None) -> None:
+    """One more failure for (username, client), counted in one statement: parallel failures from one
+    client neither collide on the first row nor lose a count."""
     now = runtime.clock.now()
-    if throttle is None:
-        session.execute(delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
-        throttle = LoginThrottle(username=key, client=client, failures=0, last_failed_at=now)
-        session.add(throttle)
-    throttle.failures += 1
-    throttle.last_failed_at = now
-    audit(session, runtime, "login_failed", actor_id=user_id, username=key, client=client,
-          failures=throttle.failures)
-    wait = throttle_wait(throttle.failures)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.last_failed_at < now - FORGET_AFTER))
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    failures = session.scalar(
+        insert(LoginThrottle).values(username=key, client=client, failures=1, last_failed_at=now)
+        .on_conflict_do_update(index_elements=[LoginThrottle.username, LoginThrottle.client],
+                               set_={"failures": LoginThrottle.failures + 1, "last_failed_at": now})
+        .returning(LoginThrottle.failures))
+    audit(session, runtime, "login_failed", actor_id=user_id, username=key, client=client, failures=failures)
+    wait = throttle_wait(int(failures or 0))
     if wait:
         audit(session, runtime, "login_throttled", actor_id=user_id, username=key, client=client,
               wait_seconds=int(wait.total_seconds()))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.app import create_app
-from service.db.models import AuditEvent
+from service.db.models import AuditEvent, LoginThrottle
 from service.usecases import accounts
 
 from .helpers import ADMIN, CHAIRMAN, STAFF, user_id
@@ -123,3 +123,18 @@ def test_forwarded_for_counts_from_a_configured_proxy(runtime, clock):
         assert login_from(client, "10.1.2.3", STAFF, PASSWORD, headers=via_proxy).status_code == 302
     finally:
         proxied.extensions["nomflow"].db.dispose()
+
+
+def test_parallel_failures_are_all_counted_and_none_fails(app, runtime):
+    """Eight wrong passwords at once from one client: each a clean 401 (or 429), each counted (no lost
+    update, no clash on the first row: PostgreSQL answered 500 for those)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> int:
+        return int(login_from(app.test_client(), ATTACKER, CHAIRMAN, WRONG).status_code)
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(attempt, range(8)))
+    assert set(statuses) <= {401, 429} and statuses.count(401) >= 3
+    with runtime.read() as uow:
+        assert uow.session.scalar(select(LoginThrottle.failures)) == statuses.count(401)
