@@ -216,6 +216,12 @@ def my_tokens(runtime: Runtime, actor: Actor) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)))
 
 
+def usernames(runtime: Runtime) -> list[Any]:
+    """(id, username) of every account: names shown beside ids on one's own pages."""
+    with runtime.read() as uow:
+        return list(uow.session.execute(select(User.id, User.username)).all())
+
+
 def list_units(runtime: Runtime, actor: Actor) -> list[Unit]:
     require_admin(actor)
     with runtime.read() as uow:

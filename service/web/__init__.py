@@ -10,6 +10,7 @@ from flask import Flask, g, redirect, url_for
 def register_pages(app: Flask) -> None:
     from service.core.i18n import init_i18n
     from service.web import (  # noqa: F401
+        account,
         admin_outbox,
         admin_security,
         batches,

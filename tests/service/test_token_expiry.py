@@ -87,3 +87,18 @@ def test_the_owner_sees_when_each_token_was_last_used(client, auth, clock):
     listed = {t["id"]: t for t in client.get("/api/v1/tokens", headers=auth(STAFF)).get_json()}
     assert datetime.fromisoformat(listed[created["id"]]["last_used_at"]) == clock.now()
     assert listed[created["id"]]["expires_at"] == created["expires_at"]
+
+
+def test_the_account_page_shows_last_use_and_expiry(client, auth, clock):
+    from .test_auth_pages import PASSWORD, login
+
+    created, bearer = new_token(client, auth, expires_in_days=30)
+    clock.advance(timedelta(hours=1))
+    assert works(client, bearer)
+    assert login(client, STAFF, PASSWORD).status_code == 302
+    page = client.get("/account").get_data(as_text=True)
+    row = page[page.index(f'id="token-{created["id"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert "13/04/2026 10:00" in row  # last used, local time
+    assert "13/05/2026 09:00" in row  # expires
+    assert "Còn hiệu lực" in row
