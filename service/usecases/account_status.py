@@ -1,6 +1,7 @@
 """An admin's decisions on an account: lock (until a time, or until unlocked), unlock (also clears the
-log-in throttle of its username), deactivate (the person left: nothing of theirs works any more, and
-their history stays). `actor=None` is the operator on the command line."""
+log-in throttle of its username), deactivate (the person left: nothing of theirs works any more, the
+tasks they had claimed go back to their role's queue, and their history stays). `actor=None` is the
+operator on the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import LoginThrottle, User
+from service.db.models import LoginThrottle, OpenTask, User
 from service.reads.api import user_view
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
@@ -61,8 +62,15 @@ def deactivate_user(runtime: Runtime, actor: Actor | None, user_ref: int | str) 
         sessions = end_sessions(uow.session, user.id, now, "deactivated")
         tokens = end_tokens(uow.session, user.id)
         substitutions = end_substitutions(uow.session, user.id, now, _id(actor))
+        # Tasks the person had claimed go back to their role's queue; nobody could act on them otherwise.
+        claimed = uow.session.scalars(select(OpenTask).where(OpenTask.assignee_id == user.id)).all()
+        for task in claimed:
+            task.assignee_id = None
+            audit(uow.session, runtime, "task_released", actor_id=_id(actor), nomination_id=task.nomination_id,
+                  instance_id=task.instance_id, task=task.task_id, task_uuid=task.id, why="user_deactivated")
         audit(uow.session, runtime, "user_deactivated", actor_id=_id(actor), user_id=user.id,
-              sessions_ended=sessions, tokens_revoked=tokens, substitutions_ended=substitutions)
+              sessions_ended=sessions, tokens_revoked=tokens, substitutions_ended=substitutions,
+              tasks_released=len(claimed))
         view = user_view(user)
         uow.commit()
         return view

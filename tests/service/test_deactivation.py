@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import ADMIN, CHAIRMAN, DOST_LEAD, HEAD, STAFF, assert_problem, create_nomination, detail, user_id
+from .helpers import (
+    ADMIN,
+    CHAIRMAN,
+    DOST_LEAD,
+    HEAD,
+    STAFF,
+    assert_problem,
+    create_nomination,
+    detail,
+    submitted_nomination,
+    user_id,
+)
 from .test_auth_pages import BAD_CREDENTIALS, PASSWORD, csrf_token, login
 
 
@@ -77,3 +88,14 @@ def test_the_command_line_locks_unlocks_and_deactivates(app, client, auth):
     assert client.get("/api/v1/me").status_code == 401
     result = runner.invoke(args=["user", "deactivate", "nobody.here"])
     assert result.exit_code != 0 and "Không tìm thấy" in result.output
+
+
+def test_tasks_claimed_by_a_deactivated_user_go_back_to_the_queue(client, auth, runtime):
+    nomination_id = submitted_nomination(client, auth)
+    [task] = client.get(f"/api/v1/nominations/{nomination_id}", headers=auth(HEAD)).get_json()["tasks"]
+    assert client.post(f"/api/v1/tasks/{task['id']}/claim", headers=auth(HEAD)).status_code == 204
+    assert client.post(f"/api/v1/users/{user_id(runtime, HEAD)}/deactivate", headers=auth(ADMIN)).status_code == 200
+    [task] = client.get(f"/api/v1/nominations/{nomination_id}", headers=auth(ADMIN)).get_json()["tasks"]
+    assert task["assignee_id"] is None
+    history = client.get(f"/api/v1/audit?nomination_id={nomination_id}", headers=auth(ADMIN)).get_json()
+    assert history[0]["kind"] == "task_released" and history[0]["detail"]["why"] == "user_deactivated"
