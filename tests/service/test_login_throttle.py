@@ -138,3 +138,10 @@ def test_parallel_failures_are_all_counted_and_none_fails(app, runtime):
     assert set(statuses) <= {401, 429} and statuses.count(401) >= 3
     with runtime.read() as uow:
         assert uow.session.scalar(select(LoginThrottle.failures)) == statuses.count(401)
+
+
+def test_a_mistyped_trusted_proxy_stops_the_start(tmp_path):
+    from service.core.config import ServiceConfig
+
+    with pytest.raises(ValueError):
+        create_app(ServiceConfig(instance_dir=tmp_path, secret_key="x", trusted_proxies=("10.0.0.300",)))
