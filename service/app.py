@@ -30,6 +30,10 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
         OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
     )
     app.extensions["nomflow"] = runtime or Runtime(config, clock=clock)
+    if config.trusted_proxies:
+        from service.security.proxies import TrustedProxyFix
+
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, config.trusted_proxies)  # type: ignore[method-assign]
 
     from service.api import register_api
     from service.cli import register_cli

@@ -77,6 +77,50 @@ def user_add(username: str, full_name: str, role: str, unit_id: str | None, emai
     click.echo(f"{created.username} / {created.password} / {created.role} / {created.unit_id or ''}")
 
 
+@user_group.command("lock")
+@click.argument("username")
+@click.option("--until", default=None, help="ISO time with zone; default: until unlocked")
+@with_appcontext
+def user_lock(username: str, until: str | None) -> None:
+    """Refuse log-in; end the user's sessions and API tokens."""
+    from datetime import datetime
+
+    from service.usecases.account_status import lock_user
+
+    _account_action(lock_user, username, until=datetime.fromisoformat(until) if until else None)
+
+
+@user_group.command("unlock")
+@click.argument("username")
+@with_appcontext
+def user_unlock(username: str) -> None:
+    """Lift a lock and forget the failed log-ins counted against the username."""
+    from service.usecases.account_status import unlock_user
+
+    _account_action(unlock_user, username)
+
+
+@user_group.command("deactivate")
+@click.argument("username")
+@with_appcontext
+def user_deactivate(username: str) -> None:
+    """The person left: end their sessions, tokens and substitutions; keep their history."""
+    from service.usecases.account_status import deactivate_user
+
+    _account_action(deactivate_user, username)
+
+
+def _account_action(use_case: Any, username: str, **kwargs: Any) -> None:
+    from service.core.errors import DomainError
+
+    try:
+        view = use_case(_runtime(), None, username, **kwargs)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+    state = "active" if view["active"] else "deactivated"
+    click.echo(f"{view['username']}: {state}, locked until {view['locked_until'] or '-'}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)

@@ -32,8 +32,9 @@ def list_tokens() -> Any:
 @blp.arguments(TokenCreate)
 @blp.response(201, TokenCreated)
 def create_token(body: dict[str, Any]) -> Any:
-    """The token is in this response only; keep it, it cannot be shown again."""
-    return accounts.issue_token(runtime(), actor_required(), body["name"])
+    """The token is in this response only; keep it, it cannot be shown again. It stops working at
+    `expires_at`, when revoked, and when its owner is locked or deactivated."""
+    return accounts.issue_token(runtime(), actor_required(), body["name"], body["expires_in_days"])
 
 
 @blp.route("/tokens/<int:token_id>", methods=["DELETE"])

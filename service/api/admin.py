@@ -1,5 +1,4 @@
-"""Administration: units, users, role assignments, substitutes, the whole audit log. Admins only
-(substitutes: also the absent person, for their own leave)."""
+"""Administration: units, users (roles, lock, unlock, deactivate), the whole audit log. Admins only."""
 
 from __future__ import annotations
 
@@ -12,9 +11,8 @@ from service.api.schemas import (
     AuditEntryOut,
     AuditQuery,
     Created,
-    IdOut,
+    LockIn,
     RoleGrant,
-    SubstituteIn,
     UnitIn,
     UnitOut,
     UserCreate,
@@ -23,7 +21,7 @@ from service.api.schemas import (
 )
 from service.reads import api as queries
 from service.security.auth import runtime
-from service.usecases import accounts, admin
+from service.usecases import account_status, admin
 
 PREFIX = ""
 blp = Blueprint("admin", __name__, description="Quản trị (administration)")
@@ -65,12 +63,26 @@ def grant_role(body: dict[str, Any], user_id: int) -> Any:
     return admin.grant_role(runtime(), actor_required(), user_id, body["role"], body["unit_id"])
 
 
-@blp.route("/substitutes", methods=["POST"])
-@blp.arguments(SubstituteIn)
-@blp.response(201, IdOut)
-def add_substitute(body: dict[str, Any]) -> Any:
-    return {"id": accounts.add_substitute(runtime(), actor_required(), body["absent_id"], body["substitute_id"],
-                                          body["starts_on"], body["ends_on"])}
+@blp.route("/users/<int:user_id>/lock", methods=["POST"])
+@blp.arguments(LockIn)
+@blp.response(200, UserOut)
+def lock_user(body: dict[str, Any], user_id: int) -> Any:
+    """Refuses log-in until `until` or an unlock; ends the user's sessions and API tokens."""
+    return account_status.lock_user(runtime(), actor_required(), user_id, body["until"])
+
+
+@blp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@blp.response(200, UserOut)
+def unlock_user(user_id: int) -> Any:
+    """Lifts a lock and forgets the failed log-ins counted against the username."""
+    return account_status.unlock_user(runtime(), actor_required(), user_id)
+
+
+@blp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@blp.response(200, UserOut)
+def deactivate_user(user_id: int) -> Any:
+    """Ends the account's sessions, tokens and substitutions; its history stays."""
+    return account_status.deactivate_user(runtime(), actor_required(), user_id)
 
 
 @blp.route("/audit", methods=["GET"])

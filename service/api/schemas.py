@@ -159,6 +159,7 @@ class AuditQuery(Schema):
     nomination_id = fields.String(load_default=None, allow_none=True)
     instance_id = fields.String(load_default=None, allow_none=True)
     kind = fields.String(load_default=None, allow_none=True)
+    security = fields.Boolean(load_default=False, metadata={"description": "security events only"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -188,6 +189,9 @@ class MeOut(Schema):
 
 class TokenCreate(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                                     metadata={"description": "default and maximum set by the service "
+                                                              "(NOMFLOW_TOKEN_DAYS, NOMFLOW_TOKEN_MAX_DAYS)"})
 
 
 class TokenOut(Schema):
@@ -195,6 +199,7 @@ class TokenOut(Schema):
     name = fields.String()
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime()
     revoked = fields.Boolean()
 
 
@@ -250,6 +255,25 @@ class SubstituteIn(Schema):
     substitute_id = fields.Integer(required=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
+
+
+class SubstituteOut(Schema):
+    id = fields.Integer()
+    absent_id = fields.Integer()
+    substitute_id = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    status = fields.String(metadata={"description": "pending | scheduled | active | expired | ended"})
+    created_by = fields.Integer(allow_none=True)
+    approved_by = fields.Integer(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    ended_by = fields.Integer(allow_none=True)
+    ended_at = fields.DateTime(allow_none=True)
+
+
+class LockIn(Schema):
+    until = fields.AwareDateTime(load_default=None, allow_none=True,
+                                 metadata={"description": "default: until an admin unlocks"})
 
 
 class IdOut(Schema):

@@ -28,6 +28,11 @@ class ServiceConfig:
     mail_from: str = "nomflow <no-reply@nomflow.local>"
     testing: bool = False
     secure_cookies: bool = True  # session cookies only over HTTPS; `nomflow demo` (make run) turns it off
+    session_idle_minutes: int = 8 * 60  # a browser session ends after this long without a request
+    session_max_days: int = 7  # and this long after log-in, whatever
+    token_default_days: int = 90  # an API token's life when its creator names none
+    token_max_days: int = 365
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
 
     @property
     def attachments_path(self) -> Path:
@@ -69,6 +74,11 @@ class ServiceConfig:
             smtp_password=env.get("NOMFLOW_SMTP_PASSWORD") or None,
             mail_from=env.get("NOMFLOW_MAIL_FROM", "nomflow <no-reply@nomflow.local>"),
             secure_cookies=env.get("NOMFLOW_SECURE_COOKIES", "1") not in ("0", "false", "no"),
+            session_idle_minutes=int(env.get("NOMFLOW_SESSION_IDLE_MINUTES", "480")),
+            session_max_days=int(env.get("NOMFLOW_SESSION_MAX_DAYS", "7")),
+            token_default_days=int(env.get("NOMFLOW_TOKEN_DAYS", "90")),
+            token_max_days=int(env.get("NOMFLOW_TOKEN_MAX_DAYS", "365")),
+            trusted_proxies=tuple(p.strip() for p in env.get("NOMFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
         )
         return replace(config, **overrides)
 

@@ -33,6 +33,7 @@ from service.security.access import (
     task_scope_branches,
     visible_nomination,
 )
+from service.security.events import SECURITY_EVENTS
 
 
 def task_view(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
@@ -143,10 +144,14 @@ def nomination_audit(runtime: Runtime, actor: Actor, nomination_id: str) -> list
 
 
 def audit_trail(runtime: Runtime, actor: Actor, nomination_id: str | None = None, instance_id: str | None = None,
-                kind: str | None = None, limit: int = 100, offset: int = 0) -> list[AuditEvent]:
-    """The whole audit log (log-ins, tokens, users, steps), for admins; newest first."""
+                kind: str | None = None, security: bool = False, limit: int = 100,
+                offset: int = 0) -> list[AuditEvent]:
+    """The whole audit log (log-ins, tokens, users, steps), for admins; newest first. `security`: only
+    the security events (log-ins and their failures, locks, tokens, substitutes, deactivations)."""
     require_admin(actor)
     query = select(AuditEvent)
+    if security:
+        query = query.where(AuditEvent.kind.in_(SECURITY_EVENTS))
     if nomination_id:
         query = query.where(AuditEvent.nomination_id == nomination_id)
     if instance_id:
@@ -209,6 +214,12 @@ def my_tokens(runtime: Runtime, actor: Actor) -> list[ApiToken]:
     with runtime.read() as uow:
         return list(uow.session.scalars(
             select(ApiToken).where(ApiToken.user_id == actor.user_id).order_by(ApiToken.id)))
+
+
+def usernames(runtime: Runtime) -> list[Any]:
+    """(id, username) of every account: names shown beside ids on one's own pages."""
+    with runtime.read() as uow:
+        return list(uow.session.execute(select(User.id, User.username)).all())
 
 
 def list_units(runtime: Runtime, actor: Actor) -> list[Unit]:

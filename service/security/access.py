@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, or_, select, true
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
-from service.db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User
+from service.db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User, UserSession
 from workflows.settings import RoleCatalog
 
 
@@ -37,18 +38,25 @@ def load_actor(session: Session, user: User, today: date) -> Actor:
 
 
 def signed_in_actor(session: Session, today: date, *, user_id: int | None = None,
-                    token_hash: str | None = None) -> tuple[Actor, str, int | None, datetime | None] | None:
-    """(actor, language, token id, token last used) of the active user with this id or live token.
-    Every request asks this: two prepared column queries, no ORM objects."""
+                    token_hash: str | None = None, session_hash: str | None = None,
+                    now: datetime | None = None, idle: timedelta = timedelta(0),
+                    lifetime: timedelta = timedelta(0)) -> tuple[Actor, str, int | str | None, datetime | None] | None:
+    """(actor, language, token or session id, its last use) of the active, unlocked user with this id,
+    live token (not revoked, not expired) or live browser session (not ended, used within `idle`, begun
+    within `lifetime`). Every request asks this: two prepared column queries, no ORM objects."""
     if token_hash is not None:
-        rows = session.execute(_by_token(), {"token_hash": token_hash}).all()
+        rows = session.execute(_by_token(), {"token_hash": token_hash, "now": now}).all()
+    elif session_hash is not None:
+        assert now is not None
+        rows = session.execute(_by_session(), {"session_hash": session_hash, "now": now,
+                                               "idle_since": now - idle, "born_after": now - lifetime}).all()
     else:
         rows = session.execute(_by_user(), {"user_id": user_id}).all()
     if not rows:
         return None
-    found_id, username, language, _, _, token_id, last_used_at = rows[0]
+    found_id, username, language, _, _, row_id, last_used_at = rows[0]
     grants = [(role, unit) for *_, role, unit, _, _ in rows if role is not None]
-    return _actor(session, found_id, username, grants, today), language, token_id, last_used_at
+    return _actor(session, found_id, username, grants, today), language, row_id, last_used_at
 
 
 def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, str | None]],
@@ -66,7 +74,23 @@ def _by_token() -> Executable:
                    ApiToken.id, ApiToken.last_used_at)
             .select_from(ApiToken).join(User, User.id == ApiToken.user_id)
             .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False), User.active))
+            .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked.is_(False),
+                   ApiToken.expires_at > bindparam("now"), User.active, _unlocked()))
+
+
+@cache
+def _by_session() -> Executable:
+    return (select(User.id, User.username, User.language, RoleAssignment.role, RoleAssignment.unit_id,
+                   UserSession.id, UserSession.last_seen_at)
+            .select_from(UserSession).join(User, User.id == UserSession.user_id)
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(UserSession.id == bindparam("session_hash"), UserSession.ended_at.is_(None),
+                   UserSession.last_seen_at > bindparam("idle_since"),
+                   UserSession.created_at > bindparam("born_after"), User.active, _unlocked()))
+
+
+def _unlocked() -> ColumnElement[bool]:
+    return or_(User.locked_until.is_(None), User.locked_until <= bindparam("now"))
 
 
 @cache
@@ -82,8 +106,13 @@ def _acting_for() -> Executable:
     return (select(Substitute.absent_id, RoleAssignment.role, RoleAssignment.unit_id)
             .outerjoin(RoleAssignment, and_(RoleAssignment.user_id == Substitute.absent_id,
                                             RoleAssignment.role != "admin"))
-            .where(Substitute.substitute_id == bindparam("user_id"), Substitute.starts_on <= bindparam("today"),
-                   Substitute.ends_on >= bindparam("today")))
+            .where(Substitute.substitute_id == bindparam("user_id"), substitution_in_force(bindparam("today"))))
+
+
+def substitution_in_force(on: Any) -> ColumnElement[bool]:
+    """The one rule for "stands in on this day": approved, not ended early, the day within its dates."""
+    return and_(Substitute.starts_on <= on, Substitute.ends_on >= on, Substitute.approved_at.is_not(None),
+                Substitute.ended_at.is_(None))
 
 
 def task_scope(actor: Actor) -> ColumnElement[bool]:

@@ -1,35 +1,30 @@
-"""Who is calling: a cookie session (pages, with CSRF) or a Bearer API token (REST)."""
+"""Who is calling: a cookie session (pages, with CSRF) or a Bearer API token (REST).
+
+The cookie (signed by Flask) holds only a random session secret; the session itself is a row on the
+server (`UserSession`), checked on every request, so that log-out, a lock or a deactivation ends it
+everywhere, and it expires when idle or old. Log-in starts from an empty cookie: a new session secret
+and a new CSRF secret."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
 
-from service.core.errors import TooManyAttempts
+from service.core.errors import DomainError
 from service.core.runtime import Runtime
 from service.security.access import Actor
-from service.usecases.accounts import BadCredentials, actor_for_token, actor_for_user, authenticate
+from service.security.redirects import safe_redirect_target
+from service.usecases.accounts import BadCredentials, actor_for_session, actor_for_token, end_session, sign_in
 
 csrf = CSRFProtect()
-login_manager = LoginManager()
+SESSION_KEY = "sid"
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/v1/"
 NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …) (not signed in)"
-
-
-class SessionUser(UserMixin):
-    def __init__(self, user_id: int):
-        self.id = user_id
-
-
-@login_manager.user_loader
-def _load(user_id: str) -> SessionUser:
-    return SessionUser(int(user_id))
 
 
 def runtime() -> Runtime:
@@ -55,10 +50,11 @@ def _identify() -> None:
         g.via_token = True
         return
     g.via_token = False
-    if current_user.is_authenticated:
-        found = actor_for_user(runtime(), current_user.id)
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        found = actor_for_session(runtime(), secret)
         if found is None:
-            logout_user()
+            session.clear()  # ended, expired, or its user locked or deactivated: sign in again
         else:
             g.actor, g.language = found
     if request.method not in SAFE_METHODS and g.get("actor") is not None:
@@ -70,9 +66,6 @@ def _identify() -> None:
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = lazy_gettext("Vui lòng đăng nhập.")
     app.before_request(_identify)
     app.register_blueprint(bp)
 
@@ -83,21 +76,25 @@ def login() -> Any:
     if request.method == "POST":
         csrf.protect()
         try:
-            user_id = authenticate(runtime(), request.form.get("username", "").strip(),
-                                   request.form.get("password", ""))
+            _, secret = sign_in(runtime(), request.form.get("username", "").strip(),
+                                request.form.get("password", ""), request.remote_addr or "unknown")
         except BadCredentials:
             error, status = gettext("Tên đăng nhập hoặc mật khẩu không đúng."), 401
-        except TooManyAttempts as exc:
+        except DomainError as exc:  # waiting after failures, or locked by an admin
             error, status = exc.detail, exc.status
         else:
-            login_user(SessionUser(user_id))
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("index"))
+            session.clear()  # nothing of the anonymous cookie survives, the CSRF secret included
+            g.pop("csrf_token", None)
+            session[SESSION_KEY] = secret
+            return redirect(safe_redirect_target(request.args.get("next"), url_for("index")))
     return render_template("login.html", error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    logout_user()
+    secret = session.get(SESSION_KEY)
+    if isinstance(secret, str):
+        end_session(runtime(), secret)
+    session.clear()
     flash(gettext("Đã đăng xuất."))
     return redirect(url_for("auth.login"))

@@ -14,6 +14,7 @@ from service.reads.api import user_view
 from service.security.access import Actor, require_admin
 from service.security.passwords import hash_password, new_password
 from service.usecases.audit import audit
+from service.usecases.revocation import end_sessions
 from workflows.forms import FieldError
 
 
@@ -68,6 +69,7 @@ def grant_role(runtime: Runtime, actor: Actor, user_id: int, role: str, unit_id:
         if not any(a.role == role and a.unit_id == unit_id for a in user.roles):
             user.roles.append(RoleAssignment(role=role, unit_id=unit_id))
             session.flush()
+            end_sessions(session, user.id, runtime.clock.now(), "role_changed")  # signs in again with the role
             audit(session, runtime, "role_granted", actor_id=actor.user_id, user_id=user.id, role=role,
                   unit_id=unit_id)
         view = user_view(user)

@@ -26,6 +26,7 @@ from service.db.models import (
     User,
 )
 from service.db.models import ProcessInstance as InstanceRow
+from service.security.access import substitution_in_force
 from workflows.actions import Notification
 from workflows.diagrams import HumanTaskSpec
 
@@ -131,7 +132,7 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Ope
         # everyone of the role: the others cannot act on it anyway.
         today = local_date(runtime, runtime.clock.now())
         standing_in = select(Substitute.substitute_id).where(
-            Substitute.absent_id == task.assignee_id, Substitute.starts_on <= today, Substitute.ends_on >= today)
+            Substitute.absent_id == task.assignee_id, substitution_in_force(today))
         query = select(User).where((User.id == task.assignee_id) | User.id.in_(standing_in))
     else:
         role = runtime.roles.roles.get(note.to_role or "")

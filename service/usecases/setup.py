@@ -14,6 +14,7 @@ from service.db.migrate import upgrade
 from service.db.models import ProcessVersion, RoleAssignment, Unit, User
 from service.security.passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
 from service.usecases.audit import audit
+from service.usecases.revocation import end_sessions
 from workflows.diagrams import BPMN_DIR
 
 DEMO_FILE = ROOT / "config" / "demo.toml"
@@ -71,8 +72,10 @@ def add_user(runtime: Runtime, username: str, full_name: str, role: str, unit_id
             session.flush()
         else:
             user.password_hash = hash_password(password)
+            end_sessions(session, user.id, runtime.clock.now(), "password_changed")
         if not any(a.role == role and a.unit_id == unit_id for a in user.roles):
             user.roles.append(RoleAssignment(role=role, unit_id=unit_id))
+            end_sessions(session, user.id, runtime.clock.now(), "role_changed")
         audit(session, runtime, "user_saved", username=username, role=role, unit_id=unit_id)
         uow.commit()
     return CreatedUser(username, password, role, unit_id)

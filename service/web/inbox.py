@@ -13,6 +13,7 @@ from flask_babel import gettext, ngettext
 from service.core.errors import DomainError
 from service.reads import api as queries
 from service.reads import pages as page_queries
+from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
 from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime
@@ -54,9 +55,7 @@ def inbox() -> Any:
 
 
 def _back() -> Any:
-    target = request.form.get("next", "")
-    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return redirect(target if local else url_for("pages.inbox"))
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("pages.inbox")))
 
 
 @bp.route("/inbox/claim", methods=["POST"])

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from service.db.models import Nomination, OpenTask, User
 from service.security.access import can_act, can_view, load_actor, nomination_scope, task_scope
-from service.usecases.accounts import add_substitute
 from service.usecases.setup import add_user
+from service.usecases.substitutes import add_substitute
 
 from .helpers import (
     ADMIN,

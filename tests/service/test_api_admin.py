@@ -177,7 +177,7 @@ def test_token_lifecycle(client, auth):
 
     listed = client.get("/api/v1/tokens", headers=bearer).get_json()
     assert {t["name"] for t in listed} == {"test", "máy tính bảng"}
-    assert all(set(t) == {"id", "name", "created_at", "last_used_at", "revoked"} for t in listed)
+    assert all(set(t) == {"id", "name", "created_at", "expires_at", "last_used_at", "revoked"} for t in listed)
     assert next(t for t in listed if t["id"] == created["id"])["last_used_at"] is not None
     assert [t["name"] for t in client.get("/api/v1/tokens", headers=auth(HEAD)).get_json()] == ["test"]
 

@@ -52,8 +52,10 @@ class LiveServer:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("web")
     clock = FixedClock(datetime(2026, 4, 13, 9, 0, tzinfo=VN))
+    # The fake clock jumps days between steps of a journey; the browser's session must outlive the jumps.
     config = ServiceConfig(instance_dir=folder, database_url=f"sqlite:///{folder / 'nomflow.sqlite3'}",
-                           testing=True, secret_key="web-test-secret", scheduler_in_process=False)
+                           testing=True, secret_key="web-test-secret", scheduler_in_process=False,
+                           session_idle_minutes=60 * 24 * 365, session_max_days=3650)
     app = create_app(config, clock=clock)
     runtime: Runtime = app.extensions["nomflow"]
     init_db(runtime)
