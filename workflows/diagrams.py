@@ -47,9 +47,9 @@ class ProcessDefinition:
 
 class DiagramLoader:
     def __init__(self, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings,
-                 actions: Iterable[str], functions: Iterable[str]):
+                 actions: Iterable[str], functions: Iterable[str], messages: Iterable[str] = ()):
         self.roles, self.forms, self.settings = roles, forms, settings
-        self.actions, self.functions = tuple(actions), tuple(functions)
+        self.actions, self.functions, self.messages = tuple(actions), tuple(functions), tuple(messages)
 
     def load(self, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
         """Every executable process in the file, or DiagramError listing every problem found."""
@@ -65,7 +65,8 @@ class DiagramLoader:
             raise DiagramError([DiagramProblem(filename, "", "", None,
                                                "không có quy trình nào isExecutable=\"true\" (no executable process)")])
         for process in processes:
-            checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions)
+            checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions,
+                                     self.messages)
             problems.extend(checker.run())
         if problems:
             raise DiagramError(problems)

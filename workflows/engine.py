@@ -21,7 +21,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .actions import ACTIONS, Effects, Notification, OutgoingMessage, run_action
+from .actions import ACTIONS, DELIVERED_MESSAGES, Effects, Notification, OutgoingMessage, run_action
 from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
 from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
@@ -116,7 +116,8 @@ class WorkflowEngine:
 
     @classmethod
     def loader(cls, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings) -> DiagramLoader:
-        return DiagramLoader(roles, forms, settings, ACTIONS, (*ENGINE_FUNCTIONS, *SAFE_FUNCTIONS))
+        return DiagramLoader(roles, forms, settings, ACTIONS, (*ENGINE_FUNCTIONS, *SAFE_FUNCTIONS),
+                             messages=DELIVERED_MESSAGES)
 
     @classmethod
     def from_repository(cls, clock: Clock) -> WorkflowEngine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,8 +74,10 @@ class RoleCatalog:
 
 
 def _normalise(name: str) -> str:
-    # Lane names are typed by admins: be lenient about case, spacing and dash style.
-    return " ".join(name.replace("—", "–").replace(" - ", " – ").split()).casefold()
+    # Lane names are typed by admins: be lenient about case, spacing and dash style, and about how the
+    # keyboard composed Vietnamese letters (NFD "tổ hợp" input shows the same text as NFC).
+    text = unicodedata.normalize("NFC", name)
+    return " ".join(text.replace("—", "–").replace(" - ", " – ").split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -149,11 +149,12 @@ def test_evaluator_does_not_let_data_change(env):
     assert data == {"award_decision": {"outcome": "not_awarded"}}
 
 
-def test_assignment_is_ignored_and_changes_nothing(env):
-    """simpleeval does not refuse `a = b`: it warns and returns b. The task data stays as it was."""
+def test_assignment_is_refused_and_changes_nothing(env):
+    """simpleeval alone would warn and return b for `a = b`; parsed as an expression (the validator's
+    way too) it is a syntax error. The task data stays as it was."""
     data = dict(DATA)
-    with pytest.warns(simpleeval.AssignmentAttempted):
-        assert env.evaluate("decision = 'submit'", data) == "submit"
+    with pytest.raises(ExpressionError, match="syntax error"):
+        env.evaluate("decision = 'submit'", data)
     assert data == DATA
 
 
