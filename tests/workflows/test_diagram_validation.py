@@ -954,3 +954,11 @@ def test_utf16_upload_is_kept_as_utf8(loader):
     assert definition.checksum == hashlib.sha256(definition.bpmn).hexdigest()
     utf8 = MINIMAL.encode("utf-8")
     assert loader.load(utf8, "utf8.bpmn")["corpus_min"].bpmn == utf8  # UTF-8 is kept byte for byte
+
+
+@pytest.mark.parametrize("data", [
+    MINIMAL.replace("Lập hồ sơ", "L\udce1p") .encode("utf-8", "surrogateescape"),
+    MINIMAL.encode("utf-8").replace(b'encoding="UTF-8"', b'encoding="KOI9"'),
+], ids=["latin1_byte_in_utf8", "unknown_encoding"])
+def test_encoding_error_says_save_as_utf8(loader, data):
+    find(problems_of(loader, data, "enc.bpmn"), "save the file as UTF-8")
