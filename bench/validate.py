@@ -30,10 +30,11 @@ HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
         '  <bpmn:process id="chain" name="Chuỗi" isExecutable="true">\n')
 
 
-def chain_diagram(tasks: int, kind: str = "manualTask", loop: bool = False) -> bytes:
+def chain_diagram(tasks: int, kind: str = "manualTask", loop: bool = False, notes: int = 0) -> bytes:
     """start -> t1 -> ... -> tN -> end, all in one lane; with `loop`, a gateway returns from tN to t1
     (an unbounded loop the validator must find, the worst case of the old quadratic loop check).
-    kind="task" gives the most compact form: plain tasks need no lane, nor a name."""
+    kind="task" gives the most compact form: plain tasks need no lane, nor a name. `notes` adds that
+    many documentation elements to each task, to reach the cap on XML elements."""
     ids = [f"t{i}" for i in range(1, tasks + 1)]
     nodes = ["start", *ids] + (["gw"] if loop else []) + ["end"]
     out = [HEAD]
@@ -42,8 +43,9 @@ def chain_diagram(tasks: int, kind: str = "manualTask", loop: bool = False) -> b
         out += ['    <bpmn:laneSet id="lanes">\n      <bpmn:lane id="lane_staff" name="unit_staff">\n', refs,
                 "      </bpmn:lane>\n    </bpmn:laneSet>\n"]
     out.append('    <bpmn:startEvent id="start" />\n')
-    out += [f'<bpmn:{kind} id="{i}"/>\n' if kind == "task" else f'    <bpmn:{kind} id="{i}" name="Bước {i}" />\n'
-            for i in ids]
+    docs = "".join(f"<bpmn:documentation>ghi chú {n}</bpmn:documentation>" for n in range(notes))
+    out += [f'<bpmn:{kind} id="{i}"/>\n' if kind == "task" else
+            f'    <bpmn:{kind} id="{i}" name="Bước {i}">{docs}</bpmn:{kind}>\n' for i in ids]
     if loop:
         out.append('    <bpmn:exclusiveGateway id="gw" default="f_gw_end" />\n')
     out.append('    <bpmn:endEvent id="end" />\n')
@@ -77,10 +79,13 @@ def main() -> None:
     # A chain of N tasks has N + 2 nodes and N + 1 flows.
     largest = (settings.max_flow_elements - 3) // 2
     loop_largest = (settings.max_flow_elements - 5) // 2
+    per_task = (settings.max_diagram_elements - 3 * largest - 10) // largest
     rows = [
         ("shipped nomination.bpmn", (Path(__file__).resolve().parent.parent / "bpmn" / "nomination.bpmn").read_bytes()),
         (f"chain of {largest} tasks (largest admitted)", chain_diagram(largest)),
         (f"loop of {loop_largest} tasks (largest admitted)", chain_diagram(loop_largest, loop=True)),
+        (f"chain of {largest} tasks x {per_task} notes (most XML elements admitted)",
+         chain_diagram(largest, notes=per_task)),
         (f"chain of {largest + 1} tasks (over the cap)", chain_diagram(largest + 1)),
         ("loop of 10,000 tasks (issue's 70 s case)", chain_diagram(10_000, loop=True)),
         ("chain of 20,000 plain tasks (issue's RecursionError)", chain_diagram(20_000, kind="task")),
