@@ -118,3 +118,26 @@ def test_retry_of_an_instance_without_incident_is_a_409(client, auth, runtime):
     instance_id = detail(client, auth, nomination_id)["instance_id"]
     assert_problem(client.post(f"{BASE}/incidents/{instance_id}/retry", headers=auth(ADMIN)), 409)
     assert_problem(client.post(f"{BASE}/incidents/{instance_id}/retry", headers=auth(STAFF)), 403)
+
+
+def test_failure_of_the_instance_a_message_is_delivered_to_is_its_incident(client, auth, runtime):
+    """The Chairman signs; delivering the decision makes the nomination's engine fail: the signature is
+    not kept, the nomination's instance (not the batch's) carries the incident, the Chairman gets a 409."""
+    from .helpers import CHAIRMAN, awaiting_decision, complete
+    from .test_api_batches import batch_task, new_batch, prepare
+
+    old = b'<spiffworkflow:parameter id="template" type="str" value="&quot;awarded&quot;" />'
+    broken = b'<spiffworkflow:parameter id="template" type="str" value="working_days(int(&quot;5000&quot;))" />'
+    assert old in NOMINATION
+    deploy(client, auth, NOMINATION.replace(old, broken, 1), note="hỏng", base=1)
+    nomination_id = awaiting_decision(client, auth)
+    batch_id = new_batch(client, auth)
+    assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
+    sign = batch_task(client, auth, batch_id, "sign_decision")
+    response = complete(client, auth, CHAIRMAN, sign["id"], {
+        "decision": "sign", "decision_number": "12/QĐ-UBND", "signed_on": "2026-12-01", "excluded": []})
+    assert "Quy trình gặp sự cố" in assert_problem(response, 409)["detail"]
+    [row] = incident_rows(runtime)
+    assert row.id == detail(client, auth, nomination_id)["instance_id"] and row.incident.startswith("message: ")
+    assert batch_task(client, auth, batch_id, "sign_decision")["id"] == sign["id"]  # the signature was not kept
+    assert detail(client, auth, nomination_id)["status"] == "awaiting_decision"
