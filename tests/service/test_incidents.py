@@ -73,6 +73,11 @@ def test_create_failure_is_an_incident_with_a_clear_409_then_retried_after_the_f
     # Retried before the fix: the same failure, still an incident, still a 409 (never a 500).
     assert_problem(client.post(f"{BASE}/incidents/{row.id}/retry", headers=auth(ADMIN)), 409)
     assert len(incident_rows(runtime)) == 1
+    # The page's button does the same and says why on the page it comes back to.
+    pressed = client.post(f"/admin/processes/incidents/{row.id}/retry", headers=auth(ADMIN))
+    assert pressed.status_code == 302 and pressed.headers["Location"].endswith("/admin/processes#incidents")
+    assert "working_days" in client.get("/admin/processes", headers=auth(ADMIN)).get_data(as_text=True)
+    assert len(incident_rows(runtime)) == 1
 
     deploy(client, auth, with_draft_timer("working_days(5)"), note="sửa", base=2)
     migrated = client.post(f"{BASE}/nomination/migrations", headers=auth(ADMIN),
