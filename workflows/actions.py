@@ -43,6 +43,11 @@ class Effects:
     messages: list[OutgoingMessage] = field(default_factory=list)
 
 
+# The only BPMN messages nomflow delivers: those its actions send (send_decision). A diagram that
+# waits for any other name would wait for ever, so the validator refuses it.
+AWARD_DECISION = "award_decision"
+DELIVERED_MESSAGES = (AWARD_DECISION,)
+
 ActionFn = Callable[[Task, dict[str, Any], Effects, Callable[[str], str | None]], Any]
 
 
@@ -82,7 +87,7 @@ def send_decision(task: Task, params: dict[str, Any], effects: Effects, role_of:
     for nomination_id in data.get("nomination_ids") or []:
         awarded = outcome == "awarded" and nomination_id not in excluded
         effects.messages.append(OutgoingMessage(
-            name="award_decision",
+            name=AWARD_DECISION,
             nomination_id=nomination_id,
             payload={
                 "outcome": "awarded" if awarded else "not_awarded",

@@ -57,8 +57,10 @@ class _ClockedDatetime(datetime):
     def now(cls, tz: tzinfo | None = None) -> _ClockedDatetime:
         clock = _current_clock.get()
         if clock is None:
-            # Outside the engine nobody may rely on SpiffWorkflow's notion of time.
-            raise RuntimeError("SpiffWorkflow asked for the time outside workflows.clock.using_clock()")
+            # Outside an engine run the library still calls now() for its own purposes (parsing
+            # "R3/PT1H" anchors the cycle at now): answer as the unpatched library would, so that
+            # a verdict never depends on whether an engine was built in this process.
+            return cls.fromtimestamp(datetime.now(UTC).timestamp(), tz)
         return cls.fromtimestamp(clock.now().timestamp(), tz)
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from .expressions import check_expression, referenced_names
+from .diagram_graph import FLOW_NODES, check_reachability, check_return_loops
+from .diagram_timers import timer_problems, working_days_problems
+from .expressions import ExpressionError, check_expression, parse_expression
 from .forms import Form, FormError, FormLibrary
 from .settings import RoleCatalog
 
@@ -20,9 +22,21 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 RESERVED_IDS = {"Start", "End", "Root"}
 # Names the engine itself puts into every instance's data.
 ENGINE_NAMES = {"nomination_id", "unit_id", "return_count", "max_returns", "process_id"}
-COUNT_RETURN = "count_return"
-UNBOUNDED_LOOP = ("vòng lặp trả lại không giới hạn: mỗi vòng phải đi qua service task 'count_return' và một cổng "
-                  "có điều kiện 'return_count >= max_returns' để thoát vòng (unbounded loop)")
+# The role that administers the service. A lane of it would put nominations in the inbox of the
+# people who edit diagrams and accounts: they administer, they are not a desk of the procedure.
+ADMIN_ROLE = "admin"
+SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
+MESSAGE_THROWS = ("intermediateThrowEvent", "endEvent")
+# Expressions the engine evaluates, besides timers and service-task parameters: (where, what it is).
+EXPRESSIONS = (
+    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "điều kiện"),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", "điều kiện"),
+    (".//spiffworkflow:messagePayload", "nội dung message (messagePayload)"),
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "biểu thức tương quan (correlation)"),
+    (".//bpmn:loopCardinality", "số lần lặp (loopCardinality)"),
+    (".//bpmn:completionCondition", "điều kiện dừng (completionCondition)"),
+    (".//bpmn:loopCondition", "điều kiện lặp (loopCondition)"),
+)
 
 
 @dataclass(frozen=True)
@@ -54,9 +68,9 @@ class ProcessChecker:
     """Checks one bpmn:process element; collects problems instead of stopping at the first."""
 
     def __init__(self, process: etree._Element, filename: str, roles: RoleCatalog, forms: FormLibrary,
-                 actions: Iterable[str], functions: Iterable[str]):
+                 actions: Iterable[str], functions: Iterable[str], messages: Iterable[str] = ()):
         self.process, self.filename, self.roles, self.forms = process, filename, roles, forms
-        self.actions, self.functions = set(actions), set(functions)
+        self.actions, self.functions, self.messages = set(actions), set(functions), set(messages)
         self.problems: list[DiagramProblem] = []
         self.nodes = {n.get("id"): n for n in process.iter() if n.get("id")}
         self.lanes = {
@@ -64,6 +78,12 @@ class ProcessChecker:
             for lane in process.iterfind(".//bpmn:lane", NS)
             for ref in lane.iterfind("bpmn:flowNodeRef", NS) if ref.text
         }
+        self.flows = process.findall(".//bpmn:sequenceFlow", NS)
+        self.leaving: dict[str, list[etree._Element]] = {}
+        self.incoming: dict[str, list[str]] = {}
+        for flow in self.flows:
+            self.leaving.setdefault(flow.get("sourceRef"), []).append(flow)
+            self.incoming.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
         self.task_forms: dict[str, Form] = {}
 
     def problem(self, node: etree._Element | None, message: str) -> None:
@@ -83,10 +103,12 @@ class ProcessChecker:
         self.check_user_tasks()
         known = self.known_names()
         self.check_service_tasks(known)
+        self.check_messages()
         self.check_timers()
-        self.check_conditions(known)
+        self.check_expressions(known)
         self.check_gateway_coverage()
-        self.check_return_loops()
+        check_return_loops(self)
+        check_reachability(self)
         return self.problems
 
     def check_forbidden(self) -> None:
@@ -107,15 +129,32 @@ class ProcessChecker:
                 # Loops of this kind would escape the bounded-return rule; no shipped diagram needs them.
                 self.problem(node.getparent(), "không hỗ trợ nhiệm vụ lặp (loop and multi-instance tasks are "
                                                "not supported)")
+            elif name in ("userTask", "manualTask") and _inside_subprocess(node):
+                # The inbox, the lanes and the task forms are those of the process itself: a human task
+                # one level down would open with no role to see it and no form to complete it.
+                self.problem(node, "nhiệm vụ của người dùng không được nằm trong tiểu quy trình nhúng; hãy đặt "
+                                   "nó ở quy trình chính, nơi lane quyết định vai trò (human tasks inside an "
+                                   "embedded subprocess are not supported)")
+            elif name == "sendTask" or (name in MESSAGE_THROWS and node.find("bpmn:messageEventDefinition", NS)
+                                        is not None):
+                self.problem(node, "không hỗ trợ gửi message từ sơ đồ: không có gì nhận nó; hãy dùng service "
+                                   "task 'send_decision' (send tasks and message throws are not supported)")
 
     def check_user_tasks(self) -> None:
         for task in self.xpath(".//bpmn:userTask | .//bpmn:manualTask"):
+            manual = _local(task) == "manualTask"
+            kind, kind_en = ("nhiệm vụ thủ công", "manual task") if manual else ("nhiệm vụ", "user task")
             lane = self.lanes.get(task.get("id"))
+            role = self.roles.role_for_lane(lane)
             if lane is None:
-                self.problem(task, "nhiệm vụ không nằm trong lane nào (user task outside a lane)")
-            elif self.roles.role_for_lane(lane) is None:
-                self.problem(task, f"lane «{lane}» không phải là vai trò đã khai báo (lane is not a role)")
-            if _local(task) == "manualTask":
+                self.problem(task, f"{kind} không nằm trong lane nào ({kind_en} outside a lane)")
+            elif role is None or role.key == ADMIN_ROLE:
+                allowed = ", ".join(f"«{r.title_vi}» ({r.key})" for r in self.roles.roles.values()
+                                    if r.key != ADMIN_ROLE)
+                why = ("là quản trị hệ thống: quản trị viên quản lý sơ đồ và tài khoản, không xử lý hồ sơ "
+                       "(admin is not a desk)") if role else "không phải là vai trò đã khai báo (lane is not a role)"
+                self.problem(task, f"lane «{lane}» {why}; các lane được phép: {allowed}")
+            if manual:
                 continue
             props = {p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)}
             schema_file = props.get("formJsonSchemaFilename")
@@ -150,8 +189,23 @@ class ProcessChecker:
                 self.problem(task, f"hành động '{operator.get('id')}' không có trong danh sách: {allowed} "
                                    "(unknown action)")
             for param in operator.iterfind(".//spiffworkflow:parameter", NS):
-                for message in check_expression(param.get("value", ""), known, self.functions):
+                value = param.get("value", "")
+                for message in check_expression(value, known, self.functions) or working_days_problems(value):
                     self.problem(task, f"tham số '{param.get('id')}': {message}")
+
+    def check_messages(self) -> None:
+        """A catch waits for a message by name; only names the service delivers ever arrive."""
+        root = self.process.getroottree().getroot()
+        names = {m.get("id"): m.get("name") for m in root.iterfind(".//bpmn:message", NS)}
+        waits = [(d.getparent(), d.get("messageRef")) for d in self.xpath(".//bpmn:messageEventDefinition")
+                 if _local(d.getparent()) not in MESSAGE_THROWS]
+        waits += [(task, task.get("messageRef")) for task in self.xpath(".//bpmn:receiveTask")]
+        delivered = ", ".join(sorted(self.messages)) or "-"
+        for node, ref in waits:
+            name = names.get(ref)
+            if name not in self.messages:
+                self.problem(node, f"chờ message '{name or ref or ''}' mà dịch vụ không bao giờ gửi; các message "
+                                   f"được gửi: {delivered} (the service never delivers this message)")
 
     def check_timers(self) -> None:
         for timer in self.xpath(".//bpmn:timerEventDefinition/*"):
@@ -159,24 +213,25 @@ class ProcessChecker:
             expression = (timer.text or "").strip()
             problems = check_expression(expression, set(), self.functions)
             if not problems:
-                problems = _literal_timer_problems(expression, _local(timer))
+                problems = timer_problems(expression, _local(timer)) + working_days_problems(expression)
             for message in problems:
-                self.problem(event, f"biểu thức hẹn giờ (timer) '{expression}': {message}")
+                self.problem(event, f"biểu thức hẹn giờ (timer) '{expression[:200]}': {message}")
 
-    def check_conditions(self, known: set[str]) -> None:
-        for flow in self.xpath(".//bpmn:sequenceFlow[bpmn:conditionExpression]"):
-            expression = (flow.find("bpmn:conditionExpression", NS).text or "").strip()
-            for message in check_expression(expression, known, self.functions):
-                self.problem(flow, f"điều kiện '{expression}': {message}")
-        for condition in self.xpath(".//bpmn:conditionalEventDefinition/bpmn:condition"):
-            event = condition.getparent().getparent()
-            expression = (condition.text or "").strip()
-            for message in check_expression(expression, known, self.functions):
-                self.problem(event, f"điều kiện '{expression}': {message}")
+    def check_expressions(self, known: set[str]) -> None:
+        """Every other place the engine evaluates an expression: the same names, the same limits."""
+        for path, label in EXPRESSIONS:
+            for node in self.xpath(path):
+                owner = _owner(node)
+                expression = (node.text or "").strip()
+                problems = check_expression(expression, known, self.functions)
+                if not problems:
+                    problems = working_days_problems(expression)
+                for message in problems:
+                    self.problem(owner, f"{label} '{expression[:200]}': {message}")
 
     def check_gateway_coverage(self) -> None:
         for gateway in self.xpath(".//bpmn:exclusiveGateway | .//bpmn:inclusiveGateway"):
-            outgoing = self.xpath(f".//bpmn:sequenceFlow[@sourceRef='{gateway.get('id')}']")
+            outgoing = self.leaving.get(gateway.get("id"), [])
             if len(outgoing) < 2 or gateway.get("default"):
                 continue
             covered: dict[str, set[str]] = {}
@@ -214,12 +269,10 @@ class ProcessChecker:
         return None
 
     def _feeding_user_tasks(self, node_id: str) -> list[str]:
-        incoming: dict[str, list[str]] = {}
-        for flow in self.xpath(".//bpmn:sequenceFlow"):
-            incoming.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
-        found, seen, queue = [], {node_id}, list(incoming.get(node_id, []))
+        incoming = self.incoming
+        found, seen, queue = [], {node_id}, deque(incoming.get(node_id, []))
         while queue:
-            current = queue.pop(0)
+            current = queue.popleft()
             if current in seen:
                 continue
             seen.add(current)
@@ -229,67 +282,28 @@ class ProcessChecker:
                 queue.extend(incoming.get(current, []))
         return found
 
-    def _unbounded(self, head: etree._Element | None) -> None:
-        if any(p.message.startswith(UNBOUNDED_LOOP[:30]) and head is not None and p.element_id == head.get("id")
-               for p in self.problems):
-            return
-        self.problem(head, UNBOUNDED_LOOP)
 
-    def _loop_head(self, component: set[str], graph: dict[str, set[str]]) -> etree._Element | None:
-        """The node most flows of the loop come back to (the task being returned to), for the message."""
-        inbound = {n: sum(n in graph.get(m, ()) for m in component) for n in component}
-        return self.nodes.get(max(sorted(component), key=lambda n: inbound[n]))
-
-    def check_return_loops(self) -> None:
-        graph: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
-        for flow in self.xpath(".//bpmn:sequenceFlow"):
-            graph.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
-        for event in self.xpath(".//bpmn:boundaryEvent"):
-            graph.setdefault(event.get("attachedToRef"), set()).add(event.get("id"))
-        counters = {
-            n for n, node in self.nodes.items()
-            if _local(node) == "serviceTask"
-            and node.find(f".//spiffworkflow:serviceTaskOperator[@id='{COUNT_RETURN}']", NS) is not None
-        }
-        # Every cycle must pass a counter: with the counters taken out, no cycle may remain.
-        uncounted = {n: {m for m in targets if m not in counters} for n, targets in graph.items() if n not in counters}
-        for component in _cycles(uncounted):
-            self._unbounded(self._loop_head(component, uncounted))
-        for component in _cycles(graph):
-            bounded = any(
-                flow.get("targetRef") not in component
-                and "max_returns" in referenced_names(flow.findtext("bpmn:conditionExpression", "", NS))
-                for flow in self.xpath(".//bpmn:sequenceFlow")
-                if flow.get("sourceRef") in component
-            )
-            if not bounded:
-                self._unbounded(self._loop_head(component, graph))
+def _local_of(node: etree._Element) -> str:
+    return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
-def _literal_timer_problems(expression: str, kind: str) -> list[str]:
-    try:
-        value = ast.literal_eval(expression)
-    except (ValueError, SyntaxError):
-        return []  # a call such as working_days(5): names were checked, nothing is evaluated here
-    if not isinstance(value, str):
-        return ["hẹn giờ phải là chuỗi ISO 8601 hoặc working_days(n) (timer must be an ISO 8601 string)"]
-    try:
-        if kind == "timeCycle":
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-        elif kind == "timeDuration":
-            TimerEventDefinition.parse_iso_duration(value)
-        else:
-            TimerEventDefinition.get_datetime(value)
-    except Exception:  # SpiffWorkflow raises bare Exception for bad durations
-        return [f"'{value}' không phải giá trị ISO 8601 hợp lệ cho {kind} (invalid ISO 8601)"]
-    return []
+def _inside_subprocess(node: etree._Element) -> bool:
+    return any(_local_of(a) in SUBPROCESSES for a in node.iterancestors())
+
+
+def _owner(node: etree._Element) -> etree._Element:
+    """The flow element (or sequence flow) an expression belongs to, for the editor to ring."""
+    for candidate in (node, *node.iterancestors()):
+        if _local_of(candidate) in FLOW_NODES or _local_of(candidate) == "sequenceFlow":
+            return candidate
+    return node
 
 
 def _simple_choice(expression: str) -> tuple[str, set[str]] | None:
     """`field == "x"` or `field in ("x", "y")` → (field, {values}); anything else → None."""
     try:
-        node = ast.parse(expression.strip(), mode="eval").body
-    except SyntaxError:
+        node = parse_expression(expression).body
+    except ExpressionError:
         return None
     if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.left, ast.Name)):
         return None
@@ -301,46 +315,3 @@ def _simple_choice(expression: str) -> tuple[str, set[str]] | None:
         if len(values) == len(right.elts):
             return node.left.id, set(values)
     return None
-
-
-def _cycles(graph: dict[str, set[str]]) -> Iterator[set[str]]:
-    """Strongly connected components that contain a cycle (Tarjan, iterative)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    counter = 0
-    for root in list(graph):
-        if root in index:
-            continue
-        work = [(root, iter(sorted(graph.get(root, ()))))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in graph.get(node, ()):
-                    yield component

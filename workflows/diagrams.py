@@ -15,6 +15,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .diagram_checks import NS, DiagramError, DiagramProblem, ProcessChecker
+from .diagram_limits import as_utf8, cap_problems, id_problems
 from .forms import FormLibrary
 from .safe_xml import UnsafeXmlError, parse_untrusted_xml
 from .settings import EngineSettings, RoleCatalog
@@ -47,9 +48,9 @@ class ProcessDefinition:
 
 class DiagramLoader:
     def __init__(self, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings,
-                 actions: Iterable[str], functions: Iterable[str]):
+                 actions: Iterable[str], functions: Iterable[str], messages: Iterable[str] = ()):
         self.roles, self.forms, self.settings = roles, forms, settings
-        self.actions, self.functions = tuple(actions), tuple(functions)
+        self.actions, self.functions, self.messages = tuple(actions), tuple(functions), tuple(messages)
 
     def load(self, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
         """Every executable process in the file, or DiagramError listing every problem found."""
@@ -57,7 +58,10 @@ class DiagramLoader:
             tree = parse_untrusted_xml(data, self.settings.max_bpmn_bytes)
         except UnsafeXmlError as exc:
             raise DiagramError([DiagramProblem(filename, "", "", exc.line, str(exc))]) from exc
-        problems = self._schema_problems(tree, filename)
+        problems = cap_problems(tree, filename, self.settings)
+        if problems:
+            raise DiagramError(problems)  # over a cap: nothing more is read
+        problems = id_problems(tree, filename) + self._schema_problems(tree, filename)
         if problems:
             raise DiagramError(problems)
         processes = tree.getroot().findall("bpmn:process", NS)
@@ -65,11 +69,12 @@ class DiagramLoader:
             raise DiagramError([DiagramProblem(filename, "", "", None,
                                                "không có quy trình nào isExecutable=\"true\" (no executable process)")])
         for process in processes:
-            checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions)
+            checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions,
+                                     self.messages)
             problems.extend(checker.run())
         if problems:
             raise DiagramError(problems)
-        return self._parse(tree, data, filename)
+        return self._parse(tree, as_utf8(tree, data), filename)
 
     def load_directory(self, directory: Path = BPMN_DIR) -> dict[str, ProcessDefinition]:
         definitions: dict[str, ProcessDefinition] = {}
@@ -82,10 +87,21 @@ class DiagramLoader:
         schema = VALIDATOR.validator
         if schema.validate(tree):
             return []
-        return [
-            DiagramProblem(filename, "", "", error.line, f"sai lược đồ BPMN (XSD): {error.message}")
-            for error in schema.error_log
-        ]
+        # libxml2 gives a line, not an element: the element with an id on (or around) that line is
+        # the one the editor can ring.
+        by_line: dict[int, etree._Element] = {}
+        for node in tree.iter():
+            if isinstance(node.tag, str) and node.sourceline and node.sourceline not in by_line:
+                by_line[node.sourceline] = node
+        problems = []
+        for error in schema.error_log:
+            node = by_line.get(error.line)
+            owner = next((n for n in ([node, *node.iterancestors()] if node is not None else []) if n.get("id")),
+                         None)
+            problems.append(DiagramProblem(filename, owner.get("id", "") if owner is not None else "",
+                                           owner.get("name", "") if owner is not None else "", error.line,
+                                           f"sai lược đồ BPMN (XSD): {error.message}"))
+        return problems
 
     def _parse(self, tree: etree._ElementTree, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
         parser = SpiffBpmnParser()

@@ -7,6 +7,7 @@ instance object may be half-advanced: callers drop it and restore from the last 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,12 +17,13 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .actions import ACTIONS, Effects, Notification, OutgoingMessage, run_action
+from .actions import ACTIONS, DELIVERED_MESSAGES, Effects, Notification, OutgoingMessage, run_action
 from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
 from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
@@ -37,6 +39,30 @@ MAX_TIMER_ROUNDS = 20
 
 class EngineError(RuntimeError):
     """The diagram or the data made the engine fail; nothing of the step may be kept."""
+
+
+class RunTooLong(EngineError):
+    """One run went past its budget of steps or seconds (a loop of engine tasks, a timer that keeps
+    firing): stopped, so that no diagram can hold a request or a sweep."""
+
+
+class _Budget:
+    """Steps and wall time one run may spend. Wall time here is a resource bound, not business
+    time: it is read from the monotonic clock, never from the injected Clock."""
+
+    def __init__(self, steps: int, seconds: float):
+        self.steps, self.seconds = steps, seconds
+        self.spent = 0
+        self.deadline = time.monotonic() + seconds
+
+    def spend(self, _task: Any = None) -> None:
+        self.spent += 1
+        if self.spent > self.steps:
+            raise RunTooLong(f"quy trình chạy quá {self.steps} bước trong một lần (more than {self.steps} "
+                             f"engine steps in one run)")
+        if time.monotonic() > self.deadline:
+            raise RunTooLong(f"quy trình chạy quá {self.seconds:g} giây trong một lần (more than "
+                             f"{self.seconds:g} s in one run)")
 
 
 class TaskNotFound(LookupError):
@@ -116,7 +142,8 @@ class WorkflowEngine:
 
     @classmethod
     def loader(cls, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings) -> DiagramLoader:
-        return DiagramLoader(roles, forms, settings, ACTIONS, (*ENGINE_FUNCTIONS, *SAFE_FUNCTIONS))
+        return DiagramLoader(roles, forms, settings, ACTIONS, (*ENGINE_FUNCTIONS, *SAFE_FUNCTIONS),
+                             messages=DELIVERED_MESSAGES)
 
     @classmethod
     def from_repository(cls, clock: Clock) -> WorkflowEngine:
@@ -144,12 +171,20 @@ class WorkflowEngine:
 
     def start(self, process_id: str, data: Mapping[str, Any],
               definition: ProcessDefinition | None = None) -> tuple[ProcessInstance, Outcome]:
+        instance = self.prepare(process_id, data, definition)
+        return instance, instance.resume()
+
+    def prepare(self, process_id: str, data: Mapping[str, Any],
+                definition: ProcessDefinition | None = None) -> ProcessInstance:
+        """A new instance with its start data, not run yet: what is stored when its first run fails,
+        so that an admin's retry (resume) starts it again."""
         definition = definition or self.definition(process_id)
         script_engine = _ScriptEngine(self, definition)
         workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=script_engine)
-        instance = ProcessInstance(self, definition, workflow, script_engine)
         initial = {**data, "process_id": process_id, "return_count": 0}
-        return instance, instance._advance(lambda: _start(workflow, initial))
+        workflow.data.update(initial)
+        workflow.task_tree.data.update(initial)  # the root hands its data to the start event
+        return ProcessInstance(self, definition, workflow, script_engine)
 
     def restore(self, state: Mapping[str, Any]) -> ProcessInstance:
         try:
@@ -165,18 +200,12 @@ class WorkflowEngine:
         return ProcessInstance(self, definition, workflow, script_engine)
 
 
-def _start(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
-    workflow.data.update(data)
-    start = workflow.task_tree  # the root hands its data to the start event
-    start.data.update(data)
-    workflow.do_engine_steps()
-
-
 class ProcessInstance:
     def __init__(self, engine: WorkflowEngine, definition: ProcessDefinition, workflow: BpmnWorkflow,
                  script_engine: _ScriptEngine):
         self.engine, self.definition, self.workflow = engine, definition, workflow
         self._script_engine = script_engine
+        self._budget = _Budget(engine.settings.max_engine_steps, engine.settings.max_engine_seconds)
 
     @property
     def status(self) -> str:
@@ -193,7 +222,7 @@ class ProcessInstance:
 
     def waiting_for(self) -> list[str]:
         """Names of the messages this instance is waiting for."""
-        return sorted({t.task_spec.event_definition.name for t in self._waiting_message_tasks()})
+        return sorted({d.name for t in self._waiting_message_tasks() for d in _messages(t)})
 
     def next_wake_at(self) -> datetime | None:
         due = [d for t in self.workflow.get_tasks(state=TaskState.WAITING) if (d := _timer_due(t))]
@@ -216,21 +245,21 @@ class ProcessInstance:
         def run() -> None:
             task.data.update(submitted)
             task.run()
-            self.workflow.do_engine_steps()
+            self._engine_steps()
 
         outcome = self._advance(run, ready)
         outcome.completed = CompletedTask(opened, actor, submitted)
         return outcome
 
     def deliver(self, message_name: str, payload: Mapping[str, Any]) -> Outcome:
-        waiting = [t for t in self._waiting_message_tasks() if t.task_spec.event_definition.name == message_name]
-        if not waiting:
+        definition = next((d for t in self._waiting_message_tasks() for d in _messages(t) if d.name == message_name),
+                          None)
+        if definition is None:
             raise NotWaitingForMessage(f"instance is not waiting for message {message_name!r}")
-        definition = waiting[0].task_spec.event_definition
 
         def run() -> None:
             self.workflow.catch(BpmnEvent(definition, dict(payload)))
-            self.workflow.do_engine_steps()
+            self._engine_steps()
 
         return self._advance(run)
 
@@ -241,8 +270,9 @@ class ProcessInstance:
             # something. One walk of the tree per round besides SpiffWorkflow's own.
             previous: set[Any] | None = None
             for _ in range(MAX_TIMER_ROUNDS):
+                self._budget.spend()
                 self.workflow.refresh_timers()
-                self.workflow.do_engine_steps()
+                self._engine_steps()
                 waiting = self.workflow.get_tasks(state=TaskState.WAITING)
                 now = self.engine.clock.now()
                 if not any((due := _timer_due(t)) is not None and due <= now for t in waiting):
@@ -254,6 +284,14 @@ class ProcessInstance:
 
         return self._advance(run)
 
+    def resume(self) -> Outcome:
+        """Run whatever can run now (a prepared start, or an instance after an incident) and fire
+        due timers: an admin's retry once the diagram is fixed or the instance migrated."""
+        return self.fire_due_timers()
+
+    def _engine_steps(self) -> None:
+        self.workflow.do_engine_steps(did_complete_task=self._budget.spend)
+
     def serialize(self) -> dict[str, Any]:
         return self.engine.state_serializer.dump(self.workflow, self.definition)
 
@@ -262,13 +300,19 @@ class ProcessInstance:
         before = {t.id: t for t in (ready_before if ready_before is not None else self._ready_human_tasks())}
         before_views = {i: self._open_task(t) for i, t in before.items()}
         self._script_engine.effects = Effects()
+        self._budget = _Budget(self.engine.settings.max_engine_steps, self.engine.settings.max_engine_seconds)
         with self._running():
             step()
+            # Inside the guard too: what the step left (a human task the definition does not list,
+            # a timer value the library cannot read) fails the run, it does not escape as a crash.
+            return self._outcome(before, before_views)
+
+    def _outcome(self, before: dict[Any, Task], before_views: dict[Any, OpenTask]) -> Outcome:
         live = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
         after = [t for t in live if t.state == TaskState.READY and t.task_spec.manual]
         after_ids = {t.id for t in after}
         due = [d for t in live if (d := _timer_due(t))]
-        waiting = sorted({t.task_spec.event_definition.name for t in live if _waits_for_message(t)})
+        waiting = sorted({d.name for t in live if _waits_for_message(t) for d in _messages(t)})
         completed = self.workflow.is_completed()
         effects = self._script_engine.effects
         return Outcome(
@@ -288,8 +332,13 @@ class ProcessInstance:
         try:
             with using_clock(self.engine.clock):
                 yield
+        except EngineError:
+            raise
         except SpiffWorkflowException as exc:
             raise EngineError(str(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - the library ran an admin's diagram: whatever it raised
+            # (OverflowError in a timer, KeyError, RecursionError...) is that diagram's failure.
+            raise EngineError(f"{type(exc).__name__}: {exc}") from exc
 
     def _ready_human_tasks(self) -> list[Task]:
         return [t for t in self.workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
@@ -328,14 +377,25 @@ class ProcessInstance:
         return ends[-1].task_spec.bpmn_id if ends else None
 
 
+def _definitions(task: Task) -> list[Any]:
+    """The event definitions a task waits on: its own, or each of an event-based gateway's (the
+    gateway holds its events' definitions and their internal data)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return list(definition.event_definitions)
+    return [definition] if definition is not None else []
+
+
+def _messages(task: Task) -> list[MessageEventDefinition]:
+    return [d for d in _definitions(task) if isinstance(d, MessageEventDefinition)]
+
+
 def _waits_for_message(task: Task) -> bool:
-    return task.state == TaskState.WAITING and isinstance(
-        getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
+    return task.state == TaskState.WAITING and bool(_messages(task))
 
 
 def _timer_due(task: Task) -> datetime | None:
-    definition = getattr(task.task_spec, "event_definition", None)
-    if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+    if task.state != TaskState.WAITING or not any(isinstance(d, TimerEventDefinition) for d in _definitions(task)):
         return None
     value = task._get_internal_data("event_value")
     if isinstance(value, dict):  # cycle timers keep their next firing under "next"

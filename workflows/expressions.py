@@ -39,6 +39,13 @@ ALLOWED_ATTRIBUTES: dict[type, set[str]] = {
 _ALL_ALLOWED_ATTRIBUTES = set().union(*ALLOWED_ATTRIBUTES.values())
 
 MAX_EXPRESSION_LENGTH = 2000
+# Nesting of the syntax tree. simpleeval evaluates recursively (a few frames per level) and Python's
+# parser gives up with RecursionError or MemoryError somewhere past a few thousand levels; real
+# conditions nest a handful of levels.
+MAX_EXPRESSION_DEPTH = 40
+# Largest value an expression may build, counted deep: characters of strings plus elements of
+# containers, a shared element counted at every place it appears (it is what str() would print).
+MAX_VALUE_SIZE = 100_000
 
 _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
     ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.keyword,
@@ -51,16 +58,45 @@ class ExpressionError(ValueError):
     pass
 
 
+def parse_expression(expression: str) -> ast.Expression:
+    """The one way an expression from a diagram becomes a syntax tree, for the validator and the
+    evaluator alike: capped in length and nesting, so that no expression can crash the parser
+    (RecursionError, MemoryError) or the evaluator's recursion."""
+    text = (expression or "").strip()
+    if not text:
+        raise ExpressionError("biểu thức trống (empty expression)")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"biểu thức dài quá {MAX_EXPRESSION_LENGTH} ký tự (expression too long)")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"lỗi cú pháp (syntax error): {exc.msg}") from exc
+    except (RecursionError, MemoryError) as exc:
+        raise ExpressionError(_too_deep()) from exc
+    if _depth(tree) > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(_too_deep())
+    return tree
+
+
+def _too_deep() -> str:
+    return f"biểu thức lồng nhau quá {MAX_EXPRESSION_DEPTH} tầng (expression nested too deeply)"
+
+
+def _depth(tree: ast.AST) -> int:
+    deepest, stack = 0, [(tree, 1)]
+    while stack:  # iterative: the tree may be deeper than Python's recursion limit
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def check_expression(expression: str, known_names: Iterable[str], functions: Iterable[str]) -> list[str]:
     """Problems with an expression's syntax and names; an empty list means it may be saved."""
-    if not expression or not expression.strip():
-        return ["biểu thức trống (empty expression)"]
-    if len(expression) > MAX_EXPRESSION_LENGTH:
-        return [f"biểu thức dài quá {MAX_EXPRESSION_LENGTH} ký tự (expression too long)"]
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as exc:
-        return [f"lỗi cú pháp (syntax error): {exc.msg}"]
+        tree = parse_expression(expression)
+    except ExpressionError as exc:
+        return [str(exc)]
     names, callables = set(known_names), set(functions)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     problems: list[str] = []
@@ -104,8 +140,8 @@ def _large_repeat(node: ast.BinOp) -> bool:
 
 def referenced_names(expression: str) -> set[str]:
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
-    except SyntaxError:
+        tree = parse_expression(expression)
+    except ExpressionError:
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
@@ -116,9 +152,75 @@ def _safe_mod(a: Any, b: Any) -> Any:
     return a % b
 
 
+class ValueTooLarge(simpleeval.IterableTooLong):
+    pass
+
+
+def size_of(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
+    """Characters plus elements of `value`, counted deep; ValueTooLarge past `limit`.
+
+    A list repeated from one big string holds one string many times: cheap in memory, but str() of
+    it would print every copy, so each reference counts in full. Sizes of containers already
+    measured are remembered, so that measuring costs at most `limit` steps."""
+    measured: dict[int, int] = {}
+
+    def measure(item: Any) -> int:
+        if isinstance(item, str | bytes | bytearray):
+            return len(item)
+        if not isinstance(item, list | tuple | set | frozenset | dict):
+            return 1
+        known = measured.get(id(item))
+        if known is not None:
+            return known
+        total = len(item)
+        parts = [p for pair in item.items() for p in pair] if isinstance(item, dict) else item
+        for part in parts:
+            if total > limit:
+                break
+            total += measure(part)
+        if total > limit:
+            raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử (value too large)")
+        measured[id(item)] = total
+        return total
+
+    size = measure(value)
+    if size > limit:
+        raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử (value too large)")
+    return size
+
+
+def _bounded_mult(a: Any, b: Any) -> Any:
+    for sequence, count in ((a, b), (b, a)):
+        if isinstance(count, int) and hasattr(sequence, "__len__") and count > 0 \
+                and size_of(sequence) * count > MAX_VALUE_SIZE:
+            raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử (value too large)")
+    return simpleeval.safe_mult(a, b)
+
+
+def _bounded_add(a: Any, b: Any) -> Any:
+    if hasattr(a, "__len__") and hasattr(b, "__len__") and size_of(a) + size_of(b) > MAX_VALUE_SIZE:
+        raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử (value too large)")
+    return simpleeval.safe_add(a, b)
+
+
+def bounded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` as an expression may call it: arguments too large to print are refused before the
+    call (str() of a shared-reference list would allocate gigabytes), and so is a result too large."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for argument in (*args, *kwargs.values()):
+            size_of(argument)
+        result = function(*args, **kwargs)
+        size_of(result)
+        return result
+
+    call.__name__ = getattr(function, "__name__", "function")
+    return call
+
+
 class _Evaluator(simpleeval.EvalWithCompoundTypes):
     """simpleeval without the constructs that loop or allocate without bound: comprehensions,
-    f-strings and `**` (which simpleeval only caps per operand, not by the size of the result)."""
+    f-strings and `**` (which simpleeval only caps per operand, not by the size of the result);
+    `+` and `*` are bounded by the deep size of their result, not only its length."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -127,6 +229,8 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
         inherited: dict[Any, Any] = dict(getattr(self, "operators", {}))
         operators = {op: fn for op, fn in inherited.items() if op is not ast.Pow}
         operators[ast.Mod] = _safe_mod
+        operators[ast.Mult] = _bounded_mult
+        operators[ast.Add] = _bounded_add
         self.operators = operators
 
 
@@ -134,7 +238,7 @@ class _Evaluator(simpleeval.EvalWithCompoundTypes):
 def _parsed(expression: str) -> ast.AST:
     # A diagram has a few dozen expressions evaluated again and again; their syntax trees are never
     # changed by evaluation, so each is parsed once.
-    return simpleeval.SimpleEval.parse(expression)
+    return parse_expression(expression).body
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -142,7 +246,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]], constants: Mapping[str, Any]):
         super().__init__({})
-        self.functions = {**SAFE_FUNCTIONS, **functions}
+        self.functions = {name: bounded(fn) for name, fn in {**SAFE_FUNCTIONS, **functions}.items()}
         self.constants = dict(constants)
 
     def evaluate(self, expression: str, context: Mapping[str, Any], external_context: Any = None) -> Any:
@@ -150,7 +254,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         evaluator = _Evaluator(functions=self.functions, names=names, allowed_attrs=ALLOWED_ATTRIBUTES)
         try:
             return evaluator.eval(expression, _parsed(expression.strip()))
-        except (simpleeval.InvalidExpression, SyntaxError, TypeError, KeyError, ValueError) as exc:
+        except (simpleeval.InvalidExpression, SyntaxError, TypeError, KeyError, ValueError, ArithmeticError,
+                IndexError, AttributeError, RecursionError, MemoryError) as exc:
             raise ExpressionError(f"{expression!r}: {exc}") from exc
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> bool:

@@ -112,6 +112,12 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
         return _refuse(plan, "chưa hỗ trợ chuyển phiên bản cho quy trình con (subprocesses are not migrated)")
     if target.checksum == instance.definition.checksum:
         return _refuse(plan, "đã ở đúng phiên bản này (already on this diagram)")
+    if not workflow.get_tasks(state=TaskState.COMPLETED):
+        # Stored as prepared because its first run failed (an incident): nothing ran, nothing to
+        # carry over; on the target it starts afresh with the same start data when retried.
+        engine.add(target, active=False)
+        plan.migrated = engine.prepare(target.process_id, dict(workflow.data), target)
+        return plan
 
     engine.add(target, active=False)  # known for restoring, never for new starts
     registry = engine.state_serializer.serializer.registry

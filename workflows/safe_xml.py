@@ -52,7 +52,10 @@ def parse_untrusted_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etre
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(data), parser))
     except etree.XMLSyntaxError as exc:
-        raise UnsafeXmlError(f"XML không hợp lệ (malformed XML): {exc.msg}", exc.lineno) from exc
+        hint = ""
+        if any(word in exc.msg.lower() for word in ("encoding", "utf-", "not proper", "char 0x")):
+            hint = "; hãy lưu tệp dạng UTF-8 (save the file as UTF-8)"
+        raise UnsafeXmlError(f"XML không hợp lệ (malformed XML): {exc.msg}{hint}", exc.lineno) from exc
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXmlError("không cho phép DOCTYPE/thực thể (DOCTYPE and entities are not allowed)", 1)

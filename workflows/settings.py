@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,8 +74,10 @@ class RoleCatalog:
 
 
 def _normalise(name: str) -> str:
-    # Lane names are typed by admins: be lenient about case, spacing and dash style.
-    return " ".join(name.replace("—", "–").replace(" - ", " – ").split()).casefold()
+    # Lane names are typed by admins: be lenient about case, spacing and dash style, and about how the
+    # keyboard composed Vietnamese letters (NFD "tổ hợp" input shows the same text as NFC).
+    text = unicodedata.normalize("NFC", name)
+    return " ".join(text.replace("—", "–").replace(" - ", " – ").split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,13 @@ class EngineSettings:
     max_returns_ceiling: int = 50
     max_bpmn_bytes: int = 2_000_000
     timezone: str = "Asia/Ho_Chi_Minh"
+    # What one upload may hold (see engine.toml and workflows/diagram_limits.py).
+    max_diagram_elements: int = 12_000
+    max_flow_elements: int = 600
+    max_diagram_depth: int = 40
+    # What one engine run (a request's or a sweep's step of one instance) may cost.
+    max_engine_steps: int = 2_000
+    max_engine_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_returns <= self.max_returns_ceiling:

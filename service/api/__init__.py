@@ -85,6 +85,10 @@ def register_api(app: Flask) -> None:
         title = HTTP_TITLES.get(status, exc.name)
         # werkzeug's stock English sentence says no more than the title; our own descriptions are kept.
         stock = exc.description == type(exc).description
+        if status == 413 and stock and (limit := request.max_content_length):
+            # The stock sentence does not say how much is allowed; the client needs the number.
+            return problem(status, title, f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
+                                          f"(content larger than {limit:,} bytes)", errors)
         return problem(status, title, title if stock and status in HTTP_TITLES else exc.description or "", errors)
 
 

@@ -26,16 +26,18 @@ from service.api.process_schemas import (
     DiffOut,
     DiffQuery,
     DraftInfo,
+    IncidentInfo,
     MigrationIn,
     MigrationOut,
     ProcessOverview,
+    RetryOut,
     ValidationOut,
     VersionInfo,
 )
 from service.core.errors import InvalidInput
 from service.security.access import require_admin
 from service.security.auth import runtime
-from service.usecases import migrations, processes
+from service.usecases import incidents, migrations, processes
 from service.usecases.processes import DiagramRejected
 
 PREFIX = "/admin/processes"
@@ -65,6 +67,21 @@ def _diagram_rejected(exc: DiagramRejected) -> Any:
 @blp.response(200, ProcessOverview(many=True))
 def overview() -> Any:
     return processes.overview(runtime(), actor_required())
+
+
+@blp.route("/incidents", methods=["GET"])
+@blp.response(200, IncidentInfo(many=True))
+def list_incidents() -> Any:
+    """Instances whose engine run failed (create, task completion, timer), newest first, with the error."""
+    return incidents.open_incidents(runtime(), actor_required())
+
+
+@blp.route("/incidents/<instance_id>/retry", methods=["POST"])
+@blp.response(200, RetryOut)
+def retry_incident(instance_id: str) -> Any:
+    """Run the instance again (after the diagram is fixed and the instance migrated); 409 with the error
+    when it fails again."""
+    return incidents.retry(runtime(), actor_required(), instance_id)
 
 
 @blp.route("/validate", methods=["POST"])
@@ -177,15 +194,20 @@ def _read_diagram() -> tuple[bytes, str | None, Mapping[str, str]]:
     if request.content_length is not None and request.content_length > allowed:
         raise too_large  # refused from the header alone, before the body is read
     request.max_content_length = allowed  # caps reading when the length is not announced
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise InvalidInput("Thiếu tệp sơ đồ: trường 'file' (multipart field 'file' required)")
-        data, filename, fields = upload.read(limit + 1), upload.filename, request.form.to_dict()
-    elif request.mimetype in XML_TYPES:
-        data, filename = request.get_data(cache=False), request.args.get("filename")
-        fields = request.args.to_dict()
-    else:
+    try:
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise InvalidInput("Thiếu tệp sơ đồ: trường 'file' (multipart field 'file' required)")
+            data, filename, fields = upload.read(limit + 1), upload.filename, request.form.to_dict()
+        elif request.mimetype in XML_TYPES:
+            data, filename = request.get_data(cache=False), request.args.get("filename")
+            fields = request.args.to_dict()
+        else:
+            data = None
+    except RequestEntityTooLarge as exc:
+        raise too_large from exc  # werkzeug's own 413 (a body without Content-Length) does not say the limit
+    if data is None:
         raise UnsupportedMediaType("Gửi tệp .bpmn dạng multipart (trường 'file') hoặc application/xml "
                                    "(send the .bpmn file as multipart 'file' or an application/xml body)")
     if len(data) > limit:

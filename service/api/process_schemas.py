@@ -47,6 +47,22 @@ class DraftInfo(Schema):
     updated_by = fields.String(allow_none=True)
 
 
+class IncidentInfo(Schema):
+    instance_id = fields.String()
+    process_id = fields.String()
+    version = fields.Integer()
+    error = fields.String()
+    at = fields.DateTime()
+    nomination_id = fields.String(allow_none=True)
+    batch_id = fields.String(allow_none=True)
+
+
+class RetryOut(Schema):
+    instance_id = fields.String()
+    status = fields.String()
+    opened = fields.List(fields.String())
+
+
 class ProcessOverview(Schema):
     process_id = fields.String()
     name = fields.String()

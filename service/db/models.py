@@ -185,7 +185,9 @@ class ProcessDraft(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_wake", "next_wake_at"),)
+    __table_args__ = (Index("ix_process_instance_wake", "next_wake_at"),
+                      Index("ix_process_instance_incident", "incident_at",
+                            postgresql_where=text("incident IS NOT NULL"), sqlite_where=text("incident IS NOT NULL")))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     process_id: Mapped[str] = mapped_column(String(100))
@@ -194,6 +196,9 @@ class ProcessInstance(Base):
     status: Mapped[str] = mapped_column(String(20))
     end_event: Mapped[str | None] = mapped_column(String(100))
     next_wake_at: Mapped[datetime | None]
+    # An engine run of this instance failed (see usecases/incidents.py); None when it runs normally.
+    incident: Mapped[str | None] = mapped_column(Text)
+    incident_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

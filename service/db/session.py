@@ -6,7 +6,10 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.core.errors import InvalidInput
 
 
 class Database:
@@ -78,6 +81,11 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back anything uncommitted; unlike rollback() it leaves loaded objects readable.
         self.session.close()
+        if isinstance(exc, DataError):
+            # A value the database refuses (too long for its column, out of range): the request's
+            # input, not a server fault. PostgreSQL checks lengths, SQLite does not.
+            raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì "
+                               f"(value refused by the database: {str(exc.orig).splitlines()[0][:200]})") from exc
 
     def commit(self) -> None:
         if self.read_only:

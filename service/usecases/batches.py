@@ -7,7 +7,7 @@ from service.core.runtime import Runtime
 from service.db.models import Batch
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.nominations import new_id
 
 
@@ -25,5 +25,7 @@ def create_batch(runtime: Runtime, actor: Actor) -> str:
         audit(session, runtime, "batch_created", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id)
         record(session, runtime, row, instance, outcome, actor.user_id)
         uow.commit()
+        if row.incident is not None:
+            raise incident_error(row)  # the batch is kept; an admin's retry starts its process
         keep_instances(runtime, [(row, instance)])
         return batch_id

@@ -19,9 +19,10 @@ from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask
 from service.db.models import ProcessInstance as InstanceRow
+from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
+from workflows.engine import EngineError, Outcome, ProcessInstance
 from workflows.engine import OpenTask as EngineTask
-from workflows.engine import Outcome, ProcessInstance
 
 # Status of a nomination from where its instance stands (open task or end event).
 TASK_STATUS = {
@@ -46,14 +47,70 @@ END_STATUS = {
 
 def start_instance(session: Session, runtime: Runtime, process_id: str,
                    data: dict[str, Any]) -> tuple[InstanceRow, ProcessInstance, Outcome]:
+    """A new instance row and its first run. When that run fails, the instance is kept as it was
+    before running, marked as an incident (`row.incident`): the caller stores it with the rest and,
+    after its commit, tells the user with incident_error(row)."""
     version, definition = runtime.active_definition(session, process_id)
-    instance, outcome = runtime.engine.start(process_id, data, definition)
     now = runtime.clock.now()
     row = InstanceRow(id=str(uuid.uuid4()), process_version_id=version.id, process_id=process_id,
                       state={}, serializer_version=runtime.engine.state_serializer.spiff_version,
                       status="running", created_at=now, updated_at=now)
     session.add(row)
+    try:
+        instance, outcome = runtime.engine.start(process_id, data, definition)
+    except EngineError as exc:
+        instance, outcome = runtime.engine.prepare(process_id, data, definition), Outcome()
+        mark_incident(session, runtime, row, exc, "create")
     return row, instance, outcome
+
+
+class InstanceFailed(Exception):
+    """An engine run of `instance_id` failed inside a use case: the use case's transaction is rolled
+    back and record_incident() marks the instance in one of its own."""
+
+    def __init__(self, instance_id: str, error: Exception, where: str):
+        super().__init__(f"{instance_id}: {error}")
+        self.instance_id, self.error, self.where = instance_id, error, where
+
+
+class IncidentRaised(Conflict):
+    title = "Quy trình gặp sự cố (incident)"
+
+
+def incident_error(row: InstanceRow) -> IncidentRaised:
+    """What the user who triggered a failed run is told (after the incident is committed)."""
+    return IncidentRaised(f"Quy trình gặp sự cố nên bước này chưa thực hiện được; quản trị viên sẽ sửa sơ đồ "
+                          f"rồi chạy lại. Mã quy trình: {row.id}. Chi tiết: {row.incident}")
+
+
+def mark_incident(session: Session, runtime: Runtime, row: InstanceRow, error: Exception, where: str) -> None:
+    """In the caller's transaction. A failed timer run stops waking (each try would fail the same way
+    until an admin retries); after a failed completion the stored state is still good, so its
+    reminders keep coming."""
+    row.incident = f"{where}: {error}"[:4000]
+    row.incident_at = runtime.clock.now()
+    if where == "timer":
+        row.next_wake_at = None
+    audit(session, runtime, "incident", instance_id=row.id, where=where, error=row.incident)
+
+
+def record_incident(runtime: Runtime, failed: InstanceFailed) -> IncidentRaised:
+    """Mark the instance in a transaction of its own (the one that failed was rolled back)."""
+    with runtime.uow() as uow:
+        query = select(InstanceRow).where(InstanceRow.id == failed.instance_id).options(defer(InstanceRow.state))
+        if uow.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = uow.session.scalars(query).one()
+        mark_incident(uow.session, runtime, row, failed.error, failed.where)
+        uow.commit()
+        return incident_error(row)
+
+
+def resolve_incident(session: Session, runtime: Runtime, row: InstanceRow, actor_id: int | None = None) -> None:
+    """A run of an instance in incident went through: the incident is over."""
+    if row.incident is not None:
+        audit(session, runtime, "incident_resolved", actor_id=actor_id, instance_id=row.id, error=row.incident)
+        row.incident, row.incident_at = None, None
 
 
 def load_instance(session: Session, runtime: Runtime, instance_id: str,

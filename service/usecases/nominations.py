@@ -14,7 +14,7 @@ from service.db.models import Attachment, Nomination, OpenTask, Unit
 from service.security.access import Actor, require_view
 from service.usecases.audit import audit
 from service.usecases.files import StoredFile, check_upload
-from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.tasks import _commit, complete_task
 
 
@@ -46,6 +46,8 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
               instance_id=row.id, unit_id=unit_id)
         record(session, runtime, row, instance, outcome, actor.user_id)
         uow.commit()
+        if row.incident is not None:
+            raise incident_error(row)  # the nomination is kept; an admin's retry starts its process
         keep_instances(runtime, [(row, instance)])
         return nomination_id
 

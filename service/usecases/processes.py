@@ -85,7 +85,8 @@ def create_draft(runtime: Runtime, actor: Actor, process_id: str, data: bytes, f
         session = uow.session
         _check_base(session, process_id, base_version)
         now = runtime.clock.now()
-        draft = ProcessDraft(process_id=process_id, name=definition.name, filename=filename, bpmn=data,
+        # definition.bpmn: the diagram as UTF-8 whatever encoding was uploaded (it is served as UTF-8).
+        draft = ProcessDraft(process_id=process_id, name=definition.name, filename=filename, bpmn=definition.bpmn,
                              checksum=definition.checksum, note=note, base_version=base_version, status="open",
                              created_by=actor.user_id, created_at=now, updated_by=actor.user_id, updated_at=now)
         session.add(draft)
@@ -108,7 +109,7 @@ def update_draft(runtime: Runtime, actor: Actor, process_id: str, draft_id: int,
         session = uow.session
         draft = _open_draft(session, process_id, draft_id)
         _check_revision(draft, revision)
-        draft.bpmn, draft.checksum, draft.name = data, definition.checksum, definition.name
+        draft.bpmn, draft.checksum, draft.name = definition.bpmn, definition.checksum, definition.name
         draft.filename = safe_filename(filename, draft.filename)
         if note is not None:
             draft.note = note

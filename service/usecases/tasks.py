@@ -15,7 +15,14 @@ from service.db.models import AuditEvent, Nomination, OpenTask, RoleAssignment, 
 from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
-from service.usecases.instances import keep_instances, load_instance, record
+from service.usecases.instances import (
+    InstanceFailed,
+    keep_instances,
+    load_instance,
+    record,
+    record_incident,
+    resolve_incident,
+)
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -35,6 +42,16 @@ def open_task_or_404(session: Session, task_uuid: str) -> OpenTask:
 
 def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str, Any],
                   expected_version: int | None = None, language: str = "vi") -> dict[str, Any]:
+    """Complete a task. When the engine fails (on this instance, or on one it sends a message to),
+    nothing of the step is kept, that instance becomes an incident and the user gets a 409."""
+    try:
+        return _complete_task(runtime, actor, task_uuid, data, expected_version, language)
+    except InstanceFailed as failed:
+        raise record_incident(runtime, failed) from failed
+
+
+def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str, Any],
+                   expected_version: int | None, language: str) -> dict[str, Any]:
     with runtime.uow() as uow:
         session = uow.session
         task = open_task_or_404(session, task_uuid)
@@ -55,7 +72,8 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
         except TaskNotFound as exc:
             raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)") from exc
         except EngineError as exc:
-            raise InvalidInput(f"Quy trình không thể tiếp tục: {exc}") from exc
+            raise InstanceFailed(row.id, exc, "complete") from exc
+        resolve_incident(session, runtime, row, actor.user_id)
         if task.nomination_id and task.task_id == "draft_nomination":
             _copy_draft_fields(session, task.nomination_id, data)
         written = [(row, instance)]
@@ -80,6 +98,8 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
         outcome = instance.deliver(name, payload)
     except NotWaitingForMessage as exc:
         raise Conflict(f"Hồ sơ {nomination_id} không ở bước chờ quyết định") from exc
+    except EngineError as exc:
+        raise InstanceFailed(row.id, exc, "message") from exc
     # The nomination's own history shows the decision (number, outcome, reason), not only its end event.
     audit(session, runtime, "decision_received", actor_id=actor_id, nomination_id=nomination_id,
           instance_id=row.id, batch_id=nomination.batch_id, message=name, **payload)

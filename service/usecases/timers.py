@@ -36,9 +36,10 @@ from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask
 from service.db.models import ProcessInstance as InstanceRow
 from service.usecases.audit import audit
-from service.usecases.instances import Links, instance_of, record
+from service.usecases.instances import InstanceFailed, Links, instance_of, mark_incident, record, resolve_incident
 from service.usecases.outbox import share_recipients
 from service.usecases.tasks import deliver_to_nomination
+from workflows.engine import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -203,12 +204,17 @@ def _wake(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, b
         if isinstance(exc, Conflict):
             return "skipped"  # moved by another writer since the claim: the next sweep sees its new state
         return _failed(session, runtime, row, now, exc)
+    resolve_incident(session, runtime, row)
     return "woken"
 
 
 def _failed(session: Session, runtime: Runtime, row: InstanceRow, now: datetime, error: Exception) -> str:
-    """Postponed by RETRY_BROKEN_AFTER and audited, in the batch's transaction."""
+    """An engine failure makes the instance an incident (no more wake-ups until an admin retries);
+    anything else is postponed by RETRY_BROKEN_AFTER and audited. In the batch's transaction."""
     log.error("timers of instance %s failed", row.id, exc_info=error)
+    if isinstance(error, InstanceFailed | EngineError):
+        mark_incident(session, runtime, row, getattr(error, "error", error), "timer")
+        return "failed"
     # After a savepoint rollback the row is expired: this reloads what is committed. The version
     # bump tells a page that still shows the old state that something happened.
     row.next_wake_at = now + RETRY_BROKEN_AFTER

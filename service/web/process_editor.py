@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
-from service.core.errors import NotFound
-from service.usecases import processes
+from service.core.errors import Conflict, NotFound
+from service.usecases import incidents, processes
 from service.web.common import admin_required, runtime
 
 bp = Blueprint("process_editor", __name__, url_prefix="/admin/processes")
@@ -23,7 +24,20 @@ API = "/api/v1/admin/processes"
 @bp.route("")
 def index() -> Any:
     actor = admin_required()
-    return render_template("admin_processes.html", processes=processes.overview(runtime(), actor), api=API)
+    return render_template("admin_processes.html", processes=processes.overview(runtime(), actor), api=API,
+                           incidents=incidents.open_incidents(runtime(), actor))
+
+
+@bp.route("/incidents/<instance_id>/retry", methods=["POST"])
+def retry_incident(instance_id: str) -> Any:
+    actor = admin_required()  # the CSRF token was checked before this view (auth._identify)
+    try:
+        incidents.retry(runtime(), actor, instance_id)
+    except Conflict as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(gettext("Đã chạy lại quy trình; sự cố đã được giải quyết."))
+    return redirect(url_for("process_editor.index") + "#incidents")
 
 
 @bp.route("/<process_id>/edit")

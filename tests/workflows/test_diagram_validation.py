@@ -241,9 +241,10 @@ CORPUS_CASES = [
     Case("xxe_file_passwd.bpmn", DOCTYPE_REFUSED, line=2, also=("DOCTYPE",)),
     Case("xxe_utf16.bpmn", DOCTYPE_REFUSED, line=2),
     Case("external_dtd.bpmn", DOCTYPE_REFUSED, line=2),
-    Case("xsd_unknown_element.bpmn", "XSD", line='<bpmn:magicTask id="magic_task"',
+    Case("xsd_unknown_element.bpmn", "XSD", "magic_task", line='<bpmn:magicTask id="magic_task"',
          also=("magicTask", "This element is not expected")),
-    Case("xsd_unknown_attribute.bpmn", "XSD", line='priority="high"', also=("priority", "is not allowed")),
+    Case("xsd_unknown_attribute.bpmn", "XSD", "end_returned", line='priority="high"',
+         also=("priority", "is not allowed")),
     Case("user_task_outside_lane.bpmn", "user task outside a lane", "draft_nomination",
          '<bpmn:userTask id="draft_nomination"'),
     Case("lane_not_a_role.bpmn", "lane is not a role", "draft_nomination", '<bpmn:userTask id="draft_nomination"',
@@ -716,3 +717,248 @@ def test_code_injection_in_a_condition_is_refused_at_load_and_at_run_time(
         instance.complete(outcome.opened[0].id, {"decision": "submit"}, actor="attacker")
     assert "__import__" in str(caught.value)
     assert not marker.exists(), "the condition's code ran"
+
+
+# --- issue 12: diagrams that validated, then hung or crashed at run time ------------------------------------
+
+REMINDER = (TIMER, None)
+
+
+def with_timer(kind: str, value: str) -> str:
+    return nomination_with((TIMER, f'<bpmn:{kind} xsi:type="bpmn:tFormalExpression">{value}</bpmn:{kind}>'))
+
+
+def timer_messages(loader, text: str) -> str:
+    problems = problems_of(loader, text, "nomination.bpmn")
+    return " | ".join(p.message for p in problems if p.element_id == "unit_head_review_reminder_before")
+
+
+@pytest.mark.parametrize("cycle", ['"R/2026-04-20T10:00:00+07:00/PT0S"', '"R5/PT30S"', '"R/PT0S"'])
+def test_zero_and_sub_minute_cycle_timers_are_refused(loader, cycle):
+    assert "cycle interval under 60 seconds" in timer_messages(loader, with_timer("timeCycle", cycle))
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("timeDuration", '"P9999Y"'), ("timeDuration", '"P99999999Y"'), ("timeCycle", '"R3/P9999Y"'),
+    ("timeCycle", '"R/2026-04-20T10:00:00+07:00/P100000M"'),
+])
+def test_durations_out_of_range_are_refused_without_computing_them(loader, kind, value):
+    finished, messages, seconds = in_thread(lambda: timer_messages(loader, with_timer(kind, value)), timeout=10)
+    assert finished and seconds < 10, "the library's month loop ran"
+    assert "timer longer than 3660 days" in messages
+
+
+def test_timer_date_far_in_the_future_is_refused(loader):
+    assert "date after 2999" in timer_messages(loader, with_timer("timeDate", '"9999-12-31T23:59:00+07:00"'))
+
+
+@pytest.mark.parametrize(("call", "phrase"), [
+    ("working_days(100000)", "n out of range 0..1000"),
+    ("working_days(-3, hour=99)", "n out of range"),
+    ("working_days(-3, hour=99)", "hour out of range 0..23"),
+    ("working_days(3, hour=24)", "hour out of range 0..23"),
+    ("working_days(2.5)", "n out of range"),
+    ("working_days(3, minute=5)", "working_days takes n and hour"),
+])
+def test_working_days_literal_arguments_out_of_range_are_refused(loader, call, phrase):
+    assert phrase in timer_messages(loader, with_timer("timeDate", call))
+
+
+def test_working_days_with_names_or_good_literals_loads(loader):
+    assert "nomination" in loader.load(with_timer("timeDate", "working_days(n=5, hour=0)").encode(), "n.bpmn")
+
+
+def test_1990_nested_minus_signs_are_refused_as_too_deep(loader):
+    text = nomination_with(('decision == "select"', "-" * 1990 + "1"))
+    find(problems_of(loader, text, "nomination.bpmn"), "expression nested too deeply", "flow_gw_dost_select_select")
+
+
+@pytest.mark.parametrize("depth", [5_000, 20_000])
+def test_deep_condition_on_a_gateway_without_default_is_a_problem_not_a_crash(loader, depth):
+    """Past the length cap, _simple_choice() and referenced_names() used to parse it uncapped."""
+    text = nomination_with(('decision == "select"', "-" * depth + "1"))
+    problems = problems_of(loader, text, "nomination.bpmn")
+    find(problems, "expression too long", "flow_gw_dost_select_select")
+
+
+def test_every_parse_goes_through_the_capped_entry_point():
+    from workflows import diagram_checks, diagram_graph, diagram_timers, expressions
+    for module in (diagram_checks, diagram_graph, diagram_timers, expressions):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        calls = source.count("ast.parse(") + source.count("literal_eval(expression") + source.count(".parse(expr")
+        assert calls == (1 if module is expressions else 0), module.__name__
+
+
+def test_human_task_inside_an_embedded_subprocess_is_refused(loader):
+    task = '''    <bpmn:userTask id="draft_nomination" name="Lập hồ sơ">'''
+    text = replace(MINIMAL, task, '''    <bpmn:subProcess id="sub" name="Tiểu quy trình">
+      <bpmn:incoming>flow_start_corpus_min_out</bpmn:incoming>
+      <bpmn:outgoing>flow_draft_nomination_out</bpmn:outgoing>
+      <bpmn:startEvent id="sub_start" />
+      <bpmn:sequenceFlow id="sub_f1" sourceRef="sub_start" targetRef="draft_nomination" />
+      <bpmn:sequenceFlow id="sub_f2" sourceRef="draft_nomination" targetRef="sub_end" />
+      <bpmn:endEvent id="sub_end" />
+    <bpmn:userTask id="draft_nomination" name="Lập hồ sơ">''')
+    text = replace(text, '''      <bpmn:incoming>flow_start_corpus_min_out</bpmn:incoming>
+      <bpmn:outgoing>flow_draft_nomination_out</bpmn:outgoing>
+    </bpmn:userTask>''', '''    </bpmn:userTask>
+    </bpmn:subProcess>''')
+    text = replace(text, 'targetRef="draft_nomination" />\n    <bpmn:sequenceFlow id="flow_draft_nomination_out" '
+                         'sourceRef="draft_nomination"', 'targetRef="sub" />\n    <bpmn:sequenceFlow '
+                         'id="flow_draft_nomination_out" sourceRef="sub"')
+    text = replace(text, "<bpmn:flowNodeRef>draft_nomination</bpmn:flowNodeRef>",
+                   "<bpmn:flowNodeRef>sub</bpmn:flowNodeRef><bpmn:flowNodeRef>draft_nomination</bpmn:flowNodeRef>")
+    problem = find(problems_of(loader, text, "sub.bpmn"), "human tasks inside an embedded subprocess",
+                   "draft_nomination")
+    assert "lane" in problem.message  # the reason: roles come from the process's lanes
+
+
+SEND_TASK = '''    <bpmn:sendTask id="tell_province" name="Báo tỉnh" messageRef="msg_award_decision">
+      <bpmn:incoming>flow_start_corpus_min_out</bpmn:incoming>
+      <bpmn:outgoing>flow_after_send</bpmn:outgoing>
+    </bpmn:sendTask>
+'''
+
+
+def test_send_task_is_refused(loader):
+    text = replace(MINIMAL, "  <bpmn:process ", '  <bpmn:message id="msg_award_decision" name="award_decision" />\n'
+                                                 "  <bpmn:process ")
+    task = '    <bpmn:userTask id="draft_nomination"'
+    text = replace(text, task, SEND_TASK + task)
+    text = replace(text, 'sourceRef="start_corpus_min" targetRef="draft_nomination" />',
+                   'sourceRef="start_corpus_min" targetRef="tell_province" />\n    <bpmn:sequenceFlow '
+                   'id="flow_after_send" sourceRef="tell_province" targetRef="draft_nomination" />')
+    text = replace(text, "<bpmn:flowNodeRef>draft_nomination</bpmn:flowNodeRef>",
+                   "<bpmn:flowNodeRef>tell_province</bpmn:flowNodeRef><bpmn:flowNodeRef>draft_nomination"
+                   "</bpmn:flowNodeRef>")
+    find(problems_of(loader, text, "send.bpmn"), "send tasks and message throws are not supported", "tell_province")
+
+
+def test_message_catch_the_service_never_delivers_is_refused(loader):
+    text = nomination_with(('<bpmn:message id="msg_award_decision" name="award_decision" />',
+                            '<bpmn:message id="msg_award_decision" name="province_reply" />'))
+    problem = find(problems_of(loader, text, "nomination.bpmn"), "the service never delivers this message")
+    assert "'province_reply'" in problem.message and "award_decision" in problem.message
+    assert problem.element_id  # the catch event, for the editor to ring
+
+
+def test_orphan_and_dead_end_tasks_are_refused(loader):
+    extra = '''    <bpmn:manualTask id="orphan" name="Mồ côi" />
+    <bpmn:manualTask id="dead_end" name="Ngõ cụt" />
+    <bpmn:parallelGateway id="split" />
+'''
+    text = replace(MINIMAL, '    <bpmn:endEvent id="end_submitted"', extra + '    <bpmn:endEvent id="end_submitted"')
+    text = replace(text, 'sourceRef="start_corpus_min" targetRef="draft_nomination" />',
+                   'sourceRef="start_corpus_min" targetRef="split" />\n'
+                   '    <bpmn:sequenceFlow id="f_split_task" sourceRef="split" targetRef="draft_nomination" />\n'
+                   '    <bpmn:sequenceFlow id="f_split_dead" sourceRef="split" targetRef="dead_end" />\n'
+                   '    <bpmn:sequenceFlow id="f_orphan_end" sourceRef="orphan" targetRef="end_submitted" />')
+    text = replace(text, "<bpmn:flowNodeRef>draft_nomination</bpmn:flowNodeRef>",
+                   "<bpmn:flowNodeRef>draft_nomination</bpmn:flowNodeRef><bpmn:flowNodeRef>orphan</bpmn:flowNodeRef>"
+                   "<bpmn:flowNodeRef>dead_end</bpmn:flowNodeRef><bpmn:flowNodeRef>split</bpmn:flowNodeRef>")
+    problems = problems_of(loader, text, "shape.bpmn")
+    find(problems, "not reachable from a start event", "orphan")
+    find(problems, "cannot reach an end event", "dead_end")
+    assert {p.element_id for p in problems} == {"orphan", "dead_end"}, problems
+
+
+def test_message_payload_is_checked_at_upload(loader):
+    payload = '<spiffworkflow:messagePayload>__import__("os").getcwd()</spiffworkflow:messagePayload>'
+    text = nomination_with(("<spiffworkflow:messageVariable>award_decision</spiffworkflow:messageVariable>",
+                            "<spiffworkflow:messageVariable>award_decision</spiffworkflow:messageVariable>" + payload))
+    problem = find(problems_of(loader, text, "nomination.bpmn"), "unknown function")
+    assert "messagePayload" in problem.message and problem.element_id
+
+
+def test_valid_cycle_is_accepted_after_an_engine_was_built(loader, engine):
+    """The engine's clock patch used to make the library's parser raise outside a run."""
+    assert engine is not None
+    text = with_timer("timeCycle", '"R3/PT1H"')
+    assert "nomination" in loader.load(text.encode("utf-8"), "cycle.bpmn")
+
+
+def test_process_id_longer_than_its_column_is_refused(loader):
+    long_id = "p" * 150
+    text = MINIMAL.replace('"corpus_min"', f'"{long_id}"')
+    find(problems_of(loader, text, "long.bpmn"), "id longer than 100 characters", long_id)
+
+
+def test_task_id_equal_to_a_service_parameter_id_is_refused(loader):
+    text = NOMINATION.replace('"unit_head_review"', '"task"').replace(">unit_head_review<", ">task<") \
+        .replace("&quot;unit_head_review&quot;", "&quot;task&quot;")
+    problem = find(problems_of(loader, text, "nomination.bpmn"), "duplicate id", "task")
+    assert "parameter" in problem.message
+
+
+def test_20000_task_chain_is_refused_by_the_cap_not_by_a_recursion_error(loader, settings):
+    from bench.validate import chain_diagram
+    data = chain_diagram(20_000, kind="task")
+    assert len(data) < settings.max_bpmn_bytes
+    finished, result, _ = in_thread(lambda: problems_of(loader, data, "chain.bpmn"), timeout=60)
+    assert finished
+    assert "more than 12,000 XML elements" in result[0].message and "RecursionError" not in result[0].message
+    over = chain_diagram((settings.max_flow_elements - 3) // 2 + 1)
+    assert "more than 600 flow elements" in problems_of(loader, over, "chain.bpmn")[0].message
+    assert "chain" in loader.load(chain_diagram((settings.max_flow_elements - 3) // 2), "chain.bpmn")
+
+
+def test_largest_loop_the_cap_admits_is_checked(loader, settings):
+    from bench.validate import chain_diagram
+    data = chain_diagram((settings.max_flow_elements - 5) // 2, loop=True)
+    problem = find(problems_of(loader, data, "loop.bpmn"), "unbounded loop")
+    assert problem.element_id in ("gw", "t1")
+
+
+def test_lane_title_typed_in_decomposed_unicode_is_the_same_role(loader):
+    import unicodedata
+    title = "Cán bộ thi đua của đơn vị"
+    text = replace(MINIMAL, f'name="{title}"', f'name="{unicodedata.normalize("NFD", title)}"')
+    assert unicodedata.normalize("NFD", title) != title
+    assert loader.load(text.encode("utf-8"), "nfd.bpmn")["corpus_min"].human_tasks["draft_nomination"].role \
+        == "unit_staff"
+
+
+def test_manual_task_outside_a_lane_is_not_called_a_user_task(loader):
+    text = replace(MINIMAL, '<bpmn:endEvent id="end_returned" name="Đã trả lại">',
+                   '<bpmn:manualTask id="sign_paper" name="Ký giấy" />\n    '
+                   '<bpmn:endEvent id="end_returned" name="Đã trả lại">')
+    problem = find(problems_of(loader, text, "manual.bpmn"), "outside a lane", "sign_paper")
+    assert "manual task outside a lane" in problem.message and "user task" not in problem.message
+
+
+def test_lane_message_lists_the_allowed_lanes(loader):
+    text = replace(MINIMAL, 'name="Cán bộ thi đua của đơn vị"', 'name="Phòng Kế toán"')
+    problem = find(problems_of(loader, text, "lane.bpmn"), "lane is not a role", "draft_nomination")
+    assert "«Chủ tịch UBND tỉnh» (chairman)" in problem.message
+    assert "admin" not in problem.message.split("các lane được phép")[1]
+
+
+@pytest.mark.parametrize("lane", ["admin", "Quản trị hệ thống"])
+def test_admin_lane_is_refused(loader, lane):
+    text = replace(MINIMAL, 'name="Cán bộ thi đua của đơn vị"', f'name="{lane}"')
+    find(problems_of(loader, text, "admin.bpmn"), "admin is not a desk", "draft_nomination")
+
+
+def test_xsd_problem_carries_the_element_id(loader):
+    text = replace(MINIMAL, '<bpmn:userTask id="draft_nomination" name="Lập hồ sơ">',
+                   '<bpmn:userTask id="draft_nomination" name="Lập hồ sơ" priority="high">')
+    problem = find(problems_of(loader, text, "xsd.bpmn"), "XSD")
+    assert problem.element_id == "draft_nomination" and problem.element_name == "Lập hồ sơ"
+
+
+def test_utf16_upload_is_kept_as_utf8(loader):
+    data = ('<?xml version="1.0" encoding="UTF-16"?>\n' + MINIMAL.split("\n", 1)[1]).encode("utf-16")
+    definition = loader.load(data, "utf16.bpmn")["corpus_min"]
+    text = definition.bpmn.decode("utf-8")
+    assert text.startswith("<?xml version='1.0' encoding='UTF-8'?>") and "Sơ đồ tối thiểu" in text
+    assert definition.checksum == hashlib.sha256(definition.bpmn).hexdigest()
+    utf8 = MINIMAL.encode("utf-8")
+    assert loader.load(utf8, "utf8.bpmn")["corpus_min"].bpmn == utf8  # UTF-8 is kept byte for byte
+
+
+@pytest.mark.parametrize("data", [
+    MINIMAL.replace("Lập hồ sơ", "L\udce1p") .encode("utf-8", "surrogateescape"),
+    MINIMAL.encode("utf-8").replace(b'encoding="UTF-8"', b'encoding="KOI9"'),
+], ids=["latin1_byte_in_utf8", "unknown_encoding"])
+def test_encoding_error_says_save_as_utf8(loader, data):
+    find(problems_of(loader, data, "enc.bpmn"), "save the file as UTF-8")

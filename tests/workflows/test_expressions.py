@@ -149,11 +149,12 @@ def test_evaluator_does_not_let_data_change(env):
     assert data == {"award_decision": {"outcome": "not_awarded"}}
 
 
-def test_assignment_is_ignored_and_changes_nothing(env):
-    """simpleeval does not refuse `a = b`: it warns and returns b. The task data stays as it was."""
+def test_assignment_is_refused_and_changes_nothing(env):
+    """simpleeval alone would warn and return b for `a = b`; parsed as an expression (the validator's
+    way too) it is a syntax error. The task data stays as it was."""
     data = dict(DATA)
-    with pytest.warns(simpleeval.AssignmentAttempted):
-        assert env.evaluate("decision = 'submit'", data) == "submit"
+    with pytest.raises(ExpressionError, match="syntax error"):
+        env.evaluate("decision = 'submit'", data)
     assert data == DATA
 
 
@@ -215,6 +216,14 @@ def test_sandbox_reports_an_allowed_expression():
     'f"{0:>999999999}"',
     "len([1 for a in 'x'*9999 if sorted('x'*99999)])",
     "len([sorted('x'*99999) for a in 'x'*9999])",
+    # Issue 12: results of str/list/repeat/concatenation, not only literal products.
+    "len(str([('a'*999*100)]*999*100)) > 0",
+    "len(str([('a'*99999)]*99999)) > 0",
+    "len(str([['a'*999]*999]*999)) > 0",
+    "len(sorted(str([('a'*9999)]*9999))) > 0",
+    "len(str(([('a'*99999)] + [('a'*99999)]) * 50000)) > 0",
+    "-" * 1990 + "1",
+    "str([decision]*99999) + str([decision]*99999)",
 ])
 def test_evaluator_is_bounded(expression):
     returncode, out, err = sandboxed(expression)
@@ -315,3 +324,13 @@ def test_validator_does_not_constant_fold():
 def test_loader_accepts_the_functions_the_evaluator_offers(roles, forms, settings, env):
     loader = WorkflowEngine.loader(roles, forms, settings)
     assert set(env.functions) - {"working_days"} <= set(loader.functions)
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ("len(str(['ab'] * 10))", 60),
+    ("len([1, 2] * 3 + [3])", 7),
+    ("'-' * 3", "---"),
+    ("max(len(decision), 2)", 6),
+])
+def test_bounded_evaluator_still_computes_small_values(env, expression, expected):
+    assert env.evaluate(expression, dict(DATA)) == expected
