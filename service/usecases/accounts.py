@@ -40,7 +40,8 @@ def authenticate(runtime: Runtime, username: str, password: str) -> int:
     now = runtime.clock.now()
     with runtime.uow() as uow:
         session = uow.session
-        user = session.scalars(select(User).where(User.username == username)).first()
+        # Locked: concurrent wrong passwords each count (a lost increment would be a free guess).
+        user = session.scalars(select(User).where(User.username == username).with_for_update()).first()
         if user is None or not user.active:
             verify_password(_dummy_hash(), password)  # same cost as a real check: timing tells nothing
             raise BadCredentials()

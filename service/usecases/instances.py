@@ -144,7 +144,10 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
                     due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
         enqueue_notification(session, runtime, note, nomination, row.id, tasks)
-        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params)
+        # An escalation names the task it took away, so that its holder is told why it is gone.
+        taken = [t.id for t in outcome.closed if t.task_id == note.task] if note.action == "escalate" else []
+        extra: dict[str, Any] = {"task_uuid": taken[0]} if taken else {}
+        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params, **extra)
     if outcome.status == "completed":
         audit_event("instance_ended", end_event=outcome.end_event)
     if audit_rows is not None:

@@ -9,11 +9,23 @@ from flask import Flask, g, redirect, url_for
 
 def register_pages(app: Flask) -> None:
     from service.core.i18n import init_i18n
-    from service.web import admin_outbox, batches, common, inbox, nominations, process_editor, public, tasks, vendor  # noqa: F401
+    from service.web import (  # noqa: F401
+        admin_outbox,
+        batches,
+        common,
+        health,
+        inbox,
+        nominations,
+        process_editor,
+        public,
+        tasks,
+        vendor,
+    )
 
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
     app.register_blueprint(common.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(admin_outbox.bp)
     app.register_blueprint(process_editor.bp)
