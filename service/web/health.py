@@ -12,7 +12,7 @@ from typing import Any
 
 from alembic.script import ScriptDirectory
 from flask import Blueprint, current_app, jsonify
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.core.errors import Unavailable
@@ -39,7 +39,8 @@ def readyz() -> Any:
     database = current_app.extensions["nomflow"].db
     try:
         with database.engine.connect() as connection:
-            current = frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+            current = frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+                                if inspect(connection).has_table("alembic_version") else ())
     except SQLAlchemyError as exc:
         log.error("readyz: database unavailable: %s", describe(exc))
         return _not_ready(database="unavailable", migrations="unknown")
