@@ -62,7 +62,9 @@ def load_instance(session: Session, runtime: Runtime, instance_id: str,
     (see InstanceCache), restored from the stored state otherwise."""
     query = select(InstanceRow).where(InstanceRow.id == instance_id).options(defer(InstanceRow.state))
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        # populate_existing: a row this session read before the lock is refreshed, or its version
+        # (and the flush's version check) would be the stale one.
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"không tìm thấy quy trình {instance_id}")
