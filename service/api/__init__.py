@@ -53,7 +53,9 @@ Xác thực (authentication): `Authorization: Bearer <token>` (POST /api/v1/toke
 whose writes need the `X-CSRFToken` header. Lỗi (errors): RFC 9457 problem details with
 `type, title, status, detail, errors[{field, message}]`. A nomination you may not see answers 404, as if
 it did not exist; acting on a task that is not yours answers 403; a stale `version` or a task already
-completed answers 409; invalid input answers 422 listing every field."""
+completed answers 409 (so does a write that met a concurrent one: nothing of it was stored); invalid input answers
+422 listing every field; while the database is unavailable, 503 with `Retry-After`. Probes: `GET /healthz`,
+`GET /readyz` (no sign-in)."""
 
 
 class ProblemApi(Api):
