@@ -21,6 +21,7 @@ from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Nomination, OpenTask
 from service.usecases.accounts import create_token
 from service.usecases.instances import load_instance
+from service.usecases.setup import add_user
 from tests.service.conftest import VN, SeededTemplates
 from tests.service.test_concurrency import actor, draft
 from tests.support.postgres import PostgresServer
@@ -28,7 +29,7 @@ from tests.support.served import Served, serve
 from workflows.clock import FixedClock
 
 ROUNDS = 8
-STAFF = "canbo.hiennam"
+STAFF, HEAD, SECOND_HEAD = "canbo.hiennam", "chutich.hiennam", "phochutich.hiennam"
 UNIT = "phuong-hien-nam"
 
 
@@ -37,6 +38,7 @@ class Stack:
     servers: list[Served]
     runtime: Runtime  # reads what the servers wrote
     headers: dict[str, str]  # the unit's staff member's API token
+    heads: list[dict[str, str]]  # two holders of the unit head's role
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"], ids=["sqlite", "pg"])
@@ -57,9 +59,11 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     runtime = Runtime(ServiceConfig(instance_dir=folder, database_url=url, testing=True, secret_key="races",
                                     scheduler_in_process=False), clock=FixedClock(start))
     try:
-        headers = {"Authorization": "Bearer " + create_token(runtime, actor(runtime, STAFF), "races")}
+        add_user(runtime, SECOND_HEAD, "Đỗ Văn Phó", "unit_head", UNIT, password="demo-password-2")
+        headers, *heads = ({"Authorization": "Bearer " + create_token(runtime, actor(runtime, name), "races")}
+                           for name in (STAFF, HEAD, SECOND_HEAD))
         with serve(url, folder, env={"NOMFLOW_FAKE_NOW": start.isoformat()}, count=2) as servers:
-            yield Stack(servers, runtime, headers)
+            yield Stack(servers, runtime, headers, heads)
     finally:
         runtime.db.dispose()
         if server is not None:
@@ -169,3 +173,25 @@ def test_double_submit_has_one_200_and_409s(stack: Stack):
         assert all("đã được xử lý" in body["detail"] for status, body in results if status == 409), results
         after = stored(runtime, nomination_id)
         assert len(after["completed"]) == 1 and after["status"] == "unit_review"
+
+
+def test_two_claims_at_once_leave_one_claimant(stack: Stack):
+    """Both heads may take the task; the one whose claim lands holds it, the other is refused (403,
+    the task is someone else's now): never two 204s with the first claimant silently replaced."""
+    servers, runtime, headers = stack.servers, stack.runtime, stack.headers
+    replaced = []
+    for round_ in range(ROUNDS // 2):
+        nomination_id = new_draft(servers, headers, f"Hồ sơ nhận việc {round_}")
+        submitted = servers[0].request("POST", f"/api/v1/nominations/{nomination_id}/submit", {"data": {}}, headers)
+        assert submitted[0] == 200, submitted
+        with runtime.read() as uow:
+            task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+        results = at_once(servers, [("POST", f"/api/v1/tasks/{task.id}/claim", None, head) for head in stack.heads])
+        statuses = [status for status, _ in results]
+        assert sorted(statuses) == [204, 403], results
+        with runtime.read() as uow:
+            assignee = uow.session.get(OpenTask, task.id).assignee_id  # type: ignore[union-attr]
+        winner = actor(runtime, (HEAD, SECOND_HEAD)[statuses.index(204)]).user_id
+        if assignee != winner:
+            replaced.append(round_)
+    assert not replaced, f"the claim answered 204 was replaced by the other in rounds {replaced}"
