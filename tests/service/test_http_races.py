@@ -6,6 +6,7 @@ that cannot land whole answers 409.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from tests.support.postgres import PostgresServer
 from tests.support.served import Served, serve
 from workflows.clock import FixedClock
 
-ROUNDS = 8
+ROUNDS = int(os.environ.get("NOMFLOW_RACE_ROUNDS", "8"))  # more for a measurement, e.g. 30
 STAFF, HEAD, SECOND_HEAD = "canbo.hiennam", "chutich.hiennam", "phochutich.hiennam"
 UNIT = "phuong-hien-nam"
 
@@ -118,7 +119,7 @@ def stored(runtime: Runtime, nomination_id: str) -> dict[str, Any]:
 
 def test_concurrent_draft_saves_keep_every_acknowledged_field(stack: Stack):
     servers, runtime, headers = stack.servers, stack.runtime, stack.headers
-    lost = []
+    bad = []  # (round, what went wrong): every round is played, so a failure says how often
     for round_ in range(ROUNDS):
         nomination_id = new_draft(servers, headers, f"Hồ sơ đua {round_}")
         changes = [{"nominee_name": f"Tên mới số {round_}"},
@@ -126,19 +127,24 @@ def test_concurrent_draft_saves_keep_every_acknowledged_field(stack: Stack):
                    {"award": "giay_khen"}]
         url = f"/api/v1/nominations/{nomination_id}/draft"
         results = at_once(servers, [("PATCH", url, {"data": change}, headers) for change in changes])
-        assert all(status in (204, 409) for status, _ in results), results
         after = stored(runtime, nomination_id)
         landed = [change for change, (status, _) in zip(changes, results, strict=True) if status == 204]
-        lost += [(round_, change) for change in landed if any(after["data"].get(k) != v for k, v in change.items())]
-        assert after["saved"] == len(landed)
-        assert after["columns"] == (after["data"]["nominee_name"], after["data"]["award"])
-        assert after["tasks"] == [("draft_nomination", after["data"]["nominee_name"])]
-    assert not lost, f"answered 204, yet lost: {lost}"
+        problems = {
+            "answers": [status for status, _ in results if status not in (204, 409)],
+            "lost although answered 204": [c for c in landed if any(after["data"].get(k) != v for k, v in c.items())],
+            "draft_saved events": [] if after["saved"] == len(landed) else [after["saved"], len(landed)],
+            "columns differ from data": [] if after["columns"] == (after["data"]["nominee_name"],
+                                                                   after["data"]["award"]) else [after["columns"]],
+            "inbox row differs": [] if after["tasks"] == [("draft_nomination", after["data"]["nominee_name"])]
+            else after["tasks"]}
+        if any(problems.values()):
+            bad.append((round_, {k: v for k, v in problems.items() if v}))
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds went wrong: {bad}"
 
 
 def test_a_save_racing_the_submission_lands_before_it_or_answers_409(stack: Stack):
     servers, runtime, headers = stack.servers, stack.runtime, stack.headers
-    diverged = []
+    bad = []
     for round_ in range(ROUNDS):
         nomination_id = new_draft(servers, headers, f"Hồ sơ gửi {round_}")
         change = {"nominee_name": f"Tên sửa phút chót {round_}", "award": "giay_khen"}
@@ -146,8 +152,9 @@ def test_a_save_racing_the_submission_lands_before_it_or_answers_409(stack: Stac
             ("PATCH", f"/api/v1/nominations/{nomination_id}/draft", {"data": change}, headers),
             ("POST", f"/api/v1/nominations/{nomination_id}/submit", {"data": {}}, headers)])
         (saved, save_body), (submitted, submit_body) = results
-        assert submitted == 200, submit_body
-        assert saved in (204, 409), save_body
+        if submitted != 200 or saved not in (204, 409):
+            bad.append((round_, {"answers": (saved, submitted), "bodies": (save_body, submit_body)}))
+            continue
         after = stored(runtime, nomination_id)
         expected = change if saved == 204 else {"nominee_name": f"Hồ sơ gửi {round_}", "award": "bang_khen"}
         [completion] = after["completed"]
@@ -157,10 +164,9 @@ def test_a_save_racing_the_submission_lands_before_it_or_answers_409(stack: Stac
                  "submitted data": {k: completion["data"][k] for k in expected},
                  "inbox": {"nominee_name": after["tasks"][0][1]}}
         wrong = {where: seen for where, seen in views.items() if any(expected[k] != v for k, v in seen.items())}
-        if wrong:
-            diverged.append((round_, saved, expected, wrong))
-        assert after["tasks"][0][0] != "draft_nomination"
-    assert not diverged, diverged
+        if wrong or after["tasks"][0][0] == "draft_nomination":
+            bad.append((round_, {"save answered": saved, "expected": expected, "found": wrong}))
+    assert not bad, f"{len(bad)} of {ROUNDS} rounds went wrong: {bad}"
 
 
 def test_double_submit_has_one_200_and_409s(stack: Stack):
