@@ -29,11 +29,12 @@ def locks_rows(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def lock_instances(session: Session, instance_ids: Iterable[str | None]) -> None:
-    """Lock these instance rows, in id order (the one order every writer uses)."""
-    ids = sorted({i for i in instance_ids if i})
+def lock_nomination_instances(session: Session, nomination_ids: Iterable[str]) -> None:
+    """Lock the instance rows of these nominations, in id order (the one order every writer uses)."""
+    ids = sorted(set(nomination_ids))
     if ids and locks_rows(session):
-        session.execute(select(InstanceRow.id).where(InstanceRow.id.in_(ids))
+        owned = select(Nomination.instance_id).where(Nomination.id.in_(ids))
+        session.execute(select(InstanceRow.id).where(InstanceRow.id.in_(owned))
                         .order_by(InstanceRow.id).with_for_update())
 
 

@@ -18,7 +18,7 @@ from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
 from service.usecases.instances import keep_instances, load_instance, record
-from service.usecases.locks import fresh_task, lock_instances, locked_task, locks_rows
+from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -56,8 +56,7 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
         if task.nomination_id and task.task_id == "draft_nomination":
             _copy_draft_fields(session, task.nomination_id, data)
         if outcome.messages:  # the nominations it will move, locked together in the one order
-            targets = [m.nomination_id for m in outcome.messages]
-            lock_instances(session, session.scalars(select(Nomination.instance_id).where(Nomination.id.in_(targets))))
+            lock_nomination_instances(session, [m.nomination_id for m in outcome.messages])
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,
                deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,
@@ -94,7 +93,7 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
         return  # the form check reports the type error
     # Another batch may be taking the same nominations: their instances are locked (after this
     # batch's own) before their batch_id is read and written.
-    lock_instances(session, session.scalars(select(Nomination.instance_id).where(Nomination.id.in_(ids))))
+    lock_nomination_instances(session, [i for i in ids if isinstance(i, str)])
     found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids))
                                                 .execution_options(populate_existing=True))}
     problems = [
