@@ -40,3 +40,10 @@ class InvalidInput(DomainError):
 class TooManyAttempts(DomainError):
     status = 429
     title = "Quá nhiều lần thử"
+
+
+class InsufficientStorage(DomainError):
+    """The disk or the attachments quota is full: nothing of the request was kept (RFC 4918's 507)."""
+
+    status = 507
+    title = "Không đủ dung lượng lưu trữ"

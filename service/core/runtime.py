@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from threading import Lock
 
 from sqlalchemy import select
@@ -34,6 +35,7 @@ class Runtime:
         self._definitions: dict[int, ProcessDefinition] = {}
         self._lock = Lock()
         self.instances = InstanceCache()
+        self.token_touches: dict[int, datetime] = {}  # token id -> when this process last recorded its use
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)

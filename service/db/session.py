@@ -8,6 +8,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.core.errors import DomainError, InsufficientStorage
+from service.core.filestore import DATABASE_FULL, is_out_of_space
+
 
 class Database:
     def __init__(self, url: str, echo: bool = False):
@@ -78,6 +81,9 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back anything uncommitted; unlike rollback() it leaves loaded objects readable.
         self.session.close()
+        if exc is not None and not isinstance(exc, DomainError) and is_out_of_space(exc):
+            # "database or disk is full": nothing was kept, and the caller should hear 507, not 500.
+            raise InsufficientStorage(DATABASE_FULL) from exc
 
     def commit(self) -> None:
         if self.read_only:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -9,9 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from service.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from service.core.errors import DomainError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from service.core.runtime import Runtime
 from service.db.models import ApiToken, Substitute, User
 from service.security.access import Actor, signed_in_actor
@@ -19,6 +20,7 @@ from service.security.passwords import hash_password, hash_token, new_api_token,
 from service.usecases.audit import audit
 from workflows.forms import FieldError
 
+log = logging.getLogger(__name__)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -78,11 +80,26 @@ def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
     actor, language, token_id, last_used_at = found
     now = runtime.clock.now()
     # A write per API call would cost a commit (an fsync on SQLite); minute precision is enough.
-    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+    if token_id is not None and (last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL):
+        _record_use(runtime, token_id, now)
+    return actor, language
+
+
+def _record_use(runtime: Runtime, token_id: int, now: datetime) -> None:
+    """Best effort: a read signed in with a token must answer even when nothing can be written (a full
+    disk, a read-only database). A failed attempt is not retried by this process for a minute either,
+    so a database that refuses writes is not asked again on every request."""
+    tried = runtime.token_touches.get(token_id)
+    if tried is not None and now - tried < TOKEN_TOUCH_INTERVAL:
+        return
+    runtime.token_touches[token_id] = now
+    try:
         with runtime.uow() as uow:
             uow.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             uow.commit()
-    return actor, language
+    except (SQLAlchemyError, DomainError) as exc:  # DomainError: the unit of work's 507 for a full disk
+        log.warning("API token %s: last use not recorded (%s: %s)", token_id, type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "")
 
 
 def _signed_in(runtime: Runtime, **who: Any) -> tuple[Actor, str, int | None, datetime | None] | None:

@@ -7,14 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from service.core.errors import DomainError, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Attachment
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.nominations import _check_file, _draft_task, attachment_path, submit
+from service.usecases.files import NewFile, check_file, store_files
+from service.usecases.nominations import _draft_task, submit
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError
 
@@ -49,7 +47,7 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
         if upload.slot not in slots:
             raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
         try:
-            checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
+            checked.append((upload, check_file(runtime, upload.filename, upload.content)))
         except InvalidInput as exc:
             raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
     with runtime.uow() as uow:
@@ -66,8 +64,8 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
             else:
                 new.pop(key, None)
         now = runtime.clock.now()
-        for upload, stored in checked:
-            _store(session, runtime, actor, nomination_id, upload, stored, now)
+        store_files(session, runtime, actor.user_id, nomination_id,
+                    [NewFile(u.filename, stored, u.content, u.slot) for u, stored in checked], now)
         nomination.data = new
         for name in DRAFT_FIELDS:
             setattr(nomination, name, new.get(name))
@@ -89,25 +87,6 @@ def _present(data: Any, path: str) -> bool:
         else:
             return False
     return True
-
-
-def _store(session: Any, runtime: Runtime, actor: Actor, nomination_id: str, upload: Upload, stored: Any,
-           now: Any) -> None:
-    path = attachment_path(runtime, stored.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(upload.content)
-        partial.replace(path)  # a file under its hash is always complete
-    known = session.scalars(select(Attachment).where(
-        Attachment.nomination_id == nomination_id, Attachment.sha256 == stored.sha256,
-        Attachment.filename == upload.filename)).first()
-    if known is None:
-        session.add(Attachment(nomination_id=nomination_id, sha256=stored.sha256, filename=upload.filename,
-                               content_type=stored.content_type, size=stored.size,
-                               uploaded_by=actor.user_id, uploaded_at=now))
-        audit(session, runtime, "attachment_added", actor_id=actor.user_id, nomination_id=nomination_id,
-              filename=upload.filename, sha256=stored.sha256, size=stored.size, slot=upload.slot)
 
 
 def save_and_submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any],

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Attachment, Nomination, OpenTask, Unit
+from service.db.models import Nomination, OpenTask, Unit
 from service.security.access import Actor, require_view, visible_nomination
 from service.usecases.audit import audit
+from service.usecases.files import NewFile, StoredFile, attachment_path, check_file, store_files
 from service.usecases.instances import keep_instances, record, start_instance
 from service.usecases.tasks import _commit, complete_task
 
-ALLOWED_TYPES = {
-    b"%PDF-": ("application/pdf", ".pdf"),
-    b"PK\x03\x04": ("application/zip", ".docx/.xlsx"),  # Office Open XML files are zip archives
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-}
-OFFICE_SUFFIXES = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+# attachment_path and StoredFile stay reachable here: the routes serve files through this module.
+__all__ = ["StoredFile", "add_attachment", "attachment_path", "create_draft", "save_draft", "submit"]
 
 
 def new_id(prefix: str) -> str:
@@ -111,57 +103,14 @@ def _is_missing_field(error: Any, data: dict[str, Any]) -> bool:
     return bool(top) and top not in data
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    sha256: str
-    content_type: str
-    size: int
-
-
 def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
-    stored = _check_file(runtime, filename, content)
+    stored = check_file(runtime, filename, content)
     with runtime.uow() as uow:
         session = uow.session
         nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
         if ("unit_staff", nomination.unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
-        path = attachment_path(runtime, stored.sha256)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(content)
-            tmp.replace(path)  # atomic: a file under its hash is always complete
-        exists = session.scalars(select(Attachment).where(
-            Attachment.nomination_id == nomination_id, Attachment.sha256 == stored.sha256,
-            Attachment.filename == filename)).first()
-        if exists is None:
-            session.add(Attachment(nomination_id=nomination_id, sha256=stored.sha256, filename=filename,
-                                   content_type=stored.content_type, size=stored.size,
-                                   uploaded_by=actor.user_id, uploaded_at=runtime.clock.now()))
-            audit(session, runtime, "attachment_added", actor_id=actor.user_id, nomination_id=nomination_id,
-                  filename=filename, sha256=stored.sha256, size=stored.size)
+        store_files(session, runtime, actor.user_id, nomination_id, [NewFile(filename, stored, content)],
+                    runtime.clock.now())
         _commit(uow)
         return stored
-
-
-def attachment_path(runtime: Runtime, sha256: str) -> Path:
-    return runtime.config.attachments_path / sha256[:2] / sha256
-
-
-def _check_file(runtime: Runtime, filename: str, content: bytes) -> StoredFile:
-    limit = runtime.config.max_attachment_bytes
-    if not filename.strip() or len(filename) > 255:
-        raise InvalidInput("Tên tệp cần 1–255 ký tự (file name length)")
-    if not content:
-        raise InvalidInput("Tệp rỗng (empty file)")
-    if len(content) > limit:
-        raise InvalidInput(f"Tệp quá lớn: tối đa {limit // (1024 * 1024)} MB (file too large)")
-    suffix = Path(filename).suffix.lower()
-    for magic, (content_type, _) in ALLOWED_TYPES.items():
-        if content.startswith(magic):
-            if content_type == "application/zip":
-                if suffix not in OFFICE_SUFFIXES:
-                    break
-                content_type = OFFICE_SUFFIXES[suffix]
-            return StoredFile(hashlib.sha256(content).hexdigest(), content_type, len(content))
-    raise InvalidInput("Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG/JPEG (file type not allowed)")

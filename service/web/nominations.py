@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
-from service.core.errors import InvalidInput
+from service.core.errors import InsufficientStorage, InvalidInput
 from service.reads import api as queries
 from service.reads import pages as page_queries
 from service.usecases import comments, drafts, nominations
@@ -108,6 +108,12 @@ def nomination_edit(nomination_id: str) -> Any:
             errors = drafts.save_draft_form(runtime(), actor, nomination_id, data, uploads, language=lang())
     except InvalidInput as exc:
         errors = exc.errors or [FieldError("", exc.detail)]
+    except InsufficientStorage as exc:
+        # Nothing was saved: the page comes back with what was typed and says why, beside each file.
+        fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
+        errors = [FieldError(f"dossier.{u.slot}", exc.detail) for u in uploads] or [FieldError("", exc.detail)]
+        flash(exc.detail, "error")
+        return _render_draft(fresh, data, errors, exc.status)
     if errors:
         # Show what was typed, with the files that did get saved, and each message beside its field.
         fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
