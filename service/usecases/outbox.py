@@ -41,6 +41,7 @@ from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import Nomination, OpenTask, OutboxMail, User
 from service.db.session import UnitOfWork
+from service.jobs.wakeup import MAIL_ENQUEUED
 from service.mail.smtp import Connection, Mailer, PermanentMailError, build_message, mailer_for
 from service.mail.text import render
 from service.security.access import Actor
@@ -83,6 +84,7 @@ def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, con
                       subject=rendered.subject[:300], body_text=rendered.text, body_html=rendered.html,
                       status="pending", attempts=0, next_attempt_at=now, created_at=now)
     session.add(mail)
+    session.info[MAIL_ENQUEUED] = True  # the commit rings the jobs process's doorbell (jobs/wakeup.py)
     return mail
 
 
