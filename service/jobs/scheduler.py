@@ -16,10 +16,11 @@ the doorbell (jobs/wakeup.py): delivery starts at once instead of at the next ti
 
 SIGTERM (or SIGINT) stops a worker gracefully: the running jobs end their current batch or mail
 (the rest of a claim goes back unchanged, see usecases/outbox.py and timers.py), then the process
-exits 0. Whatever is still running after the grace period (NOMFLOW_SHUTDOWN_GRACE, 30 s; a hung
-SMTP server, a lock held elsewhere) is abandoned by exiting 1: its transaction was never
-committed, so the database rolls it back, and a mail caught mid-send keeps its lease and is sent
-again, with its Message-ID, once the lease runs out.
+exits 0. A send still hanging on a stalled SMTP server CUT_MARGIN before the grace period ends
+(NOMFLOW_SHUTDOWN_GRACE, 30 s) has its connection cut: the attempt is recorded as failed and the
+mail is retried later, with its Message-ID. Whatever still runs after the grace period (a lock held
+elsewhere) is abandoned by exiting 1: its transaction was never committed, so the database rolls it
+back, and a mail caught mid-send keeps its lease and is sent again once the lease runs out.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from service.core.runtime import Runtime
+from service.mail.smtp import Connection, Envelope, Mailer
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,10 @@ class Schedule:
 
 _started: BaseScheduler | None = None
 _start_lock = threading.Lock()
+# A stop cuts the SMTP connections still sending this long before the grace period ends, so that
+# their jobs can record the failed attempts (retried later) and the process exits cleanly.
+CUT_MARGIN = 2.0
+
 _stop = threading.Event()
 _running = threading.Condition()  # notified each time a job returns
 _active_jobs = 0
@@ -114,15 +120,58 @@ def wake_due(runtime: Runtime, after_commit: Callable[[Any], None], scheduler: B
 
 
 def deliver(runtime: Runtime, mail_waiting: threading.Event) -> None:
+    from service.mail.smtp import mailer_for
     from service.usecases.outbox import deliver_outbox
 
+    inner = mailer_for(runtime.config)
+    mailer = _CuttableMailer(inner) if inner is not None else None
     while not _stop.is_set():
         mail_waiting.clear()
-        report = deliver_outbox(runtime, should_stop=_stop.is_set)
+        report = deliver_outbox(runtime, mailer, should_stop=_stop.is_set)
         if report.sent or report.retried or report.failed:
             log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retried, report.failed)
         if not mail_waiting.is_set():
             break  # nothing was enqueued during this run: the next tick (or hand-over) starts the next
+
+
+_open_smtp: set[Any] = set()  # the SMTP connections of running deliveries
+_open_smtp_lock = threading.Lock()
+
+
+class _CuttableMailer:
+    """Keeps the connections it opens in _open_smtp, for a stop to cut them when the grace period is
+    nearly over: a send stuck on a stalled server then fails and its mail is retried later."""
+
+    def __init__(self, inner: Mailer):
+        self.inner = inner
+
+    def connect(self) -> Connection:
+        connection = self.inner.connect()
+        with _open_smtp_lock:
+            _open_smtp.add(connection)
+        return _Tracked(connection)
+
+
+class _Tracked:
+    def __init__(self, connection: Connection):
+        self.connection = connection
+
+    def send(self, envelope: Envelope) -> None:
+        self.connection.send(envelope)
+
+    def close(self) -> None:
+        with _open_smtp_lock:
+            _open_smtp.discard(self.connection)
+        self.connection.close()
+
+
+def _cut_open_smtp() -> None:
+    with _open_smtp_lock:
+        connections = list(_open_smtp)
+    for connection in connections:
+        cut = getattr(connection, "cut", None)
+        if cut is not None:
+            cut()
 
 
 def _run_soon(scheduler: BaseScheduler, job_id: str, delay: timedelta = timedelta(0)) -> None:
@@ -208,14 +257,20 @@ def run_worker(runtime: Runtime, schedule: Schedule | None = None, grace: float 
     if not _stop.is_set():
         scheduler.start()  # blocks until shutdown
     deadline = (stopped_at[0] if stopped_at else clock.monotonic()) + grace
-    with _running:
-        finished = _running.wait_for(lambda: _active_jobs == 0, timeout=max(deadline - clock.monotonic(), 0))
-    if not finished:
+    if not _jobs_done_by(deadline - min(CUT_MARGIN, grace / 2)):
+        log.warning("worker: cutting the SMTP connections still sending; their mails will be retried")
+        _cut_open_smtp()
+    if not _jobs_done_by(deadline):
         log.error("worker: jobs still running after %s s, leaving them to the next worker", grace)
         logging.shutdown()
         os._exit(1)  # their transactions roll back; a mail caught mid-send is retried when its lease ends
     runtime.db.dispose()
     log.info("worker: stopped")
+
+
+def _jobs_done_by(deadline: float) -> bool:
+    with _running:
+        return _running.wait_for(lambda: _active_jobs == 0, timeout=max(deadline - clock.monotonic(), 0))
 
 
 def worker_logging() -> None:
