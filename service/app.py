@@ -33,10 +33,14 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
 
     from service.api import register_api
     from service.cli import register_cli
+    from service.core import request_guard
     from service.security import auth
     from service.web import register_pages
 
+    request_guard.install_converter(app)
+    app.before_request(lambda: request_guard.limit_size(config.max_json_bytes, config.max_form_bytes))
     auth.init_app(app)
+    app.before_request(request_guard.check_body)
     register_api(app)
     register_pages(app)
     register_cli(app)

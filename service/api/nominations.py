@@ -8,6 +8,7 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from service.api.common import actor_required
+from service.api.fields import binary_response, file_body
 from service.api.schemas import (
     AttachmentOut,
     AuditOut,
@@ -83,6 +84,7 @@ def attachments(nomination_id: str) -> Any:
 
 
 @blp.route("/<nomination_id>/attachments", methods=["POST"])
+@blp.doc(requestBody=file_body("PDF, DOCX, XLSX, PNG or JPEG"))
 @blp.response(201, AttachmentOut)
 def upload(nomination_id: str) -> Any:
     actor = actor_required()
@@ -94,6 +96,7 @@ def upload(nomination_id: str) -> Any:
 
 
 @blp.route("/<nomination_id>/attachments/<sha256>", methods=["GET"])
+@blp.doc(responses=binary_response("application/octet-stream", "the file, with its stored media type"))
 def download(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
     return send_file(nominations.attachment_path(runtime(), found.sha256), mimetype=found.content_type,

@@ -18,7 +18,9 @@ class ServiceConfig:
     attachments_dir: Path | None = None
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:5000"
-    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_attachment_bytes: int = 20 * 1024 * 1024  # multipart uploads only
+    max_json_bytes: int = 256 * 1024  # any JSON body: far below uploads, it is parsed and validated
+    max_form_bytes: int = 1024 * 1024  # a page's urlencoded form (long texts, percent-encoded)
     scheduler_in_process: bool = True
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -53,6 +55,8 @@ class ServiceConfig:
             smtp_username=env.get("NOMFLOW_SMTP_USERNAME") or None,
             smtp_password=env.get("NOMFLOW_SMTP_PASSWORD") or None,
             mail_from=env.get("NOMFLOW_MAIL_FROM", "nomflow <no-reply@nomflow.local>"),
+            max_json_bytes=int(env.get("NOMFLOW_MAX_JSON_BYTES", 256 * 1024)),
+            max_form_bytes=int(env.get("NOMFLOW_MAX_FORM_BYTES", 1024 * 1024)),
         )
         return replace(config, **overrides)
 

@@ -1,0 +1,117 @@
+"""Bounds every request meets before a view parses it: body size, JSON depth, characters, integers.
+
+Each bound is checked once here, for API and pages alike, so that no endpoint can forget it:
+- a body that is not a multipart upload may hold at most `max_json_bytes` (JSON) or
+  `max_form_bytes` (a page's form); only multipart uploads get the attachment limit. Refused from
+  Content-Length before anything is read, and reading is capped when the length is not announced;
+- a JSON body is parsed once here, guarded: nested deeper than MAX_JSON_DEPTH, or holding a
+  control character (NUL included: PostgreSQL cannot store it) in any string or key, is a 400;
+- query strings are one-line text: control characters and line breaks in them are a 400 (a CR/LF
+  in `?next=` would otherwise reach a Location header);
+- page forms (urlencoded) may hold line breaks in their text areas, but no other control character;
+- integer path parts (`<int:...>`) are bounded to what the database's integer columns hold, so a
+  huge id answers 404 instead of overflowing a query.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
+
+from workflows.text import bad_line, bad_text
+
+MAX_INT = 2**31 - 1  # PostgreSQL's `integer`; every id, version, offset and limit fits in it
+MAX_JSON_DEPTH = 32  # the deepest form is 4 levels; 32 leaves room without letting recursion run away
+XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:x>` that matches 0..MAX_INT only: a larger number is a path that does not exist (404)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, MAX_INT if max is None else max, signed)
+
+
+def bounded_int_param(converter: BoundedIntConverter) -> dict[str, Any]:
+    """The OpenAPI schema of such a path parameter."""
+    return {"type": "integer", "minimum": converter.min or 0, "maximum": converter.max}
+
+
+class BadText(BadRequest):
+    description = ("Dữ liệu chứa ký tự điều khiển không được phép (ký tự NUL, xuống dòng trong trường một dòng...) "
+                   "(control characters are not allowed here)")
+
+
+class TooDeep(BadRequest):
+    description = f"JSON lồng nhau quá sâu: tối đa {MAX_JSON_DEPTH} cấp (JSON nested too deep)"
+
+
+def install_converter(app: Flask) -> None:
+    """Before any route is added: every `<int:...>` is bounded."""
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
+def limit_size(max_json_bytes: int, max_form_bytes: int) -> None:
+    """First of all, before anything reads the body (the CSRF check reads page forms)."""
+    _check_query()
+    if request.mimetype == "multipart/form-data" or request.mimetype in XML_TYPES:
+        return  # uploads: MAX_CONTENT_LENGTH and the upload's own checks (diagrams: their own limit)
+    limit = max_json_bytes if request.is_json else max_form_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
+                                    f"(request body larger than {limit:,} bytes)")
+    request.max_content_length = limit  # caps reading a body that does not announce its length
+
+
+def check_body() -> None:
+    """After the caller is known (an anonymous API call is refused before its body is parsed)."""
+    if request.is_json:
+        _check_json(request.get_data(cache=True))
+    elif request.mimetype == "application/x-www-form-urlencoded":
+        for values in request.form.listvalues():
+            if any(bad_text(v) for v in values):
+                raise BadText()
+
+
+def _check_query() -> None:
+    for key, values in request.args.lists():
+        if bad_line(key) or any(bad_line(v) for v in values):
+            raise BadText()
+
+
+def _check_json(raw: bytes) -> None:
+    if not raw:
+        return
+    try:
+        document = json.loads(raw)
+    except RecursionError:
+        raise TooDeep() from None
+    except ValueError:
+        return  # not JSON at all: the parser of the view reports it as usual
+    for text in _strings(document):
+        if bad_text(text):
+            raise BadText()
+
+
+def _strings(document: Any) -> Iterator[str]:
+    """Every string and key in the document; raises TooDeep past MAX_JSON_DEPTH. Iterative, so the
+    walk itself cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise TooDeep()
+            if isinstance(node, dict):
+                yield from (k for k in node if isinstance(k, str))
+                stack.extend((v, depth + 1) for v in node.values())
+            else:
+                stack.extend((v, depth + 1) for v in node)
