@@ -64,15 +64,23 @@ def limit_size(max_json_bytes: int, max_form_bytes: int) -> None:
         return  # uploads: MAX_CONTENT_LENGTH and the upload's own checks (diagrams: their own limit)
     limit = max_json_bytes if request.is_json else max_form_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
-                                    f"(request body larger than {limit:,} bytes)")
+        raise _too_large(limit)
     request.max_content_length = limit  # caps reading a body that does not announce its length
+
+
+def _too_large(limit: int) -> RequestEntityTooLarge:
+    return RequestEntityTooLarge(f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
+                                 f"(request body larger than {limit:,} bytes)")
 
 
 def check_body() -> None:
     """After the caller is known (an anonymous API call is refused before its body is parsed)."""
     if request.is_json:
-        _check_json(request.get_data(cache=True))
+        raw = request.get_data(cache=True)
+        limit = request.max_content_length
+        if request.content_length is None and limit is not None and len(raw) >= limit:
+            raise _too_large(limit)  # a chunked body read up to the cap: the rest was never read
+        _check_json(raw)
     elif request.mimetype == "application/x-www-form-urlencoded":
         for values in request.form.listvalues():
             if any(bad_text(v) for v in values):

@@ -43,18 +43,10 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     files just uploaded. Missing fields are fine in a draft.
     """
     form = runtime.forms.get(DRAFT_FORM)
-    slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
-    checked = []
-    for upload in uploads:
-        if upload.slot not in slots:
-            raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
-        try:
-            checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
-        except InvalidInput as exc:
-            raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)  # before reading any input
+        checked = _check_uploads(runtime, form, uploads)
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
                    **{u.slot: stored.sha256 for u, stored in checked}}
         new = {**data, "dossier": dossier} if dossier else dict(data)
@@ -77,6 +69,19 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
               fields=sorted(new))
         _commit(uow)
         return errors, candidate
+
+
+def _check_uploads(runtime: Runtime, form: Any, uploads: Sequence[Upload]) -> list[tuple[Upload, Any]]:
+    slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
+    checked = []
+    for upload in uploads:
+        if upload.slot not in slots:
+            raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
+        try:
+            checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
+    return checked
 
 
 def _present(data: Any, path: str) -> bool:

@@ -62,10 +62,10 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
 
 def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any]) -> None:
     """Keep an unfinished draft: each given field must be valid, missing ones may come later."""
-    _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)  # only once allowed to
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -119,12 +119,12 @@ class StoredFile:
 
 
 def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
-    stored = _check_file(runtime, filename, content)
     with runtime.uow() as uow:
         session = uow.session
         nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
         if ("unit_staff", nomination.unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
+        stored = _check_file(runtime, filename, content)  # only once allowed to
         path = attachment_path(runtime, stored.sha256)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

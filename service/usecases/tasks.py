@@ -90,8 +90,8 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
 
 def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any]) -> None:
     ids = data.get("nomination_ids") or []
-    if not isinstance(ids, list):
-        return  # the form check reports the type error
+    if not isinstance(ids, list) or len(ids) > 1000 or not all(isinstance(i, str) for i in ids):
+        return  # the form check reports it; such a list never reaches a query
     found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))}
     problems = [
         f"{nid}: không ở bước chờ quyết định" for nid in ids
