@@ -88,6 +88,7 @@ def attachments(nomination_id: str) -> Any:
 @blp.response(201, AttachmentOut)
 def upload(nomination_id: str) -> Any:
     actor = actor_required()
+    nominations.check_may_upload(runtime(), actor, nomination_id)  # before the body is parsed
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("Thiếu tệp (multipart field 'file')", [FieldError("file", "Bắt buộc")])

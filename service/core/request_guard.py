@@ -16,7 +16,7 @@ Each bound is checked once here, for API and pages alike, so that no endpoint ca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
 from typing import Any
 
 from flask import Flask, request
@@ -96,30 +96,40 @@ def _check_query() -> None:
 def _check_json(raw: bytes) -> None:
     if not raw:
         return
+    # Control characters can only be in a JSON string as \u escapes (raw ones are invalid JSON), or raw as
+    # DEL and the C1 range: found in the bytes, without walking every value of the document.
+    if _RAW_CONTROL.search(raw) or any(_escaped(raw, m.start()) for m in _ESCAPED_CONTROL.finditer(raw)):
+        raise BadText()
     try:
         document = json.loads(raw)
     except RecursionError:
         raise TooDeep() from None
     except ValueError:
         return  # not JSON at all: the parser of the view reports it as usual
-    for text in _strings(document):
-        if bad_text(text):
-            raise BadText()
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:  # else it cannot be too deep
+        _check_depth(document)
 
 
-def _strings(document: Any) -> Iterator[str]:
-    """Every string and key in the document; raises TooDeep past MAX_JSON_DEPTH. Iterative, so the
-    walk itself cannot exhaust the stack."""
+# A \u escape of a control character other than TAB, LF and CR; then DEL and the C1 controls as raw UTF-8.
+_ESCAPED_CONTROL = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
+_RAW_CONTROL = re.compile(b"\x7f|\xc2[\x80-\x9f]")
+
+
+def _escaped(raw: bytes, start: int) -> bool:
+    """Whether the backslash at `start` begins an escape: an even run of backslashes before it (after an
+    odd run it is the second half of an escaped backslash, and the text only says "u0000")."""
+    before = start - 1
+    while before >= 0 and raw[before] == 0x5C:
+        before -= 1
+    return (start - 1 - before) % 2 == 0
+
+
+def _check_depth(document: Any) -> None:
+    """Raises TooDeep past MAX_JSON_DEPTH. Iterative, and it visits containers only."""
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, str):
-            yield node
-        elif isinstance(node, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise TooDeep()
-            if isinstance(node, dict):
-                yield from (k for k in node if isinstance(k, str))
-                stack.extend((v, depth + 1) for v in node.values())
-            else:
-                stack.extend((v, depth + 1) for v in node)
+        if depth > MAX_JSON_DEPTH:
+            raise TooDeep()
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

@@ -121,9 +121,7 @@ class StoredFile:
 def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
     with runtime.uow() as uow:
         session = uow.session
-        nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
-        if ("unit_staff", nomination.unit_id) not in actor.grants:
-            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
+        _uploadable(session, runtime, actor, nomination_id)
         stored = _check_file(runtime, filename, content)  # only once allowed to
         path = attachment_path(runtime, stored.sha256)
         if not path.exists():
@@ -142,6 +140,19 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
                   filename=filename, sha256=stored.sha256, size=stored.size)
         _commit(uow)
         return stored
+
+
+def check_may_upload(runtime: Runtime, actor: Actor, nomination_id: str) -> None:
+    """Before an upload is even read (parsing 20 MB of multipart costs): may this caller add files here?"""
+    with runtime.read() as uow:
+        _uploadable(uow.session, runtime, actor, nomination_id)
+
+
+def _uploadable(session: Any, runtime: Runtime, actor: Actor, nomination_id: str) -> Nomination:
+    nomination = visible_nomination(session, actor, nomination_id, runtime.roles)
+    if ("unit_staff", nomination.unit_id) not in actor.grants:
+        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được tải tệp lên (unit staff only)")
+    return nomination
 
 
 def attachment_path(runtime: Runtime, sha256: str) -> Path:

@@ -47,7 +47,7 @@ from workflows.clock import FixedClock
 
 ROLES = [STAFF, HEAD, DOST_OFFICER, DOST_LEAD, HA_OFFICER, HA_LEAD, CHAIRMAN, ADMIN]  # one user per role
 # Per operation and generation mode; each example is sent once per role (NOMFLOW_FUZZ_EXAMPLES for more).
-EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
+EXAMPLES = {GenerationMode.POSITIVE: 2, GenerationMode.NEGATIVE: 1}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
