@@ -126,3 +126,14 @@ def _fuzz(operation: Any, mode: GenerationMode, tokens: Tokens) -> list[str]:
 
     run()
     return failures
+
+
+def test_the_document_says_what_is_sent(fuzz_app: Flask) -> None:
+    spec = fuzz_app.test_client().get("/api/openapi.json").get_json()
+    assert spec["security"] == [{"bearer": []}]
+    for name, response in spec["components"]["responses"].items():
+        assert set(response.get("content", {})) <= {"application/problem+json"}, name
+    uploads = spec["paths"]["/api/v1/nominations/{nomination_id}/attachments"]["post"]["requestBody"]["content"]
+    assert uploads["multipart/form-data"]["schema"]["properties"]["file"]["format"] == "binary"
+    diagram = spec["paths"]["/api/v1/admin/processes/validate"]["post"]["requestBody"]["content"]
+    assert set(diagram) == {"multipart/form-data", "application/xml"}
