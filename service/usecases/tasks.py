@@ -16,6 +16,7 @@ from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
 from service.usecases.instances import keep_instances, load_instance, record
+from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -42,11 +43,12 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
-        if task.task_id == "draft_nomination" and task.nomination_id:
+        stage = instance.definition.stage_of(task.task_id)
+        if stage == DRAFT and task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
             data = {**nomination.data, **data}
-        if task.task_id == "prepare_batch":
+        if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language)
@@ -56,7 +58,7 @@ def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str
             raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)") from exc
         except EngineError as exc:
             raise InvalidInput(f"Quy trình không thể tiếp tục: {exc}") from exc
-        if task.nomination_id and task.task_id == "draft_nomination":
+        if task.nomination_id and stage == DRAFT:
             _copy_draft_fields(session, task.nomination_id, data)
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,

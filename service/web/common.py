@@ -6,19 +6,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
+from service.reads import pages as page_queries
 from service.security.access import Actor
 from service.security.auth import current_actor
 from service.web import formrender
 
 bp = Blueprint("pages", __name__)
 
-DRAFT_FORM = "draft_nomination.schema.json"
 STATUS_LABELS = {
     "draft": lazy_gettext("Đang lập hồ sơ"),
     "returned": lazy_gettext("Bị trả lại để hoàn thiện"),
@@ -70,7 +70,10 @@ def t(text: str) -> str:
 
 
 def draft_form() -> Any:
-    return runtime().forms.get(DRAFT_FORM, DRAFT_FORM.replace(".schema.", ".uischema."))
+    """The draft stage's form of the active nomination diagram, once per request."""
+    if "draft_form" not in g:
+        g.draft_form = page_queries.draft_form(runtime())
+    return g.draft_form
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
