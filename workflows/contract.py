@@ -95,6 +95,11 @@ class ContractCatalog:
         return ContractChecker(process, filename, self.get(process.get("id", ""))).run()
 
 
+def N_(text: str) -> str:
+    """Marks a message template for the catalogue (pybabel extracts N_); the service translates it."""
+    return text
+
+
 def _local(node: etree._Element) -> str:
     return etree.QName(node).localname
 
@@ -114,6 +119,8 @@ class ContractChecker:
         self.problems: list[DiagramProblem] = []
 
     def problem(self, node: etree._Element, template: str, **params: Any) -> None:
+        if self.contract is not None:  # the kind in the reader's language (the service picks one)
+            params = {"kind": self.contract.title_vi, "kind_en": self.contract.title_en, **params}
         self.problems.append(ContractProblem(
             self.filename, node.get("id", ""), node.get("name", ""), node.sourceline, template % params,
             template=template, params=params))
@@ -130,25 +137,28 @@ class ContractChecker:
             stage = _stage_of(node)
             if stage is None:
                 if kind in ("userTask", "manualTask") and self.contract is not None:
-                    self.problem(node, "nhiệm vụ %(task)s chưa khai báo giai đoạn (thuộc tính stage); các giai "
-                                       "đoạn của %(kind)s: %(known)s", task=node.get("id"),
-                                 kind=self.contract.title_vi, known=", ".join(self.contract.task_stages))
+                    self.problem(node, N_("nhiệm vụ %(element)s chưa khai báo giai đoạn (thuộc tính stage); các "
+                                          "giai đoạn của %(kind)s: %(known)s"),
+                                 element=node.get("id"), known=", ".join(self.contract.task_stages))
                 continue
             if kind not in STAGED_TYPES:
-                self.problem(node, "chỉ nhiệm vụ người dùng và sự kiện kết thúc mới khai báo giai đoạn; "
-                                   "%(element)s khai báo giai đoạn %(stage)s", element=node.get("id"), stage=stage)
+                self.problem(node, N_("chỉ nhiệm vụ người dùng và sự kiện kết thúc mới khai báo giai đoạn; "
+                                      "%(element)s khai báo giai đoạn %(stage)s"), element=node.get("id"), stage=stage)
                 continue
             if self.contract is None:
-                self.problem(node, "quy trình %(process)s không có giai đoạn nào trong config/contracts.toml; "
-                                   "%(element)s khai báo giai đoạn %(stage)s không tồn tại",
+                self.problem(node, N_("quy trình %(process)s không có giai đoạn nào trong config/contracts.toml; "
+                                      "%(element)s khai báo giai đoạn %(stage)s không tồn tại"),
                              process=self.process.get("id"), element=node.get("id"), stage=stage)
                 continue
-            allowed = self.contract.end_stages if kind == "endEvent" else self.contract.task_stages
-            if stage not in allowed:
-                what = "sự kiện kết thúc" if kind == "endEvent" else "nhiệm vụ"
-                self.problem(node, "%(what)s %(element)s khai báo giai đoạn %(stage)s không tồn tại; các giai "
-                                   "đoạn được dùng ở đây: %(known)s", what=what, element=node.get("id"),
-                             stage=stage, known=", ".join(allowed))
+            if kind == "endEvent" and stage not in self.contract.end_stages:
+                self.problem(node, N_("sự kiện kết thúc %(element)s khai báo giai đoạn %(stage)s không tồn tại; "
+                                      "các giai đoạn kết thúc của %(kind)s: %(known)s"),
+                             element=node.get("id"), stage=stage, known=", ".join(self.contract.end_stages))
+                continue
+            if kind != "endEvent" and stage not in self.contract.task_stages:
+                self.problem(node, N_("nhiệm vụ %(element)s khai báo giai đoạn %(stage)s không tồn tại; các giai "
+                                      "đoạn của %(kind)s: %(known)s"),
+                             element=node.get("id"), stage=stage, known=", ".join(self.contract.task_stages))
                 continue
             declared.setdefault(stage, []).append(node)
         if self.contract is not None:
@@ -162,9 +172,9 @@ class ContractChecker:
         assert self.contract is not None
         missing = [s for s in (*self.contract.task_stages, *self.contract.end_stages) if s not in declared]
         if missing:
-            self.problem(self.process, "sơ đồ này dùng cho %(kind)s nên phải khai báo các giai đoạn %(missing)s "
-                                       "(thuộc tính stage trên nhiệm vụ người dùng hoặc sự kiện kết thúc)",
-                         kind=self.contract.title_vi, missing=", ".join(missing))
+            self.problem(self.process, N_("sơ đồ này dùng cho %(kind)s nên phải khai báo các giai đoạn %(missing)s "
+                                          "(thuộc tính stage trên nhiệm vụ người dùng hoặc sự kiện kết thúc)"),
+                         missing=", ".join(missing))
 
     def check_catches(self) -> None:
         assert self.contract is not None
@@ -175,17 +185,17 @@ class ContractChecker:
         caught |= {names.get(t.get("messageRef")) for t in self.process.iterfind(".//bpmn:receiveTask", NS)}
         missing = [m for m in self.contract.catches if m not in caught]
         if missing:
-            self.problem(self.process, "sơ đồ này dùng cho %(kind)s nên phải có sự kiện chờ thông điệp %(missing)s "
-                                       "(dịch vụ gửi thông điệp này tới quy trình)",
-                         kind=self.contract.title_vi, missing=", ".join(missing))
+            self.problem(self.process, N_("sơ đồ này dùng cho %(kind)s nên phải có sự kiện chờ thông điệp "
+                                          "%(missing)s (dịch vụ gửi thông điệp này tới quy trình)"),
+                         missing=", ".join(missing))
 
     def check_actions(self) -> None:
         assert self.contract is not None
         called = {op.get("id") for op in self.process.iterfind(".//spiffworkflow:serviceTaskOperator", NS)}
         missing = [a for a in self.contract.actions if a not in called]
         if missing:
-            self.problem(self.process, "sơ đồ này dùng cho %(kind)s nên phải gọi hành động %(missing)s "
-                                       "(service task)", kind=self.contract.title_vi, missing=", ".join(missing))
+            self.problem(self.process, N_("sơ đồ này dùng cho %(kind)s nên phải gọi hành động %(missing)s "
+                                          "(service task)"), missing=", ".join(missing))
 
     def check_task_parameters(self, user_tasks: Mapping[str, etree._Element]) -> None:
         """A reminder or an escalation names the task it is about; after a rename it must still exist."""
@@ -198,8 +208,8 @@ class ContractChecker:
                 named = _string_literal(param.get("value") or "")
                 if named is not None and named not in user_tasks:
                     task = op.getparent().getparent()
-                    self.problem(task, "tham số task của %(element)s trỏ tới nhiệm vụ %(named)s không có trong sơ "
-                                       "đồ; hãy ghi mã của nhiệm vụ người dùng được nhắc",
+                    self.problem(task, N_("tham số task của %(element)s trỏ tới nhiệm vụ %(named)s không có trong "
+                                          "sơ đồ; hãy ghi mã của nhiệm vụ người dùng được nhắc"),
                                  element=task.get("id"), named=named)
 
 
