@@ -16,6 +16,7 @@ from service.reads import pages as page_queries
 from service.security.access import Actor
 from service.security.auth import current_actor
 from service.web import formrender
+from workflows.contract import DRAFT, NOMINATION
 
 bp = Blueprint("pages", __name__)
 
@@ -67,6 +68,25 @@ def lang() -> str:
 def t(text: str) -> str:
     """Translate text that comes from data (form labels): unknown text is shown as it is."""
     return gettext(text) if text else text
+
+
+def stage_role(process_id: str, stage: str) -> str:
+    """The role of a stage's task in the active diagram (who drafts, who opens batches), once per request."""
+    cache = g.setdefault("stage_roles", {})
+    if (process_id, stage) not in cache:
+        with runtime().lookup() as uow:
+            cache[(process_id, stage)] = runtime().stage_task(uow.session, process_id, stage).role
+    return str(cache[(process_id, stage)])
+
+
+def may_draft(actor: Actor | None) -> bool:
+    """Whether the nomination links show: the actor holds the draft stage's role."""
+    return actor is not None and actor.has_role(stage_role(NOMINATION, DRAFT))
+
+
+@bp.app_context_processor
+def _stage_helpers() -> dict[str, Any]:
+    return {"may_draft": may_draft}
 
 
 def draft_form() -> Any:

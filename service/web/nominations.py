@@ -13,7 +13,7 @@ from service.reads import api as queries
 from service.reads import pages as page_queries
 from service.usecases import comments, drafts, nominations
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
@@ -28,7 +28,7 @@ def nomination_list() -> Any:
     q = (request.args.get("q") or "").strip() or None
     rows = page_queries.visible_nominations(runtime(), actor, status, q)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
-                           can_create=actor.has_role("unit_staff"))
+                           can_create=may_draft(actor))
 
 
 def _start_schema() -> dict[str, Any]:
