@@ -67,7 +67,7 @@ def test_a_version_stored_without_stages_runs_on_the_old_id_map_until_init_db_re
     assert init_db(runtime) == []
     newer = create_nomination(client, auth)
     assert (version_of(runtime, older, client, auth), version_of(runtime, newer, client, auth)) == (2, 3)
-    act(client, auth, older, "unit_head_review", HEAD, {"decision": "submit"})
+    act(client, auth, older, "unit_review", HEAD, {"decision": "submit"})
     assert detail(client, auth, older)["status"] == "dost_review"  # still on version 2, still right
     assert detail(client, auth, newer)["status"] == "draft"
 
