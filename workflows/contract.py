@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from .diagram_checks import NS, DiagramProblem
+from .forms import FormError, FormLibrary
 from .settings import CONFIG_DIR, SettingsError
 
 STAGE = "stage"
@@ -49,6 +50,7 @@ class ProcessContract:
     catches: tuple[str, ...] = ()  # message names the service delivers to this process
     actions: tuple[str, ...] = ()  # named actions the process must call
     legacy_stages: dict[str, str] = field(default_factory=dict)  # old element id → stage
+    stage_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage → fields its form must have
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -72,6 +74,7 @@ class ContractCatalog:
                     catches=tuple(str(m) for m in entry.get("catches", ())),
                     actions=tuple(str(a) for a in entry.get("actions", ())),
                     legacy_stages={str(k): str(v) for k, v in entry.get("legacy_stages", {}).items()},
+                    stage_fields={str(k): tuple(str(f) for f in v) for k, v in entry.get("stage_fields", {}).items()},
                 )
                 for kind, entry in raw.get("processes", {}).items()
             }
@@ -91,8 +94,8 @@ class ContractCatalog:
     def get(self, process_id: str) -> ProcessContract | None:
         return self.processes.get(process_id)
 
-    def check(self, process: etree._Element, filename: str) -> list[DiagramProblem]:
-        return ContractChecker(process, filename, self.get(process.get("id", ""))).run()
+    def check(self, process: etree._Element, filename: str, forms: FormLibrary | None = None) -> list[DiagramProblem]:
+        return ContractChecker(process, filename, self.get(process.get("id", "")), forms).run()
 
 
 def N_(text: str) -> str:
@@ -104,18 +107,23 @@ def _local(node: etree._Element) -> str:
     return etree.QName(node).localname
 
 
+def _properties(node: etree._Element) -> list[tuple[str, str]]:
+    return [(prop.get("name") or "", (prop.get("value") or "").strip()) for prop in
+            node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)]
+
+
 def _stage_of(node: etree._Element) -> str | None:
-    for prop in node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
-        if prop.get("name") == STAGE:
-            return (prop.get("value") or "").strip()
-    return None
+    """The declared stage; an empty value declares none (as the editor's "—" does)."""
+    values = [value for name, value in _properties(node) if name == STAGE]
+    return values[0] if values and values[0] else None
 
 
 class ContractChecker:
     """Checks one bpmn:process element against its kind's contract; collects every problem."""
 
-    def __init__(self, process: etree._Element, filename: str, contract: ProcessContract | None):
-        self.process, self.filename, self.contract = process, filename, contract
+    def __init__(self, process: etree._Element, filename: str, contract: ProcessContract | None,
+                 forms: FormLibrary | None = None):
+        self.process, self.filename, self.contract, self.forms = process, filename, contract, forms
         self.problems: list[DiagramProblem] = []
 
     def problem(self, node: etree._Element, template: str, **params: Any) -> None:
@@ -134,6 +142,10 @@ class ContractChecker:
             kind = _local(node)
             if kind in ("userTask", "manualTask"):
                 user_tasks[node.get("id", "")] = node
+            if sum(name == STAGE for name, _ in _properties(node)) > 1:
+                self.problem(node, N_("%(element)s khai báo giai đoạn nhiều lần; mỗi phần tử chỉ một giai đoạn"),
+                             element=node.get("id"))
+                continue
             stage = _stage_of(node)
             if stage is None:
                 if kind in ("userTask", "manualTask") and self.contract is not None:
@@ -161,12 +173,31 @@ class ContractChecker:
                              element=node.get("id"), stage=stage, known=", ".join(self.contract.task_stages))
                 continue
             declared.setdefault(stage, []).append(node)
+            self.check_form_fields(node, stage)
         if self.contract is not None:
             self.check_required(declared)
             self.check_catches()
             self.check_actions()
         self.check_task_parameters(user_tasks)
         return self.problems
+
+    def check_form_fields(self, node: etree._Element, stage: str) -> None:
+        """The service reads some fields of a stage's form (the draft's dossier, the batch's nominations)."""
+        assert self.contract is not None
+        needed = self.contract.stage_fields.get(stage, ())
+        schema_file = dict(_properties(node)).get("formJsonSchemaFilename")
+        if not needed or self.forms is None or not schema_file:
+            return  # a missing form is reported by the engine's own checks
+        try:
+            form = self.forms.get(schema_file)
+        except FormError:
+            return  # reported by the engine's own checks
+        present = set(form.schema.get("properties", {}))
+        missing = [f for f in needed if f not in present]
+        if missing:
+            self.problem(node, N_("biểu mẫu %(form)s của %(element)s (giai đoạn %(stage)s) thiếu các trường dịch vụ "
+                                  "cần: %(missing)s"), form=schema_file, element=node.get("id"), stage=stage,
+                         missing=", ".join(missing))
 
     def check_required(self, declared: Mapping[str, list[etree._Element]]) -> None:
         assert self.contract is not None

@@ -83,7 +83,7 @@ class DiagramLoader:
         for process in processes:
             checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions)
             problems.extend(checker.run())
-            problems.extend([] if stored else self.contracts.check(process, filename))
+            problems.extend([] if stored else self.contracts.check(process, filename, self.forms))
         if problems:
             raise DiagramError(problems)
         return self._parse(tree, data, filename, stored)

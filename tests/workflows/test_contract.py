@@ -90,3 +90,22 @@ def test_a_stored_version_is_not_refused_and_gets_the_old_id_map(loader):
     definition = loader.load(legacy, "nomination.bpmn", stored=True)["nomination"]
     assert definition.stage_of("dost_check_dossier_escalated") == "dost_review"
     assert definition.stage_of("end_return_limit") == "not_awarded"
+
+
+def test_a_stage_task_whose_form_lacks_what_the_service_reads_is_refused(loader):
+    # The draft task pointed at a review form: the service would find no dossier to edit.
+    broken = NOMINATION.replace(b'value="draft_nomination.schema.json"', b'value="dost_select.schema.json"', 1)
+    found = problems(loader, broken)
+    assert any(e == "draft_nomination" and "dost_select.schema.json" in m and "nominee_kind" in m and "dossier" in m
+               for e, m in found), found
+
+
+def test_a_stage_declared_twice_or_empty_is_refused(loader):
+    twice = NOMINATION.replace(b'name="stage" value="dost_selection" />',
+                               b'name="stage" value="dost_selection" /><spiffworkflow:property name="stage" '
+                               b'value="draft" />', 1)
+    assert any(e == "dost_select" and "nhiều lần" in m for e, m in problems(loader, twice))
+    empty = NOMINATION.replace(b'name="stage" value="dost_selection" />', b'name="stage" value=" " />', 1)
+    found = problems(loader, empty)
+    assert any(e == "dost_select" and "chưa khai báo giai đoạn" in m for e, m in found), found
+    assert any("phải khai báo các giai đoạn dost_selection" in m for _, m in found), found
