@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import batch_of
+from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.security.access import (
@@ -95,7 +95,7 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
         session = uow.session
         task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
         if task is None:
-            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại (task not open)")
+            raise task_gone(session, task_uuid)  # says who has it now if the deadline moved it to the lead
         visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
             raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")

@@ -9,6 +9,7 @@ from typing import Any
 
 from service.core.errors import DomainError, InvalidInput
 from service.core.runtime import Runtime
+from service.db.session import retry_once
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.nominations import _check_file, _draft_task, store_attachment, submit, task_form
@@ -28,6 +29,7 @@ def save_draft_form(runtime: Runtime, actor: Actor, nomination_id: str, data: di
     return _save(runtime, actor, nomination_id, data, uploads, language)[0]
 
 
+@retry_once
 def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any],
           uploads: Sequence[Upload], language: str) -> tuple[list[FieldError], dict[str, Any], Form]:
     """Save the draft page: the typed fields replace the stored ones (a cleared field is cleared) and

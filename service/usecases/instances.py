@@ -99,7 +99,9 @@ def load_instance(session: Session, runtime: Runtime, instance_id: str,
     (see InstanceCache), restored from the stored state otherwise."""
     query = select(InstanceRow).where(InstanceRow.id == instance_id).options(defer(InstanceRow.state))
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        # populate_existing: a row this session read before the lock is refreshed, or its version
+        # (and the flush's version check) would be the stale one.
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"không tìm thấy quy trình {instance_id}")
@@ -183,7 +185,10 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
                     due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
         enqueue_notification(session, runtime, note, nomination, row.id, tasks)
-        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params)
+        # An escalation names the task it took away, so that its holder is told why it is gone.
+        taken = [t.id for t in outcome.closed if t.task_id == note.task] if note.action == "escalate" else []
+        extra: dict[str, Any] = {"task_uuid": taken[0]} if taken else {}
+        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params, **extra)
     if outcome.status == "completed":
         audit_event("instance_ended", end_event=outcome.end_event)
     if audit_rows is not None:

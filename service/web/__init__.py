@@ -15,6 +15,7 @@ def register_pages(app: Flask) -> None:
         admin_security,
         batches,
         common,
+        health,
         inbox,
         nominations,
         process_editor,
@@ -26,6 +27,7 @@ def register_pages(app: Flask) -> None:
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
     app.register_blueprint(common.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(admin_outbox.bp)
     app.register_blueprint(admin_security.bp)
