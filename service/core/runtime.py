@@ -11,6 +11,7 @@ from service.core.config import ServiceConfig
 from service.core.instance_cache import InstanceCache
 from service.db.models import ProcessInstance, ProcessVersion
 from service.db.session import Database, UnitOfWork
+from service.jobs.wakeup import Doorbell
 from workflows.calendar import WorkingCalendar
 from workflows.clock import Clock, SystemClock
 from workflows.diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
@@ -34,6 +35,9 @@ class Runtime:
         self._definitions: dict[int, ProcessDefinition] = {}
         self._lock = Lock()
         self.instances = InstanceCache()
+        # A commit that enqueued mail wakes the delivery job in the jobs process (jobs/wakeup.py).
+        self.doorbell = Doorbell(self.db.url)
+        self.doorbell.ring_after_commit(self.db.sessions)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, InvalidInput
+from service.db import write_lock
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -32,6 +33,9 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            path = make_url(url).database
+            if path and path != ":memory:" and not path.startswith("file:"):
+                kwargs["connect_args"]["factory"] = write_lock.for_database(path)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
             # psycopg hands back timestamptz values in the session's TimeZone, which is the server's
@@ -45,9 +49,12 @@ class Database:
             # SQLite takes the write lock at the first write; BEGIN IMMEDIATE takes it up front so two
             # writers queue instead of failing halfway with "database is locked".
             # Read-only units of work begin DEFERRED and read through WAL without waiting for writers.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql(
-                "BEGIN" if conn.get_execution_options().get("nomflow_read_only") else "BEGIN IMMEDIATE"))
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # For transactions of a few milliseconds that must not queue behind every web request (the
+        # outbox's claims and results); on PostgreSQL the same as `sessions`.
+        self.short_engine: Engine = self.engine.execution_options(nomflow_short_write=True)
+        self.short_sessions = sessionmaker(self.short_engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(self.engine.execution_options(nomflow_read_only=True),
                                           expire_on_commit=False)
         # Each statement on its own, no BEGIN/ROLLBACK: for lookups made of independent statements
@@ -65,6 +72,22 @@ class Database:
             self.statement_engine.dispose(close=close)
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("nomflow_read_only"):
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, write_lock.WriteTurnConnection):
+        # Writers queue here; a short one (nomflow_short_write) ahead of the others: db/write_lock.py.
+        dbapi_connection.take_write_turn(short=bool(conn.get_execution_options().get("nomflow_short_write")))
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        if isinstance(dbapi_connection, write_lock.WriteTurnConnection):
+            dbapi_connection.end_write_turn()
+        raise
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling is switched off so that the "begin" hook above owns BEGIN.
     dbapi_connection.isolation_level = None
@@ -78,8 +101,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class UnitOfWork:
     """`with runtime.uow() as uow: ...; uow.commit()` — leaving without commit rolls back."""
 
-    def __init__(self, database: Database, read_only: bool = False, per_statement: bool = False):
+    def __init__(self, database: Database, read_only: bool = False, per_statement: bool = False,
+                 short: bool = False):
         self.database = database
+        self.short = short
         self.read_only = read_only or per_statement
         self.per_statement = per_statement
         self.session: Session
@@ -88,7 +113,8 @@ class UnitOfWork:
         if self.per_statement:
             self.session = self.database.statement_sessions()
         else:
-            self.session = (self.database.read_sessions if self.read_only else self.database.sessions)()
+            self.session = (self.database.read_sessions if self.read_only else
+                            self.database.short_sessions if self.short else self.database.sessions)()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
