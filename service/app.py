@@ -37,11 +37,13 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
 
     from service.api import register_api
     from service.cli import register_cli
+    from service.core import filestore
     from service.security import auth, headers
     from service.web import register_pages
 
     auth.init_app(app)
     headers.init_app(app, config.secure_cookies)
+    filestore.refuse_large_uploads_without_room(app)  # after sign-in: strangers learn nothing of the disk
     register_api(app)
     register_pages(app)
     register_cli(app)

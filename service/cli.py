@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +26,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(calendar_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init-db")
@@ -210,6 +213,45 @@ def outbox_resend(mail_ids: tuple[int, ...], all_failed: bool) -> None:
 
     ids = failed_ids(_runtime()) if all_failed else list(mail_ids)
     click.echo(f"Đã đưa lại {resend(_runtime(), ids)} thư vào hàng đợi gửi.")
+
+
+@click.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(directory: Path) -> None:
+    """Back up the database, the dossier files and the secret key into DIRECTORY (new or empty),
+    consistently, while the service keeps running."""
+    from service.ops.backup import BackupError, backup
+
+    try:
+        done = backup(_runtime(), directory)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã sao lưu vào {directory} trong {done.seconds:.1f} giây: {_summary(done.manifest)}")
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite a database or attachments folder that holds data")
+@with_appcontext
+def restore_command(directory: Path, force: bool) -> None:
+    """Restore a backup made by `nomflow backup` into this instance (its database, attachments folder
+    and secret key), after checking every file against the manifest. Stop the service first."""
+    from service.ops.backup import BackupError, restore
+
+    try:
+        done = restore(_runtime(), directory, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã khôi phục từ {directory} trong {done.seconds:.1f} giây: {_summary(done.manifest)}")
+    click.echo("Chạy `nomflow init-db` nếu phiên bản phần mềm mới hơn bản sao lưu (nâng cấp lược đồ).")
+
+
+def _summary(manifest: dict[str, Any]) -> str:
+    counts = manifest["counts"]
+    size = sum(f["size"] for f in manifest["files"].values()) / (1024 * 1024)
+    return (f"{counts['nomination']} hồ sơ, {counts['attachment']} tệp đính kèm, {counts['audit_event']} dòng "
+            f"nhật ký, {counts['outbox_mail']} thư; {size:.1f} MB")
 
 
 @click.group("calendar")

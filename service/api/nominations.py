@@ -23,7 +23,7 @@ from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.security.auth import current_language, runtime
 from service.security.headers import send_attachment
-from service.usecases import nominations
+from service.usecases import files, nominations
 from workflows.forms import FieldError
 
 PREFIX = "/nominations"
@@ -97,4 +97,4 @@ def upload(nomination_id: str) -> Any:
 @blp.route("/<nomination_id>/attachments/<sha256>", methods=["GET"])
 def download(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
-    return send_attachment(nominations.attachment_path(runtime(), found.sha256), found.content_type, found.filename)
+    return send_attachment(files.attachment_path(runtime(), found.sha256), found.content_type, found.filename)

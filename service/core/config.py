@@ -19,6 +19,10 @@ class ServiceConfig:
     secret_key: str = ""
     base_url: str = ""  # links in mails; unset: the address `nomflow serve` listens on
     max_attachment_bytes: int = 20 * 1024 * 1024
+    # Uploads stop while less than this is free on the attachments' disk, so that the database
+    # (on the same disk by default) still has room to write; 0 = no quota on the attachments.
+    attachments_reserve_mb: int = 100
+    attachments_quota_mb: int = 0
     scheduler_in_process: bool = True
     shutdown_grace: float = 30.0  # seconds SIGTERM leaves running requests and jobs to finish
     smtp_host: str | None = None
@@ -66,6 +70,8 @@ class ServiceConfig:
             database_url=env.get("DATABASE_URL", ""),
             attachments_dir=Path(env["NOMFLOW_ATTACHMENTS_DIR"]) if env.get("NOMFLOW_ATTACHMENTS_DIR") else None,
             secret_key=env.get("NOMFLOW_SECRET_KEY", ""),
+            attachments_reserve_mb=int(env.get("NOMFLOW_ATTACHMENTS_RESERVE_MB", "100")),
+            attachments_quota_mb=int(env.get("NOMFLOW_ATTACHMENTS_QUOTA_MB", "0")),
             base_url=env.get("NOMFLOW_BASE_URL", ""),
             scheduler_in_process=env.get("NOMFLOW_SCHEDULER", "1") not in ("0", "false", "no"),
             shutdown_grace=float(env.get("NOMFLOW_SHUTDOWN_GRACE", "30")),

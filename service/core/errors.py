@@ -48,3 +48,10 @@ class Unavailable(DomainError):
     status = 503
     title = "Dịch vụ tạm thời không sẵn sàng"
     retry_after = 5
+
+
+class InsufficientStorage(DomainError):
+    """The disk or the attachments quota is full: nothing of the request was kept (RFC 4918's 507)."""
+
+    status = 507
+    title = "Không đủ dung lượng lưu trữ"

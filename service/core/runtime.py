@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from threading import Lock
 
 from sqlalchemy import select
@@ -38,6 +39,7 @@ class Runtime:
         # A commit that enqueued mail wakes the delivery job in the jobs process (jobs/wakeup.py).
         self.doorbell = Doorbell(self.db.url)
         self.doorbell.ring_after_commit(self.db.sessions)
+        self.touches: dict[str, datetime] = {}  # token or session -> when this process last recorded its use
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)

@@ -14,7 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.core.errors import Conflict, InvalidInput
+from service.core.errors import Conflict, DomainError, InsufficientStorage, InvalidInput
+from service.core.filestore import DATABASE_FULL, is_out_of_space
 from service.db import write_lock
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ class UnitOfWork:
             # input, not a server fault. PostgreSQL checks lengths, SQLite does not.
             raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì "
                                f"(value refused by the database: {str(exc.orig).splitlines()[0][:200]})") from exc
+        if exc is not None and not isinstance(exc, DomainError) and is_out_of_space(exc):
+            # "database or disk is full": nothing was kept, and the caller should hear 507, not 500.
+            raise InsufficientStorage(DATABASE_FULL) from exc
 
     def commit(self) -> None:
         if self.read_only:

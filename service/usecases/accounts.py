@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -12,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Update, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from service.core.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts
+from service.core.errors import DomainError, Forbidden, InvalidInput, NotFound, TooManyAttempts
 from service.core.runtime import Runtime
 from service.db.models import ApiToken, LoginThrottle, User, UserSession
 from service.security.access import Actor, signed_in_actor
@@ -23,6 +24,7 @@ from service.security.passwords import hash_password, hash_token, new_api_token,
 from service.usecases.audit import audit
 from workflows.forms import FieldError
 
+log = logging.getLogger(__name__)
 TOUCH_INTERVAL = timedelta(minutes=1)  # last use of a token or session is kept to the minute
 FREE_ATTEMPTS = 3  # failures from one client for one username before waits begin
 MAX_WAIT = timedelta(minutes=15)
@@ -124,7 +126,8 @@ def actor_for_session(runtime: Runtime, secret: str) -> tuple[Actor, str] | None
     if found is None:
         return None
     actor, language, session_id, last_seen_at = found
-    _touch(runtime, update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now), last_seen_at)
+    _touch(runtime, f"session {session_id[:8]}",
+           update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now), last_seen_at)
     return actor, language
 
 
@@ -150,17 +153,32 @@ def actor_for_token(runtime: Runtime, token: str) -> tuple[Actor, str] | None:
     if found is None:
         return None
     actor, language, token_id, last_used_at = found
-    _touch(runtime, update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now), last_used_at)
+    _touch(runtime, f"token {token_id}",
+           update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now), last_used_at)
     return actor, language
 
 
-def _touch(runtime: Runtime, statement: Update, last: datetime | None) -> None:
+def _touch(runtime: Runtime, key: str, statement: Update, last: datetime | None) -> None:
     """Records the last use of a session or token. A write per request would cost a commit (an fsync on
-    SQLite): the minute is precise enough for idle time and for the owner's "last used"."""
-    if last is None or runtime.clock.now() - last > TOUCH_INTERVAL:
+    SQLite): the minute is precise enough for idle time and for the owner's "last used".
+
+    Best effort: a read signed in must answer even when nothing can be written (a full disk, a
+    read-only database), and a failed attempt is not retried by this process for a minute either,
+    so a database that refuses writes is not asked again on every request."""
+    now = runtime.clock.now()
+    if last is not None and now - last <= TOUCH_INTERVAL:
+        return
+    tried = runtime.touches.get(key)
+    if tried is not None and now - tried < TOUCH_INTERVAL:
+        return
+    runtime.touches[key] = now
+    try:
         with runtime.uow() as uow:
             uow.session.execute(statement)
             uow.commit()
+    except (SQLAlchemyError, DomainError) as exc:  # DomainError: the unit of work's 507 for a full disk
+        log.warning("%s: last use not recorded (%s: %s)", key, type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "")
 
 
 def _signed_in(runtime: Runtime, **who: Any) -> tuple[Actor, str, Any, datetime | None] | None:

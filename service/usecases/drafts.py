@@ -12,7 +12,8 @@ from service.core.runtime import Runtime
 from service.db.session import retry_once
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.nominations import _check_file, _draft_task, store_attachment, submit, task_form
+from service.usecases.files import NewFile, check_file, store_files
+from service.usecases.nominations import _draft_task, submit, task_form
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError, Form
 
@@ -49,7 +50,7 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
             if upload.slot not in slots:
                 raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
             try:
-                checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
+                checked.append((upload, check_file(runtime, upload.filename, upload.content)))
             except InvalidInput as exc:
                 raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
@@ -63,8 +64,8 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
             else:
                 new.pop(key, None)
         now = runtime.clock.now()
-        for upload, stored in checked:
-            store_attachment(session, runtime, actor, nomination_id, upload.content, stored, slot=upload.slot)
+        store_files(session, runtime, actor.user_id, nomination_id,
+                    [NewFile(stored, u.content, u.slot) for u, stored in checked], now)
         nomination.data = new
         for name in DRAFT_FIELDS:
             setattr(nomination, name, new.get(name))

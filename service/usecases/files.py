@@ -8,6 +8,10 @@ for any browser that renders it, and "any zip" is not a Word document.
 
 The allowed types are few and have fixed signatures, so detection is the signature table below plus
 the Office Open XML structure (read with zipfile, bounded: a few kilobytes can declare gigabytes).
+
+Accepted files are kept under their sha256 in the attachments folder (apart from the database) by
+one function for every path that accepts an upload (the API's upload and the draft page), so each
+gets the same space checks and the same clean-up.
 """
 
 from __future__ import annotations
@@ -15,11 +19,20 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from io import BytesIO
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from service.core.errors import InvalidInput
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from service.core import filestore
+from service.core.errors import InsufficientStorage, InvalidInput
+from service.core.runtime import Runtime
+from service.db.models import Attachment
+from service.usecases.audit import audit
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -40,6 +53,9 @@ MAX_COMPRESSION_RATIO = 200
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024
 # Macro projects, ActiveX controls and their content types: an Office file with any of them is refused.
 MACRO_MARKERS = ("vbaproject", "vbadata", "macroenabled", "activex", "ms-office.vbaproject")
+# Stores of files queue on this (PostgreSQL; SQLite's BEGIN IMMEDIATE already does): the space and
+# quota checks then see every file written before, and a failed store can take back what it wrote.
+STORE_LOCK = 0x6E6F6D66  # "nomf"
 
 
 @dataclass(frozen=True)
@@ -48,6 +64,13 @@ class StoredFile:
     content_type: str
     size: int
     filename: str  # as stored and shown: NFC, without any folder part
+
+
+@dataclass(frozen=True)
+class NewFile:
+    checked: StoredFile
+    content: bytes
+    slot: str | None = None  # the dossier field it fills, when uploaded through the draft page
 
 
 def check_upload(filename: str, content: bytes, limit: int) -> StoredFile:
@@ -122,3 +145,67 @@ def _office_type(content: bytes) -> str | None:
 
 def _bad(reason: str) -> InvalidInput:
     return InvalidInput(f"Tệp DOCX/XLSX không hợp lệ: {reason}")
+
+
+def attachment_path(runtime: Runtime, sha256: str) -> Path:
+    return runtime.config.attachments_path / sha256[:2] / sha256
+
+
+def check_file(runtime: Runtime, filename: str, content: bytes) -> StoredFile:
+    return check_upload(filename, content, runtime.config.max_attachment_bytes)
+
+
+def store_files(session: Session, runtime: Runtime, actor_id: int, nomination_id: str,
+                files: Sequence[NewFile], now: datetime) -> None:
+    """Write the files not on disk yet, then their rows and audit events, in the caller's transaction.
+
+    Refused with 507 before any byte is written when the files would pass the quota or leave less than
+    the reserve free. Files this call created are removed again if a later one fails, so a refused
+    request keeps no space (a file already there belongs to someone else and stays).
+    """
+    if not files:
+        return
+    if not runtime.db.is_sqlite:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORE_LOCK})
+    config = runtime.config
+    new = {f.checked.sha256: f.checked.size for f in files
+           if not attachment_path(runtime, f.checked.sha256).exists()}
+    incoming = sum(new.values())
+    quota = config.attachments_quota_mb * filestore.MB
+    if quota and incoming and _stored_bytes(session) + incoming > quota:
+        raise InsufficientStorage(filestore.quota_full(config.attachments_quota_mb))
+    filestore.ensure_room(config.attachments_path, incoming, config.attachments_reserve_mb)
+    created: list[Path] = []
+    try:
+        for file in files:
+            path = attachment_path(runtime, file.checked.sha256)
+            if filestore.write_blob(path, file.content):
+                created.append(path)
+    except BaseException:
+        filestore.remove_blobs(created)
+        raise
+    for file in files:
+        _record(session, runtime, actor_id, nomination_id, file, now)
+
+
+def _stored_bytes(session: Session) -> int:
+    """Bytes of the distinct files the rows name (a file attached twice is stored once)."""
+    per_file = select(Attachment.sha256, func.max(Attachment.size).label("size")).group_by(Attachment.sha256)
+    total = session.scalar(select(func.coalesce(func.sum(per_file.subquery().c.size), 0)))
+    return int(total or 0)
+
+
+def _record(session: Session, runtime: Runtime, actor_id: int, nomination_id: str, file: NewFile,
+            now: datetime) -> None:
+    stored = file.checked
+    known = session.scalars(select(Attachment.id).where(
+        Attachment.nomination_id == nomination_id, Attachment.sha256 == stored.sha256,
+        Attachment.filename == stored.filename)).first()
+    if known is not None:
+        return
+    session.add(Attachment(nomination_id=nomination_id, sha256=stored.sha256, filename=stored.filename,
+                           content_type=stored.content_type, size=stored.size, uploaded_by=actor_id,
+                           uploaded_at=now))
+    slot = {"slot": file.slot} if file.slot else {}
+    audit(session, runtime, "attachment_added", actor_id=actor_id, nomination_id=nomination_id,
+          filename=stored.filename, sha256=stored.sha256, size=stored.size, **slot)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -11,11 +10,11 @@ from sqlalchemy import select
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import TASK_COMPLETED
-from service.db.models import Attachment, Nomination, OpenTask, Unit
+from service.db.models import Nomination, OpenTask, Unit
 from service.db.session import retry_once
 from service.security.access import Actor, require_view
 from service.usecases.audit import audit
-from service.usecases.files import StoredFile, check_upload
+from service.usecases.files import NewFile, StoredFile, check_file, store_files
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.locks import locked_nomination
 from service.usecases.tasks import _commit, complete_task
@@ -142,36 +141,8 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
     up, reviewers must see the dossier they were sent, not one that grows behind them."""
     with runtime.uow() as uow:
         session = uow.session
-        _draft_task(session, runtime, actor, nomination_id)
-        stored = _check_file(runtime, filename, content)
-        store_attachment(session, runtime, actor, nomination_id, content, stored)
+        _draft_task(session, runtime, actor, nomination_id)  # who and when, before what
+        stored = check_file(runtime, filename, content)
+        store_files(session, runtime, actor.user_id, nomination_id, [NewFile(stored, content)], runtime.clock.now())
         _commit(uow)
         return stored
-
-
-def store_attachment(session: Any, runtime: Runtime, actor: Actor, nomination_id: str, content: bytes,
-                     stored: StoredFile, **detail: Any) -> None:
-    """The file under its hash (once), and the nomination's row and audit entry (once per name)."""
-    path = attachment_path(runtime, stored.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(path)  # atomic: a file under its hash is always complete
-    known = session.scalars(select(Attachment).where(
-        Attachment.nomination_id == nomination_id, Attachment.sha256 == stored.sha256,
-        Attachment.filename == stored.filename)).first()
-    if known is None:
-        session.add(Attachment(nomination_id=nomination_id, sha256=stored.sha256, filename=stored.filename,
-                               content_type=stored.content_type, size=stored.size,
-                               uploaded_by=actor.user_id, uploaded_at=runtime.clock.now()))
-        audit(session, runtime, "attachment_added", actor_id=actor.user_id, nomination_id=nomination_id,
-              filename=stored.filename, sha256=stored.sha256, size=stored.size, **detail)
-
-
-def attachment_path(runtime: Runtime, sha256: str) -> Path:
-    return runtime.config.attachments_path / sha256[:2] / sha256
-
-
-def _check_file(runtime: Runtime, filename: str, content: bytes) -> StoredFile:
-    return check_upload(filename, content, runtime.config.max_attachment_bytes)

@@ -8,11 +8,11 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from service.core.errors import InvalidInput
+from service.core.errors import InsufficientStorage, InvalidInput
 from service.reads import api as queries
 from service.reads import pages as page_queries
 from service.security.headers import send_attachment
-from service.usecases import comments, drafts, nominations
+from service.usecases import comments, drafts, files, nominations
 from service.usecases.drafts import Upload
 from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime
 from service.web.formrender import effective_schema, parse_form
@@ -110,6 +110,12 @@ def nomination_edit(nomination_id: str) -> Any:
             errors = drafts.save_draft_form(runtime(), actor, nomination_id, data, uploads, language=lang())
     except InvalidInput as exc:
         errors = exc.errors or [FieldError("", exc.detail)]
+    except InsufficientStorage as exc:
+        # Nothing was saved: the page comes back with what was typed and says why, beside each file.
+        fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
+        errors = [FieldError(f"dossier.{u.slot}", exc.detail) for u in uploads] or [FieldError("", exc.detail)]
+        flash(exc.detail, "error")
+        return _render_draft(fresh, data, errors, exc.status)
     if errors:
         # Show what was typed, with the files that did get saved, and each message beside its field.
         fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
@@ -154,7 +160,7 @@ def nomination_comment(nomination_id: str) -> Any:
 @bp.route("/nominations/<nomination_id>/files/<sha256>")
 def nomination_file(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
-    return send_attachment(nominations.attachment_path(runtime(), found.sha256), found.content_type, found.filename)
+    return send_attachment(files.attachment_path(runtime(), found.sha256), found.content_type, found.filename)
 
 
 @bp.route("/nominations/<nomination_id>/diagram.bpmn")
