@@ -101,7 +101,8 @@ def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
 
 
 @contextmanager
-def server(workdir: Path, database_url: str, port: int) -> Iterator[dict[str, str]]:
+def server(workdir: Path, database_url: str, port: int) -> Iterator[tuple[dict[str, str], int]]:
+    """Yields the demo users' tokens and the server's pid (bench/worst_request.py reads its CPU time)."""
     env = {**os.environ, "NOMFLOW_INSTANCE_DIR": str(workdir), "DATABASE_URL": database_url,
            "NOMFLOW_SCHEDULER": "0", "NOMFLOW_SECRET_KEY": "bench"}
     nomflow = str(Path(sys.executable).parent / "nomflow")
@@ -122,7 +123,7 @@ def server(workdir: Path, database_url: str, port: int) -> Iterator[dict[str, st
                 time.sleep(0.2)
         else:
             raise RuntimeError("server did not start")
-        yield tokens
+        yield tokens, process.pid
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -266,7 +267,7 @@ def floors(client: Client, tokens: dict[str, str], workdir: Path, database_url: 
 
 def run_backend(name: str, database_url: str, workdir: Path, port: int, count: int) -> list[list[Any]]:
     rows: list[list[Any]] = []
-    with server(workdir, database_url, port) as tokens:
+    with server(workdir, database_url, port) as (tokens, _):
         client = Client(port)
         drive(client, tokens, 3, defaultdict(list))  # warm-up
         rows += [[name, *row[1:]] for row in floors(client, tokens, workdir, database_url, 200)]

@@ -37,13 +37,16 @@ def create_app(config: ServiceConfig | None = None, clock: Clock | None = None,
 
     from service.api import register_api
     from service.cli import register_cli
-    from service.core import filestore
+    from service.core import filestore, request_guard
     from service.security import auth, headers
     from service.web import register_pages
 
+    request_guard.install_converter(app)
+    app.before_request(lambda: request_guard.limit_size(config.max_json_bytes, config.max_form_bytes))
     auth.init_app(app)
     headers.init_app(app, config.secure_cookies)
     filestore.refuse_large_uploads_without_room(app)  # after sign-in: strangers learn nothing of the disk
+    app.before_request(request_guard.check_body)
     register_api(app)
     register_pages(app)
     register_cli(app)

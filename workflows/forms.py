@@ -7,6 +7,7 @@ Vietnamese by default, English on request, each attached to the field it concern
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -18,6 +19,19 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.exceptions import SchemaError, best_match
 from referencing import Registry
+
+from workflows.text import bad_line, bad_text
+
+# Bounds checked before the schema is applied, so that validating costs no more than reading: a value
+# past its field's maxLength/maxItems (or these defaults where a form sets none) is reported alone and
+# never walked; validation stops after MAX_ERRORS problems.
+MAX_ERRORS = 100
+DEFAULT_MAX_LENGTH = 100_000
+DEFAULT_MAX_ITEMS = 1_000
+MAX_PROPERTIES = 200
+MAX_DEPTH = 16
+CHEAP_LENGTH = 1_000  # the schema check handles a text this long or an array this short as fast as the walk
+CHEAP_ITEMS = 100
 
 _VI, _EN = 0, 1
 _MESSAGES: dict[str, tuple[str, str]] = {
@@ -35,6 +49,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "type": ("Kiểu dữ liệu không hợp lệ (cần: {n})", "Wrong kind of value (expected: {n})"),
     "additionalProperties": ("Trường không được phép: {n}", "Field not allowed: {n}"),
     "invalid": ("Giá trị không hợp lệ", "Invalid value"),
+    "control": ("Không được chứa ký tự điều khiển hoặc xuống dòng", "Must not contain control characters or "
+                "line breaks"),
+    "control_text": ("Không được chứa ký tự điều khiển", "Must not contain control characters"),
 }
 _TYPE_NAMES: dict[str, tuple[str, str]] = {
     "string": ("văn bản", "text"), "object": ("nhóm trường", "object"), "array": ("danh sách", "list"),
@@ -85,8 +102,33 @@ def _pattern_ecma(validator: Any, pattern: str, instance: Any, schema: Any) -> I
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _canonical(value: Any) -> Any:
+    # JSON Schema equality: 1 == 1.0, but true != 1 (json.dumps keeps true and 1 apart).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return value
+
+
+def _unique_items(validator: Any, unique: bool, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    # jsonschema compares objects pairwise (quadratic: 900 rows took 5 s); a set of canonical forms is linear.
+    if not unique or not validator.is_type(instance, "array"):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        key = json.dumps(_canonical(item), sort_keys=True, ensure_ascii=False)
+        if key in seen:
+            yield ValidationError(f"{instance!r:.100} has non-unique elements")
+            return
+        seen.add(key)
+
+
 _Validator = validators.extend(
-    Draft202012Validator, {"minLength": _min_length_trimmed, "pattern": _pattern_ecma}
+    Draft202012Validator,
+    {"minLength": _min_length_trimmed, "pattern": _pattern_ecma, "uniqueItems": _unique_items},
 )
 
 
@@ -143,6 +185,10 @@ def _translate(error: ValidationError, lang: int) -> Iterator[FieldError]:
         yield FieldError(where, _text("invalid", lang))
 
 
+def _int_or(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
 def _sort_key(error: FieldError) -> tuple[tuple[tuple[int, int, str], ...], str]:
     # Numeric parts sort as numbers, so "criteria.2" comes before "criteria.10".
     parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in error.path.split("."))
@@ -175,13 +221,68 @@ class Form:
         return _Validator(self.schema, format_checker=FormatChecker(), registry=Registry())
 
     def validate(self, data: object, language: str = "vi") -> list[FieldError]:
-        """Every problem with `data`, sorted by path; an empty list when it is valid. Never raises."""
+        """The problems with `data` (at most MAX_ERRORS), sorted by path; [] when it is valid. Never raises."""
         lang = _EN if str(language).lower().startswith("en") else _VI
+        oversized: list[FieldError] = []
+        characters: list[FieldError] = []
+        self._bounds(self.schema, self.ui_schema, data, [], lang, 0, oversized, characters)
+        skipped = {e.path.split(".")[0] for e in oversized}
+        if oversized and (not isinstance(data, dict) or "" in skipped):
+            return sorted(set(oversized), key=_sort_key)
+        # Fields past a size bound are left out of the schema check: it would walk them in full.
+        rest = {k: v for k, v in data.items() if k not in skipped} if isinstance(data, dict) else data
         try:
-            found = {fe for error in self._validator.iter_errors(data) for fe in _translate(error, lang)}
+            errors = itertools.islice(self._validator.iter_errors(rest), MAX_ERRORS)
+            found = {fe for error in errors for fe in _translate(error, lang)
+                     if fe.path.split(".")[0] not in skipped}
         except RecursionError:  # absurdly nested input
             found = {FieldError("", _text("invalid", lang))}
-        return sorted(found, key=_sort_key)
+        # One message per field: the form's own (a pattern, a format) says more than "control character".
+        flagged = {e.path for e in found}
+        found |= {e for e in characters if e.path not in flagged} | set(oversized)
+        return sorted(found, key=_sort_key)[:MAX_ERRORS]
+
+    def _bounds(self, schema: Any, ui: Any, value: Any, path: list[Any], lang: int, depth: int,
+                oversized: list[FieldError], characters: list[FieldError]) -> None:
+        """Sizes, depth and characters, walking data and schema together; stops at MAX_ERRORS.
+
+        A value is oversized past its own bound or a cheap floor, whichever is larger (below that the
+        schema check is as cheap and says the same). Text is one line unless its UI schema makes it a
+        text area (then line breaks are fine)."""
+        if len(oversized) + len(characters) >= MAX_ERRORS:
+            return
+        node = _resolve(self.schema, schema)
+        node = node if isinstance(node, dict) else {}
+        ui = ui if isinstance(ui, dict) else {}
+        where = _join(path)
+        if depth > MAX_DEPTH:
+            oversized.append(FieldError(_join(path[:1]), _text("invalid", lang)))
+        elif isinstance(value, str):
+            limit = _int_or(node.get("maxLength"), DEFAULT_MAX_LENGTH)
+            if len(value) > max(limit, CHEAP_LENGTH):
+                oversized.append(FieldError(where, _text("maxLength", lang, limit)))
+            elif ui.get("ui:widget") == "textarea":
+                if bad_text(value):
+                    characters.append(FieldError(where, _text("control_text", lang)))
+            elif bad_line(value):
+                characters.append(FieldError(where, _text("control", lang)))
+        elif isinstance(value, list):
+            limit = _int_or(node.get("maxItems"), DEFAULT_MAX_ITEMS)
+            if len(value) > max(limit, CHEAP_ITEMS):
+                oversized.append(FieldError(where, _text("maxItems", lang, limit)))
+                return
+            for index, item in enumerate(value):
+                self._bounds(node.get("items"), ui.get("items"), item, [*path, index], lang, depth + 1,
+                             oversized, characters)
+        elif isinstance(value, dict):
+            if len(value) > MAX_PROPERTIES:
+                oversized.append(FieldError(where, _text("invalid", lang)))
+                return
+            props = node.get("properties")
+            props = props if isinstance(props, dict) else {}
+            for key, item in value.items():
+                self._bounds(props.get(key), ui.get(key), item, [*path, key], lang, depth + 1, oversized,
+                             characters)
 
     def check(self, data: object, language: str = "vi") -> None:
         if errors := self.validate(data, language):
@@ -270,6 +371,12 @@ class FormLibrary:
         return cls(Path(__file__).resolve().parent.parent / "forms")
 
     def get(self, schema_filename: str, ui_filename: str | None = None) -> Form:
+        """The form; without `ui_filename`, the UI schema beside it (`x.uischema.json`) when there is one,
+        since it says which texts are multi-line."""
+        if ui_filename is None and isinstance(schema_filename, str) and schema_filename.endswith(".schema.json"):
+            sibling = schema_filename.removesuffix(".schema.json") + ".uischema.json"
+            if (self.directory / sibling).is_file():
+                ui_filename = sibling
         key = (schema_filename, ui_filename)
         if key not in self._cache:
             self._cache[key] = self._load_form(schema_filename, ui_filename)

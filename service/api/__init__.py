@@ -3,22 +3,26 @@ errors as RFC 9457 problem details."""
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from service.api.schemas import Problem
 from service.core.errors import Conflict, DomainError, Unavailable
+from service.core.request_guard import BoundedIntConverter, bounded_int_param
 from service.db.session import CONCURRENT_UPDATE, describe, is_conflict, is_unavailable
 
 log = logging.getLogger(__name__)
 DATABASE_DOWN = "Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau ít phút"
 
 PROBLEM = "application/problem+json"
+MAX_ERRORS = 20  # a response lists at most this many field errors, then says how many more there were
 
 
 # Titles of the HTTP errors raised outside the use cases (log-in, parsing, routing).
@@ -37,8 +41,12 @@ HTTP_TITLES = {
 
 def problem(status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None) -> Response:
     """Every problem carries the same members, so clients need no presence checks."""
+    errors = errors or []
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        errors = [*errors[:MAX_ERRORS], {"field": "", "message": f"… và {more} lỗi khác ({more} more errors)"}]
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
-                            "detail": detail or title, "errors": errors or []}
+                            "detail": detail or title, "errors": errors}
     response = jsonify(body)
     response.status_code = status
     response.mimetype = PROBLEM
@@ -59,14 +67,30 @@ completed answers 409 (so does a write that met a concurrent one: nothing of it 
 
 
 class ProblemApi(Api):
-    """Documents every error response with the problem-details schema actually sent."""
+    """Documents every error response with the problem-details schema and the media type actually sent."""
 
     ERROR_SCHEMA = Problem
 
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            if status == 405:
+                response["headers"] = {"Allow": {"description": "the methods this path accepts",
+                                                 "schema": {"type": "string"}}}
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
 
 def register_api(app: Flask) -> None:
-    api = ProblemApi(app, spec_kwargs={"info": {"description": DESCRIPTION}})
+    # Every /api/v1 operation needs the token (or the browser session): said once, for all of them.
+    api = ProblemApi(app, spec_kwargs={"info": {"description": DESCRIPTION}, "security": [{"bearer": []}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.register_converter(BoundedIntConverter, bounded_int_param)
     from service.api import accounts, admin, batches, nominations, process_admin, processes, substitutes, tasks
 
     for module in (nominations, tasks, batches, processes, accounts, admin, substitutes, process_admin):
@@ -113,7 +137,12 @@ def register_api(app: Flask) -> None:
             # The stock sentence does not say how much is allowed; the client needs the number.
             return problem(status, title, f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
                                           f"(content larger than {limit:,} bytes)", errors)
-        return problem(status, title, title if stock and status in HTTP_TITLES else exc.description or "", errors)
+        response = problem(status, title, title if stock and status in HTTP_TITLES else exc.description or "",
+                           errors)
+        for name, value in exc.get_headers():
+            if name != "Content-Type":  # e.g. Allow on a 405, as RFC 9110 requires
+                response.headers[name] = value
+        return response
 
 
 def _flatten(messages: Any, prefix: str = "") -> list[dict[str, str]]:

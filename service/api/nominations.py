@@ -8,6 +8,7 @@ from flask import request
 from flask_smorest import Blueprint
 
 from service.api.common import actor_required
+from service.api.fields import binary_response, file_body
 from service.api.schemas import (
     AttachmentOut,
     AuditOut,
@@ -84,9 +85,11 @@ def attachments(nomination_id: str) -> Any:
 
 
 @blp.route("/<nomination_id>/attachments", methods=["POST"])
+@blp.doc(requestBody=file_body("PDF, DOCX, XLSX, PNG or JPEG"))
 @blp.response(201, AttachmentOut)
 def upload(nomination_id: str) -> Any:
     actor = actor_required()
+    nominations.check_may_upload(runtime(), actor, nomination_id)  # before the body is parsed
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidInput("Thiếu tệp (multipart field 'file')", [FieldError("file", "Bắt buộc")])
@@ -95,6 +98,7 @@ def upload(nomination_id: str) -> Any:
 
 
 @blp.route("/<nomination_id>/attachments/<sha256>", methods=["GET"])
+@blp.doc(responses=binary_response("application/octet-stream", "the file, with its stored media type"))
 def download(nomination_id: str, sha256: str) -> Any:
     found = queries.attachment_for(runtime(), actor_required(), nomination_id, sha256)
     return send_attachment(files.attachment_path(runtime(), found.sha256), found.content_type, found.filename)

@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from service.api import PROBLEM
 from service.api.common import actor_required
+from service.api.fields import binary_response, file_body
 from service.api.process_schemas import (
     DeployIn,
     DiffOut,
@@ -49,6 +50,15 @@ blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ q
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small text fields beside the file
 NUMBER = re.compile(r"^\d{1,9}$")
+TEXT_PART = {"type": "string", "maxLength": 2000}
+NUMBER_PART = {"type": "string", "pattern": "^[0-9]{1,9}$"}
+
+
+def _diagram_body(**parts: dict[str, Any]) -> dict[str, Any]:
+    """A .bpmn file as a multipart `file` part or as the raw XML body (its other fields then in the query)."""
+    body = file_body("the .bpmn diagram", {"filename": {"type": "string", "maxLength": 255}, **parts})
+    body["content"]["application/xml"] = {"schema": {"type": "string", "format": "binary"}}
+    return body
 
 
 @blp.before_request
@@ -99,6 +109,7 @@ def retry_incident(instance_id: str) -> Any:
 
 
 @blp.route("/validate", methods=["POST"])
+@blp.doc(requestBody=_diagram_body())
 @blp.response(200, ValidationOut)
 def validate() -> Any:
     """Checks a diagram (schema, lanes, forms, actions, expressions, gateways, loops); stores nothing."""
@@ -114,18 +125,20 @@ def version_info(process_id: str, version: int) -> Any:
 
 
 @blp.route("/<process_id>/versions/<int:version>/bpmn", methods=["GET"])
+@blp.doc(responses=binary_response("application/xml", "the BPMN 2.0 diagram"))
 def version_bpmn(process_id: str, version: int) -> Any:
     _, bpmn = processes.version_detail(runtime(), actor_required(), process_id, version)
     return _xml(bpmn, f"{process_id}-v{version}.bpmn", _version_etag(process_id, version))
 
 
 @blp.route("/<process_id>/drafts", methods=["POST"])
+@blp.doc(requestBody=_diagram_body(note=TEXT_PART, base_version=NUMBER_PART))
 @blp.response(201, DraftInfo)
 def create_draft(process_id: str) -> Any:
     """Store a valid diagram as a draft. Send the version it started from: `If-Match: "<process>-v<n>"` or
     `base_version` (omit both only for a new process)."""
     data, filename, fields = _read_diagram()
-    base = _tag_number(rf"{re.escape(process_id)}-v(\d+)") or _number(fields.get("base_version"), "base_version")
+    base = _tag_number(rf"{re.escape(process_id)}-v(\d{{1,9}})") or _number(fields.get("base_version"), "base_version")
     draft = processes.create_draft(runtime(), actor_required(), process_id, data, filename or "",
                                    (fields.get("note") or "")[:2000], base)
     return draft, 201, {"ETag": _draft_etag(draft)}
@@ -139,6 +152,7 @@ def draft_info(process_id: str, draft_id: int) -> Any:
 
 
 @blp.route("/<process_id>/drafts/<int:draft_id>", methods=["PUT"])
+@blp.doc(requestBody=_diagram_body(note=TEXT_PART, revision=NUMBER_PART))
 @blp.response(200, DraftInfo)
 def update_draft(process_id: str, draft_id: int) -> Any:
     """Replace the draft's diagram. Requires the draft's ETag (If-Match) or `revision`."""
@@ -158,6 +172,7 @@ def discard_draft(process_id: str, draft_id: int) -> Any:
 
 
 @blp.route("/<process_id>/drafts/<int:draft_id>/bpmn", methods=["GET"])
+@blp.doc(responses=binary_response("application/xml", "the draft's BPMN 2.0 diagram"))
 def draft_bpmn(process_id: str, draft_id: int) -> Any:
     info, bpmn = processes.draft_detail(runtime(), actor_required(), process_id, draft_id)
     return _xml(bpmn, info["filename"], _draft_etag(info))
@@ -168,7 +183,7 @@ def draft_bpmn(process_id: str, draft_id: int) -> Any:
 @blp.response(201, VersionInfo)
 def deploy(body: dict[str, Any], process_id: str, draft_id: int) -> Any:
     """Make the draft the new active version; new nominations start on it, running ones keep theirs."""
-    revision = _tag_number(rf"draft-{draft_id}-r(\d+)") or body["revision"]
+    revision = _tag_number(rf"draft-{draft_id}-r(\d{{1,9}})") or body["revision"]
     version = processes.deploy_draft(runtime(), actor_required(), process_id, draft_id, body["note"], revision)
     return version, 201, {"ETag": _version_etag(process_id, version["version"])}
 
@@ -244,7 +259,7 @@ def _draft_etag(draft: dict[str, Any]) -> str:
 
 
 def _draft_revision(draft_id: int, fields: Any) -> int | None:
-    return _tag_number(rf"draft-{draft_id}-r(\d+)") or _number(fields.get("revision"), "revision")
+    return _tag_number(rf"draft-{draft_id}-r(\d{{1,9}})") or _number(fields.get("revision"), "revision")
 
 
 def _tag_number(pattern: str) -> int | None:
@@ -253,7 +268,7 @@ def _tag_number(pattern: str) -> int | None:
     if not header:
         return None
     tag = header.removeprefix("W/").strip('"')
-    match = re.fullmatch(pattern, tag)
+    match = re.fullmatch(pattern, tag) if len(tag) <= 200 else None
     if match is None:
         raise InvalidInput(f"If-Match không đúng dạng: {header[:80]!r} (unexpected ETag)")
     return int(match.group(1))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
+
+from service.api.fields import BoundedList, Int, Line, Text
 
 
 class ProcessSummary(Schema):
@@ -74,15 +76,15 @@ class ProcessOverview(Schema):
 
 
 class DeployIn(Schema):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-    revision = fields.Integer(load_default=None, allow_none=True,
-                              metadata={"description": "draft revision the admin reviewed (409 when stale)"})
+    note = Text(load_default=None, allow_none=True, max_length=2000)
+    revision = Int(load_default=None, allow_none=True,
+                   metadata={"description": "draft revision the admin reviewed (409 when stale)"})
 
 
 class DiffQuery(Schema):
-    from_ = fields.String(required=True, data_key="from", validate=validate.Length(min=1, max=40),
-                          metadata={"description": "version number, or draft-<id>"})
-    to = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    from_ = Line(required=True, data_key="from", min_length=1, max_length=40,
+                 metadata={"description": "version number, or draft-<id>"})
+    to = Line(required=True, min_length=1, max_length=40)
 
 
 class ElementOut(Schema):
@@ -104,10 +106,10 @@ class DiffOut(Schema):
 
 
 class MigrationIn(Schema):
-    to_version = fields.Integer(required=True, validate=validate.Range(min=1))
-    instance_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), load_default=None,
-                               allow_none=True, metadata={"description": "default for a dry run: every running "
-                                                          "instance on an older version"})
+    to_version = Int(required=True, minimum=1)
+    instance_ids = BoundedList(Line(min_length=1, max_length=36), load_default=None, allow_none=True,
+                               metadata={"description": "default for a dry run: every running instance on an "
+                                                        "older version"})
 
 
 class TaskChangeOut(Schema):

@@ -8,6 +8,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from service.api.common import actor_required
+from service.api.fields import binary_response
 from service.api.process_schemas import VersionInfo
 from service.reads import api as queries
 from service.security.auth import runtime
@@ -24,6 +25,7 @@ def list_versions() -> Any:
 
 
 @blp.route("/<process_id>/versions/<int:version>/bpmn", methods=["GET"])
+@blp.doc(responses=binary_response("application/xml", "the BPMN 2.0 diagram"))
 def download(process_id: str, version: int) -> Any:
     actor_required()
     return Response(queries.process_bpmn(runtime(), process_id, version), mimetype="application/xml", headers={

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from service.api.fields import Int, Line
 from service.db.models import UNIT_KINDS
 
 
 class NominationCreate(Schema):
-    unit_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    unit_id = Line(required=True, min_length=1, max_length=64)
     data = fields.Dict(load_default=dict, metadata={"description": "fields of the draft form, any subset"})
 
 
@@ -46,21 +47,21 @@ class TaskQuery(Schema):
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "queue", "all"]))
     overdue = fields.Boolean(load_default=None, allow_none=True)
     due_before = fields.DateTime(load_default=None, allow_none=True)
-    kind = fields.String(load_default=None, allow_none=True)
-    unit_id = fields.String(load_default=None, allow_none=True)
-    q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    kind = Line(load_default=None, allow_none=True, max_length=40)
+    unit_id = Line(load_default=None, allow_none=True, max_length=64)
+    q = Line(load_default=None, allow_none=True, max_length=100)
+    limit = Int(load_default=50, minimum=1, maximum=500)
+    offset = Int(load_default=0)
 
 
 class Complete(Schema):
     data = fields.Dict(required=True)
-    version = fields.Integer(load_default=None, allow_none=True,
-                             metadata={"description": "instance version read by the client (409 when stale)"})
+    version = Int(load_default=None, allow_none=True,
+                  metadata={"description": "instance version read by the client (409 when stale)"})
 
 
 class Reassign(Schema):
-    user_id = fields.Integer(required=True)
+    user_id = Int(required=True)
 
 
 class NominationOut(Schema):
@@ -151,18 +152,18 @@ class BatchDetail(BatchOut):
 
 
 class BatchQuery(Schema):
-    status = fields.String(load_default=None, allow_none=True)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    status = Line(load_default=None, allow_none=True, max_length=40)
+    limit = Int(load_default=50, minimum=1, maximum=500)
+    offset = Int(load_default=0)
 
 
 class AuditQuery(Schema):
-    nomination_id = fields.String(load_default=None, allow_none=True)
-    instance_id = fields.String(load_default=None, allow_none=True)
-    kind = fields.String(load_default=None, allow_none=True)
+    nomination_id = Line(load_default=None, allow_none=True, max_length=64)
+    instance_id = Line(load_default=None, allow_none=True, max_length=64)
+    kind = Line(load_default=None, allow_none=True, max_length=64)
     security = fields.Boolean(load_default=False, metadata={"description": "security events only"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = Int(load_default=100, minimum=1, maximum=1000)
+    offset = Int(load_default=0)
 
 
 class AuditEntryOut(AuditOut):
@@ -189,10 +190,10 @@ class MeOut(Schema):
 
 
 class TokenCreate(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    expires_in_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
-                                     metadata={"description": "default and maximum set by the service "
-                                                              "(NOMFLOW_TOKEN_DAYS, NOMFLOW_TOKEN_MAX_DAYS)"})
+    name = Line(required=True, min_length=1, max_length=100)
+    expires_in_days = Int(load_default=None, allow_none=True, minimum=1,
+                          metadata={"description": "default and maximum set by the service "
+                                                   "(NOMFLOW_TOKEN_DAYS, NOMFLOW_TOKEN_MAX_DAYS)"})
 
 
 class TokenOut(Schema):
@@ -209,11 +210,10 @@ class TokenCreated(TokenOut):
 
 
 class UnitIn(Schema):
-    id = fields.String(required=True, validate=[validate.Length(min=2, max=64),
-                                                validate.Regexp(r"^[a-z0-9][a-z0-9-]*$")])
-    name = fields.String(required=True, validate=validate.Length(min=2, max=300))
+    id = Line(required=True, min_length=2, max_length=64, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]*$"))
+    name = Line(required=True, min_length=2, max_length=300)
     kind = fields.String(required=True, validate=validate.OneOf(UNIT_KINDS))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
 
 
 class UnitOut(Schema):
@@ -224,15 +224,14 @@ class UnitOut(Schema):
 
 
 class RoleGrant(Schema):
-    role = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    unit_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    role = Line(required=True, min_length=1, max_length=40)
+    unit_id = Line(load_default=None, allow_none=True, min_length=1, max_length=64)
 
 
 class UserCreate(RoleGrant):
-    username = fields.String(required=True, validate=[validate.Length(min=3, max=80),
-                                                      validate.Regexp(r"^[A-Za-z0-9._-]+$")])
-    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    email = fields.Email(load_default=None, allow_none=True)
+    username = Line(required=True, min_length=3, max_length=80, validate=validate.Regexp(r"^[A-Za-z0-9._-]+$"))
+    full_name = Line(required=True, min_length=1, max_length=200)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     language = fields.String(load_default="vi", validate=validate.OneOf(["vi", "en"]))
 
 
@@ -252,8 +251,8 @@ class UserCreated(UserOut):
 
 
 class SubstituteIn(Schema):
-    absent_id = fields.Integer(required=True)
-    substitute_id = fields.Integer(required=True)
+    absent_id = Int(required=True)
+    substitute_id = Int(required=True)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
 

@@ -18,7 +18,9 @@ class ServiceConfig:
     attachments_dir: Path | None = None
     secret_key: str = ""
     base_url: str = ""  # links in mails; unset: the address `nomflow serve` listens on
-    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_attachment_bytes: int = 20 * 1024 * 1024  # multipart uploads only
+    max_json_bytes: int = 256 * 1024  # any JSON body: far below uploads, it is parsed and validated
+    max_form_bytes: int = 1024 * 1024  # a page's urlencoded form (long texts, percent-encoded)
     # Uploads stop while less than this is free on the attachments' disk, so that the database
     # (on the same disk by default) still has room to write; 0 = no quota on the attachments.
     attachments_reserve_mb: int = 100
@@ -87,6 +89,8 @@ class ServiceConfig:
             token_default_days=int(env.get("NOMFLOW_TOKEN_DAYS", "90")),
             token_max_days=int(env.get("NOMFLOW_TOKEN_MAX_DAYS", "365")),
             trusted_proxies=tuple(p.strip() for p in env.get("NOMFLOW_TRUSTED_PROXIES", "").split(",") if p.strip()),
+            max_json_bytes=int(env.get("NOMFLOW_MAX_JSON_BYTES", 256 * 1024)),
+            max_form_bytes=int(env.get("NOMFLOW_MAX_FORM_BYTES", 1024 * 1024)),
         )
         return replace(config, **overrides)
 

@@ -42,17 +42,9 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     """
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)  # before reading any input
         form = task_form(runtime, task)  # the draft task's own form, as its diagram version names it
-        slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
-        checked = []
-        for upload in uploads:
-            if upload.slot not in slots:
-                raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
-            try:
-                checked.append((upload, check_file(runtime, upload.filename, upload.content)))
-            except InvalidInput as exc:
-                raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
+        checked = _check_uploads(runtime, form, uploads)
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
                    **{u.slot: stored.sha256 for u, stored in checked}}
         new = {**data, "dossier": dossier} if dossier else dict(data)
@@ -75,6 +67,19 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
               fields=sorted(new))
         _commit(uow)
         return errors, candidate, form
+
+
+def _check_uploads(runtime: Runtime, form: Any, uploads: Sequence[Upload]) -> list[tuple[Upload, Any]]:
+    slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
+    checked = []
+    for upload in uploads:
+        if upload.slot not in slots:
+            raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
+        try:
+            checked.append((upload, check_file(runtime, upload.filename, upload.content)))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.detail, [FieldError(f"dossier.{upload.slot}", exc.detail)]) from exc
+    return checked
 
 
 def _present(data: Any, path: str) -> bool:

@@ -146,3 +146,9 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
         store_files(session, runtime, actor.user_id, nomination_id, [NewFile(stored, content)], runtime.clock.now())
         _commit(uow)
         return stored
+
+
+def check_may_upload(runtime: Runtime, actor: Actor, nomination_id: str) -> None:
+    """Before an upload is even read (parsing 20 MB of multipart costs): may this caller add files here now?"""
+    with runtime.read() as uow:
+        _draft_task(uow.session, runtime, actor, nomination_id, lock=False)

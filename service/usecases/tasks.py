@@ -111,11 +111,11 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
 
 def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any]) -> None:
     ids = data.get("nomination_ids") or []
-    if not isinstance(ids, list):
-        return  # the form check reports the type error
+    if not isinstance(ids, list) or len(ids) > 1000 or not all(isinstance(i, str) for i in ids):
+        return  # the form check reports it; such a list never reaches a query
     # Another batch may be taking the same nominations: their instances are locked (after this
     # batch's own) before their batch_id is read and written.
-    lock_nomination_instances(session, [i for i in ids if isinstance(i, str)])
+    lock_nomination_instances(session, ids)
     found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids))
                                                 .execution_options(populate_existing=True))}
     problems = [

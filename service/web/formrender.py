@@ -275,6 +275,6 @@ def _row_indices(form: Any, path: str) -> list[int]:
     for key in form:
         if key.startswith(prefix):
             head = key[len(prefix):].split(".", 1)[0]
-            if head.isdigit():
+            if head.isdigit() and len(head) <= 4:  # a form has at most a few rows; int("9" * 5000) raises
                 indices.add(int(head))
     return sorted(indices)
