@@ -332,3 +332,45 @@ class OutboxMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class ReportRound(Base):
+    """A reporting round DOST or Home Affairs opens (plan IV.1.1: unit plans; IV.1.4: results reports):
+    one UnitReport, run by its own process instance, per participating unit."""
+
+    __tablename__ = "report_round"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # plan | results: the process the units' reports run
+    title: Mapped[str] = mapped_column(String(300))
+    year: Mapped[int] = mapped_column(Integer)
+    movement_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    due_at: Mapped[datetime]
+    remind_at: Mapped[datetime]
+    opened_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    opened_at: Mapped[datetime]
+
+
+class UnitReport(Base):
+    """One unit's plan or results report in a round; `version` is the optimistic lock of its draft."""
+
+    __tablename__ = "unit_report"
+    __table_args__ = (UniqueConstraint("round_id", "unit_id"),
+                      Index("ix_unit_report_round_status", "round_id", "status"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("report_round.id"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
+    instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    # not_started | drafting | unit_review | submitted | returned | accepted | stopped ("late" is read
+    # from the round's due date: a state of the calendar, not of the report).
+    status: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]]
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    file_type: Mapped[str | None] = mapped_column(String(100))
+    submitted_at: Mapped[datetime | None]  # when the unit head sent it to the province (last time)
+    accepted_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(Boolean, default=False)  # sent after the round's due date
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    __mapper_args__ = {"version_id_col": version}

@@ -17,10 +17,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask, UnitReport
 from service.db.models import ProcessInstance as InstanceRow
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
+from service.usecases.report_status import REPORT_PROCESSES, sync_report
 from workflows.engine import EngineError, Outcome, ProcessInstance
 from workflows.engine import OpenTask as EngineTask
 
@@ -217,6 +218,12 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
             "abandoned" if outcome.status == "completed" else "open")
         batch.decision_number = instance.data.get("decision_number") or batch.decision_number
         batch.title = instance.data.get("decision_title") or batch.title
+    if nomination is None and batch is None and row.process_id in REPORT_PROCESSES and (
+            links is None or outcome.completed is not None or outcome.status == "completed"):
+        # A unit's plan or results report: a timer step (links) only reminds, its status stays.
+        report = session.scalars(select(UnitReport).where(UnitReport.instance_id == row.id)).first()
+        if report is not None:
+            sync_report(session, report, instance, outcome, now)
     for message in outcome.messages:
         if deliver is None:
             raise RuntimeError("this step sends messages but no delivery was provided")

@@ -120,12 +120,7 @@ def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename:
 def store_attachment(session: Any, runtime: Runtime, actor: Actor, nomination_id: str, content: bytes,
                      stored: StoredFile, **detail: Any) -> None:
     """The file under its hash (once), and the nomination's row and audit entry (once per name)."""
-    path = attachment_path(runtime, stored.sha256)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(content)
-        partial.replace(path)  # atomic: a file under its hash is always complete
+    save_blob(runtime, stored.sha256, content)
     known = session.scalars(select(Attachment).where(
         Attachment.nomination_id == nomination_id, Attachment.sha256 == stored.sha256,
         Attachment.filename == stored.filename)).first()
@@ -135,6 +130,16 @@ def store_attachment(session: Any, runtime: Runtime, actor: Actor, nomination_id
                                uploaded_by=actor.user_id, uploaded_at=runtime.clock.now()))
         audit(session, runtime, "attachment_added", actor_id=actor.user_id, nomination_id=nomination_id,
               filename=stored.filename, sha256=stored.sha256, size=stored.size, **detail)
+
+
+def save_blob(runtime: Runtime, sha256: str, content: bytes) -> None:
+    """A checked file under its hash, written once (dossiers and the units' signed reports alike)."""
+    path = attachment_path(runtime, sha256)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(content)
+        partial.replace(path)  # atomic: a file under its hash is always complete
 
 
 def attachment_path(runtime: Runtime, sha256: str) -> Path:

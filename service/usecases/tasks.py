@@ -23,6 +23,7 @@ from service.usecases.instances import (
     record_incident,
     resolve_incident,
 )
+from service.usecases.report_status import REPORT_PROCESSES, completion_data
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -65,6 +66,8 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             data = {**nomination.data, **data}
         if task.task_id == "prepare_batch":
             _check_batch_members(session, task, data)
+        if task.process_id in REPORT_PROCESSES:
+            data = completion_data(session, task, instance.definition, data)
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language)
         except FormError as exc:
