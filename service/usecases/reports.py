@@ -83,8 +83,8 @@ def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int,
             session.add(report)
             record(session, runtime, row, instance, outcome, actor.user_id)
             written.append((row, instance))
-        audit(session, runtime, "round_opened", actor_id=actor.user_id, round_id=round_.id, round_kind=kind, title=title,
-              due_at=due_at.isoformat(), units=len(units))
+        audit(session, runtime, "round_opened", actor_id=actor.user_id, round_id=round_.id, round_kind=kind,
+              title=title, due_at=due_at.isoformat(), units=len(units))
         uow.commit()
         keep_instances(runtime, written)
         return round_.id

@@ -143,8 +143,8 @@ def test_a_results_round_from_opening_to_the_province_summary(client, auth, cloc
     assert "BÁO CÁO" in text
     assert "Đến nay đã tiếp nhận 2/2 báo cáo, trong đó 1 báo cáo gửi chậm" in text
     assert "2.5. Phát triển xã hội số, nguồn nhân lực số | Lượt người được đào tạo kỹ năng số | 2.400" in text
-    assert "2.3. Chuyển đổi số trong quản lý, điều hành của cơ quan nhà nước | Dịch vụ công trực tuyến toàn trình | 80" \
-        in text
+    assert ("2.3. Chuyển đổi số trong quản lý, điều hành của cơ quan nhà nước | "
+            "Dịch vụ công trực tuyến toàn trình | 80") in text
     assert "Cơ quan, đơn vị cấp tỉnh | 1 | 3 | 40 | 1.200" in text
 
 
