@@ -36,7 +36,12 @@ class RoundCreate(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     working_days = fields.Integer(required=True, validate=validate.Range(min=1, max=reports.MAX_ROUND_DAYS))
     unit_ids = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=5000))
-    movement_id = fields.String(validate=validate.Length(max=64))
+    movement_id = fields.Integer()
+
+
+class RoundQuery(Schema):
+    movement_id = fields.Integer()
+    year = fields.Integer()
 
 
 class RoundOut(Schema):
@@ -45,7 +50,7 @@ class RoundOut(Schema):
     kind_title = fields.String()
     title = fields.String()
     year = fields.Integer()
-    movement_id = fields.String(allow_none=True)
+    movement_id = fields.Integer()
     due_at = fields.DateTime()
     opened_at = fields.DateTime()
     units = fields.Integer()
@@ -115,9 +120,10 @@ class Urged(Schema):
 
 
 @blp.route("", methods=["GET"])
+@blp.arguments(RoundQuery, location="query")
 @blp.response(200, RoundOut(many=True))
-def list_rounds() -> Any:
-    return queries.list_rounds(runtime(), actor_required())
+def list_rounds(args: dict[str, Any]) -> Any:
+    return queries.list_rounds(runtime(), actor_required(), **args)
 
 
 @blp.route("", methods=["POST"])

@@ -378,7 +378,7 @@ class ReportRound(Base):
     kind: Mapped[str] = mapped_column(String(20))  # plan | results: the process the units' reports run
     title: Mapped[str] = mapped_column(String(300))
     year: Mapped[int] = mapped_column(Integer)
-    movement_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id"), index=True)
     due_at: Mapped[datetime]
     remind_at: Mapped[datetime]
     opened_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))

@@ -71,8 +71,11 @@ class ProvinceSummary:
                            "missing": self.units - len(self.reports), "awarded": len(self.examples)}}
 
 
-def render_docx(summary: ProvinceSummary, wording: Wording | None = None) -> bytes:
+def render_docx(summary: ProvinceSummary, wording: Wording | None = None,
+                contents: Mapping[str, str] | None = None) -> bytes:
+    """`contents`: the movement's own titles of its contents (code → title), over the wording's."""
     wording = wording or Wording.load("province_summary")
+    titles = dict(contents or {})
     ctx = summary.context()
     doc = decree30.new_document()
     decree30.header_block(doc, summary.issuer, decree30.document_number(None, summary.symbol),
@@ -86,7 +89,8 @@ def render_docx(summary: ProvinceSummary, wording: Wording | None = None) -> byt
     rows = []
     for content in wording.raw("contents"):
         for i, key in enumerate(content["figures"]):
-            head = f"{content['key']}. {content['title']}" if i == 0 else ""
+            title = titles.get(content["key"]) or content["title"]
+            head = f"{content['key']}. {title}" if i == 0 else ""
             rows.append((head, figure_titles.get(key, key), f"{totals.get(key, 0):,}".replace(",", ".")))
     _table(doc, wording.raw("figures_columns"), rows, (6.0, 7.0, 3.5), numbers_from=2)
     line(doc, wording.text("unit_kinds_heading", ctx), bold=True, before=12)

@@ -63,11 +63,16 @@ def round_or_404(session: Session, round_id: str) -> ReportRound:
     return found
 
 
-def list_rounds(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+def list_rounds(runtime: Runtime, actor: Actor, movement_id: int | None = None,
+                year: int | None = None) -> list[dict[str, Any]]:
     """Every round for the province's follow-up roles; a unit's people see the rounds their unit is in."""
     with runtime.read() as uow:
         session = uow.session
         query = select(ReportRound).order_by(ReportRound.opened_at.desc())
+        if movement_id is not None:
+            query = query.where(ReportRound.movement_id == movement_id)
+        if year is not None:
+            query = query.where(ReportRound.year == year)
         if not follows_rounds(actor):
             units = {u for _, u in actor.grants if u}
             query = query.where(ReportRound.id.in_(select(UnitReport.round_id).where(UnitReport.unit_id.in_(units))))

@@ -16,6 +16,7 @@ from service.documents.wording import Wording
 from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads.reports import KIND_TITLES, board, round_or_404
 from service.security.access import Actor
+from service.usecases.movements import movement_of
 from service.usecases.reports import require_follow_up
 
 BOARD_COLUMNS = (
@@ -37,15 +38,16 @@ def board_xlsx(runtime: Runtime, actor: Actor, round_id: str) -> tuple[str, byte
     return f"theo-doi-{round_.id[:8]}.xlsx", to_xlsx([table])
 
 
-def summary_docx(runtime: Runtime, actor: Actor, round_id: str, movement: dict[str, Any] | None = None) -> bytes:
-    """The province's report from the round's accepted reports; `movement` (name, year) defaults to the
-    round's own title and year."""
+def summary_docx(runtime: Runtime, actor: Actor, round_id: str) -> bytes:
+    """The province's report from the round's accepted reports and its movement's awards."""
     require_follow_up(actor)
     wording = Wording.load("province_summary")
     figure_keys = [k for content in wording.raw("contents") for k in content["figures"]]
     with runtime.read() as uow:
         session = uow.session
         round_ = round_or_404(session, round_id)
+        movement = movement_of(session, round_.movement_id)
+        contents = {c.get("code"): c.get("title") for c in movement.contents or []}
         units = session.scalars(select(UnitReport.id).where(UnitReport.round_id == round_id)).all()
         accepted = session.execute(
             select(UnitReport, Unit.kind).join(Unit, Unit.id == UnitReport.unit_id)
@@ -54,16 +56,17 @@ def summary_docx(runtime: Runtime, actor: Actor, round_id: str, movement: dict[s
                    for report, kind in accepted]
         awarded = session.execute(
             select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
-            .where(Nomination.status == "awarded").order_by(Nomination.nominee_kind, Nomination.nominee_name)).all()
+            .where(Nomination.status == "awarded", Nomination.movement_id == round_.movement_id)
+            .order_by(Nomination.nominee_kind, Nomination.nominee_name)).all()
         examples = [Example(n.nominee_name or n.id, n.nominee_kind or "", unit_name,
                             AWARD_TITLES.get(n.award or "", n.award or "")) for n, unit_name in awarded]
         authority = authorities()[wording.raw("authority")]
         summary = ProvinceSummary(
             issuer=authority.issuer, province=authority.province,
             symbol=authority.symbol(wording.raw("kind_abbreviation")), year=round_.year, signer_name="",
-            movement=movement or {"name": round_.title, "year": round_.year}, round_title=round_.title,
+            movement={"name": movement.name, "year": movement.year}, round_title=round_.title,
             units=len(units), reports=reports, examples=examples)
-    return province_summary.render_docx(summary, wording)
+    return province_summary.render_docx(summary, wording, contents)
 
 
 def _number(figure: Any) -> int:

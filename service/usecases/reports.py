@@ -19,12 +19,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import OpenTask, ReportRound, RoleAssignment, Unit, UnitReport, User
+from service.db.models import Movement, MovementUnit, OpenTask, ReportRound, RoleAssignment, Unit, UnitReport, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import check_upload
 from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.movements import movement_for_batch
 from service.usecases.nominations import save_blob
 from service.usecases.notices import local_date
 from service.usecases.outbox import enqueue
@@ -50,9 +51,10 @@ def require_follow_up(actor: Actor) -> None:
 
 
 def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int, working_days: int,
-               unit_ids: list[str] | None = None, movement_id: str | None = None) -> str:
-    """A round and one report (with its instance) per participating unit, in one commit. Due
-    `working_days` working days from now at 17:00; units are reminded REMIND_DAYS_BEFORE earlier."""
+               unit_ids: list[str] | None = None, movement_id: int | None = None) -> str:
+    """A round of a movement (the one named, else the one running today, else the latest) and one
+    report (with its instance) per participating unit, in one commit. Due `working_days` working
+    days from now at 17:00; units are reminded REMIND_DAYS_BEFORE earlier."""
     require_follow_up(actor)
     if kind not in PROCESS_OF_KIND:
         raise InvalidInput("Loại đợt không hợp lệ", [FieldError("kind", "Chọn 'plan' (kế hoạch) hoặc 'results' "
@@ -65,11 +67,12 @@ def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int,
         raise InvalidInput("Tên đợt không hợp lệ", [FieldError("title", "Cần 5–300 ký tự")])
     with runtime.uow() as uow:
         session = uow.session
-        units = _participants(session, unit_ids)
         now = runtime.clock.now()
+        movement = movement_for_batch(session, local_date(runtime, now), movement_id)
+        units = _participants(session, movement, unit_ids)
         due_at = runtime.calendar.deadline(now, working_days, hour=17)
         remind_at = runtime.calendar.deadline(now, max(working_days - REMIND_DAYS_BEFORE, 1), hour=8)
-        round_ = ReportRound(id=uuid.uuid4().hex, kind=kind, title=title, year=year, movement_id=movement_id,
+        round_ = ReportRound(id=uuid.uuid4().hex, kind=kind, title=title, year=year, movement_id=movement.id,
                              due_at=due_at, remind_at=min(remind_at, due_at), opened_by=actor.user_id, opened_at=now)
         session.add(round_)
         written: list[tuple[InstanceRow, ProcessInstance]] = []
@@ -90,17 +93,20 @@ def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int,
         return round_.id
 
 
-def _participants(session: Session, unit_ids: list[str] | None) -> list[Unit]:
-    """The named units, or every unit that reports to the province (not the province's own offices)."""
+def _participants(session: Session, movement: Movement, unit_ids: list[str] | None) -> list[Unit]:
+    """The named units, or every unit of the movement that reports to the province (not the
+    province's own offices); a named unit must take part in the movement."""
+    taking_part = select(MovementUnit.unit_id).where(MovementUnit.movement_id == movement.id)
     if unit_ids is None:
-        return list(session.scalars(select(Unit).where(Unit.kind != "province_office").order_by(Unit.id)))
+        return list(session.scalars(select(Unit).where(Unit.kind != "province_office", Unit.id.in_(taking_part))
+                                    .order_by(Unit.id)))
     wanted = list(dict.fromkeys(unit_ids))
-    found = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(wanted)))}
-    unknown = [u for u in wanted if u not in found]
-    if unknown or not wanted:
-        raise InvalidInput("Danh sách đơn vị không hợp lệ",
-                           [FieldError("unit_ids", "Không có đơn vị: " + ", ".join(unknown) if unknown
-                                       else "Cần ít nhất một đơn vị")])
+    found = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(wanted), Unit.id.in_(taking_part)))}
+    outside = [u for u in wanted if u not in found]
+    if outside or not wanted:
+        raise InvalidInput("Danh sách đơn vị không hợp lệ", [FieldError(
+            "unit_ids", f"Không tham gia phong trào thi đua “{movement.name}” năm {movement.year}: "
+                        + ", ".join(outside) if outside else "Cần ít nhất một đơn vị")])
     return [found[u] for u in wanted]
 
 

@@ -24,7 +24,9 @@ from tests.service.helpers import (
     STAFF,
     TAI_CHINH,
     assert_problem,
+    awaiting_decision,
     complete,
+    detail,
     error_fields,
 )
 
@@ -136,16 +138,21 @@ def test_a_results_round_from_opening_to_the_province_summary(client, auth, cloc
     assert by_unit[TAI_CHINH][3] == "Đã tiếp nhận" and by_unit[TAI_CHINH][4] == 2 and by_unit[TAI_CHINH][5] == "Có"
     assert sheet.freeze_panes == "A2"
 
-    # The province summary: totals per content from the two accepted reports.
+    # The province summary: totals per content from the two accepted reports, and the movement's awards.
+    awarded = awarded_nomination(client, auth)
     response = client.get(f"/api/v1/rounds/{round_id}/summary.docx", headers=auth(DOST_OFFICER))
     assert response.status_code == 200
     text = _docx_text(response.data)
     assert "BÁO CÁO" in text
     assert "Đến nay đã tiếp nhận 2/2 báo cáo, trong đó 1 báo cáo gửi chậm" in text
-    assert "2.5. Phát triển xã hội số, nguồn nhân lực số | Lượt người được đào tạo kỹ năng số | 2.400" in text
-    assert ("2.3. Chuyển đổi số trong quản lý, điều hành của cơ quan nhà nước | "
-            "Dịch vụ công trực tuyến toàn trình | 80") in text
+    # Contents under the movement's own titles (config/movements), figures summed over the reports.
+    assert "2.5. Thi đua phát triển xã hội số | Lượt người được đào tạo kỹ năng số | 2.400" in text
+    assert ("công tác quản lý, điều hành của các cơ quan nhà nước | Dịch vụ công trực tuyến toàn trình | 80\n"
+            " | Quy trình nghiệp vụ nội bộ được số hóa | 24") in text
     assert "Cơ quan, đơn vị cấp tỉnh | 1 | 3 | 40 | 1.200" in text
+    assert "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số" in text  # the movement's name
+    assert "đã tặng Bằng khen cho 1 tập thể, cá nhân tiêu biểu" in text
+    assert f"1. {awarded} (Ủy ban nhân dân phường Hiến Nam) – Bằng khen của Chủ tịch UBND tỉnh." in text
 
 
 def test_bad_input_changes_nothing(client, auth, runtime):
@@ -208,6 +215,20 @@ def test_a_returned_report_goes_back_to_the_unit(client, auth, runtime):
     with runtime.uow() as uow:
         row = uow.session.scalars(select(UnitReport)).one()
         assert row.status == "returned"
+
+
+def awarded_nomination(client, auth) -> str:
+    """A nomination through the whole path to the Chairman's signed decision; its nominee's name."""
+    from tests.service.test_api_batches import CHAIRMAN, batch_task, new_batch, prepare
+
+    nomination_id = awaiting_decision(client, auth)
+    batch_id = new_batch(client, auth)
+    assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
+    sign = batch_task(client, auth, batch_id, "sign_decision")
+    response = complete(client, auth, CHAIRMAN, sign["id"], {
+        "decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-04-22", "excluded": []})
+    assert response.status_code == 200, response.get_json()
+    return str(detail(client, auth, nomination_id)["nominee_name"])
 
 
 def _emails(runtime, *usernames: str) -> list[str]:

@@ -1,13 +1,13 @@
 """Reporting rounds (plan IV.1.1 and IV.1.4): a round and one report per participating unit.
 
 Revision ID: 0010_reporting_rounds
-Revises: 0007_instance_incident
+Revises: 0010_movement
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_reporting_rounds"
-down_revision = "0007_instance_incident"
+down_revision = "0010_movement"
 branch_labels = None
 depends_on = None
 
@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("title", sa.String(300), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
-        sa.Column("movement_id", sa.String(64), nullable=True),
+        sa.Column("movement_id", sa.Integer(), sa.ForeignKey("movement.id"), nullable=False),
         sa.Column("due_at", WHEN, nullable=False),
         sa.Column("remind_at", WHEN, nullable=False),
         sa.Column("opened_by", sa.Integer(), sa.ForeignKey("user_account.id"), nullable=False),
