@@ -19,6 +19,7 @@ def register_pages(app: Flask) -> None:
         nominations,
         process_editor,
         public,
+        rounds,
         tasks,
         vendor,
     )
