@@ -155,3 +155,11 @@ def report_file(runtime: Runtime, actor: Actor, round_id: str, unit_id: str) -> 
     if detail["file"] is None:
         raise NotFound("Báo cáo chưa có tệp")
     return detail["file"]["sha256"], detail["file"]["type"], detail["file"]["name"]
+
+
+def report_of_task(runtime: Runtime, instance_id: str) -> tuple[str, str] | None:
+    """(round id, unit id) of the report a task's instance runs, for links between the pages."""
+    with runtime.read() as uow:
+        found = uow.session.execute(select(UnitReport.round_id, UnitReport.unit_id).where(
+            UnitReport.instance_id == instance_id)).first()
+        return (found[0], found[1]) if found else None

@@ -18,6 +18,9 @@ from service.usecases.files import StoredFile, check_upload
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.movements import movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
+from workflows.contract import DRAFT, NOMINATION
+from workflows.diagrams import HumanTaskSpec
+from workflows.forms import Form
 
 
 def new_id(prefix: str) -> str:
@@ -26,12 +29,13 @@ def new_id(prefix: str) -> str:
 
 def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any],
                  movement_id: int | None = None) -> str:
-    if ("unit_staff", unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
-    draft_form = runtime.forms.get("draft_nomination.schema.json")
-    _check_partial(draft_form, data)
     with runtime.uow() as uow:
         session = uow.session
+        # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
+        draft = runtime.stage_task(session, NOMINATION, DRAFT)
+        if (draft.role, unit_id) not in actor.grants:
+            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
+        _check_partial(draft_form(runtime, draft), data)
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
@@ -41,7 +45,7 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
                                 data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
                                 award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
-        row, instance, outcome = start_instance(session, runtime, "nomination",
+        row, instance, outcome = start_instance(session, runtime, NOMINATION,
                                                 {"nomination_id": nomination_id, "unit_id": unit_id})
         session.flush()
         nomination.instance_id = row.id
@@ -59,10 +63,10 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
 
 def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any]) -> None:
     """Keep an unfinished draft: each given field must be valid, missing ones may come later."""
-    _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        _check_partial(task_form(runtime, task), data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -89,12 +93,24 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 when hidden, like everywhere else
     task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.task_id == "draft_nomination")).first()
+                                                  OpenTask.stage == DRAFT)).first()
     if task is None:
         raise InvalidInput("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại (not a draft)")
-    if ("unit_staff", nomination.unit_id) not in actor.grants:
+    if (task.role, nomination.unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
     return nomination, task
+
+
+def draft_form(runtime: Runtime, draft: HumanTaskSpec) -> Form:
+    if not draft.form:
+        raise LookupError(f"the draft task {draft.task_id!r} has no form")
+    return runtime.forms.get(draft.form, draft.ui_form)
+
+
+def task_form(runtime: Runtime, task: OpenTask) -> Form:
+    if not task.form:
+        raise LookupError(f"the open task {task.task_id!r} has no form")
+    return runtime.forms.get(task.form, task.ui_form)
 
 
 def _check_partial(form: Any, data: Any) -> None:

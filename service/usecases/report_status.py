@@ -27,13 +27,8 @@ ACCEPTED, STOPPED = "accepted", "stopped"
 
 
 def stage_of(definition: ProcessDefinition, bpmn_id: str | None) -> str | None:
-    """The stage its diagram declares on an element (a spiff extension property), or None."""
-    for spec in definition.spec.task_specs.values():
-        if spec.bpmn_id == bpmn_id and bpmn_id:
-            props = (getattr(spec, "extensions", None) or {}).get("properties", {})
-            stage = props.get("stage")
-            return str(stage).strip() if stage else None
-    return None
+    """The stage its diagram declares on an element (see workflows/contract.py), or None."""
+    return definition.stage_of(bpmn_id)
 
 
 def completion_data(session: Session, task: OpenTask, definition: ProcessDefinition,

@@ -24,6 +24,7 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
+from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -60,11 +61,12 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
-        if task.task_id == "draft_nomination" and task.nomination_id:
+        stage = instance.definition.stage_of(task.task_id)
+        if stage == DRAFT and task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
             data = {**nomination.data, **data}
-        if task.task_id == "prepare_batch":
+        if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
         if task.process_id in REPORT_PROCESSES:
             data = completion_data(session, task, instance.definition, data)
@@ -77,7 +79,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         except EngineError as exc:
             raise InstanceFailed(row.id, exc, "complete") from exc
         resolve_incident(session, runtime, row, actor.user_id)
-        if task.nomination_id and task.task_id == "draft_nomination":
+        if task.nomination_id and stage == DRAFT:
             _copy_draft_fields(session, task.nomination_id, data)
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,

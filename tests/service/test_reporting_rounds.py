@@ -225,7 +225,7 @@ def awarded_nomination(client, auth) -> str:
     nomination_id = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
-    sign = batch_task(client, auth, batch_id, "sign_decision")
+    sign = batch_task(client, auth, batch_id, "decision_signing")
     response = complete(client, auth, CHAIRMAN, sign["id"], {
         "decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-04-22", "excluded": []})
     assert response.status_code == 200, response.get_json()
