@@ -246,3 +246,27 @@ def _docx_text(content: bytes) -> str:
         for row in table.rows:
             parts.append(" | ".join(c.text for c in row.cells))
     return "\n".join(parts)
+
+
+def test_a_plan_round_takes_the_units_plan(client, auth):
+    response = client.post("/api/v1/rounds", headers=auth(HA_OFFICER), json={
+        "kind": "plan", "title": "Kế hoạch triển khai phong trào thi đua năm 2026", "year": 2026,
+        "working_days": 10})
+    assert response.status_code == 201, response.get_json()
+    round_id = response.get_json()["id"]
+    # Every unit of the movement that reports to the province, none of the province's own offices.
+    assert set(board(client, auth, round_id)) == {
+        HIEN_NAM, TAI_CHINH, NGHIA_TRU, "so-y-te", "mttq-tinh", "cty-hung-yen-digital"}
+    version = report(client, auth, round_id)["version"]
+    response = save(client, auth, round_id, {"plan_number": "25/KH-UBND", "plan_date": "30/04/2026"}, version)
+    assert_problem(response, 422)
+    assert error_fields(response) == {"plan_date"}  # a date as the form wants it (YYYY-MM-DD)
+    response = save(client, auth, round_id, {"plan_number": "25/KH-UBND", "plan_date": "2026-04-10",
+                                             "main_targets": "100% thủ tục hành chính trực tuyến toàn trình."},
+                    version)
+    assert response.status_code == 200, response.get_json()
+    assert upload(client, auth, round_id, name="ke-hoach.pdf").status_code == 200
+    response = client.post(f"/api/v1/rounds/{round_id}/units/{HIEN_NAM}/submit", headers=auth(STAFF),
+                           json={"version": report(client, auth, round_id)["version"]})
+    assert response.status_code == 200, response.get_json()
+    assert board(client, auth, round_id)[HIEN_NAM]["detail"] == "unit_review"
