@@ -102,16 +102,18 @@ def board_rows(session: Session, runtime: Runtime, round_: ReportRound) -> list[
                AuditEvent.kind.in_(REMINDER_KINDS))
         .group_by(AuditEvent.instance_id)).all())
     rows = []
-    for report, unit in session.execute(
-            select(UnitReport, Unit).join(Unit, Unit.id == UnitReport.unit_id)
+    late_today = max(runtime.calendar.working_days_between(due_day, today), 0)
+    # Columns, not ORM objects: the board of a round of thousands of units reads no report's figures.
+    for report in session.execute(
+            select(Unit.id, Unit.name, Unit.kind, UnitReport.status, UnitReport.late, UnitReport.submitted_at,
+                   UnitReport.accepted_at, UnitReport.instance_id).join(Unit, Unit.id == UnitReport.unit_id)
             .where(UnitReport.round_id == round_.id).order_by(Unit.kind, Unit.name)).all():
         status = board_status(report.status, round_.due_at, now)
-        if report.submitted_at is not None and report.status in ("submitted", "accepted"):
-            late_until = local_date(runtime, report.submitted_at) if report.late else due_day
+        if report.submitted_at is not None and report.status in ("submitted", "accepted") and report.late:
+            days = max(runtime.calendar.working_days_between(due_day, local_date(runtime, report.submitted_at)), 0)
         else:
-            late_until = today if status == "late" else due_day
-        days = max(runtime.calendar.working_days_between(due_day, late_until), 0)
-        rows.append(BoardRow(unit.id, unit.name, unit.kind, status, STATUS_TITLES[status], report.status, days,
+            days = late_today if status == "late" else 0
+        rows.append(BoardRow(report.id, report.name, report.kind, status, STATUS_TITLES[status], report.status, days,
                              report.late, report.submitted_at, report.accepted_at,
                              reminded.get(report.instance_id)))
     return rows

@@ -12,19 +12,29 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Movement, MovementUnit, OpenTask, ReportRound, RoleAssignment, Unit, UnitReport, User
+from service.db.models import (
+    AuditEvent,
+    Movement,
+    MovementUnit,
+    OpenTask,
+    ReportRound,
+    RoleAssignment,
+    Unit,
+    UnitReport,
+    User,
+)
 from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import check_upload
-from service.usecases.instances import keep_instances, record, start_instance
+from service.usecases.instances import Links, keep_instances, record, start_instance
 from service.usecases.movements import movement_for_batch
 from service.usecases.nominations import save_blob
 from service.usecases.notices import local_date
@@ -76,16 +86,25 @@ def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int,
                              due_at=due_at, remind_at=min(remind_at, due_at), opened_by=actor.user_id, opened_at=now)
         session.add(round_)
         written: list[tuple[InstanceRow, ProcessInstance]] = []
+        # Thousands of new instances in one transaction: nothing to read back for any of them (no
+        # nomination, no batch, no earlier task), so each is recorded without a query, and the audit
+        # events of the whole round go in one multi-row insert.
+        audit_rows: list[dict[str, Any]] = []
         for unit in units:
             report = UnitReport(id=uuid.uuid4().hex, round_id=round_.id, unit_id=unit.id, status="not_started",
                                 data={}, late=False, updated_at=now)
             data = {"unit_id": unit.id, "report_id": report.id, "round_id": round_.id,
                     "due_at": due_at.isoformat(), "remind_at": round_.remind_at.isoformat()}
             row, instance, outcome = start_instance(session, runtime, PROCESS_OF_KIND[kind], data)
+            session.flush()  # the instance row before the rows that point at it (no relationship orders them)
             report.instance_id = row.id
             session.add(report)
-            record(session, runtime, row, instance, outcome, actor.user_id)
+            record(session, runtime, row, instance, outcome, actor.user_id, links=Links(None, None, []),
+                   audit_rows=audit_rows)
             written.append((row, instance))
+        session.flush()
+        if audit_rows:
+            session.execute(insert(AuditEvent), audit_rows)
         audit(session, runtime, "round_opened", actor_id=actor.user_id, round_id=round_.id, round_kind=kind,
               title=title, due_at=due_at.isoformat(), units=len(units))
         uow.commit()
