@@ -90,13 +90,17 @@ def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int,
         # nomination, no batch, no earlier task), so each is recorded without a query, and the audit
         # events of the whole round go in one multi-row insert.
         audit_rows: list[dict[str, Any]] = []
-        for unit in units:
-            report = UnitReport(id=uuid.uuid4().hex, round_id=round_.id, unit_id=unit.id, status="not_started",
-                                data={}, late=False, updated_at=now)
-            data = {"unit_id": unit.id, "report_id": report.id, "round_id": round_.id,
-                    "due_at": due_at.isoformat(), "remind_at": round_.remind_at.isoformat()}
-            row, instance, outcome = start_instance(session, runtime, PROCESS_OF_KIND[kind], data)
-            session.flush()  # the instance row before the rows that point at it (no relationship orders them)
+        active = runtime.active_definition(session, PROCESS_OF_KIND[kind])
+        started = []
+        with session.no_autoflush:  # the rows are written by two flushes, not one per unit
+            for unit in units:
+                report = UnitReport(id=uuid.uuid4().hex, round_id=round_.id, unit_id=unit.id, status="not_started",
+                                    data={}, late=False, updated_at=now)
+                data = {"unit_id": unit.id, "report_id": report.id, "round_id": round_.id,
+                        "due_at": due_at.isoformat(), "remind_at": round_.remind_at.isoformat()}
+                started.append((report, *start_instance(session, runtime, PROCESS_OF_KIND[kind], data, active)))
+        session.flush()  # the round and the instance rows, before the rows that point at them
+        for report, row, instance, outcome in started:
             report.instance_id = row.id
             session.add(report)
             record(session, runtime, row, instance, outcome, actor.user_id, links=Links(None, None, []),
