@@ -19,7 +19,7 @@ from SpiffWorkflow.task import Task
 class Notification:
     """Something a person must be told: the service turns it into mail from a template."""
 
-    action: str  # send_reminder | escalate | notify_unit | publish_award
+    action: str  # send_reminder | escalate | notify_unit | publish_award | remind_report
     process_id: str
     nomination_id: str | None
     unit_id: str | None
@@ -106,6 +106,8 @@ ACTIONS: dict[str, ActionFn] = {
     "escalate": notify("escalate"),
     "notify_unit": notify("notify_unit"),
     "publish_award": notify("publish_award"),
+    # A unit's report or plan of a reporting round: to_role and kind (before_due | overdue) as params.
+    "remind_report": notify("remind_report"),
     "send_decision": send_decision,
 }
 

@@ -22,6 +22,9 @@ NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 RESERVED_IDS = {"Start", "End", "Root"}
 # Names the engine itself puts into every instance's data.
 ENGINE_NAMES = {"nomination_id", "unit_id", "return_count", "max_returns", "process_id"}
+# What the service puts in the start data of a reporting round's instances (ISO instants), so that
+# a diagram's timers can wait for the round's own dates rather than a count from the task's opening.
+ROUND_NAMES = {"due_at", "remind_at"}
 # The role that administers the service. A lane of it would put nominations in the inbox of the
 # people who edit diagrams and accounts: they administer, they are not a desk of the procedure.
 ADMIN_ROLE = "admin"
@@ -211,7 +214,7 @@ class ProcessChecker:
         for timer in self.xpath(".//bpmn:timerEventDefinition/*"):
             event = timer.getparent().getparent()
             expression = (timer.text or "").strip()
-            problems = check_expression(expression, set(), self.functions)
+            problems = check_expression(expression, ROUND_NAMES, self.functions)
             if not problems:
                 problems = timer_problems(expression, _local(timer)) + working_days_problems(expression)
             for message in problems:

@@ -374,7 +374,21 @@ class ProcessInstance:
             return None
         ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
                 if t.task_spec.__class__.__name__ == "EndEvent" and t.task_spec.bpmn_id]
-        return ends[-1].task_spec.bpmn_id if ends else None
+        # A reminder's branch (after a non-interrupting boundary timer) ends its own token, not the
+        # process; the walk lists it after the main path's end, which may lie deeper in the tree.
+        main = [t for t in ends if not _after_side_branch(t)]
+        chosen = (main or ends)[-1] if ends else None
+        return chosen.task_spec.bpmn_id if chosen else None
+
+
+def _after_side_branch(task: Task) -> bool:
+    """Whether the token that reached `task` left through a non-interrupting boundary event."""
+    node: Task | None = task
+    while node is not None:
+        if getattr(node.task_spec, "cancel_activity", True) is False:
+            return True
+        node = node.parent
+    return False
 
 
 def _definitions(task: Task) -> list[Any]:

@@ -44,6 +44,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "format": ("Giá trị không đúng định dạng {n}", "The value is not a valid {n}"),
     "choice": ("Giá trị không nằm trong danh sách cho phép", "The value is not one of the allowed choices"),
     "minItems": ("Cần chọn ít nhất {n} mục", "Select at least {n} item(s)"),
+    "minimum": ("Giá trị nhỏ nhất là {n}", "The value must be at least {n}"),
+    "maximum": ("Giá trị lớn nhất là {n}", "The value must be at most {n}"),
     "maxItems": ("Chọn tối đa {n} mục", "Select at most {n} item(s)"),
     "uniqueItems": ("Các mục không được trùng nhau", "Items must not repeat"),
     "type": ("Kiểu dữ liệu không hợp lệ (cần: {n})", "Wrong kind of value (expected: {n})"),
@@ -172,7 +174,7 @@ def _translate(error: ValidationError, lang: int) -> Iterator[FieldError]:
         names = value if isinstance(value, list) else [value]
         shown = ", ".join(_TYPE_NAMES.get(t, (t, t))[lang] for t in names)
         yield FieldError(where, _text("type", lang, shown))
-    elif keyword in ("minLength", "maxLength", "minItems", "maxItems"):
+    elif keyword in ("minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"):
         yield FieldError(where, _text(str(keyword), lang, value))
     elif keyword == "pattern":
         # The schema's own "examples" annotation tells the user what a good value looks like.

@@ -209,3 +209,12 @@ def _record(session: Session, runtime: Runtime, actor_id: int, nomination_id: st
     slot = {"slot": file.slot} if file.slot else {}
     audit(session, runtime, "attachment_added", actor_id=actor_id, nomination_id=nomination_id,
           filename=stored.filename, sha256=stored.sha256, size=stored.size, **slot)
+
+
+def save_blob(runtime: Runtime, stored: StoredFile, content: bytes) -> None:
+    """A checked file that is not a dossier attachment (a unit's signed report) under its hash, with
+    the same reserve check; the caller's row names it."""
+    path = attachment_path(runtime, stored.sha256)
+    if not path.exists():
+        filestore.ensure_room(runtime.config.attachments_path, stored.size, runtime.config.attachments_reserve_mb)
+        filestore.write_blob(path, content)

@@ -17,20 +17,24 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion, UnitReport
 from service.db.models import ProcessInstance as InstanceRow
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
+from service.usecases.report_status import REPORT_PROCESSES, sync_report
+from workflows.diagrams import ProcessDefinition
 from workflows.engine import EngineError, Outcome, ProcessInstance
 from workflows.engine import OpenTask as EngineTask
 
 
-def start_instance(session: Session, runtime: Runtime, process_id: str,
-                   data: dict[str, Any]) -> tuple[InstanceRow, ProcessInstance, Outcome]:
+def start_instance(session: Session, runtime: Runtime, process_id: str, data: dict[str, Any],
+                   active: tuple[ProcessVersion, ProcessDefinition] | None = None,
+                   ) -> tuple[InstanceRow, ProcessInstance, Outcome]:
     """A new instance row and its first run. When that run fails, the instance is kept as it was
     before running, marked as an incident (`row.incident`): the caller stores it with the rest and,
     after its commit, tells the user with incident_error(row)."""
-    version, definition = runtime.active_definition(session, process_id)
+    # `active`: the version a caller starting many instances at once looked up for all of them.
+    version, definition = active or runtime.active_definition(session, process_id)
     now = runtime.clock.now()
     row = InstanceRow(id=str(uuid.uuid4()), process_version_id=version.id, process_id=process_id,
                       state={}, serializer_version=runtime.engine.state_serializer.spiff_version,
@@ -204,6 +208,12 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
             "abandoned" if outcome.status == "completed" else "open")
         batch.decision_number = instance.data.get("decision_number") or batch.decision_number
         batch.title = instance.data.get("decision_title") or batch.title
+    if nomination is None and batch is None and row.process_id in REPORT_PROCESSES and (
+            links is None or outcome.completed is not None or outcome.status == "completed"):
+        # A unit's plan or results report: a timer step (links) only reminds, its status stays.
+        report = session.scalars(select(UnitReport).where(UnitReport.instance_id == row.id)).first()
+        if report is not None:
+            sync_report(session, report, instance, outcome, now)
     for message in outcome.messages:
         if deliver is None:
             raise RuntimeError("this step sends messages but no delivery was provided")

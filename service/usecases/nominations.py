@@ -13,10 +13,12 @@ from service.db.lookups import TASK_COMPLETED
 from service.db.models import Nomination, OpenTask, Unit
 from service.db.session import retry_once
 from service.security.access import Actor, require_view
+from service.usecases.accounts import today
 from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, store_files
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.locks import locked_nomination
+from service.usecases.movements import movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
 from workflows.contract import DRAFT, NOMINATION
 from workflows.diagrams import HumanTaskSpec
@@ -29,7 +31,8 @@ def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12].upper()}"
 
 
-def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any]) -> str:
+def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any],
+                 movement_id: int | None = None) -> str:
     with runtime.uow() as uow:
         session = uow.session
         # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
@@ -39,9 +42,11 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         _check_partial(draft_form(runtime, draft), data)
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+        movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
-        nomination = Nomination(id=nomination_id, unit_id=unit_id, status="draft", data=dict(data),
+        nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
+                                data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
                                 award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
         row, instance, outcome = start_instance(session, runtime, NOMINATION,

@@ -20,9 +20,11 @@ from service.db.models import (
     Nomination,
     OpenTask,
     ProcessVersion,
+    ReportRound,
     RoleAssignment,
     Substitute,
     Unit,
+    UnitReport,
     User,
 )
 from service.db.models import ProcessInstance as InstanceRow
@@ -38,6 +40,8 @@ def template_for(note: Notification) -> str | None:
         return "reminder"
     if note.action == "escalate":
         return "escalation"
+    if note.action == "remind_report":
+        return "report_reminder"
     if note.action == "notify_unit":
         template = note.params.get("template")
         return template if template in UNIT_NOTICES else "not_awarded"
@@ -82,6 +86,8 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     template = template_for(note)
     if template is None:
         return None
+    if template == "report_reminder":
+        return _report_facts(session, runtime, note, instance_id)
     if tasks is None:
         tasks = []
         if instance_id is not None:
@@ -121,6 +127,22 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     unit = session.get(Unit, note.unit_id) if note.unit_id else None
     url = link(runtime, nomination.id if nomination else None, batch.id if batch else None)
     return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, url, extra)
+
+
+def _report_facts(session: Session, runtime: Runtime, note: Notification, instance_id: str | None) -> Facts | None:
+    """A unit's report of a round: what its reminder (before the due date) or overdue notice shows."""
+    report = session.scalars(select(UnitReport).where(UnitReport.instance_id == instance_id)).first() \
+        if instance_id else None
+    round_ = session.get(ReportRound, report.round_id) if report else None
+    if report is None or round_ is None:
+        return None
+    kind = note.params.get("kind") or "before_due"
+    if kind == "before_due" and runtime.clock.now() >= round_.due_at:
+        return None  # reopened after a return, past the due date: the overdue notice is the news
+    unit = session.get(Unit, report.unit_id)
+    url = f"{runtime.config.link_base}/rounds/{round_.id}/units/{report.unit_id}"
+    return Facts("report_reminder", None, None, unit, None, round_.title, note.to_role, round_.due_at, url,
+                 {"kind": kind, "reason": "", "round": round_, "report_status": report.status})
 
 
 def recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None = None) -> list[User]:

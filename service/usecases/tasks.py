@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.lookups import task_gone
-from service.db.models import Nomination, OpenTask, RoleAssignment, User
+from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
@@ -26,6 +26,7 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
+from service.usecases.report_status import REPORT_PROCESSES, completion_data
 from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
@@ -64,6 +65,8 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             data = {**nomination.data, **data}
         if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
+        if task.process_id in REPORT_PROCESSES:
+            data = completion_data(session, task, instance.definition, data)
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language)
         except FormError as exc:
@@ -123,6 +126,10 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
         if nid not in found or found[nid].status != "awaiting_decision"
         or (found[nid].batch_id not in (None, task.batch_id))
     ]
+    # A decision rewards one movement's nominees: another movement's nominations wait for its own batch.
+    batch = session.get(Batch, task.batch_id) if task.batch_id else None
+    problems += [f"{n.id}: thuộc phong trào thi đua khác" for n in found.values()
+                 if batch is not None and n.movement_id != batch.movement_id]
     if problems:
         raise InvalidInput("Danh sách hồ sơ không hợp lệ (nominations not ready): " + "; ".join(problems))
     for nomination in found.values():

@@ -10,7 +10,9 @@ from flask_babel import gettext
 
 from service.core.errors import InvalidInput
 from service.reads import pages as page_queries
+from service.reads.reports import report_of_task
 from service.usecases import tasks as task_cases
+from service.usecases.report_status import DRAFTING, REPORT_PROCESSES
 from service.web.common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
 from service.web.formrender import choices_of, effective_schema, parse_form
 from workflows.contract import BATCH_PREPARATION, DRAFT
@@ -19,7 +21,9 @@ from workflows.forms import FieldError
 
 def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
     """The nomination or batch beside the form, and the choices the form offers from it."""
-    context: dict[str, Any] = {"n": None, "batch": None, "choices": {}, "prefill": {}}
+    context: dict[str, Any] = {"n": None, "batch": None, "choices": {}, "prefill": {}, "report": None}
+    if task["process_id"] in REPORT_PROCESSES:
+        context["report"] = report_of_task(runtime(), task["instance_id"])
     if task["nomination_id"]:
         page = page_queries.nomination_page(runtime(), actor, task["nomination_id"])
         context["n"] = page
@@ -64,6 +68,9 @@ def task_page(task_uuid: str) -> Any:
     task = page_queries.open_task(runtime(), actor, task_uuid)
     if task["stage"] == DRAFT and task["nomination_id"]:
         return redirect(url_for("pages.nomination_edit", nomination_id=task["nomination_id"]))
+    report = report_of_task(runtime(), task["instance_id"]) if task["process_id"] in REPORT_PROCESSES else None
+    if report is not None and task["stage"] == DRAFTING:  # a unit's report is written on its own page
+        return redirect(url_for("pages.unit_report", round_id=report[0], unit_id=report[1]))
     if request.method == "GET":
         return _render(actor, task, None)
     form = runtime().forms.get(task["form"], task["ui_form"])

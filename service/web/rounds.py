@@ -1,0 +1,118 @@
+"""Pages of the reporting rounds: the list (and opening a round), the follow-up board with its urging
+button and downloads, and one unit's report (figures, signed file, send up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from service.core.errors import InvalidInput
+from service.reads import reports as queries
+from service.reads import summary
+from service.usecases import reports
+from service.web.common import actor_required, bp, fields_for, lang, runtime
+from service.web.formrender import parse_form
+from workflows.forms import FieldError
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FORM_OF_KIND = {"plan": "unit_plan_fill.schema.json", "results": "unit_report_fill.schema.json"}
+
+
+@bp.route("/rounds", methods=["GET", "POST"])
+def round_list() -> Any:
+    actor = actor_required()
+    errors: list[FieldError] = []
+    if request.method == "POST":
+        try:
+            round_id = reports.open_round(
+                runtime(), actor, request.form.get("kind", ""), request.form.get("title", ""),
+                _int(request.form.get("year"), "year"), _int(request.form.get("working_days"), "working_days"))
+        except InvalidInput as exc:
+            errors = exc.errors or [FieldError("", exc.detail)]
+        else:
+            flash(gettext("Đã mở đợt; mỗi đơn vị đã có nhiệm vụ lập báo cáo."))
+            return redirect(url_for("pages.round_board", round_id=round_id))
+    return render_template("rounds.html", rounds=queries.list_rounds(runtime(), actor),
+                           can_open=reports.follows_rounds(actor), errors=errors, form=request.form,
+                           year=runtime().clock.now().year), 422 if errors else 200
+
+
+def _int(value: str | None, field: str) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise InvalidInput("Cần một số nguyên", [FieldError(field, "Cần một số nguyên")]) from None
+
+
+@bp.route("/rounds/<round_id>")
+def round_board(round_id: str) -> Any:
+    actor = actor_required()
+    round_, rows = queries.board(runtime(), actor, round_id)
+    counts = {status: sum(1 for r in rows if r.status == status) for status in queries.STATUS_TITLES}
+    return render_template("round_board.html", round=round_, rows=rows, counts=counts,
+                           titles=queries.STATUS_TITLES, kind_title=queries.KIND_TITLES.get(round_.kind, ""),
+                           now=runtime().clock.now())
+
+
+@bp.route("/rounds/<round_id>/urge", methods=["POST"])
+def round_urge(round_id: str) -> Any:
+    try:
+        urged = reports.urge_late(runtime(), actor_required(), round_id)
+    except InvalidInput as exc:
+        flash(exc.detail, "error")
+    else:
+        flash(gettext("Đã gửi công văn đôn đốc tới %(n)s đơn vị chậm.", n=urged))
+    return redirect(url_for("pages.round_board", round_id=round_id))
+
+
+@bp.route("/rounds/<round_id>/board.xlsx")
+def round_board_xlsx(round_id: str) -> Any:
+    name, content = summary.board_xlsx(runtime(), actor_required(), round_id)
+    return _download(content, XLSX, name)
+
+
+@bp.route("/rounds/<round_id>/summary.docx")
+def round_summary_docx(round_id: str) -> Any:
+    content = summary.summary_docx(runtime(), actor_required(), round_id)
+    return _download(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
+
+
+@bp.route("/rounds/<round_id>/units/<unit_id>", methods=["GET", "POST"])
+def unit_report(round_id: str, unit_id: str) -> Any:
+    actor = actor_required()
+    detail = queries.report_detail(runtime(), actor, round_id, unit_id)
+    form = runtime().forms.get(FORM_OF_KIND[detail["round"]["kind"]])
+    if request.method == "GET":
+        return _render(detail, form, detail["data"])
+    data = parse_form(form.schema, request.form)
+    version = _int(request.form.get("version"), "version")
+    action = request.form.get("action", "save")
+    try:
+        # The figures first: their save checks the version the writer read (409 when someone saved since).
+        version = reports.save_report(runtime(), actor, round_id, unit_id, data, version, lang())
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            version = reports.attach_file(runtime(), actor, round_id, unit_id, upload.filename, upload.read())
+        if action == "submit":
+            reports.submit_report(runtime(), actor, round_id, unit_id, version, lang())
+    except InvalidInput as exc:
+        fresh = queries.report_detail(runtime(), actor, round_id, unit_id)
+        return _render(fresh, form, data, exc.errors or [FieldError("", exc.detail)], 422)
+    flash(gettext("Đã gửi báo cáo lên thủ trưởng đơn vị.") if action == "submit" else gettext("Đã lưu báo cáo."))
+    return redirect(url_for("pages.unit_report", round_id=round_id, unit_id=unit_id))
+
+
+def _render(detail: dict[str, Any], form: Any, data: dict[str, Any], errors: Any = (), status: int = 200) -> Any:
+    fields, leftovers = fields_for(form.schema, form.ui_schema, data, errors)
+    editable = any(t["role"] == "unit_staff" for t in detail["tasks"]) and actor_required().has_role("unit_staff")
+    return render_template("unit_report.html", r=detail, fields=fields, leftovers=leftovers, editable=editable,
+                           titles=queries.STATUS_TITLES), status
+
+
+def _download(content: bytes, content_type: str, name: str) -> Response:
+    response = Response(content, mimetype=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
