@@ -23,6 +23,7 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from tests.support.threads import in_thread
 from workflows import safe_xml
 from workflows.calendar import WorkingCalendar
 from workflows.diagram_checks import DiagramError, DiagramProblem
@@ -190,23 +191,6 @@ def fifo_probe(directory: Path) -> Iterator[tuple[Path, list[bool]]]:
     finally:
         stop.set()
         thread.join(5)
-
-
-def in_thread(fn, timeout: float = 30.0):
-    """Run fn() in a daemon thread; (finished, result-or-exception, seconds)."""
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # handed back to the test
-            box["result"] = exc
-
-    started = time.monotonic()
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return not thread.is_alive(), box.get("result"), time.monotonic() - started
 
 
 # --- the starting points are valid --------------------------------------------------------------------------

@@ -8,13 +8,12 @@ EngineError, and timers behind an event-based gateway woken like any other.
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from datetime import timedelta
 
 import pytest
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from tests.support.threads import in_thread
 from workflows.calendar import WorkingCalendar
 from workflows.diagrams import ProcessDefinition
 from workflows.engine import EngineError, RunTooLong, WorkflowEngine
@@ -49,22 +48,6 @@ def build(roles, forms, settings, clock):
     return lambda data, s=settings: engine_for(data, loader, clock, roles, forms, s)
 
 
-def bounded(fn, timeout: float = 30.0):
-    box: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # handed back to the test
-            box["result"] = exc
-
-    started = time.monotonic()
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return not thread.is_alive(), box.get("result"), time.monotonic() - started
-
-
 ZERO_CYCLE = '''
 <bpmn:startEvent id="start"/>
 <bpmn:manualTask id="wait" name="Chờ"/>
@@ -84,7 +67,7 @@ def test_zero_interval_cycle_timer_stops_at_the_run_budget(build, clock, setting
     engine = build(diagram(ZERO_CYCLE, ("start", "wait", "end")))
     instance, _ = engine.start("p", {})
     clock.advance(timedelta(minutes=1))
-    finished, result, seconds = bounded(instance.fire_due_timers)
+    finished, result, seconds = in_thread(instance.fire_due_timers)
     assert finished, "the timer sweep did not return"
     assert isinstance(result, RunTooLong), result
     assert "engine steps in one run" in str(result) or "s in one run" in str(result)
@@ -97,7 +80,7 @@ def test_the_wall_time_budget_stops_a_run_too(build, clock, settings):
     engine = build(diagram(ZERO_CYCLE, ("start", "wait", "end")), tight)
     instance, _ = engine.start("p", {})
     clock.advance(timedelta(minutes=1))
-    finished, result, _ = bounded(instance.fire_due_timers)
+    finished, result, _ = in_thread(instance.fire_due_timers)
     assert finished and isinstance(result, RunTooLong) and "s in one run" in str(result)
 
 

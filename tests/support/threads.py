@@ -1,0 +1,25 @@
+"""Running a call that may hang, so that a test can say it did not."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+
+def in_thread(fn: Callable[[], Any], timeout: float = 30.0) -> tuple[bool, Any, float]:
+    """Run fn() in a daemon thread; (finished, result-or-exception, seconds)."""
+    box: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # handed back to the test
+            box["result"] = exc
+
+    started = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return not thread.is_alive(), box.get("result"), time.monotonic() - started
