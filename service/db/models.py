@@ -59,6 +59,39 @@ class Unit(Base):
     email: Mapped[str | None] = mapped_column(String(254))
 
 
+class Movement(Base):
+    """An emulation movement (phong trào thi đua) as data: what it offers, whom it judges by which
+    criteria, when it takes nominations, and which units take part. Next year's is a copy, not code."""
+
+    __tablename__ = "movement"
+    __table_args__ = (UniqueConstraint("name", "year", name="uq_movement_name_year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    plan_number: Mapped[str] = mapped_column(String(50), default="")  # số kế hoạch, e.g. 123/KH-UBND
+    plan_date: Mapped[date | None] = mapped_column(Date)
+    authority: Mapped[str] = mapped_column(String(300))  # who launches it, e.g. Ủy ban nhân dân tỉnh
+    # [{code, title, decided_by}]: the award kinds (hình thức khen thưởng) this movement offers.
+    awards: Mapped[list[Any]]
+    # [{code, title, individual?, criteria: [{code, title}]}]: nominee kinds and each one's criteria.
+    nominee_kinds: Mapped[list[Any]]
+    # [{code, title}]: the plan's contents (nội dung thi đua) that unit plans and reports follow.
+    contents: Mapped[list[Any]]
+    opens_on: Mapped[date] = mapped_column(Date)  # nominations are taken from this day ...
+    closes_on: Mapped[date] = mapped_column(Date)  # ... to this one, inclusive (local dates)
+    copied_from: Mapped[int | None] = mapped_column(ForeignKey("movement.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
+class MovementUnit(Base):
+    """A unit taking part in a movement."""
+
+    __tablename__ = "movement_unit"
+    movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
 class User(Base):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -216,6 +249,7 @@ class Nomination(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     data: Mapped[dict[str, Any]]
     batch_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id"), index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -228,6 +262,7 @@ class Batch(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(32))
     decision_number: Mapped[str | None] = mapped_column(String(50))
+    movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id"), index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
 

@@ -6,20 +6,24 @@ from service.core.errors import Forbidden
 from service.core.runtime import Runtime
 from service.db.models import Batch
 from service.security.access import Actor
+from service.usecases.accounts import today
 from service.usecases.audit import audit
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
+from service.usecases.movements import movement_for_batch
 from service.usecases.nominations import new_id
 
 
-def create_batch(runtime: Runtime, actor: Actor) -> str:
+def create_batch(runtime: Runtime, actor: Actor, movement_id: int | None = None) -> str:
     if not actor.has_role("home_affairs_lead"):
         raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình (home affairs lead only)")
     with runtime.uow() as uow:
         session = uow.session
+        movement = movement_for_batch(session, today(runtime), movement_id)
         batch_id = new_id("DT")
         row, instance, outcome = start_instance(session, runtime, "award_decision", {"batch_id": batch_id})
         session.flush()
-        session.add(Batch(id=batch_id, instance_id=row.id, status="open", created_by=actor.user_id,
+        session.add(Batch(id=batch_id, instance_id=row.id, status="open", movement_id=movement.id,
+                          created_by=actor.user_id,
                           created_at=runtime.clock.now()))
         session.flush()
         audit(session, runtime, "batch_created", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id)

@@ -12,9 +12,11 @@ from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.models import Attachment, Nomination, OpenTask, Unit
 from service.security.access import Actor, require_view
+from service.usecases.accounts import today
 from service.usecases.audit import audit
 from service.usecases.files import StoredFile, check_upload
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
+from service.usecases.movements import movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
 
 
@@ -22,7 +24,8 @@ def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12].upper()}"
 
 
-def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any]) -> str:
+def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any],
+                 movement_id: int | None = None) -> str:
     if ("unit_staff", unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
     draft_form = runtime.forms.get("draft_nomination.schema.json")
@@ -31,9 +34,11 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         session = uow.session
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+        movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
-        nomination = Nomination(id=nomination_id, unit_id=unit_id, status="draft", data=dict(data),
+        nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
+                                data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
                                 award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
         row, instance, outcome = start_instance(session, runtime, "nomination",

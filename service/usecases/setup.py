@@ -14,6 +14,7 @@ from service.db.migrate import upgrade
 from service.db.models import ProcessVersion, RoleAssignment, Unit, User
 from service.security.passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
 from service.usecases.audit import audit
+from service.usecases.movements import seed_movements
 from service.usecases.revocation import end_sessions
 from workflows.diagrams import BPMN_DIR
 
@@ -87,6 +88,8 @@ def seed_demo(runtime: Runtime, password: str | None = None) -> list[CreatedUser
         for unit in demo["units"]:
             if uow.session.get(Unit, unit["id"]) is None:
                 uow.session.add(Unit(id=unit["id"], name=unit["name"], kind=unit["kind"], email=unit.get("email")))
+        uow.session.flush()
+        seed_movements(uow.session, runtime.clock.now())
         uow.commit()
     return [add_user(runtime, u["username"], u["full_name"], u["role"], u.get("unit"), password=password)
             for u in demo["users"]]

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, OpenTask, RoleAssignment, User
+from service.db.models import AuditEvent, Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
@@ -118,6 +118,10 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
         if nid not in found or found[nid].status != "awaiting_decision"
         or (found[nid].batch_id not in (None, task.batch_id))
     ]
+    # A decision rewards one movement's nominees: another movement's nominations wait for its own batch.
+    batch = session.get(Batch, task.batch_id) if task.batch_id else None
+    problems += [f"{n.id}: thuộc phong trào thi đua khác" for n in found.values()
+                 if batch is not None and n.movement_id != batch.movement_id]
     if problems:
         raise InvalidInput("Danh sách hồ sơ không hợp lệ (nominations not ready): " + "; ".join(problems))
     for nomination in found.values():

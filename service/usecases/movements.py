@@ -1,0 +1,107 @@
+"""Emulation movements (phong trào thi đua) as data: the shipped ones in config/movements/*.toml are
+seeded by `nomflow seed-demo`; an admin makes next year's by copying one. Every nomination and batch
+belongs to one movement, chosen when it is created."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.core.config import ROOT
+from service.core.errors import InvalidInput, NotFound
+from service.db.models import Movement, MovementUnit, Unit
+
+MOVEMENTS_DIR = ROOT / "config" / "movements"
+# The columns a movement file fills; `units` (the taking-part unit ids) goes to movement_unit.
+FIELDS = ("name", "year", "plan_number", "plan_date", "authority", "awards", "nominee_kinds", "contents",
+          "opens_on", "closes_on")
+
+
+def shipped_movements(directory: Path = MOVEMENTS_DIR) -> list[dict[str, Any]]:
+    """Each movement file as {column: value, ..., "units": [unit ids]}, oldest year first."""
+    found = []
+    for path in sorted(directory.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        row = {name: data.get(name) for name in FIELDS}
+        row["plan_number"] = row["plan_number"] or ""
+        row["contents"] = row["contents"] or []
+        row["units"] = list(data.get("units", []))
+        found.append(row)
+    return sorted(found, key=lambda row: row["year"])
+
+
+def seed_movements(session: Session, now: Any, directory: Path = MOVEMENTS_DIR) -> list[int]:
+    """Insert each shipped movement not stored yet (same name and year); its units that exist take part."""
+    created = []
+    known_units = set(session.scalars(select(Unit.id)))
+    for row in shipped_movements(directory):
+        exists = session.scalars(select(Movement.id).where(Movement.name == row["name"],
+                                                           Movement.year == row["year"])).first()
+        if exists is not None:
+            continue
+        movement = Movement(**{name: row[name] for name in FIELDS}, created_at=now)
+        session.add(movement)
+        session.flush()
+        session.add_all(MovementUnit(movement_id=movement.id, unit_id=unit_id)
+                        for unit_id in row["units"] if unit_id in known_units)
+        created.append(movement.id)
+    return created
+
+
+def movement_of(session: Session, movement_id: int) -> Movement:
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+    return movement
+
+
+def takes_part(session: Session, movement_id: int, unit_id: str) -> bool:
+    return session.get(MovementUnit, (movement_id, unit_id)) is not None
+
+
+def movement_for_nomination(session: Session, unit_id: str, today: date, movement_id: int | None = None) -> Movement:
+    """The movement a new nomination of `unit_id` joins: the one asked for, or else the only one that
+    takes the unit's nominations today. Refused outside the window or for a unit not taking part."""
+    if movement_id is not None:
+        movement = movement_of(session, movement_id)
+        if not takes_part(session, movement.id, unit_id):
+            raise InvalidInput(f"Đơn vị {unit_id} không tham gia phong trào thi đua “{movement.name}” năm "
+                               f"{movement.year}")
+        if not movement.opens_on <= today <= movement.closes_on:
+            raise InvalidInput(f"Phong trào thi đua “{movement.name}” năm {movement.year} chỉ nhận hồ sơ từ "
+                               f"{movement.opens_on:%d/%m/%Y} đến {movement.closes_on:%d/%m/%Y}")
+        return movement
+    open_now = list(session.scalars(
+        select(Movement).join(MovementUnit, MovementUnit.movement_id == Movement.id)
+        .where(MovementUnit.unit_id == unit_id, Movement.opens_on <= today, Movement.closes_on >= today)
+        .order_by(Movement.year.desc(), Movement.id.desc())))
+    if not open_now:
+        raise InvalidInput(f"Hôm nay ({today:%d/%m/%Y}) không có phong trào thi đua nào mà đơn vị {unit_id} "
+                           "tham gia đang nhận hồ sơ")
+    if len(open_now) > 1:
+        names = "; ".join(f"{m.id}: {m.name} ({m.year})" for m in open_now)
+        raise InvalidInput(f"Có nhiều phong trào thi đua đang nhận hồ sơ, hãy chọn một (movement_id): {names}")
+    return open_now[0]
+
+
+def movement_for_batch(session: Session, today: date, movement_id: int | None = None) -> Movement:
+    """A batch gathers one movement's nominations: the one asked for, or else the only one whose
+    window holds today, or else the latest one (a batch is often signed after the window closed)."""
+    if movement_id is not None:
+        return movement_of(session, movement_id)
+    open_now = list(session.scalars(select(Movement).where(Movement.opens_on <= today,
+                                                           Movement.closes_on >= today)))
+    if len(open_now) == 1:
+        return open_now[0]
+    if len(open_now) > 1:
+        names = "; ".join(f"{m.id}: {m.name} ({m.year})" for m in open_now)
+        raise InvalidInput(f"Có nhiều phong trào thi đua đang diễn ra, hãy chọn một (movement_id): {names}")
+    latest = session.scalars(select(Movement).order_by(Movement.closes_on.desc(), Movement.id.desc())).first()
+    if latest is None:
+        raise InvalidInput("Chưa có phong trào thi đua nào (no movement)")
+    return latest

@@ -1,0 +1,106 @@
+"""Movements as data: seeded from config/movements by seed-demo, chosen for each new nomination and
+batch, and given to rows stored before the migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from service.core.errors import InvalidInput
+from service.core.runtime import Runtime
+from service.db.migrate import alembic_config, upgrade
+from service.db.models import Batch, Movement, MovementUnit, Nomination
+from service.db.session import Database
+from service.usecases.batches import create_batch
+from service.usecases.movements import shipped_movements
+from service.usecases.nominations import create_draft
+from tests.service.helpers import HA_LEAD, HIEN_NAM, STAFF, actor
+from tests.workflows.conftest import draft_data
+
+PLAN_FIRST_A = "Nội bộ đoàn kết, gương mẫu, chấp hành chủ trương của Đảng, chính sách, pháp luật của Nhà nước."
+
+
+def the_2026_movement(runtime: Runtime) -> Movement:
+    with runtime.read() as uow:
+        movement = uow.session.scalars(select(Movement).where(Movement.year == 2026)).one()
+        uow.session.expunge(movement)
+        return movement
+
+
+def test_seed_demo_stores_the_2026_movement_with_the_plans_criteria(runtime: Runtime) -> None:
+    movement = the_2026_movement(runtime)
+    assert movement.name == "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số"
+    assert (movement.opens_on, movement.closes_on) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert [a["code"] for a in movement.awards] == ["bang_khen", "giay_khen"]
+    kinds = {k["code"]: [c["code"] for c in k["criteria"]] for k in movement.nominee_kinds}
+    assert kinds == {"co_quan_don_vi": [f"a{i}" for i in range(1, 10)], "mat_tran_to_chuc": ["b1", "b2", "b3"],
+                     "doanh_nghiep": [f"c{i}" for i in range(1, 6)], "ca_nhan": ["d1", "d2"]}
+    assert movement.nominee_kinds[0]["criteria"][0]["title"] == PLAN_FIRST_A
+    assert [c["code"] for c in movement.contents] == [f"2.{i}" for i in range(1, 8)]
+    with runtime.read() as uow:
+        units = set(uow.session.scalars(select(MovementUnit.unit_id).where(MovementUnit.movement_id == movement.id)))
+    assert HIEN_NAM in units and len(units) == 9
+
+
+def test_a_new_nomination_and_batch_join_the_open_movement(runtime: Runtime) -> None:
+    movement = the_2026_movement(runtime)
+    nomination_id = create_draft(runtime, actor(runtime, STAFF), HIEN_NAM, draft_data())
+    batch_id = create_batch(runtime, actor(runtime, HA_LEAD))
+    with runtime.read() as uow:
+        assert uow.session.get(Nomination, nomination_id).movement_id == movement.id
+        assert uow.session.get(Batch, batch_id).movement_id == movement.id
+
+
+def test_a_nomination_outside_the_window_or_the_movement_is_refused(runtime: Runtime) -> None:
+    movement = the_2026_movement(runtime)
+    with runtime.uow() as uow:
+        uow.session.execute(text("UPDATE movement SET opens_on = :d"), {"d": date(2026, 6, 1)})
+        uow.commit()
+    with pytest.raises(InvalidInput, match="không có phong trào thi đua nào"):
+        create_draft(runtime, actor(runtime, STAFF), HIEN_NAM, draft_data())
+    with pytest.raises(InvalidInput, match="chỉ nhận hồ sơ từ 01/06/2026"):
+        create_draft(runtime, actor(runtime, STAFF), HIEN_NAM, draft_data(), movement_id=movement.id)
+    with runtime.uow() as uow:
+        uow.session.execute(text("UPDATE movement SET opens_on = :d"), {"d": date(2026, 1, 1)})
+        uow.session.execute(text("DELETE FROM movement_unit WHERE unit_id = :u"), {"u": HIEN_NAM})
+        uow.commit()
+    with pytest.raises(InvalidInput, match="không tham gia"):
+        create_draft(runtime, actor(runtime, STAFF), HIEN_NAM, draft_data(), movement_id=movement.id)
+    with runtime.read() as uow:
+        assert uow.session.scalars(select(Nomination.id)).all() == []
+
+
+def test_rows_stored_before_the_migration_join_the_shipped_movement_of_their_year(database_url: str,
+                                                                                 tmp_path: Path) -> None:
+    database = Database(database_url)
+    try:
+        config = alembic_config(database)
+        with database.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0007_instance_incident")
+            connection.commit()
+        created = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+        with database.engine.begin() as connection:
+            connection.execute(text("INSERT INTO unit (id, name, kind) VALUES ('u1', 'Đơn vị 1', 'enterprise')"))
+            connection.execute(text(
+                "INSERT INTO user_account (id, username, full_name, email, password_hash, language, active, "
+                "failed_logins, created_at) VALUES (1, 'a', 'A', 'a@x', 'x', 'vi', true, 0, :t)"), {"t": created})
+            for nid in ("DN1", "DN2"):
+                connection.execute(text(
+                    "INSERT INTO nomination (id, unit_id, status, data, created_by, created_at, updated_at) "
+                    "VALUES (:id, 'u1', 'draft', '{}', 1, :t, :t)"), {"id": nid, "t": created})
+        upgrade(database)
+        with database.engine.connect() as connection:
+            movements = connection.execute(text("SELECT id, year FROM movement")).all()
+            assert [year for _, year in movements] == [m["year"] for m in shipped_movements()]
+            by_year = {year: mid for mid, year in movements}
+            attached = connection.execute(text("SELECT DISTINCT movement_id FROM nomination")).scalars().all()
+            assert attached == [by_year[2026]]
+            assert connection.execute(text(
+                "SELECT count(*) FROM movement_unit WHERE unit_id = 'u1'")).scalar() == 1
+    finally:
+        database.dispose()
