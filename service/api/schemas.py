@@ -10,6 +10,8 @@ from service.db.models import UNIT_KINDS
 class NominationCreate(Schema):
     unit_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     data = fields.Dict(load_default=dict, metadata={"description": "fields of the draft form, any subset"})
+    movement_id = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "the movement it joins; default: the one taking the unit's nominations today"})
 
 
 class DraftUpdate(Schema):
@@ -47,6 +49,7 @@ class TaskQuery(Schema):
     due_before = fields.DateTime(load_default=None, allow_none=True)
     kind = fields.String(load_default=None, allow_none=True)
     unit_id = fields.String(load_default=None, allow_none=True)
+    movement_id = fields.Integer(load_default=None, allow_none=True)
     q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
@@ -72,6 +75,7 @@ class NominationOut(Schema):
     status = fields.String()
     data = fields.Dict()
     batch_id = fields.String(allow_none=True)
+    movement_id = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer(allow_none=True)

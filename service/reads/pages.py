@@ -251,10 +251,11 @@ def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
             "updated_at": nomination.updated_at}
 
 
-def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: str | None) -> list[dict[str, Any]]:
+def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: str | None,
+                        movement_id: int | None = None) -> list[dict[str, Any]]:
     """The nominations list page: `queries.list_nominations` plus a search by nominee or unit."""
     if not q:
-        rows = queries.list_nominations(runtime, actor, status=status, limit=200)
+        rows = queries.list_nominations(runtime, actor, status=status, limit=200, movement_id=movement_id)
         ids = {r["unit_id"] for r in rows}
     else:
         pattern = f"%{q.strip()}%"
@@ -265,6 +266,8 @@ def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: s
                 | Nomination.id.ilike(pattern))
             if status:
                 query = query.where(Nomination.status == status)
+            if movement_id is not None:
+                query = query.where(Nomination.movement_id == movement_id)
             found = uow.session.scalars(query.order_by(Nomination.updated_at.desc()).limit(200))
             rows = [{c.name: getattr(n, c.name) for c in Nomination.__table__.columns} for n in found]
         ids = {r["unit_id"] for r in rows}

@@ -16,8 +16,11 @@ from service.usecases.accounts import today
 from service.usecases.audit import audit
 from service.usecases.files import StoredFile, check_upload
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
-from service.usecases.movements import movement_for_nomination
+from service.usecases.movements import choices_of, movement_choices, movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
+from workflows.forms import Form
+
+DRAFT_FORM = "draft_nomination.schema.json"
 
 
 def new_id(prefix: str) -> str:
@@ -28,13 +31,12 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
                  movement_id: int | None = None) -> str:
     if ("unit_staff", unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
-    draft_form = runtime.forms.get("draft_nomination.schema.json")
-    _check_partial(draft_form, data)
     with runtime.uow() as uow:
         session = uow.session
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
+        _check_partial(runtime.forms.get(DRAFT_FORM, None, choices_of(movement)), data)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
         nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
@@ -59,10 +61,10 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
 
 def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any]) -> None:
     """Keep an unfinished draft: each given field must be valid, missing ones may come later."""
-    _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        _check_partial(draft_form_of(session, runtime, nomination), data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -95,6 +97,11 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
     if ("unit_staff", nomination.unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
     return nomination, task
+
+
+def draft_form_of(session: Any, runtime: Runtime, nomination: Nomination) -> Form:
+    """The draft form with the lists (kinds, criteria, awards) of the nomination's movement."""
+    return runtime.forms.get(DRAFT_FORM, None, movement_choices(session, nomination.movement_id))
 
 
 def _check_partial(form: Any, data: Any) -> None:

@@ -23,6 +23,7 @@ from service.usecases.instances import (
     record_incident,
     resolve_incident,
 )
+from service.usecases.movements import movement_choices
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -59,14 +60,17 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
-        if task.task_id == "draft_nomination" and task.nomination_id:
+        choices = None
+        if task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
-            data = {**nomination.data, **data}
+            choices = movement_choices(session, nomination.movement_id)  # its forms list its movement's criteria
+            if task.task_id == "draft_nomination":
+                data = {**nomination.data, **data}
         if task.task_id == "prepare_batch":
             _check_batch_members(session, task, data)
         try:
-            outcome = instance.complete(task_uuid, data, actor.username, language)
+            outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
         except FormError as exc:
             raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
         except TaskNotFound as exc:

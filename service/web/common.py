@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
+from service.reads import movements as movement_reads
 from service.security.access import Actor, can_view_batches
 from service.security.auth import current_actor
 from service.web import formrender
@@ -69,8 +70,14 @@ def t(text: str) -> str:
     return gettext(text) if text else text
 
 
-def draft_form() -> Any:
-    return runtime().forms.get(DRAFT_FORM, DRAFT_FORM.replace(".schema.", ".uischema."))
+def draft_form(movement_id: int | None = None) -> Any:
+    """The draft form with one movement's lists (kinds, criteria, awards), or, for labels on pages
+    that span movements, every movement's. Built once per request."""
+    cache = g.setdefault("draft_forms", {})
+    if movement_id not in cache:
+        cache[movement_id] = runtime().forms.get(DRAFT_FORM, DRAFT_FORM.replace(".schema.", ".uischema."),
+                                                 movement_reads.choices(runtime(), movement_id))
+    return cache[movement_id]
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
