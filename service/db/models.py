@@ -325,6 +325,28 @@ class OpenTask(Base):
     nominee_kind: Mapped[str | None] = mapped_column(String(32))
 
 
+class DeskTime(Base):
+    """One completed human task and how long it stayed at its desk, in working days: the audit trail's
+    task_opened / task_completed pair, kept as a row (written with the completion) so that the
+    statistics page reads medians from an index instead of pairing millions of audit events."""
+
+    __tablename__ = "desk_time"
+    __table_args__ = (Index("ix_desk_time_movement_role", "movement_id", "role", "working_days"),)
+    task_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(36))
+    nomination_id: Mapped[str | None] = mapped_column(String(32))
+    batch_id: Mapped[str | None] = mapped_column(String(32))
+    movement_id: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(String(64))  # the nominating unit
+    role: Mapped[str] = mapped_column(String(40))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    completed_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    working_days: Mapped[int] = mapped_column(Integer)
+
+
 class Attachment(Base):
     __tablename__ = "attachment"
     __table_args__ = (UniqueConstraint("nomination_id", "sha256", "filename"),)

@@ -15,6 +15,7 @@ from service.db.models import AuditEvent, Batch, Nomination, OpenTask, RoleAssig
 from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
+from service.usecases.desk_times import desk_time
 from service.usecases.instances import (
     InstanceFailed,
     keep_instances,
@@ -60,7 +61,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
-        choices = None
+        choices, nomination = None, None
         if task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
@@ -80,6 +81,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         resolve_incident(session, runtime, row, actor.user_id)
         if task.nomination_id and task.task_id == "draft_nomination":
             _copy_draft_fields(session, task.nomination_id, data)
+        session.add(desk_time(session, runtime, task, nomination, actor.user_id))
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,
                deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,

@@ -20,6 +20,7 @@ def register_pages(app: Flask) -> None:
         nominations,
         process_editor,
         public,
+        statistics,
         tasks,
         vendor,
     )

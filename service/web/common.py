@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
 from service.reads import movements as movement_reads
-from service.security.access import Actor, can_view_batches
+from service.security.access import Actor, can_view_batches, has_province_role
 from service.security.auth import current_actor
 from service.web import formrender
 
@@ -124,7 +124,9 @@ def init_templates(app: Flask) -> None:
         role_title=role_title, choice_label=choice_label, kind_letter=kind_letter, due_label=due_label,
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
-        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches)
+        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,
+        can_view_statistics=lambda actor: actor.is_admin or actor.has_role("unit_head")
+        or has_province_role(actor, runtime().roles))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
 

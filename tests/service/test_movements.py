@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.migrate import alembic_config, upgrade
+from service.db.migrate import upgrade
 from service.db.models import Batch, Movement, MovementUnit, Nomination
 from service.db.session import Database
 from service.usecases.batches import create_batch
@@ -31,6 +30,7 @@ from tests.service.helpers import (
     complete,
     create_nomination,
     error_fields,
+    migrate_to,
     open_task,
     submit,
     submitted_nomination,
@@ -94,11 +94,7 @@ def test_rows_stored_before_the_migration_join_the_shipped_movement_of_their_yea
                                                                                  tmp_path: Path) -> None:
     database = Database(database_url)
     try:
-        config = alembic_config(database)
-        with database.engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0007_instance_incident")
-            connection.commit()
+        migrate_to(database, "0007_instance_incident")
         created = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
         with database.engine.begin() as connection:
             connection.execute(text("INSERT INTO unit (id, name, kind) VALUES ('u1', 'Đơn vị 1', 'enterprise')"))

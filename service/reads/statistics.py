@@ -1,0 +1,182 @@
+"""The figures of the statistics page, by movement: nominations by unit, nominee kind, award, stage and
+outcome; awards per unit kind; working days at each desk (median, p90); overdue tasks per desk and
+person. Codes only: the web layer puts labels on them, and the page and its .xlsx share these rows.
+
+Each figure is one GROUP BY over an indexed projection (nomination, open_task, desk_time): none
+reads instance state or pairs audit events at request time, so the page costs the same at 100,000
+nominations as at 100 (see bench/statistics.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Forbidden
+from service.core.runtime import Runtime
+from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
+from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
+
+# How a nomination ended; any other status is still on its way.
+OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
+AWARDED = ("awarded", "unit_certificate")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the province's (province roles, admins) or the actor's own units (unit heads)."""
+
+    movement_id: int | None
+    nominations: ColumnElement[bool]
+    unit_ids: frozenset[str] | None  # None: every unit
+    batches: bool  # batch tasks (Home Affairs and the Chairman) count too
+
+
+def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
+    province = actor.is_admin or has_province_role(actor, runtime.roles)
+    if not province and not actor.has_role("unit_head"):
+        raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê (not allowed)")
+    own = None if province else frozenset(u for r, u in actor.grants if r == "unit_head" and u)
+    where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    if movement_id is not None:
+        where = and_(where, Nomination.movement_id == movement_id)
+    return Scope(movement_id, where, own, province and can_view_batches(actor))
+
+
+@dataclass
+class Figures:
+    by_unit: list[tuple[str, str, str, int, int, int, int]] = field(default_factory=list)
+    by_kind: list[tuple[str, int, int]] = field(default_factory=list)
+    by_award: list[tuple[str, int, int]] = field(default_factory=list)
+    by_status: list[tuple[str, int]] = field(default_factory=list)
+    by_outcome: list[tuple[str, int]] = field(default_factory=list)
+    awards_by_unit_kind: list[tuple[str, str, int]] = field(default_factory=list)
+    desk_times: list[tuple[str, int, float, int, int]] = field(default_factory=list)
+    overdue_by_desk: list[tuple[str, int, int]] = field(default_factory=list)
+    overdue_by_person: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+def figures(runtime: Runtime, scope: Scope) -> Figures:
+    now = runtime.clock.now()
+    with runtime.read() as uow:
+        session = uow.session
+        found = Figures()
+        _nomination_figures(session, scope, found)
+        found.desk_times = _desk_times(session, scope)
+        found.overdue_by_desk, found.overdue_by_person = _overdue(session, scope, now)
+        return found
+
+
+def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
+    """One pass over the nominations, grouped by (unit, kind, award, status); every table of
+    nominations is summed from those groups, so their totals always agree."""
+    groups = session.execute(
+        select(Nomination.unit_id, Nomination.nominee_kind, Nomination.award, Nomination.status, func.count())
+        .where(scope.nominations)
+        .group_by(Nomination.unit_id, Nomination.nominee_kind, Nomination.award, Nomination.status)).all()
+    units = dict.fromkeys({g[0] for g in groups})
+    for unit_id, name, kind in _units(session, set(units)):
+        units[unit_id] = (name, kind)
+    per_unit: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    awards: dict[str, Counter[str]] = defaultdict(Counter)
+    statuses: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    awarded_by_unit_kind: Counter[tuple[str, str]] = Counter()
+    for unit_id, kind, award, status, count in groups:
+        outcome = status if status in OUTCOMES else "in_progress"
+        per_unit[unit_id].update({"total": count, outcome: count})
+        kinds[kind or ""].update({"total": count, "awarded": count if status in AWARDED else 0})
+        awards[award or ""].update({"total": count, "awarded": count if status in AWARDED else 0})
+        statuses[status] += count
+        outcomes[outcome] += count
+        if status in AWARDED:
+            awarded_by_unit_kind[((units.get(unit_id) or ("", ""))[1], award or "")] += count
+    found.by_unit = sorted(
+        ((unit_id, *(units.get(unit_id) or (unit_id, "")), c["total"], c["in_progress"], c["awarded"]
+          + c["unit_certificate"], c["not_awarded"]) for unit_id, c in per_unit.items()),
+        key=lambda row: (-row[3], row[1]))
+    found.by_kind = [(k, c["total"], c["awarded"]) for k, c in kinds.items()]
+    found.by_award = [(a, c["total"], c["awarded"]) for a, c in awards.items()]
+    found.by_status = list(statuses.items())
+    found.by_outcome = list(outcomes.items())
+    found.awards_by_unit_kind = [(k, a, n) for (k, a), n in sorted(awarded_by_unit_kind.items())]
+
+
+def _units(session: Session, ids: set[str]) -> Iterator[tuple[str, str, str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):  # bounded IN lists, whatever the number of units
+        yield from session.execute(select(Unit.id, Unit.name, Unit.kind).where(
+            Unit.id.in_(ordered[start:start + 1000]))).all()
+
+
+def _desk_times(session: Session, scope: Scope) -> list[tuple[str, int, float, int, int]]:
+    """Per desk (role): tasks done, mean, median and 90th percentile of working days at the desk.
+    Working days are small whole numbers, so the database returns a histogram per desk (an index
+    scan of ix_desk_time_movement_role) and the percentiles are read off it (nearest rank)."""
+    where: list[ColumnElement[bool]] = []
+    if scope.movement_id is not None:
+        where.append(DeskTime.movement_id == scope.movement_id)
+    if scope.unit_ids is not None:
+        where.append(DeskTime.unit_id.in_(scope.unit_ids))
+    histogram: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for role, days, count in session.execute(
+            select(DeskTime.role, DeskTime.working_days, func.count()).where(*where)
+            .group_by(DeskTime.role, DeskTime.working_days).order_by(DeskTime.role, DeskTime.working_days)):
+        histogram[role].append((days, count))
+    rows = []
+    for role, bins in histogram.items():
+        total = sum(n for _, n in bins)
+        mean = sum(d * n for d, n in bins) / total
+        rows.append((role, total, round(mean, 1), nearest_rank(bins, total, 0.5), nearest_rank(bins, total, 0.9)))
+    return rows
+
+
+def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
+    """The value at rank ceil(q * total) of the sorted values the (value, count) bins hold."""
+    rank = max(1, math.ceil(round(q * total, 9)))  # round: 0.9 * 10 is 9.000000000000002 in floats
+    seen = 0
+    for value, count in bins:
+        seen += count
+        if seen >= rank:
+            return value
+    return bins[-1][0]
+
+
+def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[list[tuple[str, int, int]],
+                                                                      list[tuple[str, str, int]]]:
+    """Open tasks and overdue ones per desk; overdue ones per person holding them (or nobody yet)."""
+    in_scope = OpenTask.nomination_id.in_(select(Nomination.id).where(scope.nominations))
+    if scope.batches:
+        batches = select(Batch.id).where(Batch.movement_id == scope.movement_id) \
+            if scope.movement_id is not None else select(Batch.id)
+        in_scope = or_(in_scope, OpenTask.batch_id.in_(batches))
+    late = OpenTask.due_at < now
+    per_desk = session.execute(select(OpenTask.role, func.count(), func.sum(case((late, 1), else_=0)))
+                               .where(in_scope).group_by(OpenTask.role)).all()
+    per_person = session.execute(
+        select(OpenTask.assignee_id, OpenTask.role, func.count()).where(in_scope, late)
+        .group_by(OpenTask.assignee_id, OpenTask.role)).all()
+    people = dict(session.execute(select(User.id, User.full_name).where(
+        User.id.in_({a for a, _, _ in per_person if a is not None}))).all()) if per_person else {}
+    desks = sorted(((role, int(n), int(k or 0)) for role, n, k in per_desk), key=lambda r: (-r[2], r[0]))
+    persons = sorted(((people.get(a, "") if a is not None else "", role, int(n)) for a, role, n in per_person),
+                     key=lambda r: (-r[2], r[0], r[1]))
+    return desks, persons
+
+
+def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:
+    """Every nomination in scope, one row each, for the full export: streamed from the database in
+    chunks, so memory stays flat at 100,000 rows."""
+    query = (select(Nomination.id, Unit.name, Unit.kind, Nomination.nominee_kind, Nomination.nominee_name,
+                    Nomination.award, Nomination.status, Nomination.created_at, Nomination.updated_at)
+             .join(Unit, Unit.id == Nomination.unit_id).where(scope.nominations).order_by(Nomination.id))
+    with runtime.read() as uow:
+        yield from uow.session.execute(query.execution_options(yield_per=2000))
