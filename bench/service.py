@@ -101,7 +101,9 @@ def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
 
 
 @contextmanager
-def server(workdir: Path, database_url: str, port: int) -> Iterator[dict[str, str]]:
+def server(workdir: Path, database_url: str, port: int,
+           started: list[subprocess.Popen[bytes]] | None = None) -> Iterator[dict[str, str]]:
+    """Tokens of the demo users of a served, seeded database; `started` receives the server process."""
     env = {**os.environ, "NOMFLOW_INSTANCE_DIR": str(workdir), "DATABASE_URL": database_url,
            "NOMFLOW_SCHEDULER": "0", "NOMFLOW_SECRET_KEY": "bench"}
     nomflow = str(Path(sys.executable).parent / "nomflow")
@@ -110,6 +112,8 @@ def server(workdir: Path, database_url: str, port: int) -> Iterator[dict[str, st
     tokens = make_tokens(workdir, database_url)
     process = subprocess.Popen([nomflow, "serve", "--port", str(port), "--threads", "4", "--no-scheduler"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if started is not None:
+        started.append(process)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -159,9 +159,16 @@ def statistics_nominations() -> Any:
             labels[key] = make(code or "")
         return labels[key]
 
-    rows = ((nid, unit, str(UNIT_KIND_LABELS.get(unit_kind, unit_kind)), label("k", kind, _kind), name,
-             label("a", award, _award), str(STATUS_LABELS.get(status, status)), created, updated)
-            for nid, unit, unit_kind, kind, name, award, status, created, updated
+    def unit_kind(code: str) -> str:
+        return str(UNIT_KIND_LABELS.get(code, code))
+
+    def status_label(code: str) -> str:
+        return str(STATUS_LABELS.get(code, code))
+
+    # Labels are translated once per code, not once per row (a lazy string translates on every use).
+    rows = ((nid, unit, label("u", unit_kind_code, unit_kind), label("k", kind, _kind), name,
+             label("a", award, _award), label("s", status, status_label), created, updated)
+            for nid, unit, unit_kind_code, kind, name, award, status, created, updated
             in stats.nomination_rows(runtime(), scope))
     return _workbook([Table(gettext("Danh sách hồ sơ"), columns, rows)], f"ho-so-{movement_id or 'all'}.xlsx")
 

@@ -1,4 +1,4 @@
-"""Desk times (issue 15): one row per completed human task with its time at the desk in working days,
+"""Desk times and statistics indexes (issue 15): one row per completed human task with its time at the desk in working days,
 filled here from the audit trail (each task_completed paired with the task_opened before it on the
 same instance and task) and written with every completion from now on.
 
@@ -43,6 +43,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("task_uuid"),
     )
     op.create_index("ix_desk_time_movement_role", "desk_time", ["movement_id", "role", "working_days"])
+    # The statistics page's GROUP BYs over nominations read these indexes only.
+    op.create_index("ix_nomination_stats_unit", "nomination", ["movement_id", "unit_id", "status"])
+    op.create_index("ix_nomination_stats_kind", "nomination", ["movement_id", "nominee_kind", "award", "status"])
     _fill_from_audit_trail()
 
 
@@ -90,5 +93,7 @@ def _fill_from_audit_trail() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_nomination_stats_kind", table_name="nomination")
+    op.drop_index("ix_nomination_stats_unit", table_name="nomination")
     op.drop_index("ix_desk_time_movement_role", table_name="desk_time")
     op.drop_table("desk_time")
