@@ -4,6 +4,7 @@ lists together for labels (a list of nominations may span movements)."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -64,3 +65,13 @@ def movement_id_of(runtime: Runtime, nomination_id: str) -> int | None:
     with runtime.read() as uow:
         found: int | None = uow.session.scalar(select(Nomination.movement_id).where(Nomination.id == nomination_id))
         return found
+
+
+def current_movement_id(runtime: Runtime) -> int | None:
+    """The movement whose window holds today (the newest such), else the newest one."""
+    today = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    with runtime.read() as uow:
+        order = (Movement.year.desc(), Movement.id.desc())
+        running: int | None = uow.session.scalar(select(Movement.id).where(
+            Movement.opens_on <= today, Movement.closes_on >= today).order_by(*order).limit(1))
+        return running if running is not None else uow.session.scalar(select(Movement.id).order_by(*order).limit(1))

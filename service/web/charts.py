@@ -13,9 +13,9 @@ from markupsafe import Markup, escape
 WIDTH = 520
 BAR_HEIGHT = 18
 GAP = 8
-LABEL_WIDTH = 210
+LABEL_WIDTH = 230
 COLOURS = ("#b3261e", "#1f5fa8", "#2e7d32", "#8a6d00", "#6a3d9a", "#00796b")
-MAX_LABEL = 34
+MAX_LABEL = 30
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], unit: str = "", series: int = 0) -> Markup:

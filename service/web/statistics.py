@@ -111,13 +111,12 @@ def build_tables(figures: stats.Figures) -> list[StatTable]:
 
 def _scope() -> tuple[Any, int | None]:
     """Whose figures, for which movement: ?movement=<id>; ?movement= (empty) for all movements; none
-    given, the newest movement."""
+    given, the one running today (or else the newest)."""
     actor = actor_required()
     if "movement" in request.args:
         movement_id = request.args.get("movement", type=int)
     else:
-        rows = movement_reads.movement_list(runtime())
-        movement_id = rows[0]["id"] if rows else None
+        movement_id = movement_reads.current_movement_id(runtime())
     return stats.scope_for(runtime(), actor, movement_id), movement_id
 
 
