@@ -61,6 +61,7 @@ class Figures:
     desk_times: list[tuple[str, int, float, int, int]] = field(default_factory=list)
     overdue_by_desk: list[tuple[str, int, int]] = field(default_factory=list)
     overdue_by_person: list[tuple[str, str, int]] = field(default_factory=list)
+    open_by_stage: list[tuple[str, str, int, int]] = field(default_factory=list)
 
 
 def figures(runtime: Runtime, scope: Scope) -> Figures:
@@ -70,7 +71,7 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
         found = Figures()
         _nomination_figures(session, scope, found)
         found.desk_times = _desk_times(session, scope)
-        found.overdue_by_desk, found.overdue_by_person = _overdue(session, scope, now)
+        found.overdue_by_desk, found.overdue_by_person, found.open_by_stage = _overdue(session, scope, now)
         return found
 
 
@@ -157,26 +158,36 @@ def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
     return bins[-1][0]
 
 
-def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[list[tuple[str, int, int]],
-                                                                      list[tuple[str, str, int]]]:
-    """Open tasks and overdue ones per desk; overdue ones per person holding them (or nobody yet)."""
+def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
+        list[tuple[str, int, int]], list[tuple[str, str, int]], list[tuple[str, str, int, int]]]:
+    """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
+    recorded on the open task, never its element id); overdue ones per person holding them."""
     in_scope = OpenTask.nomination_id.in_(select(Nomination.id).where(scope.nominations))
     if scope.batches:
         batches = select(Batch.id).where(Batch.movement_id == scope.movement_id) \
             if scope.movement_id is not None else select(Batch.id)
         in_scope = or_(in_scope, OpenTask.batch_id.in_(batches))
     late = OpenTask.due_at < now
-    per_desk = session.execute(select(OpenTask.role, func.count(), func.sum(case((late, 1), else_=0)))
-                               .where(in_scope).group_by(OpenTask.role)).all()
+    per_stage = session.execute(
+        select(OpenTask.process_id, OpenTask.stage, OpenTask.role, func.count(), func.sum(case((late, 1), else_=0)))
+        .where(in_scope).group_by(OpenTask.process_id, OpenTask.stage, OpenTask.role)).all()
     per_person = session.execute(
         select(OpenTask.assignee_id, OpenTask.role, func.count()).where(in_scope, late)
         .group_by(OpenTask.assignee_id, OpenTask.role)).all()
     people = dict(session.execute(select(User.id, User.full_name).where(
         User.id.in_({a for a, _, _ in per_person if a is not None}))).all()) if per_person else {}
-    desks = sorted(((role, int(n), int(k or 0)) for role, n, k in per_desk), key=lambda r: (-r[2], r[0]))
+    desks: dict[str, list[int]] = {}
+    stages: dict[tuple[str, str], list[int]] = {}
+    for process_id, stage, role, count, overdue in per_stage:
+        for totals, key in ((desks, role), (stages, (process_id, stage or ""))):
+            pair = totals.setdefault(key, [0, 0])  # type: ignore[attr-defined]
+            pair[0] += int(count)
+            pair[1] += int(overdue or 0)
+    by_desk = sorted(((role, n, k) for role, (n, k) in desks.items()), key=lambda r: (-r[2], r[0]))
+    by_stage = sorted(((p, st, n, k) for (p, st), (n, k) in stages.items()), key=lambda r: (r[0], -r[2]))
     persons = sorted(((people.get(a, "") if a is not None else "", role, int(n)) for a, role, n in per_person),
                      key=lambda r: (-r[2], r[0], r[1]))
-    return desks, persons
+    return by_desk, persons, by_stage
 
 
 def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:

@@ -11,7 +11,8 @@ from service.core.errors import DomainError, InvalidInput
 from service.core.runtime import Runtime
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.nominations import DRAFT_FORM, _check_file, _draft_task, draft_form_of, store_attachment, submit
+from service.usecases.movements import movement_choices
+from service.usecases.nominations import _check_file, _draft_task, store_attachment, submit, task_form
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError, Form
 
@@ -37,11 +38,12 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     rest is saved anyway, so that a summary a few characters short never costs the officer the
     files just uploaded. Missing fields are fine in a draft.
     """
-    slots = runtime.forms.get(DRAFT_FORM).schema.get("properties", {}).get("dossier", {}).get("properties", {})
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, runtime, actor, nomination_id)  # who and when, before any file
-        form = draft_form_of(session, runtime, nomination)
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        # The draft task's own form, as its diagram version names it, with its movement's lists.
+        form = task_form(runtime, task, movement_choices(session, nomination.movement_id))
+        slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
         checked = []
         for upload in uploads:
             if upload.slot not in slots:

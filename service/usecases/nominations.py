@@ -18,9 +18,10 @@ from service.usecases.files import StoredFile, check_upload
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.movements import choices_of, movement_choices, movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
+from workflows.contract import DRAFT, NOMINATION
+from workflows.diagrams import HumanTaskSpec
+from workflows.form_choices import MovementChoices
 from workflows.forms import Form
-
-DRAFT_FORM = "draft_nomination.schema.json"
 
 
 def new_id(prefix: str) -> str:
@@ -29,21 +30,23 @@ def new_id(prefix: str) -> str:
 
 def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any],
                  movement_id: int | None = None) -> str:
-    if ("unit_staff", unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
     with runtime.uow() as uow:
         session = uow.session
+        # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
+        draft = runtime.stage_task(session, NOMINATION, DRAFT)
+        if (draft.role, unit_id) not in actor.grants:
+            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
-        _check_partial(runtime.forms.get(DRAFT_FORM, None, choices_of(movement)), data)
+        _check_partial(draft_form(runtime, draft, choices_of(movement)), data)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
         nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
                                 data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
                                 award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
-        row, instance, outcome = start_instance(session, runtime, "nomination",
+        row, instance, outcome = start_instance(session, runtime, NOMINATION,
                                                 {"nomination_id": nomination_id, "unit_id": unit_id})
         session.flush()
         nomination.instance_id = row.id
@@ -64,7 +67,7 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
-        _check_partial(draft_form_of(session, runtime, nomination), data)
+        _check_partial(task_form(runtime, task, movement_choices(session, nomination.movement_id)), data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -91,17 +94,25 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 when hidden, like everywhere else
     task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.task_id == "draft_nomination")).first()
+                                                  OpenTask.stage == DRAFT)).first()
     if task is None:
         raise InvalidInput("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại (not a draft)")
-    if ("unit_staff", nomination.unit_id) not in actor.grants:
+    if (task.role, nomination.unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
     return nomination, task
 
 
-def draft_form_of(session: Any, runtime: Runtime, nomination: Nomination) -> Form:
-    """The draft form with the lists (kinds, criteria, awards) of the nomination's movement."""
-    return runtime.forms.get(DRAFT_FORM, None, movement_choices(session, nomination.movement_id))
+def draft_form(runtime: Runtime, draft: HumanTaskSpec, choices: MovementChoices | None = None) -> Form:
+    """The draft task's form; with `choices`, filled with a movement's kinds, criteria and awards."""
+    if not draft.form:
+        raise LookupError(f"the draft task {draft.task_id!r} has no form")
+    return runtime.forms.get(draft.form, draft.ui_form, choices)
+
+
+def task_form(runtime: Runtime, task: OpenTask, choices: MovementChoices | None = None) -> Form:
+    if not task.form:
+        raise LookupError(f"the open task {task.task_id!r} has no form")
+    return runtime.forms.get(task.form, task.ui_form, choices)
 
 
 def _check_partial(form: Any, data: Any) -> None:

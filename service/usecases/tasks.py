@@ -25,6 +25,7 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.movements import movement_choices
+from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -61,14 +62,15 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
+        stage = instance.definition.stage_of(task.task_id)
         choices, nomination = None, None
         if task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
             choices = movement_choices(session, nomination.movement_id)  # its forms list its movement's criteria
-            if task.task_id == "draft_nomination":
+            if stage == DRAFT:
                 data = {**nomination.data, **data}
-        if task.task_id == "prepare_batch":
+        if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
@@ -79,7 +81,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         except EngineError as exc:
             raise InstanceFailed(row.id, exc, "complete") from exc
         resolve_incident(session, runtime, row, actor.user_id)
-        if task.nomination_id and task.task_id == "draft_nomination":
+        if task.nomination_id and stage == DRAFT:
             _copy_draft_fields(session, task.nomination_id, data)
         session.add(desk_time(session, runtime, task, nomination, actor.user_id))
         written = [(row, instance)]

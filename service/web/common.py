@@ -13,13 +13,14 @@ from werkzeug.datastructures import MultiDict
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
 from service.reads import movements as movement_reads
+from service.reads import pages as page_queries
 from service.security.access import Actor, can_view_batches, has_province_role
 from service.security.auth import current_actor
 from service.web import formrender
+from workflows.contract import DRAFT, NOMINATION
 
 bp = Blueprint("pages", __name__)
 
-DRAFT_FORM = "draft_nomination.schema.json"
 STATUS_LABELS = {
     "draft": lazy_gettext("Đang lập hồ sơ"),
     "returned": lazy_gettext("Bị trả lại để hoàn thiện"),
@@ -70,13 +71,31 @@ def t(text: str) -> str:
     return gettext(text) if text else text
 
 
+def stage_role(process_id: str, stage: str) -> str:
+    """The role of a stage's task in the active diagram (who drafts, who opens batches), once per request."""
+    cache = g.setdefault("stage_roles", {})
+    if (process_id, stage) not in cache:
+        with runtime().lookup() as uow:
+            cache[(process_id, stage)] = runtime().stage_task(uow.session, process_id, stage).role
+    return str(cache[(process_id, stage)])
+
+
+def may_draft(actor: Actor | None) -> bool:
+    """Whether the nomination links show: the actor holds the draft stage's role."""
+    return actor is not None and actor.has_role(stage_role(NOMINATION, DRAFT))
+
+
+@bp.app_context_processor
+def _stage_helpers() -> dict[str, Any]:
+    return {"may_draft": may_draft}
+
+
 def draft_form(movement_id: int | None = None) -> Any:
-    """The draft form with one movement's lists (kinds, criteria, awards), or, for labels on pages
-    that span movements, every movement's. Built once per request."""
+    """The draft stage's form of the active nomination diagram with one movement's lists (kinds,
+    criteria, awards), or, for labels on pages that span movements, every movement's. Once per request."""
     cache = g.setdefault("draft_forms", {})
     if movement_id not in cache:
-        cache[movement_id] = runtime().forms.get(DRAFT_FORM, DRAFT_FORM.replace(".schema.", ".uischema."),
-                                                 movement_reads.choices(runtime(), movement_id))
+        cache[movement_id] = page_queries.draft_form(runtime(), movement_reads.choices(runtime(), movement_id))
     return cache[movement_id]
 
 

@@ -15,8 +15,9 @@ from service.reads import pages as page_queries
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, nominations
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime
 from service.web.formrender import effective_schema, parse_form
+from workflows.contract import DRAFT
 from workflows.forms import FieldError
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
@@ -30,7 +31,7 @@ def nomination_list() -> Any:
     movement_id = request.args.get("movement", type=int)
     rows = page_queries.visible_nominations(runtime(), actor, status, q, movement_id)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
-                           can_create=actor.has_role("unit_staff"), movement_id=movement_id,
+                           can_create=may_draft(actor), movement_id=movement_id,
                            movements=movement_reads.movement_list(runtime()))
 
 
@@ -94,7 +95,7 @@ def _render_draft(page: dict[str, Any], data: dict[str, Any], errors: Any = (), 
 def nomination_edit(nomination_id: str) -> Any:
     actor = actor_required()
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
-    if not any(t["task_id"] == "draft_nomination" for t in page["tasks"]) or not actor.has_role("unit_staff"):
+    if not _can_edit(actor, page):
         flash(gettext("Hồ sơ này không ở bước lập hồ sơ của đơn vị."), "error")
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
@@ -133,8 +134,12 @@ def nomination_page(nomination_id: str) -> Any:
     details, _ = fields_for(form.schema, form.ui_schema, page["data"], widgets=_dossier_widgets())
     return render_template("nomination.html", n=page, details=details,
                            files={a.sha256: a for a in page["attachments"]},
-                           can_edit=actor.has_role("unit_staff")
-                           and any(t["task_id"] == "draft_nomination" for t in page["tasks"]))
+                           can_edit=_can_edit(actor, page))
+
+
+def _can_edit(actor: Any, page: dict[str, Any]) -> bool:
+    """The dossier is editable while its draft stage is open, by that task's role (its diagram's lane)."""
+    return any(t["stage"] == DRAFT and actor.has_role(t["role"]) for t in page["tasks"])
 
 
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])

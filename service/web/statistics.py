@@ -56,6 +56,13 @@ def _award(code: str) -> str:
     return choice_label("award", code) if code else gettext("(chưa chọn)")
 
 
+def stage_title(process_id: str, stage: str) -> str:
+    """A stage's title as the diagram contract names it (config/contracts.toml)."""
+    contract = runtime().loader.contracts.get(process_id)
+    title = contract.task_stages.get(stage) if contract is not None else None
+    return t(title) if title else (stage or gettext("(chưa khai báo bước)"))
+
+
 def _table(key: str, title: str, columns: list[Column], rows: list[Sequence[Any]],
            chart: tuple[int, int] | None = (0, 1)) -> StatTable:
     return StatTable(key, Table(title, columns, rows), chart, rows)
@@ -80,6 +87,10 @@ def build_tables(figures: stats.Figures) -> list[StatTable]:
         _table("by_status", gettext("Hồ sơ theo bước xử lý"), [
             Column(gettext("Bước xử lý"), width=44), Column(n, "int", 12)],
             sorted(((str(STATUS_LABELS.get(s, s)), c) for s, c in figures.by_status), key=lambda r: -r[1])),
+        _table("open_by_stage", gettext("Hồ sơ đang ở từng bước (việc đang mở)"), [
+            Column(gettext("Bước xử lý"), width=50), Column(gettext("Việc đang mở"), "int", 14),
+            Column(gettext("Quá hạn"), "int", 12)],
+            [(stage_title(p, st), n, k) for p, st, n, k in figures.open_by_stage]),
         _table("by_outcome", gettext("Hồ sơ theo kết quả"), [
             Column(gettext("Kết quả"), width=40), Column(n, "int", 12)],
             sorted(((str(OUTCOME_LABELS.get(o, o)), c) for o, c in figures.by_outcome), key=lambda r: -r[1])),

@@ -169,7 +169,7 @@ def test_files_are_added_only_while_drafting_or_answering_a_return(client, auth)
     assert_problem(upload(client, auth, nomination_id, "bo-sung.pdf", late), 422)
     assert [a["filename"] for a in detail(client, auth, nomination_id)["attachments"]] == ["to-trinh.pdf"]
 
-    returned = complete(client, auth, HEAD, open_task(client, auth, nomination_id, "unit_head_review")["id"],
+    returned = complete(client, auth, HEAD, open_task(client, auth, nomination_id, "unit_review")["id"],
                         {"decision": "return", "reason": "Bổ sung biên bản họp hội đồng."})
     assert returned.status_code == 200, returned.get_json()
     assert upload(client, auth, nomination_id, "bien-ban.pdf", late).status_code == 201  # answering the return

@@ -134,11 +134,11 @@ def test_the_draft_form_takes_its_criteria_from_the_nominations_movement(runtime
     nomination_id = create_nomination(client, auth, draft_data() | {"criteria": ["a1", "a10"]})
     assert submit(client, auth, nomination_id).status_code == 200
     # The DOST officer ticks from the same lists.
-    act(client, auth, nomination_id, "unit_head_review", HEAD, {"decision": "submit", "submission_number": "1/TTr"})
-    task = open_task(client, auth, nomination_id, "dost_check_dossier")
+    act(client, auth, nomination_id, "unit_review", HEAD, {"decision": "submit", "submission_number": "1/TTr"})
+    task = open_task(client, auth, nomination_id, "dost_review")
     response = complete(client, auth, DOST_OFFICER, task["id"], {"decision": "complete", "criteria_met": ["a3"]})
     assert_problem(response, 422)
-    act(client, auth, nomination_id, "dost_check_dossier", DOST_OFFICER,
+    act(client, auth, nomination_id, "dost_review", DOST_OFFICER,
         {"decision": "complete", "criteria_met": ["a10"]})
 
 

@@ -43,12 +43,12 @@ def known(runtime: Runtime, client: FlaskClient, auth: Any, clock: FixedClock) -
                               staff=OTHER_STAFF, unit_id=TAI_CHINH)
     n3 = submitted_nomination(client, auth, data=draft_data("doanh_nghiep", "giay_khen"))
     n4 = create_nomination(client, auth)  # stays a draft
-    act(client, auth, n3, "unit_head_review", HEAD, SUBMIT)  # same day: 0 working days; Giấy khen ends it
+    act(client, auth, n3, "unit_review", HEAD, SUBMIT)  # same day: 0 working days; Giấy khen ends it
     clock.set(datetime(2026, 4, 15, 10, 0, tzinfo=VN))
-    act(client, auth, n1, "unit_head_review", HEAD, SUBMIT)  # 2 working days
+    act(client, auth, n1, "unit_review", HEAD, SUBMIT)  # 2 working days
     clock.set(datetime(2026, 4, 17, 10, 0, tzinfo=VN))
-    act(client, auth, n1, "dost_check_dossier", DOST_OFFICER, {"decision": "complete", "criteria_met": ["a1"]})
-    act(client, auth, n2, "unit_head_review", OTHER_HEAD, SUBMIT)  # 4 working days
+    act(client, auth, n1, "dost_review", DOST_OFFICER, {"decision": "complete", "criteria_met": ["a1"]})
+    act(client, auth, n2, "unit_review", OTHER_HEAD, SUBMIT)  # 4 working days
     clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=VN))  # every open task with a deadline is late by now
     return {"n1": n1, "n2": n2, "n3": n3, "n4": n4}
 
@@ -117,6 +117,9 @@ def test_the_page_and_its_workbook_show_the_known_figures(app: Any, runtime: Run
     desks = _pairs(book["Thời gian xử lý tại từng vị trí (ngày làm việc)"[:31]])
     assert desks == {"Cán bộ thi đua của đơn vị": (3, 0.0, 0, 0), "Thủ trưởng cơ quan, đơn vị": (3, 2.0, 2, 4),
                      "Chuyên viên Sở Khoa học và Công nghệ": (1, 2.0, 2, 2)}
+    open_now = {row[0]: row[1] for row in book["Hồ sơ đang ở từng bước (việc đang mở)"[:31]][1:]}
+    assert open_now == {"Lập hồ sơ (đơn vị sửa hồ sơ ở bước này)": 1, "Sở KH&CN kiểm tra hồ sơ": 1,
+                        "Sở KH&CN lựa chọn, đề nghị": 1}  # the stages the diagram declares
     now = runtime.clock.now()
     with runtime.read() as uow:
         late = uow.session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.due_at < now))

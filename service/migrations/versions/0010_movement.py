@@ -5,7 +5,7 @@ Rows stored before this revision belong to a shipped movement (config/movements/
 seeded here when such rows exist: the one of the row's creation year, else the latest one.
 
 Revision ID: 0010_movement
-Revises: 0007_instance_incident
+Revises: 0008_open_task_stage
 """
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ import service.db.models
 from service.usecases.movements import shipped_movements
 
 revision = "0010_movement"
-down_revision = "0007_instance_incident"
+down_revision = "0008_open_task_stage"
 branch_labels = None
 depends_on = None
 
