@@ -75,3 +75,12 @@ def current_movement_id(runtime: Runtime) -> int | None:
         running: int | None = uow.session.scalar(select(Movement.id).where(
             Movement.opens_on <= today, Movement.closes_on >= today).order_by(*order).limit(1))
         return running if running is not None else uow.session.scalar(select(Movement.id).order_by(*order).limit(1))
+
+
+def open_movements(runtime: Runtime) -> list[dict[str, Any]]:
+    """The movements taking nominations today, newest first (a new nomination joins one of them)."""
+    today = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    with runtime.read() as uow:
+        return [{"id": m.id, "name": m.name, "year": m.year} for m in uow.session.scalars(
+            select(Movement).where(Movement.opens_on <= today, Movement.closes_on >= today)
+            .order_by(Movement.year.desc(), Movement.id.desc()))]

@@ -54,8 +54,9 @@ def nomination_new() -> Any:
         errors = [FieldError(k, gettext("Trường này là bắt buộc")) for k in schema["required"] if k not in data]
         if not errors:
             unit_id = request.form.get("unit_id") or (units[0]["id"] if units else "")
+            movement_id = request.form.get("movement_id", type=int)
             try:
-                nomination_id = nominations.create_draft(runtime(), actor, unit_id, data)
+                nomination_id = nominations.create_draft(runtime(), actor, unit_id, data, movement_id)
             except InvalidInput as exc:
                 errors = exc.errors or [FieldError("", exc.detail)]
             else:
@@ -63,7 +64,8 @@ def nomination_new() -> Any:
                               id=nomination_id))
                 return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
     fields, leftovers = fields_for(schema, ui, data, errors, widgets={"nominee_kind": "radio"})
-    return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units), \
+    return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units,
+                           movements=movement_reads.open_movements(runtime())), \
         (422 if errors else 200)
 
 

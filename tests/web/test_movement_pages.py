@@ -44,3 +44,32 @@ def test_the_nominations_list_filters_by_movement(app: Any, runtime: Runtime) ->
     assert '<select id="movement" name="movement">' in page.text
     assert client.get("/nominations?movement=1").status_code == 200
     assert client.get("/inbox?movement=1").status_code == 200
+
+
+def test_with_two_movements_open_the_officer_chooses_one(app: Any, runtime: Runtime) -> None:
+    from datetime import date
+
+    from service.db.models import Nomination
+    from service.usecases.movements import copy_movement
+
+    from .conftest import actor_of
+
+    with runtime.read() as uow:
+        source = uow.session.scalars(select(Movement).where(Movement.year == 2026)).one()
+        source_id, authority = source.id, source.authority
+    other = copy_movement(runtime, actor_of(runtime, "quantri"), source_id, name="Dân vận khéo", year=2026,
+                          plan_number="", plan_date=None, authority=authority, opens_on=date(2026, 1, 1),
+                          closes_on=date(2026, 12, 31))
+    client = app.test_client()
+    token = log_in(client, "canbo.hiennam")
+    page = client.get("/nominations/new")
+    assert '<select id="movement_id" name="movement_id">' in page.text and "Dân vận khéo" in page.text
+    done = client.post("/nominations/new", data={"csrf_token": token, "unit_id": "phuong-hien-nam",
+                                                 "movement_id": str(other), "nominee_kind": "co_quan_don_vi",
+                                                 "award": "bang_khen", "nominee_name": "UBND phường Hiến Nam"})
+    assert done.status_code == 302
+    with runtime.read() as uow:
+        assert uow.session.scalars(select(Nomination.movement_id)).all() == [other]
+    refused = client.post("/nominations/new", data={"csrf_token": token, "unit_id": "phuong-hien-nam",
+                                                    "nominee_kind": "co_quan_don_vi", "award": "bang_khen"})
+    assert refused.status_code == 422 and "hãy chọn một" in refused.text
