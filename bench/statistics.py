@@ -134,9 +134,15 @@ def worker_peak_kib(server: subprocess.Popen[bytes]) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
+class Rows(list[list[Any]]):
+    def append(self, row: list[Any]) -> None:
+        print("  ".join(map(str, row)), flush=True)
+        super().append(row)
+
+
 def run_backend(name: str, database_url: str, workdir: Path, units: int, nominations: int,
                 rounds: int) -> list[list[Any]]:
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = Rows()
     started: list[subprocess.Popen[bytes]] = []
     port = service_bench.free_port()
     with service_bench.server(workdir, database_url, port, started) as tokens:
@@ -154,6 +160,8 @@ def run_backend(name: str, database_url: str, workdir: Path, units: int, nominat
             rows.append([name, "statistics", f"GET /statistics ({who})", len(times),
                          f"{service_bench.pct(times, 0.5):.1f}", f"{service_bench.pct(times, 0.95):.1f}"])
         before = worker_peak_kib(started[0])
+        client.conn.timeout = 900  # a slow machine must not cut the export short
+        client.conn.close()
         _, body, ms = client.call("GET", f"/statistics/nominations.xlsx?movement={movement_id}", admin)
         after = worker_peak_kib(started[0])
         rows.append([name, "export", f"nominations.xlsx: {nominations:,} rows, {len(body) / 1e6:.1f} MB", 1,
