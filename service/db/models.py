@@ -241,7 +241,7 @@ class ProcessInstance(Base):
 class Nomination(Base):
     __tablename__ = "nomination"
     # The statistics page's GROUP BYs read these indexes only (reads/statistics.py).
-    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status"),
+    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award"),
                       Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)

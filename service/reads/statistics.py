@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden
@@ -113,9 +113,14 @@ def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
             pair[1] += int(awarded or 0)
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
-    found.awards_by_unit_kind = [(kind, award or "", int(count)) for kind, award, count in session.execute(
-        select(Unit.kind, Nomination.award, func.count()).join(Unit, Unit.id == Nomination.unit_id)
-        .where(scope.nominations, won).group_by(Unit.kind, Nomination.award).order_by(Unit.kind, Nomination.award))]
+    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
+    # unit table would look up a unit per awarded nomination.
+    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
+    for unit_id, award, count in session.execute(
+            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
+            .group_by(Nomination.unit_id, Nomination.award)):
+        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
+    found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
 
 
 def _units(session: Session, ids: set[str]) -> Iterator[tuple[str, str, str]]:
@@ -161,33 +166,35 @@ def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
 def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
         list[tuple[str, int, int]], list[tuple[str, str, int]], list[tuple[str, str, int, int]]]:
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
-    recorded on the open task, never its element id); overdue ones per person holding them."""
-    in_scope = OpenTask.nomination_id.in_(select(Nomination.id).where(scope.nominations))
-    if scope.batches:
-        batches = select(Batch.id).where(Batch.movement_id == scope.movement_id) \
-            if scope.movement_id is not None else select(Batch.id)
-        in_scope = or_(in_scope, OpenTask.batch_id.in_(batches))
-    late = OpenTask.due_at < now
-    per_stage = session.execute(
-        select(OpenTask.process_id, OpenTask.stage, OpenTask.role, func.count(), func.sum(case((late, 1), else_=0)))
-        .where(in_scope).group_by(OpenTask.process_id, OpenTask.stage, OpenTask.role)).all()
-    per_person = session.execute(
-        select(OpenTask.assignee_id, OpenTask.role, func.count()).where(in_scope, late)
-        .group_by(OpenTask.assignee_id, OpenTask.role)).all()
-    people = dict(session.execute(select(User.id, User.full_name).where(
-        User.id.in_({a for a, _, _ in per_person if a is not None}))).all()) if per_person else {}
+    recorded on the open task, never its element id); overdue ones per person holding them. One
+    GROUP BY over the open tasks of the scope's nominations (a join, not an IN list of them)."""
+    late = case((OpenTask.due_at < now, 1), else_=0)
+    columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
+    queries = [select(*columns, func.count(), func.sum(late))
+               .join(Nomination, Nomination.id == OpenTask.nomination_id).where(scope.nominations)
+               .group_by(*columns)]
+    if scope.batches:  # the decision's tasks belong to a batch, not to a nomination
+        batch_scope = Batch.movement_id == scope.movement_id if scope.movement_id is not None else Batch.id.is_not(None)
+        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == OpenTask.batch_id)
+                       .where(batch_scope).group_by(*columns))
     desks: dict[str, list[int]] = {}
     stages: dict[tuple[str, str], list[int]] = {}
-    for process_id, stage, role, count, overdue in per_stage:
-        for totals, key in ((desks, role), (stages, (process_id, stage or ""))):
-            pair = totals.setdefault(key, [0, 0])  # type: ignore[attr-defined]
-            pair[0] += int(count)
-            pair[1] += int(overdue or 0)
+    persons: dict[tuple[int | None, str], int] = defaultdict(int)
+    for query in queries:
+        for process_id, stage, role, assignee, count, overdue in session.execute(query):
+            overdue = int(overdue or 0)
+            for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
+                pair[0] += int(count)
+                pair[1] += overdue
+            if overdue:
+                persons[(assignee, role)] += overdue
+    ids = {a for a, _ in persons if a is not None}
+    people = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
     by_desk = sorted(((role, n, k) for role, (n, k) in desks.items()), key=lambda r: (-r[2], r[0]))
     by_stage = sorted(((p, st, n, k) for (p, st), (n, k) in stages.items()), key=lambda r: (r[0], -r[2]))
-    persons = sorted(((people.get(a, "") if a is not None else "", role, int(n)) for a, role, n in per_person),
-                     key=lambda r: (-r[2], r[0], r[1]))
-    return by_desk, persons, by_stage
+    by_person = sorted(((people.get(a, "") if a is not None else "", role, n) for (a, role), n in persons.items()),
+                       key=lambda r: (-r[2], r[0], r[1]))
+    return by_desk, by_person, by_stage
 
 
 def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:

@@ -44,7 +44,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_desk_time_movement_role", "desk_time", ["movement_id", "role", "working_days"])
     # The statistics page's GROUP BYs over nominations read these indexes only.
-    op.create_index("ix_nomination_stats_unit", "nomination", ["movement_id", "unit_id", "status"])
+    op.create_index("ix_nomination_stats_unit", "nomination", ["movement_id", "unit_id", "status", "award"])
     op.create_index("ix_nomination_stats_kind", "nomination", ["movement_id", "nominee_kind", "award", "status"])
     _fill_from_audit_trail()
 
