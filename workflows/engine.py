@@ -28,7 +28,8 @@ from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
 from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
 from .expressions import SAFE_FUNCTIONS, RestrictedEnvironment
-from .forms import FormLibrary
+from .form_choices import MovementChoices
+from .forms import FormError, FormLibrary
 from .serialization import StateError, StateSerializer
 from .settings import EngineSettings, RoleCatalog
 
@@ -228,7 +229,9 @@ class ProcessInstance:
         due = [d for t in self.workflow.get_tasks(state=TaskState.WAITING) if (d := _timer_due(t))]
         return min(due) if due else None
 
-    def complete(self, task_uuid: str, data: Mapping[str, Any], actor: str, language: str = "vi") -> Outcome:
+    def complete(self, task_uuid: str, data: Mapping[str, Any], actor: str, language: str = "vi",
+                 choices: MovementChoices | None = None) -> Outcome:
+        """`choices`: the lists of the movement the instance belongs to, for forms that ask for them."""
         ready = self._ready_human_tasks()
         task = next((t for t in ready if str(t.id) == task_uuid), None)
         if task is None:
@@ -236,7 +239,9 @@ class ProcessInstance:
         spec = self.definition.human_tasks[task.task_spec.bpmn_id]
         submitted = dict(data)
         if spec.form:
-            form = self.engine.forms.get(spec.form, spec.ui_form)
+            form = self.engine.forms.get(spec.form, spec.ui_form, choices)
+            if form.needs_choices:
+                raise FormError("biểu mẫu cần danh mục của phong trào thi đua (form needs the movement's choices)")
             form.check(submitted, language)  # raises FormError with every field error, before any change
             for stale in form.fields():
                 task.data.pop(stale, None)

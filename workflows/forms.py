@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, FormatChecker, ValidationError, val
 from jsonschema.exceptions import SchemaError, best_match
 from referencing import Registry
 
+from workflows.form_choices import MovementChoices, bind, is_marked
 from workflows.text import bad_line, bad_text
 
 # Bounds checked before the schema is applied, so that validating costs no more than reading: a value
@@ -32,6 +33,7 @@ MAX_PROPERTIES = 200
 MAX_DEPTH = 16
 CHEAP_LENGTH = 1_000  # the schema check handles a text this long or an array this short as fast as the walk
 CHEAP_ITEMS = 100
+
 
 _VI, _EN = 0, 1
 _MESSAGES: dict[str, tuple[str, str]] = {
@@ -216,6 +218,12 @@ class Form:
     name: str
     schema: dict[str, Any]
     ui_schema: dict[str, Any] = field(default_factory=dict)
+    bound: bool = False  # the movement's choices are in (see form_choices.py)
+
+    @property
+    def needs_choices(self) -> bool:
+        """Marked for a movement's lists but not given them: it would accept any code."""
+        return not self.bound and is_marked(self.schema)
 
     @cached_property
     def _validator(self) -> Any:
@@ -367,14 +375,17 @@ class FormLibrary:
     def __init__(self, directory: Path):
         self.directory = Path(directory).resolve()
         self._cache: dict[tuple[str, str | None], Form] = {}
+        self._bound: dict[tuple[str, str | None, MovementChoices], Form] = {}
 
     @classmethod
     def default(cls) -> FormLibrary:
         return cls(Path(__file__).resolve().parent.parent / "forms")
 
-    def get(self, schema_filename: str, ui_filename: str | None = None) -> Form:
+    def get(self, schema_filename: str, ui_filename: str | None = None,
+            choices: MovementChoices | None = None) -> Form:
         """The form; without `ui_filename`, the UI schema beside it (`x.uischema.json`) when there is one,
-        since it says which texts are multi-line."""
+        since it says which texts are multi-line; with `choices`, its movement-marked fields filled with
+        that movement's lists."""
         if ui_filename is None and isinstance(schema_filename, str) and schema_filename.endswith(".schema.json"):
             sibling = schema_filename.removesuffix(".schema.json") + ".uischema.json"
             if (self.directory / sibling).is_file():
@@ -382,7 +393,15 @@ class FormLibrary:
         key = (schema_filename, ui_filename)
         if key not in self._cache:
             self._cache[key] = self._load_form(schema_filename, ui_filename)
-        return self._cache[key]
+        form = self._cache[key]
+        if choices is None or not is_marked(form.schema):
+            return form
+        bound_key = (schema_filename, ui_filename, choices)
+        if bound_key not in self._bound:
+            if len(self._bound) > 256:  # movements are few; a bound on memory all the same
+                self._bound.clear()
+            self._bound[bound_key] = Form(form.name, bind(form.schema, choices), form.ui_schema, bound=True)
+        return self._bound[bound_key]
 
     def _load_form(self, schema_filename: str, ui_filename: str | None) -> Form:
         schema = self._read_object(schema_filename)

@@ -35,14 +35,16 @@ blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen
 @blp.response(200, NominationOut(many=True))
 def list_nominations() -> Any:
     status = request.args.get("status")
-    return queries.list_nominations(runtime(), actor_required(), status=status)
+    movement_id = request.args.get("movement_id", type=int)
+    return queries.list_nominations(runtime(), actor_required(), status=status, movement_id=movement_id)
 
 
 @blp.route("", methods=["POST"])
 @blp.arguments(NominationCreate)
 @blp.response(201, Created)
 def create(body: dict[str, Any]) -> Any:
-    return {"id": nominations.create_draft(runtime(), actor_required(), body["unit_id"], body["data"])}
+    return {"id": nominations.create_draft(runtime(), actor_required(), body["unit_id"], body["data"],
+                                           movement_id=body["movement_id"])}
 
 
 @blp.route("/<nomination_id>", methods=["GET"])

@@ -11,6 +11,8 @@ from service.db.models import UNIT_KINDS
 class NominationCreate(Schema):
     unit_id = Line(required=True, min_length=1, max_length=64)
     data = fields.Dict(load_default=dict, metadata={"description": "fields of the draft form, any subset"})
+    movement_id = Int(load_default=None, allow_none=True, metadata={
+        "description": "the movement it joins; default: the one taking the unit's nominations today"})
 
 
 class DraftUpdate(Schema):
@@ -49,6 +51,7 @@ class TaskQuery(Schema):
     due_before = fields.DateTime(load_default=None, allow_none=True)
     kind = Line(load_default=None, allow_none=True, max_length=40)
     unit_id = Line(load_default=None, allow_none=True, max_length=64)
+    movement_id = Int(load_default=None, allow_none=True)
     q = Line(load_default=None, allow_none=True, max_length=100)
     limit = Int(load_default=50, minimum=1, maximum=500)
     offset = Int(load_default=0)
@@ -74,6 +77,7 @@ class NominationOut(Schema):
     status = fields.String()
     data = fields.Dict()
     batch_id = fields.String(allow_none=True)
+    movement_id = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     version = fields.Integer(allow_none=True)

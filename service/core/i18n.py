@@ -96,6 +96,23 @@ def extract_form_text(fileobj: Any, keywords: Any, comment_tags: Any,
             yield 1, "gettext", text, []
 
 
+def extract_movement_text(fileobj: Any, keywords: Any, comment_tags: Any,
+                          options: Any) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Titles of a shipped movement's awards, nominee kinds, criteria and contents: the forms show
+    them, so the English catalogue translates them as it did when they were in the form files."""
+    import tomllib
+
+    data = tomllib.loads(fileobj.read().decode("utf-8"))
+    seen: set[str] = set()
+    lists = [data.get("awards", []), data.get("nominee_kinds", []), data.get("contents", [])]
+    lists += [kind.get("criteria", []) for kind in data.get("nominee_kinds", [])]
+    for entry in (e for entries in lists for e in entries if isinstance(e, dict)):
+        text = str(entry.get("title") or "").strip()
+        if text and text not in seen:
+            seen.add(text)
+            yield 1, "gettext", text, []
+
+
 def extract_bpmn_names(fileobj: Any, keywords: Any, comment_tags: Any,
                        options: Any) -> Iterator[tuple[int, str, str, list[str]]]:
     """Names of a diagram's user tasks: the pages show them as step names."""

@@ -79,17 +79,29 @@ def _write(sheet: WriteOnlyWorksheet, table: Table) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         header.append(cell)
     sheet.append(header)
+    # One styled cell per number or date column, given each row's value in turn: a write-only sheet
+    # writes a row as it is appended, and building and styling a cell per value was most of the time.
+    styled = [_styled(sheet, column) for column in table.columns]
     count = 0
     for row in table.rows:
         if len(row) != len(table.columns):
             raise ValueError(f"row {count + 1} of {table.title!r} has {len(row)} cells, expected {len(table.columns)}")
-        sheet.append([_cell(sheet, column, value) for column, value in zip(table.columns, row, strict=True)])
+        sheet.append([_cell(cell, column, value) for cell, column, value in zip(styled, table.columns, row,
+                                                                                strict=True)])
         count += 1
     last = get_column_letter(len(table.columns))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
 
 
-def _cell(sheet: WriteOnlyWorksheet, column: Column, value: Any) -> Any:
+def _styled(sheet: WriteOnlyWorksheet, column: Column) -> WriteOnlyCell | None:
+    if column.kind == "text":
+        return None
+    cell = WriteOnlyCell(sheet)
+    cell.number_format = FORMATS[column.kind]
+    return cell
+
+
+def _cell(cell: WriteOnlyCell | None, column: Column, value: Any) -> Any:
     if value is None:
         return None
     if column.kind == "datetime" and isinstance(value, datetime):
@@ -101,8 +113,7 @@ def _cell(sheet: WriteOnlyWorksheet, column: Column, value: Any) -> Any:
         raise ValueError(f"{column.title}: {value!r} is not a number")
     elif column.kind == "date" and not isinstance(value, date):
         raise ValueError(f"{column.title}: {value!r} is not a date")
-    if column.kind == "text":
+    if cell is None:
         return str(value)
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = FORMATS[column.kind]
+    cell.value = value
     return cell

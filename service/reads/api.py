@@ -50,7 +50,8 @@ def task_view(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]
 
 def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | None = None,
           due_before: datetime | None = None, kind: str | None = None, unit_id: str | None = None,
-          q: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+          q: str | None = None, limit: int = 50, offset: int = 0,
+          movement_id: int | None = None) -> list[dict[str, Any]]:
     """"mine": claimed by me (or by someone I stand in for); "queue": my roles' unclaimed tasks;
     "all": both. Overdue first, then by due time."""
     now = runtime.clock.now()
@@ -73,6 +74,10 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
     # Tasks of province roles carry no unit: the unit is the nominating unit of the task's nomination.
     if unit_id:
         filters.append(OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
+    if movement_id is not None:  # a batch's tasks carry no nomination: matched through the batch
+        filters.append(or_(
+            OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.movement_id == movement_id)),
+            OpenTask.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id))))
     if q:
         pattern = f"%{q.strip()}%"
         by_unit = select(Nomination.id).join(Unit, Unit.id == Nomination.unit_id).where(Unit.name.ilike(pattern))
@@ -100,10 +105,12 @@ def _first_due(branches: list[ColumnElement[bool]], filters: list[ColumnElement[
 
 
 def list_nominations(runtime: Runtime, actor: Actor, status: str | None = None,
-                     limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+                     limit: int = 50, offset: int = 0, movement_id: int | None = None) -> list[dict[str, Any]]:
     query = select(Nomination).where(nomination_scope(actor, runtime.roles))
     if status:
         query = query.where(Nomination.status == status)
+    if movement_id is not None:
+        query = query.where(Nomination.movement_id == movement_id)
     query = query.order_by(Nomination.updated_at.desc()).limit(limit).offset(offset)
     with runtime.read() as uow:
         return [_nomination_view(n) for n in uow.session.scalars(query)]

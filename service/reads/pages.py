@@ -25,6 +25,7 @@ from service.security.access import (
 )
 from workflows.contract import BATCH_PREPARATION, DRAFT, NOMINATION
 from workflows.diagrams import ProcessDefinition
+from workflows.form_choices import MovementChoices
 from workflows.forms import Form, FormError
 
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
@@ -80,13 +81,14 @@ def form_for_task(runtime: Runtime, definition: ProcessDefinition | None, task_i
         return None
 
 
-def draft_form(runtime: Runtime) -> Form:
-    """The form of the draft stage in the version new nominations run on."""
+def draft_form(runtime: Runtime, choices: MovementChoices | None = None) -> Form:
+    """The form of the draft stage in the version new nominations run on; with `choices`, filled
+    with a movement's kinds, criteria and awards."""
     with runtime.lookup() as uow:
         draft = runtime.stage_task(uow.session, NOMINATION, DRAFT)
     if not draft.form:
         raise LookupError(f"the draft task {draft.task_id!r} has no form")
-    return runtime.forms.get(draft.form, draft.ui_form)
+    return runtime.forms.get(draft.form, draft.ui_form, choices)
 
 
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
@@ -271,10 +273,11 @@ def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
             "updated_at": nomination.updated_at}
 
 
-def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: str | None) -> list[dict[str, Any]]:
+def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: str | None,
+                        movement_id: int | None = None) -> list[dict[str, Any]]:
     """The nominations list page: `queries.list_nominations` plus a search by nominee or unit."""
     if not q:
-        rows = queries.list_nominations(runtime, actor, status=status, limit=200)
+        rows = queries.list_nominations(runtime, actor, status=status, limit=200, movement_id=movement_id)
         ids = {r["unit_id"] for r in rows}
     else:
         pattern = f"%{q.strip()}%"
@@ -285,6 +288,8 @@ def visible_nominations(runtime: Runtime, actor: Actor, status: str | None, q: s
                 | Nomination.id.ilike(pattern))
             if status:
                 query = query.where(Nomination.status == status)
+            if movement_id is not None:
+                query = query.where(Nomination.movement_id == movement_id)
             found = uow.session.scalars(query.order_by(Nomination.updated_at.desc()).limit(200))
             rows = [{c.name: getattr(n, c.name) for c in Nomination.__table__.columns} for n in found]
         ids = {r["unit_id"] for r in rows}

@@ -13,6 +13,7 @@ from service.db.session import retry_once
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import NewFile, check_file, store_files
+from service.usecases.movements import movement_choices
 from service.usecases.nominations import _draft_task, submit, task_form
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError, Form
@@ -43,7 +44,8 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)  # before reading any input
-        form = task_form(runtime, task)  # the draft task's own form, as its diagram version names it
+        # The draft task's own form, as its diagram version names it, with its movement's lists.
+        form = task_form(runtime, task, movement_choices(session, nomination.movement_id))
         checked = _check_uploads(runtime, form, uploads)
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
                    **{u.slot: stored.sha256 for u, stored in checked}}

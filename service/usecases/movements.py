@@ -13,8 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.config import ROOT
-from service.core.errors import InvalidInput, NotFound
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.runtime import Runtime
 from service.db.models import Movement, MovementUnit, Unit
+from service.security.access import Actor, require_admin
+from service.usecases.audit import audit
+from workflows.form_choices import MovementChoices
+from workflows.forms import FieldError
 
 MOVEMENTS_DIR = ROOT / "config" / "movements"
 # The columns a movement file fills; `units` (the taking-part unit ids) goes to movement_unit.
@@ -105,3 +110,47 @@ def movement_for_batch(session: Session, today: date, movement_id: int | None = 
     if latest is None:
         raise InvalidInput("Chưa có phong trào thi đua nào (no movement)")
     return latest
+
+
+def choices_of(movement: Movement) -> MovementChoices:
+    """The lists a form takes from its movement (see workflows/form_choices.py)."""
+    return MovementChoices.from_data(movement.nominee_kinds, movement.awards)
+
+
+def movement_choices(session: Session, movement_id: int) -> MovementChoices:
+    return choices_of(movement_of(session, movement_id))
+
+
+def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, year: int, plan_number: str,
+                  plan_date: date | None, authority: str, opens_on: date, closes_on: date) -> int:
+    """Next year's movement: a copy of `source_id` (awards, kinds and their criteria, contents, units)
+    under the given name, year, plan and window. Admins only; the copy is audited."""
+    require_admin(actor)
+    problems = []
+    if not name.strip():
+        problems.append(FieldError("name", "Trường này là bắt buộc"))
+    if not authority.strip():
+        problems.append(FieldError("authority", "Trường này là bắt buộc"))
+    if closes_on < opens_on:
+        problems.append(FieldError("closes_on", "Ngày kết thúc phải sau ngày bắt đầu nhận hồ sơ"))
+    if problems:
+        raise InvalidInput("Dữ liệu phong trào thi đua không hợp lệ (invalid movement)", problems)
+    with runtime.uow() as uow:
+        session = uow.session
+        source = movement_of(session, source_id)
+        taken = session.scalars(select(Movement.id).where(Movement.name == name.strip(), Movement.year == year)).first()
+        if taken is not None:
+            raise Conflict(f"Đã có phong trào thi đua “{name.strip()}” năm {year} (movement exists)")
+        copy = Movement(name=name.strip(), year=year, plan_number=plan_number.strip(), plan_date=plan_date,
+                        authority=authority.strip(), awards=list(source.awards),
+                        nominee_kinds=list(source.nominee_kinds), contents=list(source.contents),
+                        opens_on=opens_on, closes_on=closes_on, copied_from=source.id, created_by=actor.user_id,
+                        created_at=runtime.clock.now())
+        session.add(copy)
+        session.flush()
+        units = session.scalars(select(MovementUnit.unit_id).where(MovementUnit.movement_id == source.id)).all()
+        session.add_all(MovementUnit(movement_id=copy.id, unit_id=unit_id) for unit_id in units)
+        audit(session, runtime, "movement_copied", actor_id=actor.user_id, movement_id=copy.id,
+              copied_from=source.id, year=year)
+        uow.commit()
+        return copy.id

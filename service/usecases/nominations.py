@@ -18,10 +18,11 @@ from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, store_files
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.locks import locked_nomination
-from service.usecases.movements import movement_for_nomination
+from service.usecases.movements import choices_of, movement_choices, movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
 from workflows.contract import DRAFT, NOMINATION
 from workflows.diagrams import HumanTaskSpec
+from workflows.form_choices import MovementChoices
 from workflows.forms import Form
 
 NOT_A_DRAFT = "Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại"
@@ -39,10 +40,10 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         draft = runtime.stage_task(session, NOMINATION, DRAFT)
         if (draft.role, unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
-        _check_partial(draft_form(runtime, draft), data)
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
+        _check_partial(draft_form(runtime, draft, choices_of(movement)), data)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
         nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
@@ -75,7 +76,7 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
-        _check_partial(task_form(runtime, task), data)
+        _check_partial(task_form(runtime, task, movement_choices(session, nomination.movement_id)), data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -115,16 +116,17 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
     return nomination, task
 
 
-def draft_form(runtime: Runtime, draft: HumanTaskSpec) -> Form:
+def draft_form(runtime: Runtime, draft: HumanTaskSpec, choices: MovementChoices | None = None) -> Form:
+    """The draft task's form; with `choices`, filled with a movement's kinds, criteria and awards."""
     if not draft.form:
         raise LookupError(f"the draft task {draft.task_id!r} has no form")
-    return runtime.forms.get(draft.form, draft.ui_form)
+    return runtime.forms.get(draft.form, draft.ui_form, choices)
 
 
-def task_form(runtime: Runtime, task: OpenTask) -> Form:
+def task_form(runtime: Runtime, task: OpenTask, choices: MovementChoices | None = None) -> Form:
     if not task.form:
         raise LookupError(f"the open task {task.task_id!r} has no form")
-    return runtime.forms.get(task.form, task.ui_form)
+    return runtime.forms.get(task.form, task.ui_form, choices)
 
 
 def _check_partial(form: Any, data: Any) -> None:

@@ -17,6 +17,7 @@ from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
+from service.usecases.desk_times import desk_time
 from service.usecases.instances import (
     InstanceFailed,
     keep_instances,
@@ -26,6 +27,7 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
+from service.usecases.movements import movement_choices
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
 from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
@@ -59,16 +61,19 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
         stage = instance.definition.stage_of(task.task_id)
-        if stage == DRAFT and task.nomination_id:
+        choices, nomination = None, None
+        if task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
-            data = {**nomination.data, **data}
+            choices = movement_choices(session, nomination.movement_id)  # its forms list its movement's criteria
+            if stage == DRAFT:
+                data = {**nomination.data, **data}
         if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
         if task.process_id in REPORT_PROCESSES:
             data = completion_data(session, task, instance.definition, data)
         try:
-            outcome = instance.complete(task_uuid, data, actor.username, language)
+            outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
         except FormError as exc:
             raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
         except TaskNotFound as exc:
@@ -80,6 +85,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             _copy_draft_fields(session, task.nomination_id, data)
         if outcome.messages:  # the nominations it will move, locked together in the one order
             lock_nomination_instances(session, [m.nomination_id for m in outcome.messages])
+        session.add(desk_time(session, runtime, task, nomination, actor.user_id))
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,
                deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,

@@ -11,6 +11,7 @@ def register_pages(app: Flask) -> None:
     from service.core.i18n import init_i18n
     from service.web import (  # noqa: F401
         account,
+        admin_movements,
         admin_outbox,
         admin_security,
         batches,
@@ -21,6 +22,7 @@ def register_pages(app: Flask) -> None:
         process_editor,
         public,
         rounds,
+        statistics,
         tasks,
         vendor,
     )
@@ -31,6 +33,7 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(admin_outbox.bp)
+    app.register_blueprint(admin_movements.bp)
     app.register_blueprint(admin_security.bp)
     app.register_blueprint(process_editor.bp)
 

@@ -12,8 +12,9 @@ from werkzeug.datastructures import MultiDict
 
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
+from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
-from service.security.access import Actor, can_view_batches
+from service.security.access import Actor, can_view_batches, has_province_role
 from service.security.auth import current_actor
 from service.web import formrender
 from workflows.contract import DRAFT, NOMINATION
@@ -89,11 +90,13 @@ def _stage_helpers() -> dict[str, Any]:
     return {"may_draft": may_draft}
 
 
-def draft_form() -> Any:
-    """The draft stage's form of the active nomination diagram, once per request."""
-    if "draft_form" not in g:
-        g.draft_form = page_queries.draft_form(runtime())
-    return g.draft_form
+def draft_form(movement_id: int | None = None) -> Any:
+    """The draft stage's form of the active nomination diagram with one movement's lists (kinds,
+    criteria, awards), or, for labels on pages that span movements, every movement's. Once per request."""
+    cache = g.setdefault("draft_forms", {})
+    if movement_id not in cache:
+        cache[movement_id] = page_queries.draft_form(runtime(), movement_reads.choices(runtime(), movement_id))
+    return cache[movement_id]
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:
@@ -140,7 +143,9 @@ def init_templates(app: Flask) -> None:
         role_title=role_title, choice_label=choice_label, kind_letter=kind_letter, due_label=due_label,
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
-        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches)
+        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,
+        can_view_statistics=lambda actor: actor.is_admin or actor.has_role("unit_head")
+        or has_province_role(actor, runtime().roles))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
 

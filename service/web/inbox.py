@@ -12,6 +12,7 @@ from flask_babel import gettext, ngettext
 
 from service.core.errors import DomainError
 from service.reads import api as queries
+from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
@@ -35,7 +36,8 @@ def _filters() -> dict[str, Any]:
             due_before = datetime.combine(day, time(0), tzinfo=ZoneInfo(runtime().calendar.timezone))
     overdue = {"1": True, "0": False}.get(args.get("overdue", ""))
     return {"overdue": overdue, "due_before": due_before, "kind": args.get("kind") or None,
-            "unit_id": args.get("unit") or None, "q": (args.get("q") or "").strip() or None}
+            "unit_id": args.get("unit") or None, "q": (args.get("q") or "").strip() or None,
+            "movement_id": args.get("movement", type=int)}
 
 
 @bp.route("/inbox")
@@ -51,6 +53,7 @@ def inbox() -> Any:
         "inbox.html", tasks=tasks, scope=scope, counts={s: len(v) for s, v in lists.items()},
         context=page_queries.inbox_context(runtime(), tasks), args=request.args,
         units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
+        movements=movement_reads.movement_list(runtime()),
         bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()))
 
 

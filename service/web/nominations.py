@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from service.core.errors import InsufficientStorage, InvalidInput
 from service.reads import api as queries
+from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations
@@ -27,9 +28,11 @@ def nomination_list() -> Any:
     actor = actor_required()
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip() or None
-    rows = page_queries.visible_nominations(runtime(), actor, status, q)
+    movement_id = request.args.get("movement", type=int)
+    rows = page_queries.visible_nominations(runtime(), actor, status, q, movement_id)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
-                           can_create=may_draft(actor))
+                           can_create=may_draft(actor), movement_id=movement_id,
+                           movements=movement_reads.movement_list(runtime()))
 
 
 def _start_schema() -> dict[str, Any]:
@@ -51,8 +54,9 @@ def nomination_new() -> Any:
         errors = [FieldError(k, gettext("Trường này là bắt buộc")) for k in schema["required"] if k not in data]
         if not errors:
             unit_id = request.form.get("unit_id") or (units[0]["id"] if units else "")
+            movement_id = request.form.get("movement_id", type=int)
             try:
-                nomination_id = nominations.create_draft(runtime(), actor, unit_id, data)
+                nomination_id = nominations.create_draft(runtime(), actor, unit_id, data, movement_id)
             except InvalidInput as exc:
                 errors = exc.errors or [FieldError("", exc.detail)]
             else:
@@ -60,7 +64,8 @@ def nomination_new() -> Any:
                               id=nomination_id))
                 return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
     fields, leftovers = fields_for(schema, ui, data, errors, widgets={"nominee_kind": "radio"})
-    return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units), \
+    return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units,
+                           movements=movement_reads.open_movements(runtime())), \
         (422 if errors else 200)
 
 
@@ -69,10 +74,9 @@ def _dossier_widgets() -> dict[str, str]:
     return {f"dossier.{slot}": "file" for slot in slots}
 
 
-def _kind_specific_hidden(data: dict[str, Any]) -> dict[str, str]:
+def _kind_specific_hidden(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
     """Fields that only some kinds of nominee need (an individual's position and workplace) stay out
     of the way for the other kinds; they show when the chosen kind needs them or hold a value."""
-    schema = draft_form().schema
     if not data.get("nominee_kind"):
         return {}
     sometimes = {f for part in schema.get("allOf", []) if isinstance(part, dict)
@@ -82,8 +86,8 @@ def _kind_specific_hidden(data: dict[str, Any]) -> dict[str, str]:
 
 
 def _render_draft(page: dict[str, Any], data: dict[str, Any], errors: Any = (), status: int = 200) -> Any:
-    form = draft_form()
-    widgets = {**_dossier_widgets(), **_kind_specific_hidden(data)}
+    form = draft_form(page["movement_id"])
+    widgets = {**_dossier_widgets(), **_kind_specific_hidden(form.schema, data)}
     fields, leftovers = fields_for(form.schema, form.ui_schema, data, errors, widgets=widgets)
     files = {a.sha256: a for a in page["attachments"]}
     return render_template("nomination_edit.html", n=page, fields=fields, leftovers=leftovers, files=files), status
@@ -98,7 +102,7 @@ def nomination_edit(nomination_id: str) -> Any:
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
         return _render_draft(page, page["data"])
-    data = parse_form(draft_form().schema, request.form)
+    data = parse_form(draft_form(page["movement_id"]).schema, request.form)
     uploads = [Upload(key.removeprefix("upload."), f.filename or "tep", f.read())
                for key, f in request.files.items() if key.startswith("upload.") and f.filename]
     submitting = request.form.get("action") == "submit"
@@ -134,7 +138,8 @@ def nomination_edit(nomination_id: str) -> Any:
 def nomination_page(nomination_id: str) -> Any:
     actor = actor_required()
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
-    details, _ = fields_for(draft_form().schema, draft_form().ui_schema, page["data"], widgets=_dossier_widgets())
+    form = draft_form(page["movement_id"])
+    details, _ = fields_for(form.schema, form.ui_schema, page["data"], widgets=_dossier_widgets())
     return render_template("nomination.html", n=page, details=details,
                            files={a.sha256: a for a in page["attachments"]},
                            can_edit=_can_edit(actor, page))

@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
+from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
 from service.reads.reports import report_of_task
 from service.usecases import tasks as task_cases
@@ -27,10 +28,11 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
     if task["nomination_id"]:
         page = page_queries.nomination_page(runtime(), actor, task["nomination_id"])
         context["n"] = page
-        context["details"] = fields_for(draft_form().schema, draft_form().ui_schema, page["data"])[0]
+        form = draft_form(page["movement_id"])
+        context["details"] = fields_for(form.schema, form.ui_schema, page["data"])[0]
         context["files"] = {a.sha256: a for a in page["attachments"]}
         # Reviewers tick the criteria of the nominee's own kind (plan, section III.2.1 a–d).
-        draft = effective_schema(draft_form().schema, page["data"])
+        draft = effective_schema(form.schema, page["data"])
         criteria = choices_of(draft["properties"]["criteria"].get("items", {}))
         context["choices"]["criteria_met"] = criteria
     if task["batch_id"]:
@@ -47,6 +49,13 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
     return context
 
 
+def _task_form(task: dict[str, Any]) -> Any:
+    """The task's form, with the lists of its nomination's movement where the form asks for them."""
+    movement_id = movement_reads.movement_id_of(runtime(), task["nomination_id"]) if task["nomination_id"] else None
+    choices = movement_reads.choices(runtime(), movement_id) if movement_id is not None else None
+    return runtime().forms.get(task["form"], task["ui_form"], choices)
+
+
 def _awardee(n: dict[str, Any]) -> str:
     unit = f' — {n["unit_name"]}' if n["unit_name"] != n["nominee_name"] else ""
     return f'{n["nominee_name"]}{unit} ({n["id"]})'
@@ -54,7 +63,7 @@ def _awardee(n: dict[str, Any]) -> str:
 
 def _render(actor: Any, task: dict[str, Any], data: dict[str, Any] | None, errors: Any = (),
             rows: dict[str, int] | None = None, status: int = 200) -> Any:
-    form = runtime().forms.get(task["form"], task["ui_form"])
+    form = _task_form(task)
     context = _context(actor, task)
     widgets = {"nomination_ids": "checkboxes"} if task["batch_id"] else {}
     fields, leftovers = fields_for(form.schema, form.ui_schema, context["prefill"] if data is None else data,
@@ -73,8 +82,7 @@ def task_page(task_uuid: str) -> Any:
         return redirect(url_for("pages.unit_report", round_id=report[0], unit_id=report[1]))
     if request.method == "GET":
         return _render(actor, task, None)
-    form = runtime().forms.get(task["form"], task["ui_form"])
-    data = parse_form(form.schema, request.form)
+    data = parse_form(_task_form(task).schema, request.form)
     if request.form.get("_add_row"):
         return _render(actor, task, data, rows=extra_rows(request.form))
     try:

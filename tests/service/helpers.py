@@ -126,3 +126,16 @@ def awaiting_decision(client: FlaskClient, auth: Auth, **kwargs: Any) -> str:
     drive(client, auth, nomination_id)
     assert detail(client, auth, nomination_id)["status"] == "awaiting_decision"
     return nomination_id
+
+
+def migrate_to(database: Any, revision: str) -> None:
+    """An empty database brought to an older schema revision, to store rows as they were then."""
+    from alembic import command
+
+    from service.db.migrate import alembic_config
+
+    config = alembic_config(database)
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        connection.commit()

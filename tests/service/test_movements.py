@@ -7,18 +7,34 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
-from service.core.errors import InvalidInput
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.migrate import alembic_config, upgrade
+from service.db.migrate import upgrade
 from service.db.models import Batch, Movement, MovementUnit, Nomination
 from service.db.session import Database
 from service.usecases.batches import create_batch
-from service.usecases.movements import shipped_movements
+from service.usecases.movements import copy_movement, shipped_movements
 from service.usecases.nominations import create_draft
-from tests.service.helpers import HA_LEAD, HIEN_NAM, STAFF, actor
+from tests.service.helpers import (
+    ADMIN,
+    DOST_OFFICER,
+    HA_LEAD,
+    HEAD,
+    HIEN_NAM,
+    STAFF,
+    act,
+    actor,
+    assert_problem,
+    complete,
+    create_nomination,
+    error_fields,
+    migrate_to,
+    open_task,
+    submit,
+    submitted_nomination,
+)
 from tests.workflows.conftest import draft_data
 
 PLAN_FIRST_A = "Nội bộ đoàn kết, gương mẫu, chấp hành chủ trương của Đảng, chính sách, pháp luật của Nhà nước."
@@ -78,11 +94,7 @@ def test_rows_stored_before_the_migration_join_the_shipped_movement_of_their_yea
                                                                                  tmp_path: Path) -> None:
     database = Database(database_url)
     try:
-        config = alembic_config(database)
-        with database.engine.connect() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "0007_instance_incident")
-            connection.commit()
+        migrate_to(database, "0007_instance_incident")
         created = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
         with database.engine.begin() as connection:
             connection.execute(text("INSERT INTO unit (id, name, kind) VALUES ('u1', 'Đơn vị 1', 'enterprise')"))
@@ -104,3 +116,64 @@ def test_rows_stored_before_the_migration_join_the_shipped_movement_of_their_yea
                 "SELECT count(*) FROM movement_unit WHERE unit_id = 'u1'")).scalar() == 1
     finally:
         database.dispose()
+
+
+def test_the_draft_form_takes_its_criteria_from_the_nominations_movement(runtime: Runtime, client, auth) -> None:
+    """An admin's change to a movement's lists changes what its nominations accept: no form file involved."""
+    movement = the_2026_movement(runtime)
+    kinds = [dict(k) for k in movement.nominee_kinds]
+    kinds[0] = {**kinds[0], "criteria": [*kinds[0]["criteria"], {"code": "a10", "title": "Mở dữ liệu cho dân."}]}
+    kinds[0]["criteria"] = [c for c in kinds[0]["criteria"] if c["code"] != "a3"]
+    with runtime.uow() as uow:
+        uow.session.get(Movement, movement.id).nominee_kinds = kinds
+        uow.commit()
+    refused = client.post("/api/v1/nominations", headers=auth(STAFF),
+                          json={"unit_id": HIEN_NAM, "data": draft_data() | {"criteria": ["a1", "a3"]}})
+    assert_problem(refused, 422)
+    assert error_fields(refused) == {"criteria.1"}
+    nomination_id = create_nomination(client, auth, draft_data() | {"criteria": ["a1", "a10"]})
+    assert submit(client, auth, nomination_id).status_code == 200
+    # The DOST officer ticks from the same lists.
+    act(client, auth, nomination_id, "unit_review", HEAD, {"decision": "submit", "submission_number": "1/TTr"})
+    task = open_task(client, auth, nomination_id, "dost_review")
+    response = complete(client, auth, DOST_OFFICER, task["id"], {"decision": "complete", "criteria_met": ["a3"]})
+    assert_problem(response, 422)
+    act(client, auth, nomination_id, "dost_review", DOST_OFFICER,
+        {"decision": "complete", "criteria_met": ["a10"]})
+
+
+def test_an_admin_copies_a_movement_for_next_year(runtime: Runtime) -> None:
+    source = the_2026_movement(runtime)
+    admin = actor(runtime, ADMIN)
+    fields = dict(name=source.name, year=2027, plan_number="12/KH-UBND", plan_date=date(2027, 1, 20),
+                  authority=source.authority, opens_on=date(2027, 1, 1), closes_on=date(2027, 12, 31))
+    copy_id = copy_movement(runtime, admin, source.id, **fields)
+    with runtime.read() as uow:
+        copy = uow.session.get(Movement, copy_id)
+        assert (copy.year, copy.copied_from, copy.plan_number) == (2027, source.id, "12/KH-UBND")
+        assert copy.nominee_kinds == source.nominee_kinds and copy.awards == source.awards
+        units = uow.session.scalars(select(MovementUnit.unit_id).where(MovementUnit.movement_id == copy_id)).all()
+        assert len(units) == 9
+    with pytest.raises(Conflict):
+        copy_movement(runtime, admin, source.id, **fields)
+    with pytest.raises(InvalidInput) as bad:
+        copy_movement(runtime, admin, source.id, **(fields | {"year": 2028, "closes_on": date(2026, 12, 31)}))
+    assert [e.path for e in bad.value.errors] == ["closes_on"]
+    with pytest.raises(Forbidden):
+        copy_movement(runtime, actor(runtime, STAFF), source.id, **(fields | {"year": 2029}))
+    with pytest.raises(NotFound):
+        copy_movement(runtime, admin, 999, **(fields | {"year": 2029}))
+
+
+def test_lists_filter_by_movement(runtime: Runtime, client, auth) -> None:
+    source = the_2026_movement(runtime)
+    nomination_id = submitted_nomination(client, auth)
+    later = copy_movement(runtime, actor(runtime, ADMIN), source.id, name=source.name, year=2027, plan_number="",
+                          plan_date=None, authority=source.authority, opens_on=date(2027, 1, 1),
+                          closes_on=date(2027, 12, 31))
+    for movement_id, expected in ((source.id, [nomination_id]), (later, [])):
+        listed = client.get(f"/api/v1/nominations?movement_id={movement_id}", headers=auth(ADMIN)).get_json()
+        assert [n["id"] for n in listed] == expected
+        assert all(n["movement_id"] == movement_id for n in listed)
+        tasks = client.get(f"/api/v1/tasks?scope=all&movement_id={movement_id}", headers=auth(HEAD)).get_json()
+        assert [t["nomination_id"] for t in tasks] == expected

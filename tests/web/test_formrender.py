@@ -10,6 +10,7 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from service.web.formrender import build_fields, effective_schema, parse_form, walk
+from tests.workflows.conftest import CHOICES_2026
 from workflows.forms import FieldError, FormLibrary
 
 FORMS = Path(__file__).resolve().parents[2] / "forms"
@@ -17,7 +18,8 @@ LIBRARY = FormLibrary(FORMS)
 
 
 def form(name: str):  # noqa: ANN201
-    return LIBRARY.get(f"{name}.schema.json", f"{name}.uischema.json")
+    """As the pages draw it: with the 2026 movement's kinds, criteria and awards."""
+    return LIBRARY.get(f"{name}.schema.json", f"{name}.uischema.json", CHOICES_2026)
 
 
 def by_name(fields):  # noqa: ANN001, ANN201

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,10 +12,15 @@ from workflows.calendar import WorkingCalendar
 from workflows.clock import FixedClock
 from workflows.diagrams import ProcessDefinition
 from workflows.engine import Outcome, ProcessInstance, WorkflowEngine
+from workflows.form_choices import MovementChoices
 from workflows.forms import FormLibrary
 from workflows.settings import EngineSettings, RoleCatalog
 
 VN = timezone(timedelta(hours=7))
+# The 2026 movement's lists (nominee kinds, criteria, awards), which the service gives the forms.
+MOVEMENT_2026 = tomllib.loads((Path(__file__).resolve().parents[2] / "config" / "movements"
+                               / "2026_khcn_dmst_cds.toml").read_text(encoding="utf-8"))
+CHOICES_2026 = MovementChoices.from_data(MOVEMENT_2026["nominee_kinds"], MOVEMENT_2026["awards"])
 SHA = {name: (str(i) * 64)[:64].replace("0", "a") for i, name in
        enumerate(("to_trinh", "bien_ban_hoi_dong", "bao_cao_thanh_tich"), start=1)}
 
@@ -72,7 +79,7 @@ def task_named(instance: ProcessInstance, task_id: str):
 
 
 def act(instance: ProcessInstance, task_id: str, data: dict[str, Any], actor: str = "tester") -> Outcome:
-    return instance.complete(task_named(instance, task_id).id, data, actor)
+    return instance.complete(task_named(instance, task_id).id, data, actor, choices=CHOICES_2026)
 
 
 RETURN = {"decision": "return", "reason": "Thiếu minh chứng về kết quả chuyển đổi số."}

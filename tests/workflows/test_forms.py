@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.workflows.conftest import CHOICES_2026
 from workflows.forms import FieldError, Form, FormError, FormLibrary
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
@@ -38,7 +39,8 @@ def lib() -> FormLibrary:
 
 
 def form(lib: FormLibrary, task: str) -> Form:
-    return lib.get(f"{task}.schema.json", f"{task}.uischema.json")
+    """As the service gives it: with the 2026 movement's lists where the form asks for them."""
+    return lib.get(f"{task}.schema.json", f"{task}.uischema.json", CHOICES_2026)
 
 
 def paths(errors: list[FieldError]) -> list[str]:

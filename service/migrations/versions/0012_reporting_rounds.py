@@ -1,13 +1,13 @@
 """Reporting rounds (plan IV.1.1 and IV.1.4): a round and one report per participating unit.
 
-Revision ID: 0010_reporting_rounds
+Revision ID: 0012_reporting_rounds
 Revises: 0010_movement
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_reporting_rounds"
-down_revision = "0010_movement"
+revision = "0012_reporting_rounds"
+down_revision = "0011_desk_time"
 branch_labels = None
 depends_on = None
 

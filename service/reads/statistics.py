@@ -1,0 +1,207 @@
+"""The figures of the statistics page, by movement: nominations by unit, nominee kind, award, stage and
+outcome; awards per unit kind; working days at each desk (median, p90); overdue tasks per desk and
+person. Codes only: the web layer puts labels on them, and the page and its .xlsx share these rows.
+
+Each figure is one GROUP BY over an indexed projection (nomination, open_task, desk_time): none
+reads instance state or pairs audit events at request time, so the page costs the same at 100,000
+nominations as at 100 (see bench/statistics.py).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Forbidden
+from service.core.runtime import Runtime
+from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
+from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
+
+# How a nomination ended; any other status is still on its way.
+OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
+AWARDED = ("awarded", "unit_certificate")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the province's (province roles, admins) or the actor's own units (unit heads)."""
+
+    movement_id: int | None
+    nominations: ColumnElement[bool]
+    unit_ids: frozenset[str] | None  # None: every unit
+    batches: bool  # batch tasks (Home Affairs and the Chairman) count too
+
+
+def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
+    province = actor.is_admin or has_province_role(actor, runtime.roles)
+    if not province and not actor.has_role("unit_head"):
+        raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê (not allowed)")
+    own = None if province else frozenset(u for r, u in actor.grants if r == "unit_head" and u)
+    where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    if movement_id is not None:
+        where = and_(where, Nomination.movement_id == movement_id)
+    return Scope(movement_id, where, own, province and can_view_batches(actor))
+
+
+@dataclass
+class Figures:
+    by_unit: list[tuple[str, str, str, int, int, int, int]] = field(default_factory=list)
+    by_kind: list[tuple[str, int, int]] = field(default_factory=list)
+    by_award: list[tuple[str, int, int]] = field(default_factory=list)
+    by_status: list[tuple[str, int]] = field(default_factory=list)
+    by_outcome: list[tuple[str, int]] = field(default_factory=list)
+    awards_by_unit_kind: list[tuple[str, str, int]] = field(default_factory=list)
+    desk_times: list[tuple[str, int, float, int, int]] = field(default_factory=list)
+    overdue_by_desk: list[tuple[str, int, int]] = field(default_factory=list)
+    overdue_by_person: list[tuple[str, str, int]] = field(default_factory=list)
+    open_by_stage: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+
+def figures(runtime: Runtime, scope: Scope) -> Figures:
+    now = runtime.clock.now()
+    with runtime.read() as uow:
+        session = uow.session
+        found = Figures()
+        _nomination_figures(session, scope, found)
+        found.desk_times = _desk_times(session, scope)
+        found.overdue_by_desk, found.overdue_by_person, found.open_by_stage = _overdue(session, scope, now)
+        return found
+
+
+def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
+    """Three GROUP BYs, each an index scan (see the nomination table's statistics indexes): per (unit,
+    status), per (kind, award, status) and the awarded per (unit kind, award). Every table of
+    nominations is summed from the first two, so their totals always agree."""
+    per_unit: dict[str, list[int]] = {}  # unit -> [total, in progress, awarded, not awarded]
+    statuses: dict[str, int] = defaultdict(int)
+    for unit_id, status, count in session.execute(
+            select(Nomination.unit_id, Nomination.status, func.count()).where(scope.nominations)
+            .group_by(Nomination.unit_id, Nomination.status)):
+        figures = per_unit.setdefault(unit_id, [0, 0, 0, 0])
+        figures[0] += count
+        if status in AWARDED:
+            figures[2] += count
+        elif status == "not_awarded":
+            figures[3] += count
+        elif status not in OUTCOMES:
+            figures[1] += count
+        statuses[status] += count
+    names = {unit_id: (name, kind) for unit_id, name, kind in _units(session, set(per_unit))}
+    rows = [(unit_id, *names.get(unit_id, (unit_id, "")), *figures) for unit_id, figures in per_unit.items()]
+    found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))  # type: ignore[arg-type]
+    found.by_status = list(statuses.items())
+    outcomes: dict[str, int] = defaultdict(int)
+    for status, count in statuses.items():
+        outcomes[status if status in OUTCOMES else "in_progress"] += count
+    found.by_outcome = list(outcomes.items())
+    kinds: dict[str, list[int]] = {}
+    awards: dict[str, list[int]] = {}
+    won = Nomination.status.in_(AWARDED)
+    for kind, award, count, awarded in session.execute(
+            select(Nomination.nominee_kind, Nomination.award, func.count(), func.sum(case((won, 1), else_=0)))
+            .where(scope.nominations).group_by(Nomination.nominee_kind, Nomination.award)):
+        for totals, key in ((kinds, kind or ""), (awards, award or "")):
+            pair = totals.setdefault(key, [0, 0])
+            pair[0] += count
+            pair[1] += int(awarded or 0)
+    found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
+    found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
+    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
+    # unit table would look up a unit per awarded nomination.
+    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
+    for unit_id, award, count in session.execute(
+            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
+            .group_by(Nomination.unit_id, Nomination.award)):
+        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
+    found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
+
+
+def _units(session: Session, ids: set[str]) -> Iterator[tuple[str, str, str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 1000):  # bounded IN lists, whatever the number of units
+        yield from session.execute(select(Unit.id, Unit.name, Unit.kind).where(
+            Unit.id.in_(ordered[start:start + 1000]))).all()
+
+
+def _desk_times(session: Session, scope: Scope) -> list[tuple[str, int, float, int, int]]:
+    """Per desk (role): tasks done, mean, median and 90th percentile of working days at the desk.
+    Working days are small whole numbers, so the database returns a histogram per desk (an index
+    scan of ix_desk_time_movement_role) and the percentiles are read off it (nearest rank)."""
+    where: list[ColumnElement[bool]] = []
+    if scope.movement_id is not None:
+        where.append(DeskTime.movement_id == scope.movement_id)
+    if scope.unit_ids is not None:
+        where.append(DeskTime.unit_id.in_(scope.unit_ids))
+    histogram: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for role, days, count in session.execute(
+            select(DeskTime.role, DeskTime.working_days, func.count()).where(*where)
+            .group_by(DeskTime.role, DeskTime.working_days).order_by(DeskTime.role, DeskTime.working_days)):
+        histogram[role].append((days, count))
+    rows = []
+    for role, bins in histogram.items():
+        total = sum(n for _, n in bins)
+        mean = sum(d * n for d, n in bins) / total
+        rows.append((role, total, round(mean, 1), nearest_rank(bins, total, 0.5), nearest_rank(bins, total, 0.9)))
+    return rows
+
+
+def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
+    """The value at rank ceil(q * total) of the sorted values the (value, count) bins hold."""
+    rank = max(1, math.ceil(round(q * total, 9)))  # round: 0.9 * 10 is 9.000000000000002 in floats
+    seen = 0
+    for value, count in bins:
+        seen += count
+        if seen >= rank:
+            return value
+    return bins[-1][0]
+
+
+def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
+        list[tuple[str, int, int]], list[tuple[str, str, int]], list[tuple[str, str, int, int]]]:
+    """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
+    recorded on the open task, never its element id); overdue ones per person holding them. One
+    GROUP BY over the open tasks of the scope's nominations (a join, not an IN list of them)."""
+    late = case((OpenTask.due_at < now, 1), else_=0)
+    columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
+    queries = [select(*columns, func.count(), func.sum(late))
+               .join(Nomination, Nomination.id == OpenTask.nomination_id).where(scope.nominations)
+               .group_by(*columns)]
+    if scope.batches:  # the decision's tasks belong to a batch, not to a nomination
+        batch_scope = Batch.movement_id == scope.movement_id if scope.movement_id is not None else Batch.id.is_not(None)
+        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == OpenTask.batch_id)
+                       .where(batch_scope).group_by(*columns))
+    desks: dict[str, list[int]] = {}
+    stages: dict[tuple[str, str], list[int]] = {}
+    persons: dict[tuple[int | None, str], int] = defaultdict(int)
+    for query in queries:
+        for process_id, stage, role, assignee, count, overdue in session.execute(query):
+            overdue = int(overdue or 0)
+            for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
+                pair[0] += int(count)
+                pair[1] += overdue
+            if overdue:
+                persons[(assignee, role)] += overdue
+    ids = {a for a, _ in persons if a is not None}
+    people = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
+    by_desk = sorted(((role, n, k) for role, (n, k) in desks.items()), key=lambda r: (-r[2], r[0]))
+    by_stage = sorted(((p, st, n, k) for (p, st), (n, k) in stages.items()), key=lambda r: (r[0], -r[2]))
+    by_person = sorted(((people.get(a, "") if a is not None else "", role, n) for (a, role), n in persons.items()),
+                       key=lambda r: (-r[2], r[0], r[1]))
+    return by_desk, by_person, by_stage
+
+
+def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:
+    """Every nomination in scope, one row each, for the full export: streamed from the database in
+    chunks, so memory stays flat at 100,000 rows."""
+    query = (select(Nomination.id, Unit.name, Unit.kind, Nomination.nominee_kind, Nomination.nominee_name,
+                    Nomination.award, Nomination.status, Nomination.created_at, Nomination.updated_at)
+             .join(Unit, Unit.id == Nomination.unit_id).where(scope.nominations).order_by(Nomination.id))
+    with runtime.read() as uow:
+        yield from uow.session.execute(query.execution_options(yield_per=2000))
