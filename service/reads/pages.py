@@ -15,6 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
+from service.reads import desks
 from service.security.access import (
     Actor,
     can_act,
@@ -23,14 +24,14 @@ from service.security.access import (
     require_view,
     task_scope,
 )
-from workflows.forms import Form, FormError
+from workflows.forms import Form
 
 DRAFT_FORM = "draft_nomination.schema.json"
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended")
+                  "publish_award", "instance_ended", "decision_received")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
@@ -68,13 +69,7 @@ def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, An
                 "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()}}
 
 
-def form_for_task(runtime: Runtime, task_id: str) -> Form | None:
-    """A task's form by the naming rule of docs/diagrams.md (escalated copies share the original's)."""
-    base = task_id.removesuffix("_escalated")
-    try:
-        return runtime.forms.get(f"{base}.schema.json", f"{base}.uischema.json")
-    except FormError:
-        return None
+form_for_task = desks.form_of
 
 
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
@@ -90,6 +85,7 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
         view = queries.task_view(runtime, task, now)
         view["can_act"] = can_act(actor, task)
         view["assignee_name"] = names(session, {task.assignee_id}).get(task.assignee_id or -1)
+        view["peers"] = desks.peers_at_step(runtime, session, actor, task) if task.nomination_id else []
         return view
 
 
@@ -105,6 +101,9 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
     detail["timeline"] = [_timeline_entry(runtime, e, people) for e in history if e.kind in TIMELINE_KINDS]
+    detail["submission_number"] = desks.submission_number(history)
+    detail["desk_results"] = desks.desk_results(runtime, history, people)
+    detail["replaced"] = desks.replaced_files(detail["attachments"], history, detail["data"].get("dossier") or {})
     detail["return_reason"] = last_return_reason(runtime, history)
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
     current = [t["task_id"] for t in detail["tasks"]]
@@ -136,6 +135,10 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
         titles = dict(_decision_choices(form)) if form else {}
         entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
+        # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
+        entry["facts"] = [{"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
+                          for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (
+                              "appraisal_opinion", "note", "nomination_ids", "decision_draft"))]
     return entry
 
 
@@ -192,6 +195,11 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         batch = batch_of(session, batch_id)
         view = _batch_view(batch)
         view["nominations"] = [_public_view(session, n) for n in _members(session, [batch_id]).get(batch_id, [])]
+        answers = desks.chairman_answers(session, [n["id"] for n in view["nominations"]])
+        for member in view["nominations"]:
+            answer = answers.get(member["id"]) or {}
+            member["excluded_reason"] = answer.get("reason") if answer.get("outcome") == "not_awarded" else None
+            member["excluded"] = answer.get("outcome") == "not_awarded"
         view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
         view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(

@@ -26,6 +26,7 @@ from service.db.models import (
     User,
 )
 from service.db.models import ProcessInstance as InstanceRow
+from service.reads.desks import submission_number
 from service.security.access import substitution_in_force
 from workflows.actions import Notification
 from workflows.diagrams import HumanTaskSpec
@@ -116,9 +117,17 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     else:
         extra["decision_number"] = batch.decision_number if batch else None
         extra["decision_title"] = batch.title if batch else None
+    if nomination is not None:
+        extra["submission_number"] = submission_number_of(session, nomination.id)
     unit = session.get(Unit, note.unit_id) if note.unit_id else None
     url = link(runtime, nomination.id if nomination else None, batch.id if batch else None)
     return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, url, extra)
+
+
+def submission_number_of(session: Session, nomination_id: str) -> str | None:
+    """The unit head's tờ trình number, which every later desk cites (see reads/desks.py)."""
+    return submission_number(session.scalars(select(AuditEvent).where(
+        AuditEvent.nomination_id == nomination_id, AuditEvent.kind == "task_completed").order_by(AuditEvent.id)))
 
 
 def recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None = None) -> list[User]:
