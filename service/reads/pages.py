@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
@@ -17,6 +17,7 @@ from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessIn
 from service.reads import api as queries
 from service.reads import desks
 from service.security.access import (
+    BATCH_PREPARER,
     Actor,
     can_act,
     nomination_scope,
@@ -31,7 +32,7 @@ PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended", "decision_received")
+                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
@@ -66,7 +67,38 @@ def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, An
         unit_of = dict(session.execute(select(Nomination.id, Nomination.unit_id).where(Nomination.id.in_(ids))).all())
         unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
         return {"assignees": names(session, {t["assignee_id"] for t in tasks}),
-                "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()}}
+                "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()},
+                "batches": _batch_summaries(session, {t["batch_id"] for t in tasks if t["batch_id"]})}
+
+
+def _batch_summaries(session: Session, batch_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """What a batch's inbox row says: its trích yếu, how many nominations, who submitted it (the last
+    person who completed a step of it, else its creator)."""
+    if not batch_ids:
+        return {}
+    rows = list(session.scalars(select(Batch).where(Batch.id.in_(batch_ids))))
+    counts = dict(session.execute(select(Nomination.batch_id, func.count()).where(
+        Nomination.batch_id.in_(batch_ids)).group_by(Nomination.batch_id)).all())
+    by_instance = {b.instance_id: b for b in rows}
+    last_actor: dict[str, int | None] = {}
+    for instance_id, actor_id in session.execute(select(AuditEvent.instance_id, AuditEvent.actor_id).where(
+            AuditEvent.instance_id.in_(list(by_instance)), AuditEvent.kind == "task_completed")
+            .order_by(AuditEvent.id)):
+        last_actor[by_instance[str(instance_id)].id] = actor_id
+    people = names(session, set(last_actor.values()) | {b.created_by for b in rows})
+    return {b.id: {"title": b.title, "count": counts.get(b.id, 0),
+                   "submitter": people.get(last_actor.get(b.id) or b.created_by)} for b in rows}
+
+
+def waiting_work(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    """Work waiting for one of the actor's roles that is not an open task yet: appraised nominations
+    waiting to be put into a batch, for whoever prepares batches."""
+    if not actor.has_role(BATCH_PREPARER):
+        return []
+    with runtime.read() as uow:
+        count = uow.session.scalar(select(func.count()).select_from(Nomination).where(
+            Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))) or 0
+    return [{"kind": "to_batch", "count": count}] if count else []
 
 
 form_for_task = desks.form_of
@@ -97,6 +129,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         history = detail["history"]
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
+        _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
@@ -112,6 +145,14 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     ended = [e.detail.get("end_event") for e in history if e.kind == "instance_ended"]
     detail["diagram"] = {"done": sorted({d for d in done + ended if d}), "current": current}
     return detail
+
+
+def _mark_actionable(session: Session, actor: Actor, tasks: list[dict[str, Any]]) -> None:
+    """"Mở việc" is offered only on the open tasks the actor may complete."""
+    rows = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.id.in_([t["id"] for t in tasks])))}
+    for task in tasks:
+        row = rows.get(task["id"])
+        task["can_act"] = row is not None and can_act(actor, row)
 
 
 def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str, Any] | None:
@@ -136,9 +177,11 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
         entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
         # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
-        entry["facts"] = [{"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
-                          for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (
-                              "appraisal_opinion", "note", "nomination_ids", "decision_draft"))]
+        own_data = str(detail.get("task", "")) in desks.OWN_DATA_STEPS  # shown as the nomination's details
+        entry["facts"] = [] if own_data else [
+            {"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
+            for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (
+                "appraisal_opinion", "note", "nomination_ids", "decision_draft"))]
     return entry
 
 
@@ -204,6 +247,7 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
         view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(
             select(OpenTask).where(OpenTask.batch_id == batch_id))]
+        _mark_actionable(session, actor, view["tasks"])
         view["history"] = list(session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")
             .order_by(AuditEvent.id)))

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from service.core.runtime import Runtime
-from service.db.models import OpenTask, OutboxMail, RoleAssignment, User
+from service.db.models import Batch, OpenTask, OutboxMail, RoleAssignment, User
 from service.security.access import load_actor, task_scope
 from service.usecases.notices import link, working_days_left
 from service.usecases.outbox import enqueue, new_message_id
@@ -57,7 +57,10 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         tasks = list(session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)))
         if not tasks:
             return False
-        items = [_item(runtime, task, now) for task in tasks]
+        batch_ids = {t.batch_id for t in tasks if t.batch_id}
+        titles = dict(session.execute(select(Batch.id, Batch.title).where(Batch.id.in_(batch_ids))).all()) \
+            if batch_ids else {}
+        items = [_item(runtime, task, now, titles.get(task.batch_id or "")) for task in tasks]
         enqueue(session, runtime, user.email, "digest", {
             "user": user, "recipient_title": "", "today": today, "now": now,
             "overdue": [i for i in items if i["overdue"]],
@@ -71,10 +74,12 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         return True
 
 
-def _item(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
+def _item(runtime: Runtime, task: OpenTask, now: datetime, batch_title: str | None = None) -> dict[str, Any]:
     days = working_days_left(runtime, now, task.due_at) if task.due_at else None
     overdue = task.due_at is not None and task.due_at < now
-    subject = task.nominee_name or task.nomination_id or task.batch_id or ""
+    # A batch is named by its content (trích yếu), its code only beside it.
+    batch = f"{batch_title} ({task.batch_id})" if batch_title else task.batch_id
+    subject = task.nominee_name or task.nomination_id or batch or ""
     if task.nomination_id and task.nominee_name:
         subject = f"{task.nominee_name} ({task.nomination_id})"
     return {

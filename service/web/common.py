@@ -32,11 +32,13 @@ STATUS_LABELS = {
     "unit_certificate": lazy_gettext("Thủ trưởng đơn vị tặng Giấy khen"),
     "not_awarded": lazy_gettext("Không khen thưởng"),
     "closed": lazy_gettext("Đã kết thúc"),
+    "withdrawn": lazy_gettext("Đơn vị đã rút hồ sơ"),
 }
 BATCH_STATUS_LABELS = {
     "open": lazy_gettext("Đang trình"),
     "signed": lazy_gettext("Đã ký quyết định"),
     "abandoned": lazy_gettext("Dừng trình"),
+    "cancelled": lazy_gettext("Đã hủy"),
 }
 LEAD_ROLES = ("dost_lead", "home_affairs_lead")  # they hand out work, so they may claim in bulk
 

@@ -1,5 +1,6 @@
-"""The inbox: "Việc của tôi" (claimed by me) and "Hàng đợi của vai trò" (my roles' unclaimed tasks),
-overdue first, with filters, search, claim / release, and bulk claim for the leads."""
+"""The inbox: "Việc của tôi" (claimed by me) and "Việc chờ nhận" (my roles' unclaimed tasks),
+overdue first, with filters, search, claim / release, and bulk claim for the leads; above them, work
+waiting for my roles that is not a task yet (nominations waiting for a batch)."""
 
 from __future__ import annotations
 
@@ -47,11 +48,14 @@ def inbox() -> Any:
     if scope not in SCOPES:
         scope = "mine" if lists["mine"] else "queue"
     tasks = lists[scope]
+    # Filters by nominee kind and unit make no sense to a desk whose work is all batches (the Chairman).
+    about_nominations = not all(t["batch_id"] for v in lists.values() for t in v) or not any(lists.values())
     return render_template(
         "inbox.html", tasks=tasks, scope=scope, counts={s: len(v) for s, v in lists.items()},
         context=page_queries.inbox_context(runtime(), tasks), args=request.args,
         units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
-        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()))
+        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()),
+        waiting=page_queries.waiting_work(runtime(), actor), nomination_filters=about_nominations)
 
 
 def _back() -> Any:
@@ -70,7 +74,7 @@ def claim() -> Any:
 def release() -> Any:
     actor = actor_required()
     task_cases.release(runtime(), actor, request.form.get("task", ""))
-    flash(gettext("Đã trả việc về hàng đợi của vai trò."))
+    flash(gettext("Đã trả việc về danh sách việc chờ nhận."))
     return _back()
 
 

@@ -12,7 +12,7 @@ from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.reads import pages as page_queries
 from service.security.headers import send_attachment
-from service.usecases import comments, drafts, nominations
+from service.usecases import comments, drafts, nominations, withdrawals
 from service.usecases.drafts import Upload
 from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
 from service.web.formrender import effective_schema, parse_form
@@ -132,6 +132,13 @@ def nomination_page(nomination_id: str) -> Any:
                            files={a.sha256: a for a in page["attachments"]},
                            can_edit=actor.has_role("unit_staff")
                            and any(t["task_id"] == "draft_nomination" for t in page["tasks"]))
+
+
+@bp.route("/nominations/<nomination_id>/withdraw", methods=["POST"])
+def nomination_withdraw(nomination_id: str) -> Any:
+    withdrawals.withdraw_draft(runtime(), actor_required(), nomination_id, request.form.get("reason"))
+    flash(gettext("Đã rút hồ sơ. Hồ sơ được giữ lại để tra cứu và không đi tiếp."))
+    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
 
 
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])

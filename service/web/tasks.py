@@ -39,6 +39,8 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
             context["prefill"] = {"decision_title": batch["draft"]["title"],
                                   "decision_draft": batch["draft"]["text"],
                                   "nomination_ids": [n["id"] for n in batch["nominations"]]}
+        elif task["task_id"] == "prepare_batch" and batch["title"]:
+            context["prefill"] = {"decision_title": batch["title"]}  # the content asked for at creation
     return context
 
 
