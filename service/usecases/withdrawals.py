@@ -5,16 +5,18 @@ stop, no mail), the rows stay for the record with their reason in the audit log.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.models import Batch, Nomination, OpenTask
+from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import BATCH_PREPARER, Actor
 from service.usecases.audit import audit
 from service.usecases.instances import InstanceFailed, keep_instances, load_instance, record, record_incident
 from service.usecases.nominations import _draft_task
 from service.usecases.tasks import _commit
-from workflows.engine import EngineError
+from workflows.engine import EngineError, ProcessInstance
 
 REASON_MAX = 2000
 
@@ -26,6 +28,16 @@ def _reason(text: str | None) -> str:
     return reason
 
 
+def _cancel(session: Session, runtime: Runtime, instance_id: str, actor: Actor) -> tuple[InstanceRow, ProcessInstance]:
+    row, instance = load_instance(session, runtime, instance_id, lock=True)
+    try:
+        outcome = instance.cancel()
+    except EngineError as exc:
+        raise InstanceFailed(row.id, exc, "cancel") from exc
+    record(session, runtime, row, instance, outcome, actor.user_id)
+    return row, instance
+
+
 def withdraw_draft(runtime: Runtime, actor: Actor, nomination_id: str, reason: str | None = None) -> None:
     """The unit's officer withdraws a nomination while it is with the unit (drafting, or returned)."""
     why = _reason(reason)
@@ -35,12 +47,7 @@ def withdraw_draft(runtime: Runtime, actor: Actor, nomination_id: str, reason: s
             nomination, _ = _draft_task(session, runtime, actor, nomination_id)
             if nomination.instance_id is None:
                 raise Conflict("Hồ sơ chưa có quy trình để rút")
-            row, instance = load_instance(session, runtime, nomination.instance_id, lock=True)
-            try:
-                outcome = instance.cancel()
-            except EngineError as exc:
-                raise InstanceFailed(row.id, exc, "cancel") from exc
-            record(session, runtime, row, instance, outcome, actor.user_id)
+            row, instance = _cancel(session, runtime, nomination.instance_id, actor)
             nomination.status = "withdrawn"
             audit(session, runtime, "nomination_withdrawn", actor_id=actor.user_id, nomination_id=nomination_id,
                   instance_id=row.id, reason=why)
@@ -68,12 +75,7 @@ def cancel_batch(runtime: Runtime, actor: Actor, batch_id: str, reason: str | No
             roles = set(session.scalars(select(OpenTask.role).where(OpenTask.batch_id == batch_id)))
             if roles - {BATCH_PREPARER}:
                 raise Conflict("Đợt trình đã trình Chủ tịch UBND tỉnh; chỉ hủy được khi Sở Nội vụ đang chuẩn bị")
-            row, instance = load_instance(session, runtime, batch.instance_id, lock=True)
-            try:
-                outcome = instance.cancel()
-            except EngineError as exc:
-                raise InstanceFailed(row.id, exc, "cancel") from exc
-            record(session, runtime, row, instance, outcome, actor.user_id)
+            row, instance = _cancel(session, runtime, batch.instance_id, actor)
             members = list(session.scalars(select(Nomination).where(Nomination.batch_id == batch_id)))
             for nomination in members:
                 nomination.batch_id = None
