@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -67,6 +68,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(5), default="vi")
+    # A task reaching one of their desks is mailed at once; False: only in the morning digest.
+    mail_immediately: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Not read since log-in failures are counted per (username, client) in LoginThrottle; kept so that
     # code and tests writing them keep working until a later migration drops them.

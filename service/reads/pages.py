@@ -55,7 +55,8 @@ def names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 def whoami(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     with runtime.read() as uow:
         user = uow.session.get(User, actor.user_id)
-        return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi"}
+        return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi",
+                "mail_immediately": user.mail_immediately if user else True}
 
 
 def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, Any]:

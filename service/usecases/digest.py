@@ -1,4 +1,5 @@
-"""The morning digest: each person's open and overdue tasks, once per working day (a scheduler job).
+"""The morning digest: each person's open and overdue tasks, once per working day (a scheduler job),
+and the late tasks at the desks their roles follow up (the DOST urges late units).
 
 Once per user and day holds across workers and restarts because the mail's Message-ID is derived
 from (day, user) and message ids are unique: a second run, or a second worker, finds it taken.
@@ -14,7 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from service.core.runtime import Runtime
-from service.db.models import Batch, OpenTask, OutboxMail, RoleAssignment, User
+from service.db.models import Batch, OpenTask, OutboxMail, RoleAssignment, Unit, User
+from service.reads.follow_up import followed_roles, late_tasks
 from service.security.access import load_actor, task_scope
 from service.usecases.notices import link, working_days_left
 from service.usecases.outbox import enqueue, new_message_id
@@ -55,16 +57,23 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
         query = select(OpenTask).where(task_scope(actor), or_(mine, OpenTask.assignee_id.is_(None)))
         tasks = list(session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)))
-        if not tasks:
+        late_elsewhere = late_tasks(session, runtime, followed_roles(runtime, actor), now)
+        if not tasks and not late_elsewhere:
             return False
         batch_ids = {t.batch_id for t in tasks if t.batch_id}
         titles = dict(session.execute(select(Batch.id, Batch.title).where(Batch.id.in_(batch_ids))).all()) \
             if batch_ids else {}
         items = [_item(runtime, task, now, titles.get(task.batch_id or "")) for task in tasks]
+        unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
+            Unit.id.in_({t.unit_id for t in late_elsewhere if t.unit_id}))).all()) if late_elsewhere else {}
+        to_urge = [{**_item(runtime, t, now), "unit": unit_names.get(t.unit_id or "", t.unit_id)}
+                   for t in late_elsewhere]
         enqueue(session, runtime, user.email, "digest", {
             "user": user, "recipient_title": "", "today": today, "now": now,
             "overdue": [i for i in items if i["overdue"]],
-            "upcoming": [i for i in items if not i["overdue"]],
+            "upcoming": [i for i in items if not i["overdue"] and i["due_at"]],
+            "undated": [i for i in items if i["due_at"] is None],  # not "within their deadline": none
+            "to_urge": to_urge, "follow_up_url": f"{link(runtime).rstrip('/')}/follow-up",
             "inbox_url": link(runtime),
         }, language=user.language, user_id=user.id, message_id=message_id)
         try:

@@ -19,6 +19,7 @@ from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask
 from service.db.models import ProcessInstance as InstanceRow
+from service.usecases.arrivals import announce
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
 from workflows.engine import EngineError, Outcome, ProcessInstance
@@ -191,6 +192,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
     opened = [_task_row(task, row, nomination, batch, now) for task in outcome.opened]
     session.add_all(opened)
+    announce(session, runtime, opened, outcome.completed, nomination, batch, actor_id)
     tasks = None if links is None else [t for t in links.open_tasks if t.id not in closed] + opened
     if outcome.completed is not None:
         done = outcome.completed

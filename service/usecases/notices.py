@@ -153,6 +153,28 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Ope
     return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
 
 
+def former_holders(session: Session, runtime: Runtime, note: Notification, facts: Facts) -> list[User]:
+    """Who held an escalated task: whoever had claimed it (the audit keeps the claim, the task row is
+    gone), else everyone of its role (in its unit, for a unit role)."""
+    if facts.task_role is None or note.task is None:
+        return []
+    instance_id = facts.task.instance_id if facts.task else None
+    claim = session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.kind.in_(("task_claimed", "task_released")),
+        AuditEvent.detail["task"].as_string() == note.task).order_by(AuditEvent.id.desc())).first() \
+        if instance_id else None
+    if claim is not None and claim.kind == "task_claimed" and claim.actor_id is not None:
+        query = select(User).where(User.id == claim.actor_id)
+    else:
+        role = runtime.roles.roles.get(facts.task_role)
+        if role is None:
+            return []
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)
+        if role.scope == "unit":
+            query = query.where(RoleAssignment.unit_id == note.unit_id)
+    return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
+
+
 def context(runtime: Runtime, facts: Facts, user: User, note: Notification) -> dict[str, Any]:
     """The template variables of one recipient's mail, in that recipient's language."""
     lang = "en" if user.language == "en" else "vi"

@@ -15,6 +15,7 @@ def register_pages(app: Flask) -> None:
         admin_security,
         batches,
         common,
+        follow_up,
         inbox,
         nominations,
         process_editor,

@@ -119,7 +119,9 @@ def init_templates(app: Flask) -> None:
         role_title=role_title, choice_label=choice_label, kind_letter=kind_letter, due_label=due_label,
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
-        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches)
+        batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,
+        follows_others=lambda actor: any(r.follows for key, _ in actor.grants
+                                         if (r := runtime().roles.roles.get(key))))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
 
