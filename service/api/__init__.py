@@ -17,15 +17,15 @@ PROBLEM = "application/problem+json"
 
 # Titles of the HTTP errors raised outside the use cases (log-in, parsing, routing).
 HTTP_TITLES = {
-    400: "Yêu cầu không hợp lệ (bad request)",
-    401: "Cần đăng nhập (authentication required)",
-    403: "Không có quyền (forbidden)",
-    404: "Không tìm thấy (not found)",
-    405: "Phương thức không được hỗ trợ (method not allowed)",
-    413: "Dữ liệu gửi lên quá lớn (content too large)",
-    415: "Kiểu dữ liệu không được hỗ trợ (unsupported media type)",
-    422: "Dữ liệu không hợp lệ (invalid input)",
-    429: "Quá nhiều lần thử (too many requests)",
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    413: "Dữ liệu gửi lên quá lớn",
+    415: "Kiểu dữ liệu không được hỗ trợ",
+    422: "Dữ liệu không hợp lệ",
+    429: "Quá nhiều lần thử",
 }
 
 

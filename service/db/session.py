@@ -84,8 +84,8 @@ class UnitOfWork:
         if isinstance(exc, DataError):
             # A value the database refuses (too long for its column, out of range): the request's
             # input, not a server fault. PostgreSQL checks lengths, SQLite does not.
-            raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì "
-                               f"(value refused by the database: {str(exc.orig).splitlines()[0][:200]})") from exc
+            raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì: "
+                               f"{str(exc.orig).splitlines()[0][:200]}") from exc
 
     def commit(self) -> None:
         if self.read_only:

@@ -111,10 +111,10 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
         session = uow.session
         task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
         if task is None:
-            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại (task not open)")
+            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại")
         visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
-            raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
+            raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
         view = queries.task_view(runtime, task, now)
         view["can_act"] = can_act(actor, task)
         view["assignee_name"] = names(session, {task.assignee_id}).get(task.assignee_id or -1)
@@ -179,6 +179,7 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
         # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
         own_data = str(detail.get("task", "")) in desks.OWN_DATA_STEPS  # shown as the nomination's details
+        entry["submitted"] = own_data  # the unit's officer sent the draft up: "Gửi thủ trưởng đơn vị"
         entry["facts"] = [] if own_data else [
             {"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
             for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (

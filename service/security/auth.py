@@ -24,7 +24,7 @@ SESSION_KEY = "sid"
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/v1/"
-NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …) (not signed in)"
+NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …)"
 
 
 def runtime() -> Runtime:
@@ -45,7 +45,7 @@ def _identify() -> None:
     if header.startswith("Bearer "):
         found = actor_for_token(runtime(), header.removeprefix("Bearer ").strip())
         if found is None:
-            abort(401, description="API token không hợp lệ hoặc đã bị thu hồi (invalid or revoked token)")
+            abort(401, description="API token không hợp lệ hoặc đã bị thu hồi")
         g.actor, g.language = found
         g.via_token = True
         return

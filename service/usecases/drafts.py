@@ -47,7 +47,7 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
         checked = []
         for upload in uploads:
             if upload.slot not in slots:
-                raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot} (unknown dossier part)")
+                raise InvalidInput(f"Thành phần hồ sơ không tồn tại: {upload.slot}")
             try:
                 checked.append((upload, _check_file(runtime, upload.filename, upload.content)))
             except InvalidInput as exc:
@@ -94,7 +94,7 @@ def save_and_submit(runtime: Runtime, actor: Actor, nomination_id: str, data: di
     errors, candidate = _save(runtime, actor, nomination_id, data, uploads, language)
     if errors:  # report every problem at once, the missing fields too
         full = runtime.forms.get(DRAFT_FORM).validate(candidate, language)
-        raise InvalidInput("Dữ liệu hồ sơ chưa đủ để gửi (incomplete nomination)", full)
+        raise InvalidInput("Dữ liệu hồ sơ chưa đủ để gửi", full)
     return submit(runtime, actor, nomination_id, {}, language=language)
 
 

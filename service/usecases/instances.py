@@ -75,7 +75,7 @@ class InstanceFailed(Exception):
 
 
 class IncidentRaised(Conflict):
-    title = "Quy trình gặp sự cố (incident)"
+    title = "Quy trình gặp sự cố"
 
 
 def incident_error(row: InstanceRow) -> IncidentRaised:
@@ -174,7 +174,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
             # was read here (a stale copy in a second process, or a caller that skipped the row lock).
             session.flush()
         except StaleDataError as exc:
-            raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+            raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại") from exc
         nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
         # An instance runs either one nomination or one batch's decision, never both.
         batch = None if nomination else session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()

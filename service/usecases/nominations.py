@@ -24,7 +24,7 @@ def new_id(prefix: str) -> str:
 
 def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any]) -> str:
     if ("unit_staff", unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
+        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
     draft_form = runtime.forms.get("draft_nomination.schema.json")
     _check_partial(draft_form, data)
     with runtime.uow() as uow:
@@ -86,18 +86,18 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
     task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
                                                   OpenTask.task_id == "draft_nomination")).first()
     if task is None:
-        raise InvalidInput("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại (not a draft)")
+        raise InvalidInput("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại")
     if ("unit_staff", nomination.unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
+        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ")
     return nomination, task
 
 
 def _check_partial(form: Any, data: Any) -> None:
     if not isinstance(data, dict):
-        raise InvalidInput("Dữ liệu phải là một đối tượng JSON (expected an object)")
+        raise InvalidInput("Dữ liệu phải là một đối tượng JSON")
     errors = [e for e in form.validate(data) if not _is_missing_field(e, data)]
     if errors:
-        raise InvalidInput("Dữ liệu hồ sơ không hợp lệ (invalid draft)", errors)
+        raise InvalidInput("Dữ liệu hồ sơ không hợp lệ", errors)
 
 
 def _is_missing_field(error: Any, data: dict[str, Any]) -> bool:

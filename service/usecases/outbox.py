@@ -334,4 +334,4 @@ def failed_ids(runtime: Runtime) -> list[int]:
 
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise Forbidden("Chỉ quản trị hệ thống được xem hộp thư đi (admins only)")
+        raise Forbidden("Chỉ quản trị hệ thống được xem hộp thư đi")

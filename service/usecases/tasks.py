@@ -36,7 +36,7 @@ def open_task_or_404(session: Session, task_uuid: str) -> OpenTask:
     done = session.scalars(select(AuditEvent.id).where(
         AuditEvent.kind == "task_completed", AuditEvent.detail["task_uuid"].as_string() == task_uuid)).first()
     if done is not None:
-        raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)")
+        raise Conflict("Nhiệm vụ này đã được xử lý")
     raise NotFound(f"Không tìm thấy nhiệm vụ {task_uuid}")
 
 
@@ -58,7 +58,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         require_act(actor, task)
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if expected_version is not None and expected_version != row.version:
-            raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
+            raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại")
         if task.task_id == "draft_nomination" and task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
@@ -68,9 +68,9 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language)
         except FormError as exc:
-            raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
+            raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ", exc.errors) from exc
         except TaskNotFound as exc:
-            raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)") from exc
+            raise Conflict("Nhiệm vụ này đã được xử lý") from exc
         except EngineError as exc:
             raise InstanceFailed(row.id, exc, "complete") from exc
         resolve_incident(session, runtime, row, actor.user_id)
@@ -119,7 +119,7 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
         or (found[nid].batch_id not in (None, task.batch_id))
     ]
     if problems:
-        raise InvalidInput("Danh sách hồ sơ không hợp lệ (nominations not ready): " + "; ".join(problems))
+        raise InvalidInput(f"Danh sách hồ sơ không hợp lệ: {'; '.join(problems)}")
     for nomination in found.values():
         nomination.batch_id = task.batch_id
 
@@ -138,7 +138,7 @@ def _commit(uow: Any) -> None:
     try:
         uow.commit()
     except (StaleDataError, IntegrityError) as exc:
-        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại") from exc
 
 
 def claim(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
@@ -160,7 +160,7 @@ def release(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
             return
         if not (task.assignee_id == actor.user_id or task.assignee_id in actor.acting_for
                 or _leads(runtime, actor, task)):
-            raise Forbidden("Chỉ người đang nhận nhiệm vụ hoặc lãnh đạo mới được trả lại (not yours)")
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ hoặc lãnh đạo mới được trả lại")
         task.assignee_id = None
         audit(uow.session, runtime, "task_released", actor_id=actor.user_id, nomination_id=task.nomination_id,
               instance_id=task.instance_id, task=task.task_id, task_uuid=task.id)
@@ -173,7 +173,7 @@ def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) ->
         session = uow.session
         task = open_task_or_404(session, task_uuid)
         if not (task.assignee_id == actor.user_id and can_act(actor, task)) and not _leads(runtime, actor, task):
-            raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại (not allowed)")
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại")
         target = session.get(User, to_user_id)
         if target is None or not target.active:
             raise InvalidInput(f"Không tìm thấy người dùng {to_user_id}")

@@ -108,7 +108,7 @@ def due_label(task: dict[str, Any]) -> tuple[str, str]:
     if task.get("overdue"):
         late = max(-left, 0)
         if late == 0:
-            return "overdue", gettext("Quá hạn hôm nay")
+            return "overdue", gettext("Đã quá giờ hạn hôm nay")
         return "overdue", ngettext("Quá hạn %(num)d ngày làm việc", "Quá hạn %(num)d ngày làm việc", late)
     return ("soon" if left <= 1 else "ok"), ngettext("%(num)d ngày làm việc còn lại",
                                                      "%(num)d ngày làm việc còn lại", left)

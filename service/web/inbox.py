@@ -17,8 +17,8 @@ from service.reads import pages as page_queries
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
-from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime
-from service.web.formrender import choices_of
+from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime, t
+from service.web.formrender import choices_of, read_date
 
 SCOPES = ("mine", "queue")
 
@@ -28,9 +28,9 @@ def _filters() -> dict[str, Any]:
     due_before = None
     if args.get("due_before"):
         try:
-            day = date.fromisoformat(args["due_before"])
+            day = date.fromisoformat(read_date(args["due_before"]))
         except ValueError:
-            flash(gettext("Ngày lọc không hợp lệ; dùng định dạng YYYY-MM-DD."), "error")
+            flash(gettext("Ngày lọc không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 20/04/2026."), "error")
         else:
             # "due before 20/04" includes the whole of 19/04 local time
             due_before = datetime.combine(day, time(0), tzinfo=ZoneInfo(runtime().calendar.timezone))
@@ -96,6 +96,6 @@ def claim_selected() -> Any:
 def _domain_error(exc: DomainError) -> Any:
     # A claim or release that failed (someone else was quicker): say so on the page it came from.
     if request.method == "POST" and request.endpoint in ("pages.claim", "pages.release"):
-        flash(exc.detail, "error")
+        flash(t(exc.detail), "error")
         return _back()
     return render_template("error.html", error=exc), exc.status

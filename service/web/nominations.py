@@ -14,7 +14,7 @@ from service.reads import pages as page_queries
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime, t
 from service.web.formrender import effective_schema, parse_form
 from workflows.forms import FieldError
 
@@ -53,7 +53,7 @@ def nomination_new() -> Any:
             try:
                 nomination_id = nominations.create_draft(runtime(), actor, unit_id, data)
             except InvalidInput as exc:
-                errors = exc.errors or [FieldError("", exc.detail)]
+                errors = exc.errors or [FieldError("", t(exc.detail))]
             else:
                 flash(gettext("Đã tạo hồ sơ %(id)s. Hãy điền các thông tin còn lại và tải hồ sơ lên.",
                               id=nomination_id))
@@ -108,7 +108,7 @@ def nomination_edit(nomination_id: str) -> Any:
         else:
             errors = drafts.save_draft_form(runtime(), actor, nomination_id, data, uploads, language=lang())
     except InvalidInput as exc:
-        errors = exc.errors or [FieldError("", exc.detail)]
+        errors = exc.errors or [FieldError("", t(exc.detail))]
     if errors:
         # Show what was typed, with the files that did get saved, and each message beside its field.
         fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
@@ -147,7 +147,7 @@ def nomination_comment(nomination_id: str) -> Any:
     try:
         comments.add_comment(runtime(), actor, nomination_id, request.form.get("text", ""))
     except InvalidInput as exc:
-        flash(exc.errors[0].message if exc.errors else exc.detail, "error")
+        flash(t(exc.errors[0].message if exc.errors else exc.detail), "error")
     else:
         flash(gettext("Đã gửi ý kiến."))
     return redirect(url_for("pages.nomination_page", nomination_id=nomination_id) + "#comments")

@@ -74,7 +74,7 @@ def task_page(task_uuid: str) -> Any:
     try:
         task_cases.complete_task(runtime(), actor, task_uuid, data, language=lang())
     except InvalidInput as exc:
-        return _render(actor, task, data, exc.errors or [FieldError("", exc.detail)], status=422)
+        return _render(actor, task, data, exc.errors or [FieldError("", t(exc.detail))], status=422)
     flash(gettext("Đã hoàn thành: %(name)s.", name=t(task["name"])))
     if task["batch_id"]:
         return redirect(url_for("pages.batch_page", batch_id=task["batch_id"]))

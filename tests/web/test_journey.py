@@ -299,7 +299,7 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     assert "bắt buộc" in me.error_beside("f-signed_on")
     me.shot("chairman-sign-errors")
     page.get_by_label("Số quyết định").fill("1520/QĐ-UBND")
-    page.get_by_label("Ngày ký").fill("2026-04-24")
+    page.get_by_label("Ngày ký").fill("24/04/2026")
     me.complete()
     expect(page.locator(".status").first).to_contain_text("Đã ký")
     me.shot("batch-signed")
