@@ -319,6 +319,22 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
+class PublicComment(Base):
+    """A comment (góp ý) sent from the public page: read by the Department of Home Affairs, never
+    published by the system."""
+
+    __tablename__ = "public_comment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nomination_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    client: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the sender's address (rate limit)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    read_at: Mapped[datetime | None]
+    read_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
 class OutboxMail(Base):
     __tablename__ = "outbox_mail"
     __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)

@@ -15,7 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
-from service.reads import desks
+from service.reads import desks, public_comments
 from service.security.access import (
     BATCH_PREPARER,
     Actor,
@@ -93,13 +93,17 @@ def _batch_summaries(session: Session, batch_ids: set[str]) -> dict[str, dict[st
 
 def waiting_work(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     """Work waiting for one of the actor's roles that is not an open task yet: appraised nominations
-    waiting to be put into a batch, for whoever prepares batches."""
-    if not actor.has_role(BATCH_PREPARER):
-        return []
-    with runtime.read() as uow:
-        count = uow.session.scalar(select(func.count()).select_from(Nomination).where(
-            Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))) or 0
-    return [{"kind": "to_batch", "count": count}] if count else []
+    waiting to be put into a batch, for whoever prepares batches; unread comments from the public."""
+    work = []
+    if actor.has_role(BATCH_PREPARER):
+        with runtime.read() as uow:
+            count = uow.session.scalar(select(func.count()).select_from(Nomination).where(
+                Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))) or 0
+        if count:
+            work.append({"kind": "to_batch", "count": count})
+    if unread := public_comments.unread_count(runtime, actor):
+        work.append({"kind": "public_comments", "count": unread})
+    return work
 
 
 form_for_task = desks.form_of
