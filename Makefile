@@ -72,7 +72,7 @@ clean:
 # the app compiles the catalogue itself at start.
 # The use cases' error messages are Vietnamese literals passed to these exceptions; the pages show
 # them through the catalogue, so they are extracted like gettext calls.
-ERROR_KEYWORDS := -k Forbidden -k Conflict -k InvalidInput -k NotFound
+ERROR_KEYWORDS := -k Forbidden -k Conflict -k InvalidInput -k NotFound -k catalogued
 
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext $(ERROR_KEYWORDS) --no-location --sort-output \

@@ -154,8 +154,21 @@ def serve_command(host: str, port: int, threads: int, scheduler: bool | None) ->
             return app
 
     click.echo(f"nomflow đang chạy tại http://{host}:{port}/")
-    runtime.warm_up()
+    _warm_up(runtime)
     _Server().run()
+
+
+def _warm_up(runtime: Runtime) -> None:
+    """Parse the stored diagrams before serving; with the database down or not migrated yet, serve
+    anyway (/readyz says why until it is fixed) instead of exiting into a restart loop."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.session import describe
+
+    try:
+        runtime.warm_up()
+    except SQLAlchemyError as exc:
+        click.echo(f"database not ready at start, serving anyway: {describe(exc)}", err=True)
 
 
 @click.command("demo")

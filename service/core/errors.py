@@ -7,6 +7,12 @@ from collections.abc import Iterable
 from workflows.forms import FieldError
 
 
+def catalogued(text: str) -> str:
+    """Marks a message kept in a constant so that `make translations` extracts it (the pages show
+    error details through the catalogue); returns it unchanged."""
+    return text
+
+
 class DomainError(Exception):
     status = 400
     title = "Yêu cầu không hợp lệ"
@@ -40,3 +46,11 @@ class InvalidInput(DomainError):
 class TooManyAttempts(DomainError):
     status = 429
     title = "Quá nhiều lần thử"
+
+
+class Unavailable(DomainError):
+    """The database cannot serve now; the client may try again after `retry_after` seconds."""
+
+    status = 503
+    title = "Dịch vụ tạm thời không sẵn sàng"
+    retry_after = 5

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from service.core.errors import InvalidInput
+from service.core.errors import Conflict, InvalidInput, catalogued
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+# serialization_failure, deadlock_detected: the database gave up one of two transactions that waited
+# on each other; done again, it usually passes.
+TRANSIENT_SQLSTATES = {"40001", "40P01"}
+CONCURRENT_UPDATE = catalogued("Người khác vừa xử lý cùng hồ sơ; hãy tải lại")
 
 
 class Database:
@@ -24,7 +37,8 @@ class Database:
             # psycopg hands back timestamptz values in the session's TimeZone, which is the server's
             # setting (often the local zone). Pinning UTC makes reads, and the ISO strings the API
             # prints, the same as on SQLite whatever the server is configured with.
-            kwargs["connect_args"] = {"options": "-c TimeZone=UTC"}
+            # connect_timeout: with the server unreachable a request answers 503 in seconds, not minutes.
+            kwargs["connect_args"] = {"options": "-c TimeZone=UTC", "connect_timeout": 5}
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -91,3 +105,49 @@ class UnitOfWork:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A deadlock or serialization failure: this transaction lost, nothing is broken."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A concurrent writer got there first: the write did not land, and saying so is the answer (409)."""
+    return is_transient(exc) or isinstance(exc, (StaleDataError, IntegrityError))
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or cannot serve now (stopped, restarting, out of connections,
+    a locked SQLite file): the request may succeed later (503), no row is to blame."""
+    return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)) and not is_transient(exc)
+
+
+def retry_once(use_case: Callable[P, R]) -> Callable[P, R]:
+    """Run a use case (one unit of work) again once if the database gave up its transaction (a
+    deadlock, a serialization failure), then answer 409. Its transaction rolled back whole, so the
+    second run starts from scratch; a use case with side effects outside it must not use this."""
+
+    @functools.wraps(use_case)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return use_case(*args, **kwargs)
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("%s: %s; trying once more", use_case.__name__, describe(exc))
+        try:
+            return use_case(*args, **kwargs)
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            raise Conflict(CONCURRENT_UPDATE) from exc
+
+    return run
+
+
+def describe(exc: BaseException) -> str:
+    """One log line's worth of a database error (no SQL, no parameters, no traceback)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0] if lines else ''}"

@@ -16,34 +16,43 @@ from sqlalchemy.orm import Session
 from service.core.runtime import Runtime
 from service.db.models import Attachment, AuditEvent, Nomination, OpenTask, Unit
 from service.security.access import Actor, task_scope
+from workflows.contract import DRAFT
+from workflows.diagrams import ProcessDefinition
 from workflows.forms import Form, FormError
 
-# The draft's data is the nomination itself (shown as its details), not a desk's result.
-OWN_DATA_STEPS = ("draft_nomination",)
 # A value a later desk cites by name wherever the nomination is shown (facts, mails).
 SUBMISSION_NUMBER = "submission_number"
 # Shown apart in the timeline already (the verdict, and the reason under it).
 VERDICT_FIELDS = ("decision", "reason")
 
 
-def form_of(runtime: Runtime, task_id: str) -> Form | None:
-    """A step's form by the naming rule of docs/diagrams.md (escalated copies share the original's)."""
-    base = task_id.removesuffix("_escalated")
+def form_of(runtime: Runtime, definition: ProcessDefinition | None, task_id: str) -> Form | None:
+    """The form a task of this diagram version names (its id means nothing by itself)."""
+    spec = definition.human_tasks.get(task_id) if definition is not None else None
+    if spec is None or not spec.form:
+        return None
     try:
-        return runtime.forms.get(f"{base}.schema.json", f"{base}.uischema.json")
+        return runtime.forms.get(spec.form, spec.ui_form)
     except FormError:
         return None
 
 
-def completions(history: Iterable[AuditEvent]) -> list[AuditEvent]:
-    """The latest completion of each review step, oldest first (a step done again after a return
-    replaces its earlier result)."""
+def is_own_data(definition: ProcessDefinition | None, task_id: str) -> bool:
+    """The draft stage's data is the nomination itself (shown as its details), not a desk's result."""
+    return definition is not None and definition.stage_of(task_id) == DRAFT
+
+
+def completions(definition: ProcessDefinition | None, history: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """The latest completion of each review stage, oldest first (a stage done again after a return, or
+    by the lead after an escalation, replaces its earlier result)."""
     latest: dict[str, AuditEvent] = {}
     for event in history:
-        step = str((event.detail or {}).get("task", "")).removesuffix("_escalated")
-        if event.kind == "task_completed" and step and step not in OWN_DATA_STEPS:
-            latest.pop(step, None)
-            latest[step] = event
+        task = str((event.detail or {}).get("task", ""))
+        if event.kind != "task_completed" or not task or is_own_data(definition, task):
+            continue
+        stage = (definition.stage_of(task) if definition is not None else None) or task
+        latest.pop(stage, None)
+        latest[stage] = event
     return list(latest.values())
 
 
@@ -94,13 +103,14 @@ def verdict(form: Form | None, data: dict[str, Any]) -> str | None:
     return choice_titles(node).get(str(code), str(code)) if isinstance(node, dict) else str(code)
 
 
-def desk_results(runtime: Runtime, history: list[AuditEvent], people: dict[int, str]) -> list[dict[str, Any]]:
+def desk_results(runtime: Runtime, definition: ProcessDefinition | None, history: list[AuditEvent],
+                 people: dict[int, str]) -> list[dict[str, Any]]:
     """Each earlier desk's latest result: step, who, when, verdict, reason and filled fields."""
     results = []
-    for event in completions(history):
+    for event in completions(definition, history):
         detail = event.detail or {}
         data = detail.get("data") or {}
-        form = form_of(runtime, str(detail.get("task", "")))
+        form = form_of(runtime, definition, str(detail.get("task", "")))
         results.append({"task": detail.get("name") or detail.get("task"), "at": event.at,
                         "who": people.get(event.actor_id or -1), "verdict": verdict(form, data),
                         "decision": data.get("decision"), "reason": data.get("reason"),
@@ -142,22 +152,24 @@ def peers_at_step(runtime: Runtime, session: Session, actor: Actor, task: OpenTa
     if not ids:
         return []
     nominations = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))}
+    definitions = {t.instance_id: runtime.definition_for(session, t.instance_id) for t in rows}
     unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
     previous: dict[str, AuditEvent] = {}
     for event in session.scalars(select(AuditEvent).where(
             AuditEvent.kind == "task_completed", AuditEvent.nomination_id.in_(ids)).order_by(AuditEvent.id)):
-        step = str((event.detail or {}).get("task", ""))
-        if step not in OWN_DATA_STEPS:
-            previous[str(event.nomination_id)] = event
+        previous[str(event.nomination_id)] = event
     out = []
     for row in rows:
         nomination = nominations.get(str(row.nomination_id))
         if nomination is None:
             continue
+        definition = definitions.get(row.instance_id)
         found = previous.get(nomination.id)
         detail = (found.detail or {}) if found else {}
+        if is_own_data(definition, str(detail.get("task", ""))):
+            found, detail = None, {}  # straight from the unit: no desk has judged it yet
         data = detail.get("data") or {}
-        form = form_of(runtime, str(detail.get("task", ""))) if found else None
+        form = form_of(runtime, definition, str(detail.get("task", ""))) if found else None
         ticked = next((f for f in result_facts(form, data) if f.get("codes")), None)
         out.append({"nomination_id": nomination.id, "task_uuid": row.id, "nominee_name": nomination.nominee_name,
                     "nominee_kind": nomination.nominee_kind, "award": nomination.award,

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import batch_of
+from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import desks, public_comments
 from service.security.access import (
-    BATCH_PREPARER,
     Actor,
     can_act,
     nomination_scope,
@@ -25,9 +24,10 @@ from service.security.access import (
     require_view,
     task_scope,
 )
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION, DRAFT, NOMINATION
+from workflows.diagrams import ProcessDefinition
 from workflows.forms import Form
 
-DRAFT_FORM = "draft_nomination.schema.json"
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
@@ -95,12 +95,13 @@ def waiting_work(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     """Work waiting for one of the actor's roles that is not an open task yet: appraised nominations
     waiting to be put into a batch, for whoever prepares batches; unread comments from the public."""
     work = []
-    if actor.has_role(BATCH_PREPARER):
-        with runtime.read() as uow:
-            count = uow.session.scalar(select(func.count()).select_from(Nomination).where(
+    with runtime.read() as uow:
+        session = uow.session
+        if actor.has_role(runtime.stage_task(session, AWARD_DECISION, BATCH_PREPARATION).role):
+            count = session.scalar(select(func.count()).select_from(Nomination).where(
                 Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))) or 0
-        if count:
-            work.append({"kind": "to_batch", "count": count})
+            if count:
+                work.append({"kind": "to_batch", "count": count})
     if unread := public_comments.unread_count(runtime, actor):
         work.append({"kind": "public_comments", "count": unread})
     return work
@@ -109,13 +110,22 @@ def waiting_work(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
 form_for_task = desks.form_of
 
 
+def draft_form(runtime: Runtime) -> Form:
+    """The form of the draft stage in the version new nominations run on."""
+    with runtime.lookup() as uow:
+        draft = runtime.stage_task(uow.session, NOMINATION, DRAFT)
+    if not draft.form:
+        raise LookupError(f"the draft task {draft.task_id!r} has no form")
+    return runtime.forms.get(draft.form, draft.ui_form)
+
+
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
     now = runtime.clock.now()
     with runtime.read() as uow:
         session = uow.session
         task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
         if task is None:
-            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại")
+            raise task_gone(session, task_uuid)  # says who has it now if the deadline moved it to the lead
         visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
             raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
@@ -134,19 +144,22 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         history = detail["history"]
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
+        nomination = session.get(Nomination, nomination_id)
+        definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
         _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
-    detail["timeline"] = [_timeline_entry(runtime, e, people) for e in history if e.kind in TIMELINE_KINDS]
+    detail["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in history
+                          if e.kind in TIMELINE_KINDS]
+    detail["return_reason"] = last_return_reason(definition, history)
     detail["submission_number"] = desks.submission_number(history)
-    detail["desk_results"] = desks.desk_results(runtime, history, people)
+    detail["desk_results"] = desks.desk_results(runtime, definition, history, people)
     detail["replaced"] = desks.replaced_files(detail["attachments"], history, detail["data"].get("dossier") or {})
-    detail["return_reason"] = last_return_reason(runtime, history)
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
     current = [t["task_id"] for t in detail["tasks"]]
-    if detail["status"] == "awaiting_decision":
-        current.append("await_decision")
+    if detail["status"] == "awaiting_decision" and definition is not None:
+        current.extend(i for ids in definition.message_catchers.values() for i in ids)
     ended = [e.detail.get("end_event") for e in history if e.kind == "instance_ended"]
     detail["diagram"] = {"done": sorted({d for d in done + ended if d}), "current": current}
     return detail
@@ -160,10 +173,11 @@ def _mark_actionable(session: Session, actor: Actor, tasks: list[dict[str, Any]]
         task["can_act"] = row is not None and can_act(actor, row)
 
 
-def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str, Any] | None:
+def last_return_reason(definition: ProcessDefinition | None, history: list[AuditEvent]) -> dict[str, Any] | None:
     """The latest "return" decision, while the nomination is back with its unit."""
     for event in reversed(history):
-        if event.kind == "task_completed" and event.detail.get("task") == "draft_nomination":
+        if (event.kind == "task_completed" and definition is not None
+                and definition.stage_of(event.detail.get("task")) == DRAFT):
             return None  # already resubmitted since
         data = event.detail.get("data") or {}
         if event.kind == "task_completed" and data.get("decision") in ("return", "send_back"):
@@ -171,19 +185,20 @@ def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str,
     return None
 
 
-def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str]) -> dict[str, Any]:
+def _timeline_entry(runtime: Runtime, definition: ProcessDefinition | None, event: AuditEvent,
+                    people: dict[int, str]) -> dict[str, Any]:
     detail = dict(event.detail or {})
     entry: dict[str, Any] = {"at": event.at, "kind": event.kind, "who": people.get(event.actor_id or -1),
                              "detail": detail}
     if event.kind == "task_completed":
         data = detail.get("data") or {}
-        form = form_for_task(runtime, str(detail.get("task", "")))
+        form = form_for_task(runtime, definition, str(detail.get("task", "")))
         titles = dict(_decision_choices(form)) if form else {}
         entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
-        # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
-        own_data = str(detail.get("task", "")) in desks.OWN_DATA_STEPS  # shown as the nomination's details
+        own_data = desks.is_own_data(definition, str(detail.get("task", "")))  # shown as the nomination's details
         entry["submitted"] = own_data  # the unit's officer sent the draft up: "Gửi thủ trưởng đơn vị"
+        # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
         entry["facts"] = [] if own_data else [
             {"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
             for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (
@@ -213,9 +228,10 @@ def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
 
 
 def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    """What a unit officer needs to start a draft: the units they draft for."""
-    staff_units = sorted(u for r, u in actor.grants if r == "unit_staff" and u)
+    """What a unit officer needs to start a draft: the units they draft for (with the draft task's role)."""
     with runtime.read() as uow:
+        role = runtime.stage_task(uow.session, NOMINATION, DRAFT).role
+        staff_units = sorted(u for r, u in actor.grants if r == role and u)
         rows = uow.session.scalars(select(Unit).where(Unit.id.in_(staff_units)).order_by(Unit.name))
         return {"units": [{"id": u.id, "name": u.name} for u in rows]}
 
@@ -247,8 +263,8 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         answers = desks.chairman_answers(session, [n["id"] for n in view["nominations"]])
         for member in view["nominations"]:
             answer = answers.get(member["id"]) or {}
-            member["excluded_reason"] = answer.get("reason") if answer.get("outcome") == "not_awarded" else None
             member["excluded"] = answer.get("outcome") == "not_awarded"
+            member["excluded_reason"] = answer.get("reason") if member["excluded"] else None
         view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
         view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(
@@ -257,9 +273,10 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         view["history"] = list(session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")
             .order_by(AuditEvent.id)))
-        view["draft"] = _latest_batch_draft(view["history"])
+        definition = runtime.definition_for(session, batch.instance_id)
+        view["draft"] = _latest_batch_draft(definition, view["history"])
         people = names(session, {e.actor_id for e in view["history"]})
-        view["timeline"] = [_timeline_entry(runtime, e, people) for e in view["history"]]
+        view["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in view["history"]]
         return view
 
 
@@ -271,9 +288,10 @@ def _members(session: Session, batch_ids: list[str]) -> dict[str, list[Nominatio
     return found
 
 
-def _latest_batch_draft(history: list[AuditEvent]) -> dict[str, Any]:
+def _latest_batch_draft(definition: ProcessDefinition | None, history: list[AuditEvent]) -> dict[str, Any]:
     """The newest tờ trình / draft decision, and the Chairman's reason if he sent it back since."""
-    drafts = [e.detail.get("data") or {} for e in history if e.detail.get("task") == "prepare_batch"]
+    drafts = [e.detail.get("data") or {} for e in history
+              if definition is not None and definition.stage_of(e.detail.get("task")) == BATCH_PREPARATION]
     data = drafts[-1] if drafts else {}
     last = (history[-1].detail.get("data") or {}) if history else {}
     return {"title": data.get("decision_title"), "text": data.get("decision_draft"),

@@ -154,7 +154,6 @@ def has_province_role(actor: Actor, roles: RoleCatalog) -> bool:
 # papers between the Department of Home Affairs and the Chairman (plan, section IV). The DOST and the
 # units learn the outcome on each nomination (status, decision number), never from the batch.
 BATCH_VIEWER_ROLES = frozenset({"home_affairs_officer", "home_affairs_lead", "chairman", "admin"})
-BATCH_PREPARER = "home_affairs_lead"  # creates batches, sees the nominations waiting for one, cancels them
 
 
 def can_view_batches(actor: Actor) -> bool:

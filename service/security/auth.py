@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, rend
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
 
-from service.core.errors import DomainError
+from service.core.errors import DomainError, catalogued
 from service.core.runtime import Runtime
 from service.security.access import Actor
 from service.security.redirects import safe_redirect_target
@@ -24,7 +24,8 @@ SESSION_KEY = "sid"
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/v1/"
-NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …)"
+PROBE_PATHS = ("/healthz", "/readyz")  # service/web/health.py: answered without a database look-up
+NOT_SIGNED_IN = catalogued("Cần đăng nhập hoặc gửi API token (Authorization: Bearer …)")
 
 
 def runtime() -> Runtime:
@@ -41,6 +42,8 @@ def current_language() -> str:
 
 
 def _identify() -> None:
+    if request.path in PROBE_PATHS:
+        return  # a probe must not depend on anything it does not check (the database, for /healthz)
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         found = actor_for_token(runtime(), header.removeprefix("Bearer ").strip())

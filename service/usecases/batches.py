@@ -2,31 +2,39 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import Batch
-from service.security.access import BATCH_PREPARER, Actor
+from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.nominations import new_id
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
 from workflows.forms import FieldError
 
 TITLE_MIN, TITLE_MAX = 5, 300  # as the decision's trích yếu (forms/prepare_batch.schema.json)
 
 
+def preparer_role(runtime: Runtime, session: Session) -> str:
+    """Whoever prepares the batch in the active diagram opens it, and may cancel it."""
+    return runtime.stage_task(session, AWARD_DECISION, BATCH_PREPARATION).role
+
+
 def create_batch(runtime: Runtime, actor: Actor, title: str | None = None) -> str:
     """A batch starts with its content (trích yếu): every page, inbox row and mail about it names it
     by that, never by its code. The API may leave it for the preparation step to fill."""
-    if not actor.has_role(BATCH_PREPARER):
-        raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình")
     title = " ".join((title or "").split()) or None
     if title is not None and not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise InvalidInput(f"Trích yếu phải dài từ {TITLE_MIN} đến {TITLE_MAX} ký tự",
-                           [FieldError("title", f"Trích yếu phải dài từ {TITLE_MIN} đến {TITLE_MAX} ký tự")])
+        message = f"Trích yếu phải dài từ {TITLE_MIN} đến {TITLE_MAX} ký tự"
+        raise InvalidInput(message, [FieldError("title", message)])
     with runtime.uow() as uow:
         session = uow.session
+        if not actor.has_role(preparer_role(runtime, session)):
+            raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình")
         batch_id = new_id("DT")
-        row, instance, outcome = start_instance(session, runtime, "award_decision", {"batch_id": batch_id})
+        row, instance, outcome = start_instance(session, runtime, AWARD_DECISION, {"batch_id": batch_id})
         session.flush()
         session.add(Batch(id=batch_id, instance_id=row.id, title=title, status="open", created_by=actor.user_id,
                           created_at=runtime.clock.now()))

@@ -314,7 +314,8 @@ def resend(runtime: Runtime, mail_ids: list[int], actor: Actor | None = None) ->
         _require_admin(actor)
     with runtime.uow() as uow:
         session = uow.session
-        mails = list(session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))))
+        mails = list(session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))
+                                     .order_by(OutboxMail.id).with_for_update()))
         if actor is not None and len(mails) != len(set(mail_ids)):
             raise InvalidInput("Không tìm thấy thư cần gửi lại")
         resent = [m for m in mails if m.status == "failed"]

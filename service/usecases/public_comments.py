@@ -31,8 +31,15 @@ def client_key(address: str) -> str:
     return hashlib.sha256(address.encode("utf-8", "replace")).hexdigest()
 
 
+def public_key(nomination_id: str) -> str:
+    """How the public page names a nomination in its form: the internal id is not published."""
+    return hashlib.sha256(f"public:{nomination_id}".encode()).hexdigest()[:16]
+
+
 def send_comment(runtime: Runtime, address: str, name: str, contact: str, text: str,
-                 nomination_id: str | None = None) -> int:
+                 nomination_key: str | None = None) -> int:
+    """`nomination_key`: public_key() of the listed nomination commented on, if any."""
+    nomination_id: str | None = None
     values = {"name": " ".join(name.split()), "contact": " ".join(contact.split()), "text": text.strip()}
     errors = [FieldError(field, f"Cần từ {low} đến {high} ký tự")
               for field, (low, high) in LIMITS.items() if not low <= len(values[field]) <= high]
@@ -41,10 +48,12 @@ def send_comment(runtime: Runtime, address: str, name: str, contact: str, text: 
     client, now = client_key(address), runtime.clock.now()
     with runtime.uow() as uow:
         session = uow.session
-        if nomination_id and session.scalar(select(Nomination.id).where(
-                Nomination.id == nomination_id, Nomination.status.in_(PUBLIC_STATUSES))) is None:
-            raise InvalidInput("Hồ sơ được góp ý không có trong danh sách công khai",
-                               [FieldError("nomination_id", "Không có trong danh sách công khai")])
+        if nomination_key:
+            listed = session.scalars(select(Nomination.id).where(Nomination.status.in_(PUBLIC_STATUSES)))
+            nomination_id = next((n for n in listed if public_key(n) == nomination_key), None)
+            if nomination_id is None:
+                raise InvalidInput("Hồ sơ được góp ý không có trong danh sách công khai",
+                                   [FieldError("nomination_id", "Không có trong danh sách công khai")])
         for window, limit in ((timedelta(hours=1), PER_HOUR), (timedelta(days=1), PER_DAY)):
             recent = session.scalar(select(func.count()).select_from(PublicComment).where(
                 PublicComment.client == client, PublicComment.created_at > now - window)) or 0

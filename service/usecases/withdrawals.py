@@ -11,8 +11,9 @@ from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.models import Batch, Nomination, OpenTask
 from service.db.models import ProcessInstance as InstanceRow
-from service.security.access import BATCH_PREPARER, Actor
+from service.security.access import Actor
 from service.usecases.audit import audit
+from service.usecases.batches import preparer_role
 from service.usecases.instances import InstanceFailed, keep_instances, load_instance, record, record_incident
 from service.usecases.nominations import _draft_task
 from service.usecases.tasks import _commit
@@ -61,19 +62,20 @@ def cancel_batch(runtime: Runtime, actor: Actor, batch_id: str, reason: str | No
     """Home Affairs cancels a batch that has not reached the Chairman: an empty one created by
     mistake, or one given up. Its nominations go back to the list waiting for a batch; returns
     how many."""
-    if not actor.has_role(BATCH_PREPARER):
-        raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được hủy đợt trình")
     why = _reason(reason)
     try:
         with runtime.uow() as uow:
             session = uow.session
+            preparer = preparer_role(runtime, session)
+            if not actor.has_role(preparer):
+                raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được hủy đợt trình")
             batch = session.get(Batch, batch_id)
             if batch is None:
                 raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
             if batch.status != "open":
                 raise Conflict("Đợt trình đã kết thúc, không hủy được")
             roles = set(session.scalars(select(OpenTask.role).where(OpenTask.batch_id == batch_id)))
-            if roles - {BATCH_PREPARER}:
+            if roles - {preparer}:
                 raise Conflict("Đợt trình đã trình Chủ tịch UBND tỉnh; chỉ hủy được khi Sở Nội vụ đang chuẩn bị")
             row, instance = _cancel(session, runtime, batch.instance_id, actor)
             members = list(session.scalars(select(Nomination).where(Nomination.batch_id == batch_id)))

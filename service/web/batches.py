@@ -10,14 +10,15 @@ from flask_babel import gettext, ngettext
 
 from service.core.errors import InvalidInput
 from service.reads import pages as page_queries
-from service.security.access import BATCH_PREPARER
 from service.usecases import batches, withdrawals
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, bp, runtime, stage_role
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
 
 
 def _render_list(actor: Any, title: str = "", error: str | None = None, status: int = 200) -> Any:
     view = page_queries.batches(runtime(), actor)
-    return render_template("batches.html", **view, can_create=actor.has_role(BATCH_PREPARER),
+    opener = stage_role(AWARD_DECISION, BATCH_PREPARATION)  # who prepares a batch in the active diagram
+    return render_template("batches.html", **view, can_create=actor.has_role(opener),
                            title=title, title_error=error), status
 
 
@@ -44,8 +45,9 @@ def batch_create() -> Any:
 def batch_page(batch_id: str) -> Any:
     actor = actor_required()
     batch = page_queries.batch_page(runtime(), actor, batch_id)
-    can_cancel = actor.has_role(BATCH_PREPARER) and batch["status"] == "open" and all(
-        t["role"] == BATCH_PREPARER for t in batch["tasks"])
+    opener = stage_role(AWARD_DECISION, BATCH_PREPARATION)
+    can_cancel = actor.has_role(opener) and batch["status"] == "open" and all(
+        t["role"] == opener for t in batch["tasks"])
     return render_template("batch.html", batch=batch, can_cancel=can_cancel)
 
 

@@ -25,7 +25,7 @@ def _render(form: dict[str, str] | None = None, errors: dict[str, str] | None = 
     proposed = [r for r in rows if r["status"] == "awaiting_decision"]
     awarded = [r for r in rows if r["status"] == "awarded"]
     return render_template("public.html", proposed=proposed, awarded=awarded, form=form or {},
-                           errors=errors or {}, problem=problem), status
+                           errors=errors or {}, problem=problem, public_key=public_comments.public_key), status
 
 
 @bp.route("/cong-khai")

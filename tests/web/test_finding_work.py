@@ -139,6 +139,6 @@ def test_the_unit_withdraws_its_own_draft_and_only_while_it_is_with_the_unit(run
     assert "Đơn vị đã rút hồ sơ" in page and "Đơn vị lập trùng." in page
 
     sent = submitted(runtime)
-    assert client.post(f"/nominations/{sent}/withdraw", data={"csrf_token": token}).status_code == 422
+    assert client.post(f"/nominations/{sent}/withdraw", data={"csrf_token": token}).status_code == 409
     with runtime.uow() as uow:
         assert uow.session.get(Nomination, sent).status == "unit_review"

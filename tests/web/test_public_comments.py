@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from service.core.runtime import Runtime
 from service.db.models import PublicComment
+from service.usecases.public_comments import public_key
 
 from .conftest import csrf_of, log_in
 from .test_finding_work import appraised
@@ -30,7 +31,7 @@ def send(client: Any, **values: str) -> Any:
 def test_a_comment_reaches_home_affairs_and_is_never_published(runtime: Runtime, app: Any) -> None:
     nid = appraised(runtime)
     public = app.test_client()
-    assert send(public, nomination_id=nid).status_code == 302
+    assert send(public, nomination_id=public_key(nid)).status_code == 302
     [stored] = comments_in_db(runtime)
     assert (stored.nomination_id, stored.name, stored.text) == (nid, "Nguyễn Văn Bình", TEXT)
     assert "127.0.0.1" not in stored.client  # the address is kept only as a hash
@@ -53,7 +54,13 @@ def test_a_comment_needs_its_fields_and_names_a_listed_nomination_only(runtime: 
     refused = send(public, name="", text="ngắn")
     assert refused.status_code == 422 and "Cần từ 2 đến 200 ký tự" in refused.text
     assert 'value="0912 345 678"' in refused.text  # what was typed is kept
-    assert send(public, nomination_id="DN-NOT-PUBLIC").status_code == 422
+    hidden = appraised(runtime)
+    with runtime.uow() as uow:  # a nomination not (or no longer) on the public list
+        from service.db.models import Nomination
+        uow.session.get(Nomination, hidden).status = "dost_review"
+        uow.commit()
+    assert send(public, nomination_id=public_key(hidden)).status_code == 422
+    assert send(public, nomination_id="not-a-key").status_code == 422
     assert comments_in_db(runtime) == []
 
 

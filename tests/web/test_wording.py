@@ -45,7 +45,7 @@ def test_an_error_reads_in_one_language_and_in_english_through_the_catalogue(run
     client = app.test_client()
     token = log_in(client, "canbo.hiennam")
     page = client.post(f"/nominations/{nid}/withdraw", data={"csrf_token": token})
-    assert page.status_code == 422
+    assert page.status_code == 409
     assert "Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại" in page.text
     assert "(not a draft)" not in page.text
     client.get("/inbox?lang=en")

@@ -2,13 +2,13 @@
 digest) and the comments sent from the public page for the Department of Home Affairs to read.
 
 Revision ID: 0010_desk_mail_and_comments
-Revises: 0007_instance_incident
+Revises: 0008_open_task_stage
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_desk_mail_and_comments"
-down_revision = "0007_instance_incident"
+down_revision = "0008_open_task_stage"
 branch_labels = None
 depends_on = None
 
