@@ -305,12 +305,28 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     me.shot("batch-signed")
     me.logout()
 
-    # --- the public page shows the award, without private data
+    # --- the public page shows the award, without private data; anyone may send a comment
     me.go("/cong-khai", "public-awarded")
+    page.get_by_label("Họ và tên").fill("Nguyễn Văn Bình")
+    page.get_by_label("Thông tin liên hệ").fill("0912 345 678")
+    page.get_by_label("Góp ý về").select_option(label=NOMINEE)
+    page.get_by_label("Nội dung góp ý").fill("Đề nghị nêu rõ số hồ sơ trực tuyến toàn trình của phường.")
+    page.get_by_role("button", name="Gửi góp ý").click()
+    expect(page.locator(".flash")).to_contain_text("góp ý không được đăng công khai")
+    expect(page.get_by_text("Đề nghị nêu rõ số hồ sơ")).to_have_count(0)
+    me.shot("public-comment-sent")
     awarded = page.locator("section", has_text="Đã được khen thưởng")
     expect(awarded).to_contain_text(NOMINEE)
     expect(awarded).to_contain_text("1520/QĐ-UBND")
     assert "canbo.hiennam" not in page.content()
+
+    # --- Home Affairs reads the comment in its inbox
+    me.login("chuyenvien.noivu")
+    expect(page.locator(".waiting-work")).to_contain_text("1 góp ý của công chúng chưa đọc")
+    page.get_by_role("link", name="Đọc góp ý").click()
+    expect(page.locator(".public-comments")).to_contain_text("0912 345 678")
+    me.shot("home-affairs-public-comments")
+    me.logout()
 
     # --- the unit's officer reads the whole story: timeline, files, diagram; adds a comment
     me.login("canbo.hiennam")
@@ -322,7 +338,15 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     expect(page.locator("ul.comments")).to_contain_text("Cảm ơn")
     expect(page.locator("#diagram.ready")).to_be_visible()
     me.shot("nomination-awarded-with-diagram")
+    expect(page.locator("ol.timeline")).to_contain_text("Gửi thủ trưởng đơn vị")
+    expect(page.locator("ol.timeline")).to_contain_text("Số tờ trình: 15/TTr-UBND")
     me.go("/nominations", "staff-nominations-list")
+    # --- how one hears of new work: mail at once or the morning digest only
+    me.go("/account")
+    page.get_by_label("Chỉ báo trong thư tổng hợp buổi sáng").check()
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_label("Chỉ báo trong thư tổng hợp buổi sáng")).to_be_checked()
+    me.shot("account-mail-choice")
 
     # --- English on request
     me.go("/inbox?lang=en")
@@ -353,5 +377,14 @@ def test_phone_layout(live_server: LiveServer, browser: object, shots: Screensho
     me.open_task("Công ty")
     me.shot("phone-task")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    me.go("/follow-up", "phone-follow-up")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     me.logout()
+    for username, path, name in (("lanhdao.noivu", "/batches", "phone-batches"),
+                                 ("quantri", "/admin/outbox", "phone-outbox")):
+        me.login(username)
+        me.go(path, name)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
+        me.logout()
     page.close()
