@@ -28,7 +28,7 @@ def test_the_next_desk_gets_a_mail_at_once_and_a_return_tells_why(mail_runtime, 
     assert arrived.subject == "[nomflow] Việc mới: Xem xét, ký tờ trình – Ủy ban nhân dân phường Hiến Nam"
     assert f"/nominations/{nomination_id}" in arrived.text and "Hạn xử lý:" in arrived.text
 
-    complete(mail_runtime, HEAD, nomination_id, "unit_head_review", {"decision": "return", "reason": REASON})
+    complete(mail_runtime, HEAD, nomination_id, "unit_review", {"decision": "return", "reason": REASON})
     deliver(mail_runtime)
     returned = smtp.messages()[1:]
     assert [m.to for m in returned] == [[email_of(mail_runtime, STAFF)]]  # the head did it: not told himself
@@ -42,7 +42,7 @@ def test_digest_only_people_get_no_mail_at_once(mail_runtime, smtp):
     immediate_for_everyone(mail_runtime)
     set_mail_immediately(mail_runtime, actor(mail_runtime, DOST_OFFICER), False)
     nomination_id = submitted_nomination(mail_runtime)
-    complete(mail_runtime, HEAD, nomination_id, "unit_head_review",
+    complete(mail_runtime, HEAD, nomination_id, "unit_review",
              {"decision": "submit", "submission_number": "12/TTr-UBND"})
     deliver(mail_runtime)
     assert [m.to for m in smtp.messages()] == [[email_of(mail_runtime, HEAD)]]  # none for the DOST officer
