@@ -15,7 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
-from service.reads import desks, public_comments
+from service.reads import desks, public_comments, steps
 from service.security.access import (
     Actor,
     can_act,
@@ -154,6 +154,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
                           if e.kind in TIMELINE_KINDS]
     detail["return_reason"] = last_return_reason(definition, history)
     detail["submission_number"] = desks.submission_number(history)
+    detail["steps"] = steps.steps(runtime, definition, history, detail["status"])
     detail["desk_results"] = desks.desk_results(runtime, definition, history, people)
     detail["replaced"] = desks.replaced_files(detail["attachments"], history, detail["data"].get("dossier") or {})
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]

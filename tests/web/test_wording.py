@@ -82,3 +82,21 @@ def test_the_inbox_filters_by_a_day_first_date(runtime: Runtime, app: Any) -> No
     assert "UBND phường" in client.get("/inbox?scope=queue&due_before=21/04/2026").text
     assert "UBND phường" not in client.get("/inbox?scope=queue&due_before=20/04/2026").text
     assert "Ngày lọc không hợp lệ" in client.get("/inbox?scope=queue&due_before=32/04/2026").text
+
+
+def test_the_steps_view_lists_the_path_in_the_pages_language(runtime: Runtime, app: Any) -> None:
+    from .test_pages import advance
+
+    nid = submitted(runtime)
+    advance(runtime, nid, 1)  # with the DOST officer
+    client = app.test_client()
+    log_in(client, "canbo.hiennam")
+    html = client.get(f"/nominations/{nid}").text
+    steps = re.findall(r'<li class="step-(\w+)"[^>]*>\s*<span class="label">([^<]+)</span>',
+                       html.split('class="steps"', 1)[1].split("</ol>", 1)[0])
+    assert steps == [("done", "Đang lập hồ sơ"), ("done", "Thủ trưởng đơn vị xem xét"),
+                     ("current", "Sở KH&CN kiểm tra hồ sơ"), ("todo", "Sở KH&CN lựa chọn"),
+                     ("todo", "Sở Nội vụ kiểm tra hồ sơ"), ("todo", "Sở Nội vụ thẩm định"),
+                     ("todo", "Đề nghị khen thưởng, chờ quyết định"), ("todo", "Đã khen thưởng")]
+    english = client.get(f"/nominations/{nid}?lang=en").text.split('class="steps"', 1)[1]
+    assert "Đang lập hồ sơ" not in english.split("</ol>", 1)[0]
