@@ -173,7 +173,12 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
     if closed:
         session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
     definition = instance.definition
-    opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now)
+    # A task that takes over a closed one of the same stage (the lead's copy after a deadline) keeps
+    # the deadline it missed, when the diagram gives it none: it is late, not "without a deadline".
+    missed = {stage: t.due_at for t in outcome.closed
+              if t.due_at is not None and (stage := definition.stage_of(t.task_id)) is not None}
+    opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now,
+                        task.due_at or missed.get(definition.stage_of(task.task_id) or ""))
               for task in outcome.opened]
     session.add_all(opened)
     announce(session, runtime, opened, outcome.completed, nomination, batch, actor_id)
@@ -213,10 +218,10 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
 
 
 def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination: Nomination | None,
-              batch: Batch | None, now: datetime) -> OpenTask:
+              batch: Batch | None, now: datetime, due_at: datetime | None = None) -> OpenTask:
     return OpenTask(
         id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, stage=stage, name=task.name,
-        role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=task.due_at,
+        role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=due_at,
         opened_at=now, nomination_id=nomination.id if nomination else None,
         batch_id=batch.id if batch else None,
         nominee_name=nomination.nominee_name if nomination else None,

@@ -49,3 +49,17 @@ def test_the_person_who_claimed_an_escalated_task_is_told_it_was_taken_over(mail
     taken = [m for m in smtp.messages() if "đã chuyển lãnh đạo xử lý thay" in m.subject]
     assert [m.to for m in taken] == [[email_of(mail_runtime, DOST_OFFICER)]]
     assert smtp.to(email_of(mail_runtime, DOST_LEAD))  # and the lead has the escalation
+
+
+def test_an_escalated_task_keeps_its_missed_deadline_and_the_digest_calls_it_overdue(mail_runtime, smtp, clock):
+    from .helpers import DOST_LEAD, nomination_at_dost_check, wake
+
+    nomination_id = nomination_at_dost_check(mail_runtime)  # the officer's check is due 20/4 17:00
+    clock.set(at("2026-04-21", 7, 30))
+    wake(mail_runtime)  # the deadline passed: the lead holds the task now
+    [escalated] = open_tasks(mail_runtime, nomination_id)
+    assert escalated.role == "dost_lead" and escalated.due_at == at("2026-04-20", 17)
+    send_daily_digests(mail_runtime)
+    deliver(mail_runtime)
+    [digest] = [m for m in smtp.to(email_of(mail_runtime, DOST_LEAD)) if "Tổng hợp" in m.subject]
+    assert "Nhiệm vụ đã quá hạn (1):" in digest.text and "đang trong hạn" not in digest.text

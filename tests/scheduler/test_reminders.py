@@ -127,7 +127,8 @@ def test_a_worker_down_for_days_catches_up_in_one_sweep(mail_runtime, smtp, cloc
         ([email_of(runtime, DOST_LEAD)], "[nomflow] Chuyển lãnh đạo xử lý thay do quá hạn"),
         ([email_of(runtime, DOST_OFFICER)], "[nomflow] Nhiệm vụ quá hạn đã chuyển lãnh đạo xử lý thay")]
     with runtime.uow() as uow:
-        assert uow.session.scalars(select(OpenTask.due_at)).all() == [None]  # the escalated copy has no deadline
+        # the lead's copy keeps the deadline it missed (issue 16): late, not "without a deadline"
+        assert uow.session.scalars(select(OpenTask.due_at)).all() == [at("2026-04-20", 17)]
 
 
 def test_english_for_a_user_who_chose_english(mail_runtime, smtp, clock):
