@@ -14,8 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("mail_immediately", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column("user_account", sa.Column("mail_immediately", sa.Boolean(), nullable=False,
+                                            server_default=sa.true()))
     op.create_table(
         "public_comment",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -36,5 +36,6 @@ def downgrade() -> None:
     op.drop_index("ix_public_comment_created_at", table_name="public_comment")
     op.drop_index("ix_public_comment_client", table_name="public_comment")
     op.drop_table("public_comment")
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("mail_immediately")
+    # Not batch mode: on SQLite it copies and drops user_account, which the foreign keys of the
+    # tables pointing at it forbid; SQLite since 3.35 drops a column in place.
+    op.drop_column("user_account", "mail_immediately")
