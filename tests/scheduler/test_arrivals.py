@@ -55,3 +55,19 @@ def test_a_new_draft_mails_no_one(mail_runtime, smtp):
 
     create_draft(mail_runtime, actor(mail_runtime, STAFF), "phuong-hien-nam", draft_data())
     assert deliver(mail_runtime).sent == 0
+
+
+def test_a_returned_draft_has_the_resubmission_deadline_its_diagram_declares(mail_runtime, smtp, clock):
+    from .helpers import at, open_tasks
+
+    immediate_for_everyone(mail_runtime)
+    nomination_id = submitted_nomination(mail_runtime)
+    [first_draft_free] = open_tasks(mail_runtime, nomination_id)  # the head's review; the first draft had no deadline
+    assert first_draft_free.stage == "unit_review"
+    complete(mail_runtime, HEAD, nomination_id, "unit_review", {"decision": "return", "reason": REASON})
+    [draft] = open_tasks(mail_runtime, nomination_id)
+    # bpmn/nomination.bpmn: resubmitWithinWorkingDays = 5 on the draft task; returned Monday 13/4/2026
+    assert draft.stage == "draft" and draft.due_at == at("2026-04-20", 17)
+    deliver(mail_runtime)
+    returned = smtp.to(email_of(mail_runtime, STAFF))[-1]
+    assert "gửi lại trước 17:00 thứ Hai, ngày 20/04/2026" in returned.text
