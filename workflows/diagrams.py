@@ -32,6 +32,9 @@ class HumanTaskSpec:
     form: str | None
     ui_form: str | None
     stage: str | None = None  # what the task means to the service (see workflows/contract.py)
+    # Working days a unit has to send the task's work again after a return (property
+    # "resubmitWithinWorkingDays"); None: the task has no deadline of its own then.
+    resubmit_within: int | None = None
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,18 @@ class DiagramLoader:
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
                 stage=stages.get(task_spec.bpmn_id),
+                resubmit_within=_working_days(props.get(RESUBMIT_WITHIN)),
             )
         return tasks
+
+
+RESUBMIT_WITHIN = "resubmitWithinWorkingDays"
+
+
+def _working_days(value: Any) -> int | None:
+    """A whole number of working days, 1..60 (a bigger or malformed value is ignored, not trusted)."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() and 1 <= int(text) <= 60 else None
 
 
 def _line(exc: ValidationException) -> int | None:

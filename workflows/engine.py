@@ -289,6 +289,11 @@ class ProcessInstance:
 
         return self._advance(run)
 
+    def cancel(self) -> Outcome:
+        """End the instance where it stands (a withdrawn draft, a cancelled batch): every open task
+        closes, no timer is left, and no end event is reached, so no notification is sent."""
+        return self._advance(self.workflow.cancel)
+
     def resume(self) -> Outcome:
         """Run whatever can run now (a prepared start, or an instance after an incident) and fire
         due timers: an admin's retry once the diagram is fixed or the instance migrated."""

@@ -21,6 +21,8 @@ class Role:
     title_en: str
     scope: str  # "unit": sees its own unit's nominations only; "province": sees all
     lead: str | None = None
+    # Roles whose late tasks this role follows up and urges (the DOST urges the units, plan IV.5.1).
+    follows: tuple[str, ...] = ()
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -47,6 +49,7 @@ class RoleCatalog:
                     title_en=str(entry["title_en"]),
                     scope=str(entry.get("scope", "province")),
                     lead=entry.get("lead"),
+                    follows=tuple(str(r) for r in entry.get("follows", ())),
                 )
                 for key, entry in raw["roles"].items()
             }
@@ -57,6 +60,8 @@ class RoleCatalog:
                 raise SettingsError(f"{path}: role {role.key}: scope must be 'unit' or 'province'")
             if role.lead is not None and role.lead not in roles:
                 raise SettingsError(f"{path}: role {role.key}: unknown lead {role.lead!r}")
+            if unknown := [r for r in role.follows if r not in roles]:
+                raise SettingsError(f"{path}: role {role.key}: follows unknown roles {unknown!r}")
         return cls(roles)
 
     @classmethod

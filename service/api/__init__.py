@@ -14,12 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from service.api.schemas import Problem
-from service.core.errors import Conflict, DomainError, Unavailable
+from service.core.errors import Conflict, DomainError, Unavailable, catalogued
 from service.core.request_guard import BoundedIntConverter, bounded_int_param
 from service.db.session import CONCURRENT_UPDATE, describe, is_conflict, is_unavailable
 
 log = logging.getLogger(__name__)
-DATABASE_DOWN = "Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau ít phút"
+DATABASE_DOWN = catalogued("Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau ít phút")
 
 PROBLEM = "application/problem+json"
 MAX_ERRORS = 20  # a response lists at most this many field errors, then says how many more there were
@@ -27,15 +27,15 @@ MAX_ERRORS = 20  # a response lists at most this many field errors, then says ho
 
 # Titles of the HTTP errors raised outside the use cases (log-in, parsing, routing).
 HTTP_TITLES = {
-    400: "Yêu cầu không hợp lệ (bad request)",
-    401: "Cần đăng nhập (authentication required)",
-    403: "Không có quyền (forbidden)",
-    404: "Không tìm thấy (not found)",
-    405: "Phương thức không được hỗ trợ (method not allowed)",
-    413: "Dữ liệu gửi lên quá lớn (content too large)",
-    415: "Kiểu dữ liệu không được hỗ trợ (unsupported media type)",
-    422: "Dữ liệu không hợp lệ (invalid input)",
-    429: "Quá nhiều lần thử (too many requests)",
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    413: "Dữ liệu gửi lên quá lớn",
+    415: "Kiểu dữ liệu không được hỗ trợ",
+    422: "Dữ liệu không hợp lệ",
+    429: "Quá nhiều lần thử",
 }
 
 

@@ -24,7 +24,7 @@ from service.security.auth import runtime
 from service.usecases import account_status, admin
 
 PREFIX = ""
-blp = Blueprint("admin", __name__, description="Quản trị (administration)")
+blp = Blueprint("admin", __name__, description="Quản trị")
 
 
 @blp.route("/units", methods=["GET"])

@@ -15,7 +15,7 @@ from service.security.auth import runtime
 from service.usecases import batches
 
 PREFIX = "/batches"
-blp = Blueprint("batches", __name__, description="Đợt trình và quyết định khen thưởng (batches and decisions)")
+blp = Blueprint("batches", __name__, description="Đợt trình và quyết định khen thưởng")
 
 
 @blp.route("", methods=["GET"])

@@ -10,8 +10,8 @@ from marshmallow import ValidationError, fields, validate
 from service.core.request_guard import MAX_INT
 from workflows.text import bad_line, bad_text
 
-CONTROL_IN_LINE = "Không được chứa ký tự điều khiển hoặc xuống dòng (no control characters or line breaks)"
-CONTROL_IN_TEXT = "Không được chứa ký tự điều khiển (no control characters)"
+CONTROL_IN_LINE = "Không được chứa ký tự điều khiển hoặc xuống dòng"
+CONTROL_IN_TEXT = "Không được chứa ký tự điều khiển"
 MAX_LINE = 1000
 MAX_TEXT = 20_000
 MAX_LIST = 1000

@@ -28,7 +28,7 @@ from service.usecases import files, nominations
 from workflows.forms import FieldError
 
 PREFIX = "/nominations"
-blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen thưởng (nominations)")
+blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen thưởng")
 
 
 @blp.route("", methods=["GET"])
@@ -94,7 +94,7 @@ def upload(nomination_id: str) -> Any:
     nominations.check_may_upload(runtime(), actor, nomination_id)  # before the body is parsed
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise InvalidInput("Thiếu tệp (multipart field 'file')", [FieldError("file", "Bắt buộc")])
+        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
     stored = nominations.add_attachment(runtime(), actor, nomination_id, upload.filename, upload.read())
     return queries.attachment_for(runtime(), actor, nomination_id, stored.sha256)
 

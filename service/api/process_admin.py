@@ -46,7 +46,7 @@ from workflows.contract import ContractProblem
 from workflows.diagram_checks import DiagramProblem
 
 PREFIX = "/admin/processes"
-blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ quy trình (diagram administration)")
+blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ quy trình")
 XML_TYPES = {"application/xml", "text/xml", "application/bpmn+xml", "application/octet-stream"}
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries and the small text fields beside the file
 NUMBER = re.compile(r"^\d{1,9}$")
@@ -227,7 +227,7 @@ def _read_diagram() -> tuple[bytes, str | None, Mapping[str, str]]:
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("file")
             if upload is None:
-                raise InvalidInput("Thiếu tệp sơ đồ: trường 'file' (multipart field 'file' required)")
+                raise InvalidInput("Thiếu tệp sơ đồ: trường 'file'")
             data, filename, fields = upload.read(limit + 1), upload.filename, request.form.to_dict()
         elif request.mimetype in XML_TYPES:
             data, filename = request.get_data(cache=False), request.args.get("filename")
@@ -237,8 +237,7 @@ def _read_diagram() -> tuple[bytes, str | None, Mapping[str, str]]:
     except RequestEntityTooLarge as exc:
         raise too_large from exc  # werkzeug's own 413 (a body without Content-Length) does not say the limit
     if data is None:
-        raise UnsupportedMediaType("Gửi tệp .bpmn dạng multipart (trường 'file') hoặc application/xml "
-                                   "(send the .bpmn file as multipart 'file' or an application/xml body)")
+        raise UnsupportedMediaType("Gửi tệp .bpmn dạng multipart (trường 'file') hoặc application/xml")
     if len(data) > limit:
         raise too_large
     return data, filename, fields
@@ -278,5 +277,5 @@ def _number(value: str | None, name: str) -> int | None:
     if value in (None, ""):
         return None
     if not NUMBER.match(str(value)):
-        raise InvalidInput(f"'{name}' phải là số nguyên (must be a whole number)")
+        raise InvalidInput(f"'{name}' phải là số nguyên")
     return int(str(value))

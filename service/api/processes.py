@@ -14,7 +14,7 @@ from service.reads import api as queries
 from service.security.auth import runtime
 
 PREFIX = "/processes"
-blp = Blueprint("processes", __name__, description="Phiên bản quy trình (process versions)")
+blp = Blueprint("processes", __name__, description="Phiên bản quy trình")
 
 
 @blp.route("", methods=["GET"])

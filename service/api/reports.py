@@ -25,7 +25,7 @@ from service.usecases.files import attachment_path
 from workflows.forms import FieldError
 
 PREFIX = "/rounds"
-blp = Blueprint("rounds", __name__, description="Đợt báo cáo, kế hoạch của đơn vị (reporting rounds)")
+blp = Blueprint("rounds", __name__, description="Đợt báo cáo, kế hoạch của đơn vị")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

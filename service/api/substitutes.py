@@ -13,7 +13,7 @@ from service.security.auth import runtime
 from service.usecases import substitutes
 
 PREFIX = "/substitutes"
-blp = Blueprint("substitutes", __name__, description="Người thay thế (substitutes)")
+blp = Blueprint("substitutes", __name__, description="Người thay thế")
 
 
 @blp.route("", methods=["GET"])

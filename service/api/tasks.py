@@ -13,7 +13,7 @@ from service.security.auth import current_language, runtime
 from service.usecases import tasks
 
 PREFIX = "/tasks"
-blp = Blueprint("tasks", __name__, description="Nhiệm vụ (tasks)")
+blp = Blueprint("tasks", __name__, description="Nhiệm vụ")
 
 
 @blp.route("", methods=["GET"])

@@ -44,8 +44,7 @@ def bounded_int_param(converter: BoundedIntConverter) -> dict[str, Any]:
 
 
 class BadText(BadRequest):
-    description = ("Dữ liệu chứa ký tự điều khiển không được phép (ký tự NUL, xuống dòng trong trường một dòng...) "
-                   "(control characters are not allowed here)")
+    description = ("Dữ liệu chứa ký tự điều khiển không được phép (ký tự NUL, xuống dòng trong trường một dòng...)")
 
 
 class TooDeep(BadRequest):

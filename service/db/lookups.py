@@ -4,11 +4,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, DomainError, NotFound
+from service.core.errors import Conflict, DomainError, NotFound, catalogued
 from service.db.models import AuditEvent, Batch
 
-TASK_COMPLETED = "Nhiệm vụ này đã được xử lý (task already completed)"
-TASK_ESCALATED = "Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn"
+TASK_COMPLETED = catalogued("Nhiệm vụ này đã được xử lý")
+TASK_ESCALATED = catalogued("Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn")
 
 
 def batch_of(session: Session, batch_id: str) -> Batch:

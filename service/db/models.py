@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -100,6 +101,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(5), default="vi")
+    # A task reaching one of their desks is mailed at once; False: only in the morning digest.
+    mail_immediately: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Not read since log-in failures are counted per (username, client) in LoginThrottle; kept so that
     # code and tests writing them keep working until a later migration drops them.
@@ -375,6 +378,22 @@ class AuditEvent(Base):
     instance_id: Mapped[str | None] = mapped_column(String(36), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     detail: Mapped[dict[str, Any]]
+
+
+class PublicComment(Base):
+    """A comment (góp ý) sent from the public page: read by the Department of Home Affairs, never
+    published by the system."""
+
+    __tablename__ = "public_comment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nomination_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    client: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the sender's address (rate limit)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    read_at: Mapped[datetime | None]
+    read_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class OutboxMail(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.core.errors import Conflict, DomainError, InsufficientStorage, InvalidInput
+from service.core.errors import Conflict, DomainError, InsufficientStorage, InvalidInput, catalogued
 from service.core.filestore import DATABASE_FULL, is_out_of_space
 from service.db import write_lock
 
@@ -24,7 +24,7 @@ R = TypeVar("R")
 # serialization_failure, deadlock_detected: the database gave up one of two transactions that waited
 # on each other; done again, it usually passes.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}
-CONCURRENT_UPDATE = "Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)"
+CONCURRENT_UPDATE = catalogued("Người khác vừa xử lý cùng hồ sơ; hãy tải lại")
 
 
 class Database:
@@ -125,8 +125,8 @@ class UnitOfWork:
         if isinstance(exc, DataError):
             # A value the database refuses (too long for its column, out of range): the request's
             # input, not a server fault. PostgreSQL checks lengths, SQLite does not.
-            raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì "
-                               f"(value refused by the database: {str(exc.orig).splitlines()[0][:200]})") from exc
+            raise InvalidInput("Dữ liệu không lưu được vì quá dài hoặc sai kiểu so với cơ sở dữ liệu; chưa lưu gì: "
+                               f"{str(exc.orig).splitlines()[0][:200]}") from exc
         if exc is not None and not isinstance(exc, DomainError) and is_out_of_space(exc):
             # "database or disk is full": nothing was kept, and the caller should hear 507, not 500.
             raise InsufficientStorage(DATABASE_FULL) from exc

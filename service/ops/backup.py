@@ -142,7 +142,8 @@ def _snapshot(runtime: Runtime, target: Path) -> Iterator[tuple[Path, dict[str, 
             source.backup(destination)  # pages=-1: one step, one read transaction, one consistent copy
             destination.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
             if destination.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise BackupError("Bản sao cơ sở dữ liệu không qua được kiểm tra toàn vẹn (quick_check)")
+                raise BackupError("Bản sao cơ sở dữ liệu không qua được kiểm tra toàn vẹn "
+                                  "PRAGMA quick_check của SQLite")
             facts = _facts(lambda sql: destination.execute(sql).fetchall())
         finally:
             source.close()

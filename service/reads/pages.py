@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
@@ -15,6 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
+from service.reads import desks, public_comments, steps
 from service.security.access import (
     Actor,
     can_act,
@@ -23,16 +24,16 @@ from service.security.access import (
     require_view,
     task_scope,
 )
-from workflows.contract import BATCH_PREPARATION, DRAFT, NOMINATION
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION, DRAFT, NOMINATION
 from workflows.diagrams import ProcessDefinition
 from workflows.form_choices import MovementChoices
-from workflows.forms import Form, FormError
+from workflows.forms import Form
 
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended")
+                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
@@ -55,7 +56,8 @@ def names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
 def whoami(runtime: Runtime, actor: Actor) -> dict[str, Any]:
     with runtime.read() as uow:
         user = uow.session.get(User, actor.user_id)
-        return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi"}
+        return {"full_name": user.full_name if user else actor.username, "language": user.language if user else "vi",
+                "mail_immediately": user.mail_immediately if user else True}
 
 
 def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -67,18 +69,46 @@ def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, An
         unit_of = dict(session.execute(select(Nomination.id, Nomination.unit_id).where(Nomination.id.in_(ids))).all())
         unit_names = dict(session.execute(select(Unit.id, Unit.name)).all())
         return {"assignees": names(session, {t["assignee_id"] for t in tasks}),
-                "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()}}
+                "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()},
+                "batches": _batch_summaries(session, {t["batch_id"] for t in tasks if t["batch_id"]})}
 
 
-def form_for_task(runtime: Runtime, definition: ProcessDefinition | None, task_id: str) -> Form | None:
-    """The form a task of this diagram version names (its id means nothing by itself)."""
-    spec = definition.human_tasks.get(task_id) if definition is not None else None
-    if spec is None or not spec.form:
-        return None
-    try:
-        return runtime.forms.get(spec.form, spec.ui_form)
-    except FormError:
-        return None
+def _batch_summaries(session: Session, batch_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """What a batch's inbox row says: its trích yếu, how many nominations, who submitted it (the last
+    person who completed a step of it, else its creator)."""
+    if not batch_ids:
+        return {}
+    rows = list(session.scalars(select(Batch).where(Batch.id.in_(batch_ids))))
+    counts = dict(session.execute(select(Nomination.batch_id, func.count()).where(
+        Nomination.batch_id.in_(batch_ids)).group_by(Nomination.batch_id)).all())
+    by_instance = {b.instance_id: b for b in rows}
+    last_actor: dict[str, int | None] = {}
+    for instance_id, actor_id in session.execute(select(AuditEvent.instance_id, AuditEvent.actor_id).where(
+            AuditEvent.instance_id.in_(list(by_instance)), AuditEvent.kind == "task_completed")
+            .order_by(AuditEvent.id)):
+        last_actor[by_instance[str(instance_id)].id] = actor_id
+    people = names(session, set(last_actor.values()) | {b.created_by for b in rows})
+    return {b.id: {"title": b.title, "count": counts.get(b.id, 0),
+                   "submitter": people.get(last_actor.get(b.id) or b.created_by)} for b in rows}
+
+
+def waiting_work(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    """Work waiting for one of the actor's roles that is not an open task yet: appraised nominations
+    waiting to be put into a batch, for whoever prepares batches; unread comments from the public."""
+    work = []
+    with runtime.read() as uow:
+        session = uow.session
+        if actor.has_role(runtime.stage_task(session, AWARD_DECISION, BATCH_PREPARATION).role):
+            count = session.scalar(select(func.count()).select_from(Nomination).where(
+                Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))) or 0
+            if count:
+                work.append({"kind": "to_batch", "count": count})
+    if unread := public_comments.unread_count(runtime, actor):
+        work.append({"kind": "public_comments", "count": unread})
+    return work
+
+
+form_for_task = desks.form_of
 
 
 def draft_form(runtime: Runtime, choices: MovementChoices | None = None) -> Form:
@@ -100,10 +130,11 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
             raise task_gone(session, task_uuid)  # says who has it now if the deadline moved it to the lead
         visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
-            raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
+            raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
         view = queries.task_view(runtime, task, now)
         view["can_act"] = can_act(actor, task)
         view["assignee_name"] = names(session, {task.assignee_id}).get(task.assignee_id or -1)
+        view["peers"] = desks.peers_at_step(runtime, session, actor, task) if task.nomination_id else []
         return view
 
 
@@ -117,12 +148,17 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
         nomination = session.get(Nomination, nomination_id)
         definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
+        _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
     detail["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in history
                           if e.kind in TIMELINE_KINDS]
     detail["return_reason"] = last_return_reason(definition, history)
+    detail["submission_number"] = desks.submission_number(history)
+    detail["steps"] = steps.steps(runtime, definition, history, detail["status"])
+    detail["desk_results"] = desks.desk_results(runtime, definition, history, people)
+    detail["replaced"] = desks.replaced_files(detail["attachments"], history, detail["data"].get("dossier") or {})
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
     current = [t["task_id"] for t in detail["tasks"]]
     if detail["status"] == "awaiting_decision" and definition is not None:
@@ -130,6 +166,14 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     ended = [e.detail.get("end_event") for e in history if e.kind == "instance_ended"]
     detail["diagram"] = {"done": sorted({d for d in done + ended if d}), "current": current}
     return detail
+
+
+def _mark_actionable(session: Session, actor: Actor, tasks: list[dict[str, Any]]) -> None:
+    """"Mở việc" is offered only on the open tasks the actor may complete."""
+    rows = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.id.in_([t["id"] for t in tasks])))}
+    for task in tasks:
+        row = rows.get(task["id"])
+        task["can_act"] = row is not None and can_act(actor, row)
 
 
 def last_return_reason(definition: ProcessDefinition | None, history: list[AuditEvent]) -> dict[str, Any] | None:
@@ -155,6 +199,13 @@ def _timeline_entry(runtime: Runtime, definition: ProcessDefinition | None, even
         titles = dict(_decision_choices(form)) if form else {}
         entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
+        own_data = desks.is_own_data(definition, str(detail.get("task", "")))  # shown as the nomination's details
+        entry["submitted"] = own_data  # the unit's officer sent the draft up: "Gửi thủ trưởng đơn vị"
+        # What else the desk entered (a tờ trình number, ticked criteria), short: codes, not titles.
+        entry["facts"] = [] if own_data else [
+            {"label": f["label"], "text": f.get("text") or ", ".join(f.get("codes") or f["entries"])}
+            for f in desks.result_facts(form, data, skip=desks.VERDICT_FIELDS + (
+                "appraisal_opinion", "note", "nomination_ids", "decision_draft"))]
     return entry
 
 
@@ -212,10 +263,16 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         batch = batch_of(session, batch_id)
         view = _batch_view(batch)
         view["nominations"] = [_public_view(session, n) for n in _members(session, [batch_id]).get(batch_id, [])]
+        answers = desks.chairman_answers(session, [n["id"] for n in view["nominations"]])
+        for member in view["nominations"]:
+            answer = answers.get(member["id"]) or {}
+            member["excluded"] = answer.get("outcome") == "not_awarded"
+            member["excluded_reason"] = answer.get("reason") if member["excluded"] else None
         view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
         view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(
             select(OpenTask).where(OpenTask.batch_id == batch_id))]
+        _mark_actionable(session, actor, view["tasks"])
         view["history"] = list(session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")
             .order_by(AuditEvent.id)))

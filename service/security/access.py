@@ -143,7 +143,7 @@ def can_act(actor: Actor, task: OpenTask) -> bool:
 
 def require_act(actor: Actor, task: OpenTask) -> None:
     if not can_act(actor, task):
-        raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
+        raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
 
 
 def has_province_role(actor: Actor, roles: RoleCatalog) -> bool:
@@ -163,12 +163,12 @@ def can_view_batches(actor: Actor) -> bool:
 
 def require_batch_viewer(actor: Actor) -> None:
     if not can_view_batches(actor):
-        raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình (not allowed)")
+        raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình")
 
 
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise Forbidden("Chỉ quản trị hệ thống được làm việc này (admins only)")
+        raise Forbidden("Chỉ quản trị hệ thống được làm việc này")
 
 
 def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:

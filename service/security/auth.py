@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, rend
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFProtect
 
-from service.core.errors import DomainError
+from service.core.errors import DomainError, catalogued
 from service.core.runtime import Runtime
 from service.security.access import Actor
 from service.security.redirects import safe_redirect_target
@@ -25,7 +25,7 @@ bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/v1/"
 PROBE_PATHS = ("/healthz", "/readyz")  # service/web/health.py: answered without a database look-up
-NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …) (not signed in)"
+NOT_SIGNED_IN = catalogued("Cần đăng nhập hoặc gửi API token (Authorization: Bearer …)")
 
 
 def runtime() -> Runtime:
@@ -48,7 +48,7 @@ def _identify() -> None:
     if header.startswith("Bearer "):
         found = actor_for_token(runtime(), header.removeprefix("Bearer ").strip())
         if found is None:
-            abort(401, description="API token không hợp lệ hoặc đã bị thu hồi (invalid or revoked token)")
+            abort(401, description="API token không hợp lệ hoặc đã bị thu hồi")
         g.actor, g.language = found
         g.via_token = True
         return

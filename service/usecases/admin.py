@@ -22,11 +22,11 @@ def create_unit(runtime: Runtime, actor: Actor, unit_id: str, name: str, kind: s
                 email: str | None = None) -> str:
     require_admin(actor)
     if kind not in UNIT_KINDS:
-        raise InvalidInput("Loại đơn vị không hợp lệ (unknown unit kind)", [FieldError("kind", "Không hợp lệ")])
+        raise InvalidInput("Loại đơn vị không hợp lệ", [FieldError("kind", "Không hợp lệ")])
     with runtime.uow() as uow:
         session = uow.session
         if session.get(Unit, unit_id) is not None:
-            raise Conflict(f"Đơn vị {unit_id} đã tồn tại (unit exists)")
+            raise Conflict(f"Đơn vị {unit_id} đã tồn tại")
         session.add(Unit(id=unit_id, name=name.strip(), kind=kind, email=email))
         audit(session, runtime, "unit_created", actor_id=actor.user_id, unit_id=unit_id, unit_kind=kind)
         uow.commit()
@@ -42,7 +42,7 @@ def create_user(runtime: Runtime, actor: Actor, username: str, full_name: str, r
         session = uow.session
         _check_grant(session, runtime, role, unit_id)
         if session.scalars(select(User.id).where(User.username == username)).first() is not None:
-            raise Conflict(f"Tên đăng nhập {username} đã có (username taken)",
+            raise Conflict(f"Tên đăng nhập {username} đã có",
                            [FieldError("username", "Đã có người dùng")])
         user = User(username=username, full_name=full_name.strip(), email=email or f"{username}@nomflow.local",
                     password_hash=hash_password(password), language=language, active=True, failed_logins=0,
@@ -80,8 +80,8 @@ def grant_role(runtime: Runtime, actor: Actor, user_id: int, role: str, unit_id:
 def _check_grant(session: Session, runtime: Runtime, role: str, unit_id: str | None) -> None:
     known = runtime.roles.roles.get(role)
     if known is None:
-        raise InvalidInput(f"Vai trò không tồn tại: {role} (unknown role)", [FieldError("role", "Không tồn tại")])
+        raise InvalidInput(f"Vai trò không tồn tại: {role}", [FieldError("role", "Không tồn tại")])
     if known.scope == "unit" and not unit_id:
-        raise InvalidInput(f"Vai trò {role} cần đơn vị (unit required)", [FieldError("unit_id", "Bắt buộc")])
+        raise InvalidInput(f"Vai trò {role} cần đơn vị", [FieldError("unit_id", "Bắt buộc")])
     if unit_id and session.get(Unit, unit_id) is None:
         raise InvalidInput(f"Không tìm thấy đơn vị {unit_id}", [FieldError("unit_id", "Không tồn tại")])

@@ -15,9 +15,9 @@ MAX_COMMENT = 2000
 def add_comment(runtime: Runtime, actor: Actor, nomination_id: str, text: str) -> None:
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise InvalidInput("Ý kiến không được để trống (empty comment)", [FieldError("text", "Trường này là bắt buộc")])
+        raise InvalidInput("Ý kiến không được để trống", [FieldError("text", "Trường này là bắt buộc")])
     if len(text) > MAX_COMMENT:
-        raise InvalidInput("Ý kiến quá dài (comment too long)",
+        raise InvalidInput("Ý kiến quá dài",
                            [FieldError("text", f"Tối đa {MAX_COMMENT} ký tự")])
     with runtime.uow() as uow:
         session = uow.session

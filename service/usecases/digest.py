@@ -1,4 +1,5 @@
-"""The morning digest: each person's open and overdue tasks, once per working day (a scheduler job).
+"""The morning digest: each person's open and overdue tasks, once per working day (a scheduler job),
+and the late tasks at the desks their roles follow up (the DOST urges late units).
 
 Once per user and day holds across workers and restarts because the mail's Message-ID is derived
 from (day, user) and message ids are unique: a second run, or a second worker, finds it taken.
@@ -14,7 +15,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from service.core.runtime import Runtime
-from service.db.models import OpenTask, OutboxMail, RoleAssignment, User
+from service.db.models import Batch, OpenTask, OutboxMail, RoleAssignment, Unit, User
+from service.reads.follow_up import followed_roles, late_tasks
 from service.security.access import load_actor, task_scope
 from service.usecases.notices import link, working_days_left
 from service.usecases.outbox import enqueue, new_message_id
@@ -55,13 +57,23 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
         query = select(OpenTask).where(task_scope(actor), or_(mine, OpenTask.assignee_id.is_(None)))
         tasks = list(session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)))
-        if not tasks:
+        late_elsewhere = late_tasks(session, runtime, followed_roles(runtime, actor), now)
+        if not tasks and not late_elsewhere:
             return False
-        items = [_item(runtime, task, now) for task in tasks]
+        batch_ids = {t.batch_id for t in tasks if t.batch_id}
+        titles = dict(session.execute(select(Batch.id, Batch.title).where(Batch.id.in_(batch_ids))).all()) \
+            if batch_ids else {}
+        items = [_item(runtime, task, now, titles.get(task.batch_id or "")) for task in tasks]
+        unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
+            Unit.id.in_({t.unit_id for t in late_elsewhere if t.unit_id}))).all()) if late_elsewhere else {}
+        to_urge = [{**_item(runtime, t, now), "unit": unit_names.get(t.unit_id or "", t.unit_id)}
+                   for t in late_elsewhere]
         enqueue(session, runtime, user.email, "digest", {
             "user": user, "recipient_title": "", "today": today, "now": now,
             "overdue": [i for i in items if i["overdue"]],
-            "upcoming": [i for i in items if not i["overdue"]],
+            "upcoming": [i for i in items if not i["overdue"] and i["due_at"]],
+            "undated": [i for i in items if i["due_at"] is None],  # not "within their deadline": none
+            "to_urge": to_urge, "follow_up_url": f"{link(runtime).rstrip('/')}/follow-up",
             "inbox_url": link(runtime),
         }, language=user.language, user_id=user.id, message_id=message_id)
         try:
@@ -71,10 +83,12 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         return True
 
 
-def _item(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
+def _item(runtime: Runtime, task: OpenTask, now: datetime, batch_title: str | None = None) -> dict[str, Any]:
     days = working_days_left(runtime, now, task.due_at) if task.due_at else None
     overdue = task.due_at is not None and task.due_at < now
-    subject = task.nominee_name or task.nomination_id or task.batch_id or ""
+    # A batch is named by its content (trích yếu), its code only beside it.
+    batch = f"{batch_title} ({task.batch_id})" if batch_title else task.batch_id
+    subject = task.nominee_name or task.nomination_id or batch or ""
     if task.nomination_id and task.nominee_name:
         subject = f"{task.nominee_name} ({task.nomination_id})"
     return {

@@ -102,7 +102,7 @@ def save_and_submit(runtime: Runtime, actor: Actor, nomination_id: str, data: di
     errors, candidate, form = _save(runtime, actor, nomination_id, data, uploads, language)
     if errors:  # report every problem at once, the missing fields too
         full = form.validate(candidate, language)
-        raise InvalidInput("Dữ liệu hồ sơ chưa đủ để gửi (incomplete nomination)", full)
+        raise InvalidInput("Dữ liệu hồ sơ chưa đủ để gửi", full)
     return submit(runtime, actor, nomination_id, {}, language=language)
 
 

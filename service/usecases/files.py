@@ -77,19 +77,19 @@ def check_upload(filename: str, content: bytes, limit: int) -> StoredFile:
     """The file as it will be stored, or InvalidInput saying what is wrong with it."""
     name = clean_filename(filename)
     if not content:
-        raise InvalidInput("Tệp rỗng (empty file)")
+        raise InvalidInput("Tệp rỗng")
     if len(content) > limit:
-        raise InvalidInput(f"Tệp quá lớn: tối đa {limit // (1024 * 1024)} MB (file too large)")
+        raise InvalidInput(f"Tệp quá lớn: tối đa {limit // (1024 * 1024)} MB")
     claimed = EXTENSIONS.get(PurePosixPath(name).suffix.lower())
     if claimed is None:
-        raise InvalidInput("Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG/JPEG (file type not allowed)")
+        raise InvalidInput("Chỉ nhận tệp PDF, DOCX, XLSX hoặc ảnh PNG/JPEG")
     detected = next((kind for magic, kind in SIGNATURES if content.startswith(magic)), None)
     if detected == ZIP and claimed in OFFICE_MAIN_PART:
         detected = _office_type(content)
     if detected != claimed:
         found = TYPE_NAMES.get(detected or "", "không nhận ra")
         raise InvalidInput(f"Nội dung tệp không khớp với phần mở rộng: tên là {TYPE_NAMES[claimed]}, "
-                           f"nội dung là {found} (file content does not match its extension)")
+                           f"nội dung là {found}")
     return StoredFile(hashlib.sha256(content).hexdigest(), claimed, len(content), name)
 
 
@@ -98,10 +98,9 @@ def clean_filename(filename: str) -> str:
     Vietnamese); refused when it holds a control, format or bidi character."""
     name = unicodedata.normalize("NFC", filename).replace("\\", "/").rsplit("/", 1)[-1].strip()
     if any(unicodedata.category(ch) in REFUSED_CATEGORIES for ch in name):
-        raise InvalidInput("Tên tệp chứa ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy đổi tên tệp "
-                           "(control or bidi characters in the file name)")
+        raise InvalidInput("Tên tệp chứa ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy đổi tên tệp")
     if not name or len(name) > 255:
-        raise InvalidInput("Tên tệp cần 1–255 ký tự (file name length)")
+        raise InvalidInput("Tên tệp cần 1–255 ký tự")
     return name
 
 
@@ -120,26 +119,26 @@ def _office_type(content: bytes) -> str | None:
         with zipfile.ZipFile(BytesIO(content)) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:
-                raise _bad("quá nhiều thành phần (too many entries)")
+                raise _bad("quá nhiều thành phần")
             unpacked = sum(e.file_size for e in entries)
             packed = max(sum(e.compress_size for e in entries), 1)
             if unpacked > MAX_UNCOMPRESSED_BYTES or unpacked > MAX_COMPRESSION_RATIO * packed:
-                raise _bad("dung lượng khi giải nén bất thường (suspicious uncompressed size)")
+                raise _bad("dung lượng khi giải nén bất thường")
             names = {e.filename for e in entries}
             kinds = [kind for kind, part in OFFICE_MAIN_PART.items() if part in names]
             if "[Content_Types].xml" not in names or len(kinds) != 1:
                 return None
             types = archive.getinfo("[Content_Types].xml")
             if types.file_size > MAX_CONTENT_TYPES_BYTES:
-                raise _bad("[Content_Types].xml quá lớn (oversized content types)")
+                raise _bad("[Content_Types].xml quá lớn")
             declared = archive.read(types).decode("utf-8", "replace").lower()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, ValueError,
             OSError) as exc:
-        raise _bad("tệp nén bị hỏng hoặc được mã hóa (damaged or encrypted archive)") from exc
+        raise _bad("tệp nén bị hỏng hoặc được mã hóa") from exc
     parts = " ".join(name.lower() for name in names)
     if any(marker in declared or marker in parts for marker in MACRO_MARKERS):
         raise InvalidInput("Không nhận tệp Office có macro hoặc điều khiển ActiveX; hãy lưu lại dạng .docx/.xlsx "
-                           "thông thường (macros not allowed)")
+                           "thông thường")
     return kinds[0]
 
 

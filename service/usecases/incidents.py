@@ -65,7 +65,7 @@ def _retry(runtime: Runtime, actor: Actor, instance_id: str) -> dict[str, Any]:
         session = uow.session
         row, instance = load_instance(session, runtime, instance_id, lock=True)
         if row.incident is None:
-            raise Conflict(f"Quy trình {instance_id} không có sự cố nào (no incident)")
+            raise Conflict(f"Quy trình {instance_id} không có sự cố nào")
         try:
             outcome = instance.resume()
         except EngineError as exc:

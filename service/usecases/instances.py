@@ -19,6 +19,7 @@ from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion, UnitReport
 from service.db.models import ProcessInstance as InstanceRow
+from service.usecases.arrivals import RETURN_DECISIONS, announce
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
 from service.usecases.report_status import REPORT_PROCESSES, sync_report
@@ -58,7 +59,7 @@ class InstanceFailed(Exception):
 
 
 class IncidentRaised(Conflict):
-    title = "Quy trình gặp sự cố (incident)"
+    title = "Quy trình gặp sự cố"
 
 
 def incident_error(row: InstanceRow) -> IncidentRaised:
@@ -159,7 +160,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
             # was read here (a stale copy in a second process, or a caller that skipped the row lock).
             session.flush()
         except StaleDataError as exc:
-            raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+            raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại") from exc
         nomination = session.scalars(select(Nomination).where(Nomination.instance_id == row.id)).first()
         # An instance runs either one nomination or one batch's decision, never both.
         batch = None if nomination else session.scalars(select(Batch).where(Batch.instance_id == row.id)).first()
@@ -176,9 +177,18 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
     if closed:
         session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
     definition = instance.definition
-    opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now)
+    # A task that takes over a closed one of the same stage (the lead's copy after a deadline) keeps
+    # the deadline it missed, when the diagram gives it none: it is late, not "without a deadline".
+    missed = {stage: t.due_at for t in outcome.closed
+              if t.due_at is not None and (stage := definition.stage_of(t.task_id)) is not None}
+    # A returned task gets the resubmission deadline its diagram declares (resubmitWithinWorkingDays).
+    returned = outcome.completed is not None and outcome.completed.data.get("decision") in RETURN_DECISIONS
+    opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now,
+                        task.due_at or missed.get(definition.stage_of(task.task_id) or "")
+                        or _resubmission_due(runtime, definition, task.task_id, now, returned))
               for task in outcome.opened]
     session.add_all(opened)
+    announce(session, runtime, opened, outcome.completed, nomination, batch, actor_id)
     tasks = None if links is None else [t for t in links.open_tasks if t.id not in closed] + opened
     if outcome.completed is not None:
         done = outcome.completed
@@ -220,11 +230,18 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         deliver(message.name, message.nomination_id, message.payload)
 
 
+def _resubmission_due(runtime: Runtime, definition: Any, task_id: str, now: datetime,
+                      returned: bool) -> datetime | None:
+    spec = definition.human_tasks.get(task_id)
+    days = spec.resubmit_within if spec is not None and returned else None
+    return runtime.calendar.deadline(now, days) if days else None
+
+
 def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination: Nomination | None,
-              batch: Batch | None, now: datetime) -> OpenTask:
+              batch: Batch | None, now: datetime, due_at: datetime | None = None) -> OpenTask:
     return OpenTask(
         id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, stage=stage, name=task.name,
-        role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=task.due_at,
+        role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=due_at,
         opened_at=now, nomination_id=nomination.id if nomination else None,
         batch_id=batch.id if batch else None,
         nominee_name=nomination.nominee_name if nomination else None,

@@ -48,7 +48,7 @@ def migrate(runtime: Runtime, actor: Actor, process_id: str, to_version: int,
     """Migrate each listed instance that is safe, each in its own transaction; list the others with why."""
     require_admin(actor)
     if not instance_ids:
-        raise InvalidInput("Chọn ít nhất một quy trình để chuyển phiên bản (no instances given)")
+        raise InvalidInput("Chọn ít nhất một quy trình để chuyển phiên bản")
     _check_count(instance_ids)
     with runtime.uow() as uow:
         target = find_version(uow.session, process_id, to_version)
@@ -75,7 +75,7 @@ def _attempt(runtime: Runtime, session: Session, actor: Actor, target: ProcessVe
     assert current is not None
     if current.version >= target.version:
         return _refused(instance_id, current, target, f"đang ở phiên bản {current.version}, không cũ hơn "
-                                                      f"phiên bản {target.version} (not older than the target)")
+                                                      f"phiên bản {target.version}")
     try:
         row, instance = load_instance(session, runtime, instance_id, lock=apply)
         definition = runtime.definition(target)

@@ -108,7 +108,7 @@ def movement_for_batch(session: Session, today: date, movement_id: int | None = 
         raise InvalidInput(f"Có nhiều phong trào thi đua đang diễn ra, hãy chọn một (movement_id): {names}")
     latest = session.scalars(select(Movement).order_by(Movement.closes_on.desc(), Movement.id.desc())).first()
     if latest is None:
-        raise InvalidInput("Chưa có phong trào thi đua nào (no movement)")
+        raise InvalidInput("Chưa có phong trào thi đua nào")
     return latest
 
 
@@ -134,7 +134,7 @@ def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, 
     if closes_on < opens_on:
         problems.append(FieldError("closes_on", "Ngày kết thúc phải sau ngày bắt đầu nhận hồ sơ"))
     if problems:
-        raise InvalidInput("Dữ liệu phong trào thi đua không hợp lệ (invalid movement)", problems)
+        raise InvalidInput("Dữ liệu phong trào thi đua không hợp lệ", problems)
     with runtime.uow() as uow:
         session = uow.session
         source = movement_of(session, source_id)

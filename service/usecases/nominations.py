@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
 from service.db.lookups import TASK_COMPLETED
 from service.db.models import Nomination, OpenTask, Unit
@@ -25,7 +25,7 @@ from workflows.diagrams import HumanTaskSpec
 from workflows.form_choices import MovementChoices
 from workflows.forms import Form
 
-NOT_A_DRAFT = "Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại"
+NOT_A_DRAFT = catalogued("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại")
 
 
 def new_id(prefix: str) -> str:
@@ -39,7 +39,7 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
         draft = runtime.stage_task(session, NOMINATION, DRAFT)
         if (draft.role, unit_id) not in actor.grants:
-            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
+            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
@@ -112,7 +112,7 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
         # 409, not 422: the request was fine when it was sent, a submission got there first.
         raise Conflict(gone)
     if (task.role, nomination.unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
+        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ")
     return nomination, task
 
 
@@ -131,10 +131,10 @@ def task_form(runtime: Runtime, task: OpenTask, choices: MovementChoices | None 
 
 def _check_partial(form: Any, data: Any) -> None:
     if not isinstance(data, dict):
-        raise InvalidInput("Dữ liệu phải là một đối tượng JSON (expected an object)")
+        raise InvalidInput("Dữ liệu phải là một đối tượng JSON")
     errors = [e for e in form.validate(data) if not _is_missing_field(e, data)]
     if errors:
-        raise InvalidInput("Dữ liệu hồ sơ không hợp lệ (invalid draft)", errors)
+        raise InvalidInput("Dữ liệu hồ sơ không hợp lệ", errors)
 
 
 def _is_missing_field(error: Any, data: dict[str, Any]) -> bool:

@@ -28,6 +28,7 @@ from service.db.models import (
     User,
 )
 from service.db.models import ProcessInstance as InstanceRow
+from service.reads.desks import submission_number
 from service.security.access import substitution_in_force
 from workflows.actions import Notification
 from workflows.diagrams import HumanTaskSpec
@@ -124,6 +125,8 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     else:
         extra["decision_number"] = batch.decision_number if batch else None
         extra["decision_title"] = batch.title if batch else None
+    if nomination is not None:
+        extra["submission_number"] = submission_number_of(session, nomination.id)
     unit = session.get(Unit, note.unit_id) if note.unit_id else None
     url = link(runtime, nomination.id if nomination else None, batch.id if batch else None)
     return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, url, extra)
@@ -145,6 +148,12 @@ def _report_facts(session: Session, runtime: Runtime, note: Notification, instan
                  {"kind": kind, "reason": "", "round": round_, "report_status": report.status})
 
 
+def submission_number_of(session: Session, nomination_id: str) -> str | None:
+    """The unit head's tờ trình number, which every later desk cites (see reads/desks.py)."""
+    return submission_number(session.scalars(select(AuditEvent).where(
+        AuditEvent.nomination_id == nomination_id, AuditEvent.kind == "task_completed").order_by(AuditEvent.id)))
+
+
 def recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None = None) -> list[User]:
     if template_for(note) is None:
         return []
@@ -162,6 +171,28 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Ope
         query = select(User).where((User.id == task.assignee_id) | User.id.in_(standing_in))
     else:
         role = runtime.roles.roles.get(note.to_role or "")
+        if role is None:
+            return []
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)
+        if role.scope == "unit":
+            query = query.where(RoleAssignment.unit_id == note.unit_id)
+    return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
+
+
+def former_holders(session: Session, runtime: Runtime, note: Notification, facts: Facts) -> list[User]:
+    """Who held an escalated task: whoever had claimed it (the audit keeps the claim, the task row is
+    gone), else everyone of its role (in its unit, for a unit role)."""
+    if facts.task_role is None or note.task is None:
+        return []
+    instance_id = facts.task.instance_id if facts.task else None
+    claim = session.scalars(select(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.kind.in_(("task_claimed", "task_released")),
+        AuditEvent.detail["task"].as_string() == note.task).order_by(AuditEvent.id.desc())).first() \
+        if instance_id else None
+    if claim is not None and claim.kind == "task_claimed" and claim.actor_id is not None:
+        query = select(User).where(User.id == claim.actor_id)
+    else:
+        role = runtime.roles.roles.get(facts.task_role)
         if role is None:
             return []
         query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)

@@ -93,9 +93,15 @@ def enqueue_notification(session: Session, runtime: Runtime, note: Notification,
     facts = notices.gather(session, runtime, note, nomination, instance_id, tasks)
     if facts is None:
         return []
-    return [enqueue(session, runtime, user.email, facts.template, notices.context(runtime, facts, user, note),
-                    language=user.language, user_id=user.id)
-            for user in _recipients(session, runtime, note, facts.task)]
+    told = _recipients(session, runtime, note, facts.task)
+    mails = [enqueue(session, runtime, user.email, facts.template, notices.context(runtime, facts, user, note),
+                     language=user.language, user_id=user.id) for user in told]
+    if facts.template == "escalation":
+        # Those who held the task hear that it was taken over, so that no one works on it twice.
+        mails += [enqueue(session, runtime, user.email, "taken_over", notices.context(runtime, facts, user, note),
+                          language=user.language, user_id=user.id)
+                  for user in notices.former_holders(session, runtime, note, facts) if user not in told]
+    return mails
 
 
 _RECIPIENTS = "nomflow.outbox.recipients"
@@ -332,4 +338,4 @@ def failed_ids(runtime: Runtime) -> list[int]:
 
 def _require_admin(actor: Actor) -> None:
     if not actor.is_admin:
-        raise Forbidden("Chỉ quản trị hệ thống được xem hộp thư đi (admins only)")
+        raise Forbidden("Chỉ quản trị hệ thống được xem hộp thư đi")

@@ -29,7 +29,7 @@ from workflows.diagrams import ProcessDefinition
 class DiagramRejected(InvalidInput):
     """The diagram failed validation; `problems` says where (element id, name, line) and why."""
 
-    title = "Sơ đồ không hợp lệ (invalid diagram)"
+    title = "Sơ đồ không hợp lệ"
 
     def __init__(self, detail: str, problems: list[DiagramProblem]):
         super().__init__(detail)
@@ -103,7 +103,7 @@ def update_draft(runtime: Runtime, actor: Actor, process_id: str, draft_id: int,
     """Replace a draft's diagram; `revision` is the one the editor loaded (409 when someone saved since)."""
     require_admin(actor)
     if revision is None:
-        raise InvalidInput("Thiếu số hiệu bản nháp (If-Match hoặc revision) đã mở (revision required)")
+        raise InvalidInput("Thiếu số hiệu bản nháp (If-Match hoặc revision) đã mở")
     definition = _definition_of(check_diagram(runtime, data, safe_filename(filename, process_id)), process_id)
     with runtime.uow() as uow:
         session = uow.session
@@ -148,7 +148,7 @@ def deploy_draft(runtime: Runtime, actor: Actor, process_id: str, draft_id: int,
         active = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
                                                               ProcessVersion.active)).all()
         if any(v.checksum == definition.checksum for v in active):
-            raise InvalidInput("Bản nháp giống hệt phiên bản đang dùng; không có gì để triển khai (no changes)")
+            raise InvalidInput("Bản nháp giống hệt phiên bản đang dùng; không có gì để triển khai")
         for previous in active:
             previous.active = False
         now = runtime.clock.now()
@@ -235,7 +235,7 @@ def _definition_of(definitions: dict[str, ProcessDefinition], process_id: str) -
         found = ", ".join(sorted(definitions)) or "-"
         problem = DiagramProblem("", "", "", None, f"tệp không có quy trình '{process_id}' (có: {found}) "
                                                    f"(the file does not define process {process_id!r})")
-        raise DiagramRejected(f"Tệp không chứa quy trình {process_id} (wrong process)", [problem])
+        raise DiagramRejected(f"Tệp không chứa quy trình {process_id}", [problem])
     return definitions[process_id]
 
 
@@ -251,8 +251,7 @@ def _check_base(session: Session, process_id: str, base_version: int | None) -> 
 
 def _check_revision(draft: ProcessDraft, revision: int) -> None:
     if revision != draft.revision:
-        raise Conflict(f"Bản nháp đã được lưu bởi người khác (lần {draft.revision}, bạn mở lần {revision}); "
-                       f"hãy tải lại (stale draft)")
+        raise Conflict(f"Bản nháp đã được người khác lưu (lần {draft.revision}, bạn mở lần {revision}); hãy tải lại")
 
 
 def _draft(session: Session, process_id: str, draft_id: int) -> ProcessDraft:
@@ -286,4 +285,4 @@ def commit_or_conflict(uow: Any) -> None:
     try:
         uow.commit()
     except (StaleDataError, IntegrityError) as exc:
-        raise Conflict("Người khác vừa thay đổi cùng sơ đồ; hãy tải lại (concurrent update)") from exc
+        raise Conflict("Người khác vừa thay đổi cùng sơ đồ; hãy tải lại") from exc

@@ -78,9 +78,9 @@ class CreatedUser:
 def add_user(runtime: Runtime, username: str, full_name: str, role: str, unit_id: str | None,
              email: str | None = None, password: str | None = None, language: str = "vi") -> CreatedUser:
     if role not in runtime.roles.roles:
-        raise InvalidInput(f"Vai trò không tồn tại: {role} (unknown role)")
+        raise InvalidInput(f"Vai trò không tồn tại: {role}")
     if runtime.roles.roles[role].scope == "unit" and not unit_id:
-        raise InvalidInput(f"Vai trò {role} cần đơn vị (unit required)")
+        raise InvalidInput(f"Vai trò {role} cần đơn vị")
     password = password or new_password()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"Mật khẩu cần ít nhất {MIN_PASSWORD_LENGTH} ký tự")

@@ -59,7 +59,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             task = fresh_task(session, task_uuid)
         require_act(actor, task)
         if expected_version is not None and expected_version != row.version:
-            raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
+            raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại")
         stage = instance.definition.stage_of(task.task_id)
         choices, nomination = None, None
         if task.nomination_id:
@@ -75,7 +75,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
         except FormError as exc:
-            raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
+            raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ", exc.errors) from exc
         except TaskNotFound as exc:
             raise task_gone(session, task_uuid) from exc
         except EngineError as exc:
@@ -137,7 +137,7 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
     problems += [f"{n.id}: thuộc phong trào thi đua khác" for n in found.values()
                  if batch is not None and n.movement_id != batch.movement_id]
     if problems:
-        raise InvalidInput("Danh sách hồ sơ không hợp lệ (nominations not ready): " + "; ".join(problems))
+        raise InvalidInput(f"Danh sách hồ sơ không hợp lệ: {'; '.join(problems)}")
     for nomination in found.values():
         nomination.batch_id = task.batch_id
 
@@ -156,7 +156,7 @@ def _commit(uow: Any) -> None:
     try:
         uow.commit()
     except (StaleDataError, IntegrityError) as exc:
-        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
+        raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại") from exc
 
 
 @retry_once
@@ -180,7 +180,7 @@ def release(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
             return
         if not (task.assignee_id == actor.user_id or task.assignee_id in actor.acting_for
                 or _leads(runtime, actor, task)):
-            raise Forbidden("Chỉ người đang nhận nhiệm vụ hoặc lãnh đạo mới được trả lại (not yours)")
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ hoặc lãnh đạo mới được trả lại")
         task.assignee_id = None
         audit(uow.session, runtime, "task_released", actor_id=actor.user_id, nomination_id=task.nomination_id,
               instance_id=task.instance_id, task=task.task_id, task_uuid=task.id)
@@ -194,7 +194,7 @@ def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) ->
         session = uow.session
         task = locked_task(session, task_uuid)
         if not (task.assignee_id == actor.user_id and can_act(actor, task)) and not _leads(runtime, actor, task):
-            raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại (not allowed)")
+            raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại")
         target = session.get(User, to_user_id)
         if target is None or not target.active:
             raise InvalidInput(f"Không tìm thấy người dùng {to_user_id}")

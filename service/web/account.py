@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from service.reads import api as queries
+from service.reads import pages as page_queries
+from service.usecases.preferences import set_mail_immediately
 from service.usecases.substitutes import list_substitutes
 from service.web.common import actor_required, bp, runtime
+
+MAIL_CHOICES = {"immediate": True, "digest": False}
 
 
 @bp.route("/account")
@@ -18,4 +23,14 @@ def account() -> Any:
     users = {u.id: u.username for u in queries.usernames(runtime())}
     return render_template("account.html", tokens=queries.my_tokens(runtime(), actor),
                            substitutes=list_substitutes(runtime(), actor), users=users,
-                           now=runtime().clock.now())
+                           now=runtime().clock.now(), me=page_queries.whoami(runtime(), actor))
+
+
+@bp.route("/account/mail", methods=["POST"])
+def account_mail() -> Any:
+    choice = request.form.get("mail")
+    if choice not in MAIL_CHOICES:
+        abort(400)
+    set_mail_immediately(runtime(), actor_required(), MAIL_CHOICES[choice])
+    flash(gettext("Đã lưu cách nhận thư báo việc."))
+    return redirect(url_for("pages.account") + "#mail")

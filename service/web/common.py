@@ -34,11 +34,13 @@ STATUS_LABELS = {
     "unit_certificate": lazy_gettext("Thủ trưởng đơn vị tặng Giấy khen"),
     "not_awarded": lazy_gettext("Không khen thưởng"),
     "closed": lazy_gettext("Đã kết thúc"),
+    "withdrawn": lazy_gettext("Đơn vị đã rút hồ sơ"),
 }
 BATCH_STATUS_LABELS = {
     "open": lazy_gettext("Đang trình"),
     "signed": lazy_gettext("Đã ký quyết định"),
     "abandoned": lazy_gettext("Dừng trình"),
+    "cancelled": lazy_gettext("Đã hủy"),
 }
 LEAD_ROLES = ("dost_lead", "home_affairs_lead")  # they hand out work, so they may claim in bulk
 
@@ -132,7 +134,7 @@ def due_label(task: dict[str, Any]) -> tuple[str, str]:
     if task.get("overdue"):
         late = max(-left, 0)
         if late == 0:
-            return "overdue", gettext("Quá hạn hôm nay")
+            return "overdue", gettext("Đã quá giờ hạn hôm nay")
         return "overdue", ngettext("Quá hạn %(num)d ngày làm việc", "Quá hạn %(num)d ngày làm việc", late)
     return ("soon" if left <= 1 else "ok"), ngettext("%(num)d ngày làm việc còn lại",
                                                      "%(num)d ngày làm việc còn lại", left)
@@ -145,7 +147,9 @@ def init_templates(app: Flask) -> None:
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
         batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,
         can_view_statistics=lambda actor: actor.is_admin or actor.has_role("unit_head")
-        or has_province_role(actor, runtime().roles))
+        or has_province_role(actor, runtime().roles),
+        follows_others=lambda actor: any(r.follows for key, _ in actor.grants
+                                         if (r := runtime().roles.roles.get(key))))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["local_date"] = lambda v: local_time(v, with_time=False)
 

@@ -11,8 +11,10 @@ Field names are the dotted data paths the validator reports errors on ("dossier.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -145,6 +147,8 @@ class _Builder:
                 made.widget = "number"
             elif wanted == "date" or node.get("format") == "date":
                 made.widget = "date"
+                made.value = show_date(made.value)
+                made.placeholder = made.placeholder or "dd/mm/yyyy"
             elif wanted == "textarea":
                 made.widget = "textarea"
         return made
@@ -259,6 +263,8 @@ def _parse_value(node: Mapping[str, Any], form: Any, path: str) -> Any:
     if raw is None:
         return None
     text = raw.replace("\r\n", "\n").strip()
+    if node.get("format") == "date":
+        return read_date(text)
     if kind == "boolean":
         return text in ("1", "true", "on", "yes")
     if kind in ("integer", "number") and text:
@@ -267,6 +273,30 @@ def _parse_value(node: Mapping[str, Any], form: Any, path: str) -> Any:
         except ValueError:
             return text  # the validator reports the wrong type beside the field
     return text
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def read_date(text: str) -> str:
+    """A date typed as dd/mm/yyyy (the way it is written in Vietnam, whatever the browser's
+    language) as ISO yyyy-mm-dd; anything else is returned as typed for the validator to report."""
+    found = _DAY_MONTH_YEAR.fullmatch(text.strip())
+    if not found:
+        return text
+    day, month, year = (int(g) for g in found.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return text
+
+
+def show_date(value: Any) -> Any:
+    """ISO yyyy-mm-dd as dd/mm/yyyy; anything else (what was typed wrong) as it is."""
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y") if isinstance(value, str) and value else value
+    except ValueError:
+        return value
 
 
 def _row_indices(form: Any, path: str) -> list[int]:

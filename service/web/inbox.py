@@ -1,5 +1,6 @@
-"""The inbox: "Việc của tôi" (claimed by me) and "Hàng đợi của vai trò" (my roles' unclaimed tasks),
-overdue first, with filters, search, claim / release, and bulk claim for the leads."""
+"""The inbox: "Việc của tôi" (claimed by me) and "Việc chờ nhận" (my roles' unclaimed tasks),
+overdue first, with filters, search, claim / release, and bulk claim for the leads; above them, work
+waiting for my roles that is not a task yet (nominations waiting for a batch)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from service.reads import pages as page_queries
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
-from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime
-from service.web.formrender import choices_of
+from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime, t
+from service.web.formrender import choices_of, read_date
 
 SCOPES = ("mine", "queue")
 
@@ -28,9 +29,9 @@ def _filters() -> dict[str, Any]:
     due_before = None
     if args.get("due_before"):
         try:
-            day = date.fromisoformat(args["due_before"])
+            day = date.fromisoformat(read_date(args["due_before"]))
         except ValueError:
-            flash(gettext("Ngày lọc không hợp lệ; dùng định dạng YYYY-MM-DD."), "error")
+            flash(gettext("Ngày lọc không hợp lệ; nhập theo dạng ngày/tháng/năm, ví dụ 20/04/2026."), "error")
         else:
             # "due before 20/04" includes the whole of 19/04 local time
             due_before = datetime.combine(day, time(0), tzinfo=ZoneInfo(runtime().calendar.timezone))
@@ -49,12 +50,15 @@ def inbox() -> Any:
     if scope not in SCOPES:
         scope = "mine" if lists["mine"] else "queue"
     tasks = lists[scope]
+    # Filters by nominee kind and unit make no sense to a desk whose work is all batches (the Chairman).
+    about_nominations = not all(t["batch_id"] for v in lists.values() for t in v) or not any(lists.values())
     return render_template(
         "inbox.html", tasks=tasks, scope=scope, counts={s: len(v) for s, v in lists.items()},
         context=page_queries.inbox_context(runtime(), tasks), args=request.args,
         units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
         movements=movement_reads.movement_list(runtime()),
-        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()))
+        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()),
+        waiting=page_queries.waiting_work(runtime(), actor), nomination_filters=about_nominations)
 
 
 def _back() -> Any:
@@ -73,7 +77,7 @@ def claim() -> Any:
 def release() -> Any:
     actor = actor_required()
     task_cases.release(runtime(), actor, request.form.get("task", ""))
-    flash(gettext("Đã trả việc về hàng đợi của vai trò."))
+    flash(gettext("Đã trả việc về danh sách việc chờ nhận."))
     return _back()
 
 
@@ -95,6 +99,6 @@ def claim_selected() -> Any:
 def _domain_error(exc: DomainError) -> Any:
     # A claim or release that failed (someone else was quicker): say so on the page it came from.
     if request.method == "POST" and request.endpoint in ("pages.claim", "pages.release"):
-        flash(exc.detail, "error")
+        flash(t(exc.detail), "error")
         return _back()
     return render_template("error.html", error=exc), exc.status

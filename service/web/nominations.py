@@ -13,9 +13,9 @@ from service.reads import api as queries
 from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
 from service.security.headers import send_attachment
-from service.usecases import comments, drafts, files, nominations
+from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime, t
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
@@ -58,7 +58,7 @@ def nomination_new() -> Any:
             try:
                 nomination_id = nominations.create_draft(runtime(), actor, unit_id, data, movement_id)
             except InvalidInput as exc:
-                errors = exc.errors or [FieldError("", exc.detail)]
+                errors = exc.errors or [FieldError("", t(exc.detail))]
             else:
                 flash(gettext("Đã tạo hồ sơ %(id)s. Hãy điền các thông tin còn lại và tải hồ sơ lên.",
                               id=nomination_id))
@@ -113,12 +113,12 @@ def nomination_edit(nomination_id: str) -> Any:
         else:
             errors = drafts.save_draft_form(runtime(), actor, nomination_id, data, uploads, language=lang())
     except InvalidInput as exc:
-        errors = exc.errors or [FieldError("", exc.detail)]
+        errors = exc.errors or [FieldError("", t(exc.detail))]
     except InsufficientStorage as exc:
         # Nothing was saved: the page comes back with what was typed and says why, beside each file.
         fresh = page_queries.nomination_page(runtime(), actor, nomination_id)
-        errors = [FieldError(f"dossier.{u.slot}", exc.detail) for u in uploads] or [FieldError("", exc.detail)]
-        flash(exc.detail, "error")
+        errors = [FieldError(f"dossier.{u.slot}", t(exc.detail)) for u in uploads] or [FieldError("", t(exc.detail))]
+        flash(t(exc.detail), "error")
         return _render_draft(fresh, data, errors, exc.status)
     if errors:
         # Show what was typed, with the files that did get saved, and each message beside its field.
@@ -150,13 +150,20 @@ def _can_edit(actor: Any, page: dict[str, Any]) -> bool:
     return any(t["stage"] == DRAFT and actor.has_role(t["role"]) for t in page["tasks"])
 
 
+@bp.route("/nominations/<nomination_id>/withdraw", methods=["POST"])
+def nomination_withdraw(nomination_id: str) -> Any:
+    withdrawals.withdraw_draft(runtime(), actor_required(), nomination_id, request.form.get("reason"))
+    flash(gettext("Đã rút hồ sơ. Hồ sơ được giữ lại để tra cứu và không đi tiếp."))
+    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+
+
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])
 def nomination_comment(nomination_id: str) -> Any:
     actor = actor_required()
     try:
         comments.add_comment(runtime(), actor, nomination_id, request.form.get("text", ""))
     except InvalidInput as exc:
-        flash(exc.errors[0].message if exc.errors else exc.detail, "error")
+        flash(t(exc.errors[0].message if exc.errors else exc.detail), "error")
     else:
         flash(gettext("Đã gửi ý kiến."))
     return redirect(url_for("pages.nomination_page", nomination_id=nomination_id) + "#comments")

@@ -14,7 +14,7 @@ from flask_babel import gettext
 
 from service.core.errors import Conflict, NotFound
 from service.usecases import incidents, processes
-from service.web.common import admin_required, runtime
+from service.web.common import admin_required, runtime, t
 
 bp = Blueprint("process_editor", __name__, url_prefix="/admin/processes")
 API = "/api/v1/admin/processes"
@@ -34,7 +34,7 @@ def retry_incident(instance_id: str) -> Any:
     try:
         incidents.retry(runtime(), actor, instance_id)
     except Conflict as exc:
-        flash(exc.detail, "error")
+        flash(t(exc.detail), "error")
     else:
         flash(gettext("Đã chạy lại quy trình; sự cố đã được giải quyết."))
     return redirect(url_for("process_editor.index") + "#incidents")

@@ -1,19 +1,58 @@
 """Công khai: the public list of nominations proposed for the Chairman's award and of those awarded.
-No log-in; only the fields the law asks to publish."""
+No log-in; only the fields the law asks to publish. Anyone may send a comment (góp ý): it goes to
+the Department of Home Affairs (/gop-y), never onto the page."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
+from service.core.errors import InvalidInput
 from service.reads import pages as page_queries
-from service.web.common import bp, runtime
+from service.reads import public_comments as comment_queries
+from service.usecases import public_comments
+from service.usecases.public_comments import TooManyComments
+from service.web.common import actor_required, bp, runtime, t
+
+COMMENT_FIELDS = ("name", "contact", "text", "nomination_id")
+
+
+def _render(form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+            problem: str | None = None, status: int = 200) -> Any:
+    rows = page_queries.public_disclosure(runtime())
+    proposed = [r for r in rows if r["status"] == "awaiting_decision"]
+    awarded = [r for r in rows if r["status"] == "awarded"]
+    return render_template("public.html", proposed=proposed, awarded=awarded, form=form or {},
+                           errors=errors or {}, problem=problem, public_key=public_comments.public_key), status
 
 
 @bp.route("/cong-khai")
 def disclosure() -> Any:
-    rows = page_queries.public_disclosure(runtime())
-    proposed = [r for r in rows if r["status"] == "awaiting_decision"]
-    awarded = [r for r in rows if r["status"] == "awarded"]
-    return render_template("public.html", proposed=proposed, awarded=awarded)
+    return _render()
+
+
+@bp.route("/cong-khai/gop-y", methods=["POST"])
+def public_comment() -> Any:
+    form = {key: request.form.get(key, "") for key in COMMENT_FIELDS}
+    try:
+        public_comments.send_comment(runtime(), request.remote_addr or "unknown", form["name"], form["contact"],
+                                     form["text"], form["nomination_id"] or None)
+    except TooManyComments as exc:
+        return _render(form, problem=t(exc.detail), status=429)
+    except InvalidInput as exc:
+        return _render(form, {e.path: t(e.message) for e in exc.errors}, t(exc.detail), 422)
+    flash(gettext("Cảm ơn bạn đã góp ý. Sở Nội vụ sẽ xem xét; góp ý không được đăng công khai."))
+    return redirect(url_for("pages.disclosure") + "#gop-y")
+
+
+@bp.route("/gop-y")
+def comment_inbox() -> Any:
+    return render_template("public_comments.html", comments=comment_queries.comments(runtime(), actor_required()))
+
+
+@bp.route("/gop-y/<int:comment_id>/read", methods=["POST"])
+def comment_read(comment_id: int) -> Any:
+    public_comments.mark_read(runtime(), actor_required(), comment_id)
+    return redirect(url_for("pages.comment_inbox"))

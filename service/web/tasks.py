@@ -46,6 +46,8 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
             context["prefill"] = {"decision_title": batch["draft"]["title"],
                                   "decision_draft": batch["draft"]["text"],
                                   "nomination_ids": [n["id"] for n in batch["nominations"]]}
+        elif task["task_id"] == "prepare_batch" and batch["title"]:
+            context["prefill"] = {"decision_title": batch["title"]}  # the content asked for at creation
     return context
 
 
@@ -88,7 +90,7 @@ def task_page(task_uuid: str) -> Any:
     try:
         task_cases.complete_task(runtime(), actor, task_uuid, data, language=lang())
     except InvalidInput as exc:
-        return _render(actor, task, data, exc.errors or [FieldError("", exc.detail)], status=422)
+        return _render(actor, task, data, exc.errors or [FieldError("", t(exc.detail))], status=422)
     flash(gettext("Đã hoàn thành: %(name)s.", name=t(task["name"])))
     if task["batch_id"]:
         return redirect(url_for("pages.batch_page", batch_id=task["batch_id"]))

@@ -9,12 +9,27 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from service.core.runtime import Runtime
+from service.db.models import User
 from tests.service.conftest import *  # noqa: F403 - app, runtime, client, clock, database_url, postgres_server …
 
 from . import worker_process
 from .smtp_sink import SmtpSink
+
+
+@pytest.fixture(autouse=True)
+def digest_only(request: pytest.FixtureRequest) -> None:
+    """These tests count the reminders, escalations, notices and digests they cause; the mail a
+    step sends at once to the next desk (usecases/arrivals.py) is tested in test_arrivals.py, so
+    here everyone has chosen the morning digest only."""
+    if "runtime" not in request.fixturenames:
+        return
+    runtime: Runtime = request.getfixturevalue("runtime")
+    with runtime.uow() as uow:
+        uow.session.execute(update(User).values(mail_immediately=False))
+        uow.commit()
 
 
 @pytest.fixture

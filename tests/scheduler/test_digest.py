@@ -68,3 +68,18 @@ def test_digest_in_english_and_for_the_lead_after_escalation(mail_runtime, smtp,
     assert "- Lựa chọn, đề nghị khen thưởng – Ủy ban nhân dân phường Hiến Nam" in mail.text
     assert "Due: 17:00 Monday 27/04/2026" not in mail.text  # 27/4 is a rest day; the deadline skips it
     assert "working days left" in mail.text
+
+
+def test_a_task_without_a_deadline_is_not_called_within_its_deadline(mail_runtime, smtp, clock):
+    from service.usecases.nominations import create_draft
+    from tests.workflows.conftest import draft_data
+
+    from .helpers import HIEN_NAM, STAFF, actor
+
+    create_draft(mail_runtime, actor(mail_runtime, STAFF), HIEN_NAM, draft_data())  # a draft has no deadline
+    clock.set(at("2026-04-14", 8))
+    send_daily_digests(mail_runtime)
+    deliver(mail_runtime)
+    [mail] = smtp.to(email_of(mail_runtime, STAFF))
+    assert "Nhiệm vụ không có hạn xử lý (1):" in mail.text and "đang trong hạn" not in mail.text
+    assert mail.subject.endswith(": 1 nhiệm vụ chờ xử lý")

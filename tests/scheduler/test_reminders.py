@@ -106,7 +106,12 @@ def test_escalation_moves_the_task_to_the_lead_who_gets_the_mail(mail_runtime, s
     assert ("đã hết hạn xử lý (17:00 thứ Hai, ngày 20/04/2026) mà Chuyên viên Sở Khoa học và Công nghệ chưa hoàn "
             "thành") in mail.text
     assert "  Nhiệm vụ: Kiểm tra hồ sơ (lãnh đạo xử lý thay)" in mail.text
-    assert len(smtp.to(email_of(runtime, DOST_OFFICER))) == 2  # before_due and due_today, nothing more
+    # before_due and due_today, then the news that the lead took it over (issue 16), nothing more
+    reminded, _, taken = smtp.to(email_of(runtime, DOST_OFFICER))
+    assert reminded.subject.startswith("[nomflow] Nhắc việc")
+    assert taken.subject == ("[nomflow] Nhiệm vụ quá hạn đã chuyển lãnh đạo xử lý thay: Kiểm tra hồ sơ – "
+                             "Ủy ban nhân dân phường Hiến Nam")
+    assert "Lãnh đạo Sở Khoa học và Công nghệ đã nhận xử lý thay" in taken.text
 
 
 def test_a_worker_down_for_days_catches_up_in_one_sweep(mail_runtime, smtp, clock):
@@ -117,11 +122,13 @@ def test_a_worker_down_for_days_catches_up_in_one_sweep(mail_runtime, smtp, cloc
     assert [t.task_id for t in open_tasks(runtime, nomination_id)] == ["dost_check_dossier_escalated"]
     deliver(runtime)
     # The stale "due soon / due today" reminders of a task that has already moved to the lead are not
-    # sent; the lead's escalation mail is.
+    # sent; the lead's escalation mail is, and the officer hears that the lead took it over.
     assert [(m.to, m.subject.split(":")[0]) for m in smtp.messages()] == [
-        ([email_of(runtime, DOST_LEAD)], "[nomflow] Chuyển lãnh đạo xử lý thay do quá hạn")]
+        ([email_of(runtime, DOST_LEAD)], "[nomflow] Chuyển lãnh đạo xử lý thay do quá hạn"),
+        ([email_of(runtime, DOST_OFFICER)], "[nomflow] Nhiệm vụ quá hạn đã chuyển lãnh đạo xử lý thay")]
     with runtime.uow() as uow:
-        assert uow.session.scalars(select(OpenTask.due_at)).all() == [None]  # the escalated copy has no deadline
+        # the lead's copy keeps the deadline it missed (issue 16): late, not "without a deadline"
+        assert uow.session.scalars(select(OpenTask.due_at)).all() == [at("2026-04-20", 17)]
 
 
 def test_english_for_a_user_who_chose_english(mail_runtime, smtp, clock):

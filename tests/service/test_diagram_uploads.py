@@ -44,7 +44,7 @@ def test_a_value_too_long_for_its_column_is_a_422_on_every_backend(runtime, data
             uow.session.flush()
             uow.commit()
     except InvalidInput as exc:
-        assert database_url.startswith("postgresql") and "value refused by the database" in exc.detail
+        assert database_url.startswith("postgresql") and "cơ sở dữ liệu; chưa lưu gì:" in exc.detail
     else:
         assert database_url.startswith("sqlite")  # SQLite does not check lengths
 

@@ -227,7 +227,7 @@ def test_drafts_are_saved_with_optimistic_concurrency(client, auth, runtime):
     assert saved.get_json()["revision"] == 2
     before = counts(runtime)
     stale = upload(client, url, dost_check_days(2), {**auth(ADMIN), "If-Match": created.headers["ETag"]}, method="PUT")
-    assert "stale" in assert_problem(stale, 409)["detail"]
+    assert "hãy tải lại" in assert_problem(stale, 409)["detail"]
     assert_problem(upload(client, url, dost_check_days(2), auth(ADMIN), method="PUT"), 422)  # no revision at all
     assert_problem(upload(client, url, b"<broken", auth(ADMIN), method="PUT", revision=2), 422)
     assert counts(runtime) == before

@@ -93,6 +93,31 @@ def seed_second_nomination(server: LiveServer) -> str:
     return nid
 
 
+def seed_at_selection(server: LiveServer) -> str:
+    """A third nomination already checked by the DOST officer: the lead compares two at selection."""
+    rt = server.runtime
+    staff = server.actor("canbo.taichinh")
+    data = {"nominee_kind": "co_quan_don_vi", "award": "bang_khen", "nominee_name": "Sở Tài chính"}
+    nid = nominations.create_draft(rt, staff, "so-tai-chinh", data)
+    from service.usecases.drafts import Upload
+
+    uploads = [Upload(slot, f"{slot}.pdf", pdf(f"taichinh-{slot}")["buffer"])  # type: ignore[arg-type]
+               for slot in ("to_trinh", "bien_ban_hoi_dong", "bao_cao_thanh_tich")]
+    save_and_submit(rt, staff, nid, {**data, "criteria": ["a1", "a2"],
+                                     "achievement_summary": "Số hóa hồ sơ quyết toán ngân sách tỉnh từ năm 2010."},
+                    uploads)
+    for username, answer in (("giamdoc.taichinh", {"decision": "submit", "submission_number": "21/TTr-STC"}),
+                             ("chuyenvien.khcn", {"decision": "complete", "criteria_met": ["a1"]})):
+        with rt.uow() as uow:
+            from sqlalchemy import select
+
+            from service.db.models import OpenTask
+
+            task_id = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+        complete_task(rt, server.actor(username), task_id, answer)
+    return nid
+
+
 def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser: object, shots: Screenshots) -> None:
     seed_second_nomination(live_server)
     page: Page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")  # type: ignore[attr-defined]
@@ -186,6 +211,7 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     me.logout()
 
     # --- DOST lead claims in bulk, then selects
+    seed_at_selection(live_server)
     me.login("lanhdao.khcn")
     me.go("/inbox?scope=queue")
     page.locator(".task", has_text=NOMINEE).locator('input[name="selected"]').check()
@@ -193,6 +219,13 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     page.get_by_role("button", name="Nhận các việc đã chọn").click()
     expect(page.locator(".flash")).to_contain_text("Đã nhận 1 việc")
     me.open_task(NOMINEE, scope="mine")
+    # what the desks before entered: the unit head's tờ trình number, the officer's ticks and verdict
+    expect(page.locator(".submission-number")).to_contain_text("15/TTr-UBND")
+    expect(page.locator(".desk-results")).to_contain_text("Hồ sơ đầy đủ, hợp lệ")
+    expect(page.locator(".desk-results ul.ticks li")).to_have_count(3)
+    # and every nomination at the selection step, side by side
+    expect(page.locator(".peers tbody tr")).to_have_count(2)
+    expect(page.locator(".peers tbody tr.current")).to_contain_text("3/4")
     me.choose("Lựa chọn, đề nghị khen thưởng")
     me.shot("dost-lead-task")
     me.complete()
@@ -222,10 +255,20 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
 
     # --- Home Affairs lead creates a batch and prepares the tờ trình and draft decision
     me.login("lanhdao.noivu")
-    me.go("/batches", "home-affairs-lead-batches")
+    me.go("/inbox")
+    expect(page.locator(".waiting-work")).to_contain_text("1 hồ sơ đã thẩm định đang chờ lập đợt trình")
+    me.shot("home-affairs-lead-inbox-waiting-work")
+    page.locator(".waiting-work").get_by_role("link", name="Lập đợt trình").click()
+    me.shot("home-affairs-lead-batches")
+    page.get_by_role("button", name="Lập đợt trình mới").click()  # the content comes first
+    expect(page.locator("#batch-title-error")).to_contain_text("trích yếu")
+    page.get_by_label("Trích yếu").fill("Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh năm 2026")
     page.get_by_role("button", name="Lập đợt trình mới").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Về việc tặng Bằng khen")
     me.shot("batch-created")
     page.get_by_role("link", name="Mở việc").click()
+    expect(page.get_by_label("Trích yếu quyết định")).to_have_value(
+        "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh năm 2026")
     page.get_by_label(NOMINEE, exact=False).check()
     page.get_by_label("Trích yếu quyết định").fill(
         "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh năm 2026")
@@ -241,6 +284,10 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
 
     # --- the Chairman signs; the decision number has a format
     me.login("chutich.tinh")
+    expect(page.locator(".task").first).to_contain_text("Về việc tặng Bằng khen")
+    expect(page.locator(".task").first).to_contain_text("1 hồ sơ")
+    expect(page.locator(".task").first).to_contain_text("Người trình: Đặng Quang Huy")
+    expect(page.locator("select#kind")).to_have_count(0)
     me.shot("chairman-inbox")
     page.locator(".task").first.get_by_role("link", name="Xử lý").click()
     expect(page.locator(".decision-draft")).to_contain_text("Điều 1.")
@@ -252,18 +299,34 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     assert "bắt buộc" in me.error_beside("f-signed_on")
     me.shot("chairman-sign-errors")
     page.get_by_label("Số quyết định").fill("1520/QĐ-UBND")
-    page.get_by_label("Ngày ký").fill("2026-04-24")
+    page.get_by_label("Ngày ký").fill("24/04/2026")
     me.complete()
     expect(page.locator(".status").first).to_contain_text("Đã ký")
     me.shot("batch-signed")
     me.logout()
 
-    # --- the public page shows the award, without private data
+    # --- the public page shows the award, without private data; anyone may send a comment
     me.go("/cong-khai", "public-awarded")
+    page.get_by_label("Họ và tên").fill("Nguyễn Văn Bình")
+    page.get_by_label("Thông tin liên hệ").fill("0912 345 678")
+    page.get_by_label("Góp ý về").select_option(label=NOMINEE)
+    page.get_by_label("Nội dung góp ý").fill("Đề nghị nêu rõ số hồ sơ trực tuyến toàn trình của phường.")
+    page.get_by_role("button", name="Gửi góp ý").click()
+    expect(page.locator(".flash")).to_contain_text("góp ý không được đăng công khai")
+    expect(page.get_by_text("Đề nghị nêu rõ số hồ sơ")).to_have_count(0)
+    me.shot("public-comment-sent")
     awarded = page.locator("section", has_text="Đã được khen thưởng")
     expect(awarded).to_contain_text(NOMINEE)
     expect(awarded).to_contain_text("1520/QĐ-UBND")
     assert "canbo.hiennam" not in page.content()
+
+    # --- Home Affairs reads the comment in its inbox
+    me.login("chuyenvien.noivu")
+    expect(page.locator(".waiting-work")).to_contain_text("1 góp ý của công chúng chưa đọc")
+    page.get_by_role("link", name="Đọc góp ý").click()
+    expect(page.locator(".public-comments")).to_contain_text("0912 345 678")
+    me.shot("home-affairs-public-comments")
+    me.logout()
 
     # --- the unit's officer reads the whole story: timeline, files, diagram; adds a comment
     me.login("canbo.hiennam")
@@ -275,7 +338,15 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     expect(page.locator("ul.comments")).to_contain_text("Cảm ơn")
     expect(page.locator("#diagram.ready")).to_be_visible()
     me.shot("nomination-awarded-with-diagram")
+    expect(page.locator("ol.timeline")).to_contain_text("Gửi thủ trưởng đơn vị")
+    expect(page.locator("ol.timeline")).to_contain_text("Số tờ trình: 15/TTr-UBND")
     me.go("/nominations", "staff-nominations-list")
+    # --- how one hears of new work: mail at once or the morning digest only
+    me.go("/account")
+    page.get_by_label("Chỉ báo trong thư tổng hợp buổi sáng").check()
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.get_by_label("Chỉ báo trong thư tổng hợp buổi sáng")).to_be_checked()
+    me.shot("account-mail-choice")
 
     # --- English on request
     me.go("/inbox?lang=en")
@@ -306,5 +377,14 @@ def test_phone_layout(live_server: LiveServer, browser: object, shots: Screensho
     me.open_task("Công ty")
     me.shot("phone-task")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    me.go("/follow-up", "phone-follow-up")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     me.logout()
+    for username, path, name in (("lanhdao.noivu", "/batches", "phone-batches"),
+                                 ("quantri", "/admin/outbox", "phone-outbox")):
+        me.login(username)
+        me.go(path, name)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
+        me.logout()
     page.close()

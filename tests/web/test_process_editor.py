@@ -69,6 +69,10 @@ def test_admin_changes_a_timer_deploys_and_migrates_an_older_nomination(
     shots.take(page, "processes")
     page.locator("#process-nomination").get_by_role("link", name="Sửa sơ đồ").click()
     expect(page.locator("#canvas.ready")).to_be_visible(timeout=15000)
+    # The modeler has the window, not the page's reading column: canvas and properties side by side.
+    canvas, props = page.locator("#canvas").bounding_box(), page.locator("#props").bounding_box()
+    assert canvas and props and canvas["width"] >= 1400 - 22 * 16 - 80, canvas
+    assert props["x"] >= canvas["x"] + canvas["width"] and canvas["height"] >= 1000 - 14 * 16, (canvas, props)
     shots.take(page, "editor-opened")
 
     # A deliberate error first: the server refuses it, nothing is stored, the element is marked.

@@ -55,3 +55,16 @@ def test_state_size_stays_small(start_nomination):
     instance, _ = start_nomination()
     drive_to_decision(instance)
     assert len(json.dumps(instance.serialize())) < 200_000
+
+
+def test_cancel_closes_every_task_and_timer_and_survives_a_restore(engine, start_nomination):
+    instance, _ = start_nomination()
+    act(instance, "draft_nomination", draft_data())
+    [review] = instance.open_tasks()
+    assert instance.next_wake_at() is not None  # the unit head's reminder and deadline
+    outcome = instance.cancel()
+    assert [t.id for t in outcome.closed] == [review.id] and outcome.opened == []
+    assert (outcome.status, outcome.end_event, outcome.next_wake_at) == ("completed", None, None)
+    assert outcome.notifications == [] and outcome.messages == []
+    restored = engine.restore(json.loads(json.dumps(instance.serialize())))
+    assert restored.status == "completed" and restored.open_tasks() == [] and restored.next_wake_at() is None

@@ -1,0 +1,37 @@
+"""The "steps" view of a nomination: the stages of its path in order, each done, current or to come,
+with the day it was reached; a plain list beside the full diagram, in the page's language (the
+stage keys are the statuses the pages already translate)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from service.core.runtime import Runtime
+from service.db.models import AuditEvent
+from workflows.contract import NOMINATION
+from workflows.diagrams import ProcessDefinition
+
+AWAITING = "awaiting_decision"  # between the last review and the Chairman's decision (a message, not a task)
+EXPECTED_END = "awarded"  # what the path leads to while it runs
+
+
+def steps(runtime: Runtime, definition: ProcessDefinition | None, history: list[AuditEvent],
+          status: str) -> list[dict[str, Any]]:
+    contract = runtime.loader.contracts.get(NOMINATION)
+    if contract is None:
+        return []
+    reached: dict[str, datetime] = {}
+    for event in history:
+        if event.kind == "task_opened" and definition is not None:
+            stage = definition.stage_of((event.detail or {}).get("task"))
+            if stage and stage not in reached:
+                reached[stage] = event.at
+    path = [*contract.task_stages, AWAITING]
+    ended = status in contract.end_stages or status not in (*path, "returned")
+    path.append(status if ended else EXPECTED_END)
+    current = "draft" if status == "returned" else status
+    index = path.index(current) if current in path else len(path) - 1
+    return [{"stage": stage, "at": reached.get(stage),
+             "state": "done" if i < index or (ended and i == index) else "current" if i == index else "todo"}
+            for i, stage in enumerate(path)]
