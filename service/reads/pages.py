@@ -246,7 +246,7 @@ def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
     return {"id": nomination.id, "nominee_name": nomination.nominee_name, "nominee_kind": nomination.nominee_kind,
             "unit_name": unit.name if unit else nomination.unit_id, "award": nomination.award,
             "achievement_summary": (nomination.data or {}).get("achievement_summary", ""),
-            "status": nomination.status,
+            "status": nomination.status, "batch_id": nomination.batch_id,
             "decision_number": batch.decision_number if batch and nomination.status == "awarded" else None,
             "updated_at": nomination.updated_at}
 

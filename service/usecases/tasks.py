@@ -27,6 +27,7 @@ from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance,
 from workflows.forms import FormError
 
 DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
+SIGNING_TASKS = ("sign_decision",)  # the diagram's step where the Chairman signs the decision
 
 
 def open_task_or_404(session: Session, task_uuid: str) -> OpenTask:
@@ -65,6 +66,10 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             data = {**nomination.data, **data}
         if task.task_id == "prepare_batch":
             _check_batch_members(session, task, data)
+        if task.task_id in SIGNING_TASKS and data.get("decision") == "sign":
+            # Signed only with a valid digital signature; the number and date come from the register.
+            raise InvalidInput("Quyết định chỉ được ký bằng chữ ký số, ở mục “Ký số quyết định” của đợt trình: "
+                               "số và ngày do sổ đăng ký cấp, không nhập tay")
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language)
         except FormError as exc:

@@ -15,6 +15,7 @@ def register_pages(app: Flask) -> None:
         admin_security,
         batches,
         common,
+        decisions,
         inbox,
         nominations,
         process_editor,
