@@ -15,6 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
+from service.reads import decisions as decision_reads
 from service.security.access import (
     Actor,
     can_act,
@@ -30,7 +31,7 @@ PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended")
+                  "publish_award", "instance_ended", "decision_received")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
@@ -104,6 +105,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
+    detail["decision"] = decision_reads.public_decisions(runtime, {batch.id}).get(batch.id) if batch else None
     detail["timeline"] = [_timeline_entry(runtime, e, people) for e in history if e.kind in TIMELINE_KINDS]
     detail["return_reason"] = last_return_reason(runtime, history)
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
@@ -130,6 +132,9 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
     detail = dict(event.detail or {})
     entry: dict[str, Any] = {"at": event.at, "kind": event.kind, "who": people.get(event.actor_id or -1),
                              "detail": detail}
+    if event.kind == "decision_received" and detail.get("signed_on"):
+        day = str(detail["signed_on"]).split("-")
+        detail["signed_on_vn"] = "/".join(reversed(day)) if len(day) == 3 else detail["signed_on"]
     if event.kind == "task_completed":
         data = detail.get("data") or {}
         form = form_for_task(runtime, str(detail.get("task", "")))

@@ -29,7 +29,14 @@ from service.documents.stamp import signature_place
 from service.security.access import Actor, can_act
 from service.usecases.audit import audit
 from service.usecases.files import DOCX, PDF, check_upload
-from service.usecases.instances import keep_instances, load_instance, record
+from service.usecases.instances import (
+    InstanceFailed,
+    keep_instances,
+    load_instance,
+    record,
+    record_incident,
+    resolve_incident,
+)
 from service.usecases.tasks import SIGNING_TASKS, deliver_to_nomination
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.engine import EngineError, ProcessInstance
@@ -199,10 +206,10 @@ def _reserved(session: Session, batch_id: str) -> RegisterEntry | None:
                                                        RegisterEntry.pdf_sha256.is_(None))).first()
 
 
-def _latest(session: Session, batch_id: str, stage: str | None = None) -> dict[str, DecisionFile]:
-    query = select(DecisionFile).where(DecisionFile.batch_id == batch_id, DecisionFile.document == DECISION)
-    if stage:
-        query = query.where(DecisionFile.stage == stage)
+def _latest(session: Session, batch_id: str, *stages: str) -> dict[str, DecisionFile]:
+    """The newest version of the decision among these stages, by format."""
+    query = select(DecisionFile).where(DecisionFile.batch_id == batch_id, DecisionFile.document == DECISION,
+                                       DecisionFile.stage.in_(stages))
     rows = list(session.scalars(query.order_by(DecisionFile.version.desc(), DecisionFile.id)))
     if not rows:
         return {}
@@ -228,7 +235,7 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
         session = uow.session
         _open_batch(session, batch_id)
         _signing_task(session, actor, batch_id)
-        files = _latest(session, batch_id)
+        files = _latest(session, batch_id, "draft", "uploaded")  # a final one is re-made from its draft
         if not files:
             raise InvalidInput("Chưa có dự thảo quyết định: Sở Nội vụ cần tạo dự thảo trước khi ký")
         reserved = _reserved(session, batch_id)
@@ -273,7 +280,8 @@ def sign_on_server(runtime: Runtime, actor: Actor, batch_id: str, passphrase: st
             except ValueError as exc:
                 raise signing.SigningError(str(exc)) from exc
             signed = signing.sign(final, key, setup.trust, place, runtime.clock.now())
-            done = _keep(runtime, actor, batch_id, plan, symbol, signer.name, docx, final, signed, "server")
+            done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, symbol, signer.name, docx, final,
+                              signed, "server")
             if done is not None:
                 return done
     except signing.SigningError as exc:
@@ -320,12 +328,26 @@ def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str
         signing.signs_exactly(content, draft, setup.trust, signer.certificate)
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
+    return _incidents(runtime, _accept, runtime, actor, batch_id, entry_id, content, signer.name)
+
+
+def _accept(runtime: Runtime, actor: Actor, batch_id: str, entry_id: int, content: bytes, signer_name: str) -> Signed:
     with runtime.uow() as uow:
         session = uow.session
+        _open_batch(session, batch_id)
         entry = session.get(RegisterEntry, entry_id)
-        assert entry is not None
-        result = _complete(session, runtime, actor, batch_id, entry, content, signer.name, "external", uow)
-        return result
+        if entry is None or entry.pdf_sha256 is not None:
+            raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
+        return _complete(session, runtime, actor, batch_id, entry, content, signer_name, "external", uow)
+
+
+def _incidents(runtime: Runtime, step: Any, *args: Any) -> Any:
+    """A failing engine run (of the batch, or of a nomination the decision is sent to) keeps nothing of
+    the signing, no number and no file, and marks that instance as an incident admins can see."""
+    try:
+        return step(*args)
+    except InstanceFailed as failed:
+        raise record_incident(runtime, failed) from failed
 
 
 def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, symbol: str, signer_name: str,
@@ -380,7 +402,8 @@ def _complete(session: Session, runtime: Runtime, actor: Actor, batch_id: str, e
     try:
         outcome = instance.complete(task.id, data, actor.username, "vi")
     except EngineError as exc:
-        raise InvalidInput(f"Quy trình không thể tiếp tục: {exc}") from exc
+        raise InstanceFailed(row.id, exc, "complete") from exc
+    resolve_incident(session, runtime, row, actor.user_id)
     written: list[tuple[Any, ProcessInstance]] = [(row, instance)]
     record(session, runtime, row, instance, outcome, actor.user_id,
            deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,

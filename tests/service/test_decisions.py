@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,33 +17,20 @@ from sqlalchemy import func, select
 from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import DecisionFile, RegisterEntry
-from service.documents import signers
-from service.documents.demo_pki import seal_png, signature_png
 from service.documents.signing import Trust, sign, verify
 from service.documents.stamp import signature_place
 from service.reads import decisions as reads
 from service.usecases import decisions
-from tests.support.pki import PASSPHRASE, LocalPki, local_pki
-from tests.support.postgres import free_port
+from tests.support.pki import PASSPHRASE, LocalPki
+from tests.support.signing import SIGNER, write_setup
 
 from .helpers import CHAIRMAN, HA_LEAD, HA_OFFICER, actor, assert_problem, awaiting_decision
 from .test_api_batches import batch_task, new_batch, prepare
 
-SIGNER = "Trần Văn Quyết"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
-    with local_pki(tmp_path_factory.mktemp("pki"), free_port()) as running:
-        yield running
-
 
 @pytest.fixture
 def signing_setup(runtime: Runtime, pki: LocalPki) -> Path:
-    return signers.write_demo_setup(
-        runtime.config.instance_dir / "signing", tsa_url=pki.tsa_url, root_pem=pki.root_pem,
-        pkcs12=pki.pkcs12("chairman"), certificate=pki.cert_pem("chairman"), name=SIGNER,
-        organisation="Ủy ban nhân dân tỉnh Hưng Yên", signature_png=signature_png(), seal_png=seal_png())
+    return write_setup(runtime, pki)
 
 
 def batch_at_signing(client, auth, count: int = 2) -> str:
