@@ -1,5 +1,5 @@
 """A batch's decision as a legal record: Home Affairs drafts the Tờ trình and the Quyết định from the
-batch's nominations and may upload edited versions; the Chairman signs (on the server with the
+batch's nominations and may upload edited versions (decision_drafts.py); the Chairman signs (on the server with the
 configured key, or elsewhere and uploads the signed PDF). Every file is kept with its sha256.
 
 The number comes from the register and is inside the signed PDF. Rendering and signing take seconds,
@@ -11,24 +11,34 @@ consumes no number.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Batch, DecisionFile, Nomination, OpenTask, RegisterCounter, RegisterEntry, Unit, User
-from service.documents import award_decision, batch_documents, fill, signers, signing
+from service.db.models import DecisionFile, OpenTask, RegisterCounter, RegisterEntry
+from service.documents import batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
+from service.documents.pdf_fill import fill_pdf
 from service.documents.register import register
 from service.documents.stamp import signature_place
 from service.security.access import Actor, can_act
 from service.usecases.audit import audit
-from service.usecases.files import DOCX, PDF, check_upload
+from service.usecases.decision_drafts import (
+    DECISION,
+    add_file,
+    batch_or_404,
+    generate_drafts,
+    members,
+    next_version,
+    open_batch,
+    upload_version,
+)
+from service.usecases.files import check_upload
 from service.usecases.instances import (
     InstanceFailed,
     keep_instances,
@@ -41,9 +51,9 @@ from service.usecases.tasks import SIGNING_TASKS, deliver_to_nomination
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.engine import EngineError, ProcessInstance
 
-DRAFTERS = ("home_affairs_officer", "home_affairs_lead")
-DECISION, SUBMISSION = "decision", "submission"
 ROUNDS = 3
+__all__ = ["Signed", "accept_external", "generate_drafts", "prepare_external", "sign_on_server",
+           "upload_version"]
 
 
 @dataclass(frozen=True)
@@ -52,140 +62,6 @@ class Signed:
     symbol: str
     signed_on: date
     sha256: str
-
-
-def _require_drafter(actor: Actor) -> None:
-    if not (actor.is_admin or any(actor.has_role(r) for r in DRAFTERS)):
-        raise Forbidden("Chỉ Sở Nội vụ được lập và tải lên dự thảo quyết định")
-
-
-def _batch(session: Session, batch_id: str) -> Batch:
-    batch = session.get(Batch, batch_id)
-    if batch is None:
-        raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
-    return batch
-
-
-def _open_batch(session: Session, batch_id: str) -> Batch:
-    batch = _batch(session, batch_id)
-    if batch.status != "open":
-        raise Conflict("Đợt trình đã kết thúc (đã ký hoặc dừng trình): không sửa dự thảo được nữa")
-    return batch
-
-
-def _members(session: Session, batch_id: str) -> list[batch_documents.Awardee]:
-    rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
-                           .where(Nomination.batch_id == batch_id, Nomination.status != "not_awarded")
-                           .order_by(Nomination.id)).all()
-    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit) for n, unit in rows]
-
-
-def _signer_name(session: Session, runtime: Runtime, movement: batch_documents.Movement) -> str:
-    """The configured signer's name (his certificate's), or the Chairman's account name."""
-    try:
-        return signers.load(runtime.config.instance_dir).signer(movement.decision_authority).name
-    except signing.SigningError:
-        found = session.scalars(select(User.full_name).join(User.roles).where(User.active.is_(True))
-                                .where(User.roles.any(role="chairman")).order_by(User.id)).first()
-        return found or ""
-
-
-def _next_version(session: Session, batch_id: str, document: str) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(DecisionFile.version), 0)).where(
-        DecisionFile.batch_id == batch_id, DecisionFile.document == document)) or 0) + 1
-
-
-def _add_file(session: Session, runtime: Runtime, batch_id: str, document: str, version: int, fmt: str,
-              stage: str, filename: str, content: bytes, actor_id: int | None, entry_id: int | None = None) -> str:
-    digest = hashlib.sha256(content).hexdigest()
-    session.add(DecisionFile(batch_id=batch_id, document=document, version=version, format=fmt, stage=stage,
-                             filename=filename, sha256=digest, size=len(content), content=content,
-                             register_entry_id=entry_id, created_by=actor_id, created_at=runtime.clock.now()))
-    return digest
-
-
-def _pdf(docx: bytes) -> bytes:
-    try:
-        return docx_to_pdf(docx)
-    except PdfError as exc:
-        raise InvalidInput(str(exc)) from exc
-
-
-# --- Home Affairs: drafts and uploaded versions --------------------------------------------------------
-
-def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: dict[str, str]) -> int:
-    """Tờ trình and Quyết định (DOCX + PDF) from the batch's nominations; returns the new version."""
-    _require_drafter(actor)
-    movement = batch_documents.Movement.load()
-    with runtime.read() as uow:
-        session = uow.session
-        _open_batch(session, batch_id)
-        awardees = _members(session, batch_id)
-        signer = _signer_name(session, runtime, movement)
-        head = session.get(User, actor.user_id)
-    if not awardees:
-        raise InvalidInput("Đợt trình chưa có hồ sơ nào: hãy chọn hồ sơ ở bước lập tờ trình trước")
-    year = runtime.clock.now().year
-    cited = {"number": submission.get("number") or f"{award_decision.decree30.BLANK}/TTr-SNV",
-             "date": submission.get("date") or f"{award_decision.decree30.BLANK}/{year}"}
-    decision = award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
-    proposal = award_decision.render_docx(
-        batch_documents.submission_document(movement, awardees, year, head.full_name if head else "", cited),
-        award_decision.Wording.load("award_submission"))
-    files = {(DECISION, "docx"): decision, (DECISION, "pdf"): _pdf(decision),
-             (SUBMISSION, "docx"): proposal, (SUBMISSION, "pdf"): _pdf(proposal)}
-    with runtime.uow() as uow:
-        session = uow.session
-        _open_batch(session, batch_id)
-        version = max(_next_version(session, batch_id, DECISION), _next_version(session, batch_id, SUBMISSION))
-        for (document, fmt), content in files.items():
-            name = f"{'quyet-dinh' if document == DECISION else 'to-trinh'}-{batch_id}-v{version}.{fmt}"
-            _add_file(session, runtime, batch_id, document, version, fmt, "draft", name, content, actor.user_id)
-        audit(session, runtime, "decision_drafted", actor_id=actor.user_id, batch_id=batch_id, version=version,
-              awardees=len(awardees))
-        commit_or_conflict(uow)
-        return version
-
-
-def upload_version(runtime: Runtime, actor: Actor, batch_id: str, filename: str, content: bytes) -> int:
-    """An edited decision (DOCX, or PDF) as the version the Chairman will sign."""
-    _require_drafter(actor)
-    stored = check_upload(filename, content, runtime.config.max_attachment_bytes)
-    if stored.content_type not in (DOCX, PDF):
-        raise InvalidInput("Dự thảo quyết định chỉ nhận tệp DOCX hoặc PDF")
-    authority = batch_documents.Movement.load().authority("decision")
-    symbol, year = authority.symbol(batch_documents.DECISION_KIND), runtime.clock.now().year
-    pdf = content
-    if stored.content_type == DOCX:
-        try:
-            fill.check_gaps(content, symbol, year)
-        except fill.FillError as exc:
-            raise InvalidInput(str(exc)) from exc
-        pdf = _pdf(content)
-    else:
-        _check_pdf_gaps(content, symbol, year)
-    with runtime.uow() as uow:
-        session = uow.session
-        _open_batch(session, batch_id)
-        version = _next_version(session, batch_id, DECISION)
-        if stored.content_type == DOCX:
-            _add_file(session, runtime, batch_id, DECISION, version, "docx", "uploaded", stored.filename, content,
-                      actor.user_id)
-        _add_file(session, runtime, batch_id, DECISION, version, "pdf", "uploaded",
-                  stored.filename.rsplit(".", 1)[0] + ".pdf", pdf, actor.user_id)
-        audit(session, runtime, "decision_uploaded", actor_id=actor.user_id, batch_id=batch_id, version=version,
-              filename=stored.filename, sha256=stored.sha256)
-        commit_or_conflict(uow)
-        return version
-
-
-def _check_pdf_gaps(pdf: bytes, symbol: str, year: int) -> None:
-    from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
-
-    try:
-        check_pdf_gaps(pdf, symbol, year)
-    except PdfFillError as exc:
-        raise InvalidInput(str(exc)) from exc
 
 
 # --- the Chairman: signing --------------------------------------------------------------------------
@@ -233,7 +109,7 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
     signed_on = runtime.clock.now().astimezone(signing.VN).date()
     with runtime.read() as uow:
         session = uow.session
-        _open_batch(session, batch_id)
+        open_batch(session, batch_id)
         _signing_task(session, actor, batch_id)
         files = _latest(session, batch_id, "draft", "uploaded")  # a final one is re-made from its draft
         if not files:
@@ -243,8 +119,8 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
             RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
         number = reserved.number if reserved is not None and reserved.year == signed_on.year else (last or 0) + 1
         return _Plan(number, reserved.id if reserved is not None and reserved.number == number else None, signed_on,
-                     {fmt: f.content for fmt, f in files.items()}, len(_members(session, batch_id)),
-                     _batch(session, batch_id).title or "")
+                     {fmt: f.content for fmt, f in files.items()}, len(members(session, batch_id)),
+                     batch_or_404(session, batch_id).title or "")
 
 
 def _final(plan: _Plan, symbol: str) -> tuple[bytes | None, bytes]:
@@ -253,8 +129,6 @@ def _final(plan: _Plan, symbol: str) -> tuple[bytes | None, bytes]:
         if "docx" in plan.draft:
             docx = fill.fill(plan.draft["docx"], symbol, plan.number, plan.signed_on)
             return docx, docx_to_pdf(docx)
-        from service.documents.pdf_fill import fill_pdf
-
         return None, fill_pdf(plan.draft["pdf"], symbol, plan.number, plan.signed_on)
     except (fill.FillError, PdfError, ValueError) as exc:
         raise signing.SigningError(str(exc)) from exc
@@ -315,7 +189,7 @@ def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str
     authority = movement.authority("decision")
     with runtime.read() as uow:
         session = uow.session
-        _open_batch(session, batch_id)
+        open_batch(session, batch_id)
         _signing_task(session, actor, batch_id)
         final = _latest(session, batch_id, "final").get("pdf")
         entry = _reserved(session, batch_id)
@@ -334,7 +208,7 @@ def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str
 def _accept(runtime: Runtime, actor: Actor, batch_id: str, entry_id: int, content: bytes, signer_name: str) -> Signed:
     with runtime.uow() as uow:
         session = uow.session
-        _open_batch(session, batch_id)
+        open_batch(session, batch_id)
         entry = session.get(RegisterEntry, entry_id)
         if entry is None or entry.pdf_sha256 is not None:
             raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
@@ -357,7 +231,7 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, symbol: st
     authority = batch_documents.Movement.load().authority("decision")
     with runtime.uow() as uow:
         session = uow.session
-        _open_batch(session, batch_id)
+        open_batch(session, batch_id)
         _signing_task(session, actor, batch_id)
         if plan.reserved_id is not None:
             entry = session.get(RegisterEntry, plan.reserved_id)
@@ -371,12 +245,12 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, symbol: st
                              signer_name, plan.awardees, runtime.clock.now(), batch_id=batch_id)
             if entry.number != plan.number:
                 return None  # leaving the block rolls the number back
-        version = _next_version(session, batch_id, DECISION)
+        version = next_version(session, batch_id, DECISION)
         stem = f"quyet-dinh-{entry.number:02d}-{symbol}-{plan.signed_on.year}".replace("Đ", "D").lower()
         if docx is not None:
-            entry.docx_sha256 = _add_file(session, runtime, batch_id, DECISION, version, "docx", "final",
+            entry.docx_sha256 = add_file(session, runtime, batch_id, DECISION, version, "docx", "final",
                                           f"{stem}.docx", docx, actor.user_id, entry.id)
-        _add_file(session, runtime, batch_id, DECISION, version, "pdf", "final", f"{stem}.pdf", final, actor.user_id,
+        add_file(session, runtime, batch_id, DECISION, version, "pdf", "final", f"{stem}.pdf", final, actor.user_id,
                   entry.id)
         if signed is None:
             audit(session, runtime, "decision_numbered", actor_id=actor.user_id, batch_id=batch_id,
@@ -391,9 +265,9 @@ def _complete(session: Session, runtime: Runtime, actor: Actor, batch_id: str, e
               signed: bytes, signer_name: str, how: str, uow: Any) -> Signed:
     """Store the signed PDF and complete the signing task with the register's number and date."""
     task = _signing_task(session, actor, batch_id)
-    version = _next_version(session, batch_id, DECISION)
+    version = next_version(session, batch_id, DECISION)
     stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
-    entry.pdf_sha256 = _add_file(session, runtime, batch_id, DECISION, version, "pdf", "signed",
+    entry.pdf_sha256 = add_file(session, runtime, batch_id, DECISION, version, "pdf", "signed",
                                  f"{stem}-da-ky.pdf", signed, actor.user_id, entry.id)
     entry.signer_name = signer_name
     row, instance = load_instance(session, runtime, task.instance_id, lock=True)

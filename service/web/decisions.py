@@ -28,15 +28,16 @@ def _back(batch_id: str) -> Any:
     return redirect(request.form.get("next") or url_for("pages.batch_page", batch_id=batch_id))
 
 
-def _run(batch_id: str, action: Any, done: str) -> Any:
-    """One use case; its refusal is shown on the page it came from, in the user's words."""
+def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> Any:
+    """One use case; its refusal is shown on the page it came from, in the user's words. A signing
+    ends the task the page may have been, so its success goes to the batch."""
     try:
         result = action()
     except DomainError as exc:
         flash(exc.detail, "error")
         return _back(batch_id)
     flash(done.format(result=result))
-    return _back(batch_id)
+    return redirect(url_for("pages.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
 
 
 def _upload() -> tuple[str, bytes]:
@@ -68,7 +69,7 @@ def decision_sign(batch_id: str) -> Any:
     actor = actor_required()
     passphrase = request.form.get("passphrase") or None
     return _run(batch_id, lambda: reads.citation_of(decisions.sign_on_server(runtime(), actor, batch_id, passphrase)),
-                gettext("Đã ký số: {result}."))
+                gettext("Đã ký số: {result}."), ends_task=True)
 
 
 @bp.route("/batches/<batch_id>/decision/prepare-external", methods=["POST"])
@@ -84,7 +85,7 @@ def decision_signed_upload(batch_id: str) -> Any:
     name, content = _upload()
     return _run(batch_id, lambda: reads.citation_of(decisions.accept_external(runtime(), actor, batch_id, name,
                                                                               content)),
-                gettext("Đã nhận quyết định đã ký số: {result}."))
+                gettext("Đã nhận quyết định đã ký số: {result}."), ends_task=True)
 
 
 @bp.route("/decision-files/<int:file_id>")
