@@ -11,7 +11,7 @@ consumes no number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -51,7 +51,7 @@ from service.usecases.tasks import SIGNING_TASKS, deliver_to_nomination
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.engine import EngineError, ProcessInstance
 
-ROUNDS = 3
+ROUNDS = 2  # rounds made outside the write before one made inside it
 __all__ = ["Signed", "accept_external", "generate_drafts", "prepare_external", "sign_on_server",
            "upload_version"]
 
@@ -90,6 +90,9 @@ def _latest(session: Session, batch_id: str, *stages: str) -> dict[str, Decision
     if not rows:
         return {}
     return {f.format: f for f in rows if f.version == rows[0].version}
+
+
+Made = tuple[bytes | None, bytes, bytes | None]  # final DOCX (if any), final PDF, signed PDF (if signed)
 
 
 @dataclass(frozen=True)
@@ -146,21 +149,35 @@ def sign_on_server(runtime: Runtime, actor: Actor, batch_id: str, passphrase: st
         key = signer.key(passphrase)
         checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
         signing.check_certificate(checked, setup.trust)
-        for _ in range(ROUNDS):
-            plan = _plan(runtime, actor, batch_id, movement)
+
+        def make(plan: _Plan) -> Made:
             docx, final = _final(plan, symbol)
             try:
                 place = signature_place(final, signer.name, authority.issuer.place)
             except ValueError as exc:
-                raise signing.SigningError(str(exc)) from exc
-            signed = signing.sign(final, key, setup.trust, place, runtime.clock.now())
-            done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, symbol, signer.name, docx, final,
-                              signed, "server")
-            if done is not None:
-                return done
+                raise signing.SigningError(f"Bản dự thảo không ghi tên người ký đã cấu hình ({signer.name}) ở chỗ "
+                                           "ký: Sở Nội vụ cần tạo lại hoặc sửa dự thảo") from exc
+            return docx, final, signing.sign(final, key, setup.trust, place, runtime.clock.now())
+
+        return _rounds(runtime, actor, batch_id, movement, signer.name, make, "server")
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
-    raise Conflict("Nhiều quyết định đang được ký cùng lúc; hãy ký lại")
+
+
+def _rounds(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Movement, signer_name: str,
+            make: Any, how: str) -> Signed:
+    """Made outside the write on the number expected; if another signing took it meanwhile, once
+    more; then, so that a busy register still ends, made inside the write holding the number."""
+    for _ in range(ROUNDS):
+        plan = _plan(runtime, actor, batch_id, movement)
+        done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, signer_name, how, make(plan), None)
+        if done is not None:
+            return done
+    plan = _plan(runtime, actor, batch_id, movement)
+    done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, signer_name, how, None, make)
+    if done is None:
+        raise Conflict("Quyết định của đợt trình này vừa được cấp số hoặc ký; hãy tải lại trang")
+    return done
 
 
 def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> int:
@@ -168,16 +185,14 @@ def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> int:
     stays this batch's; the final PDF is kept to compare the signed upload with."""
     movement = batch_documents.Movement.load()
     symbol = movement.authority("decision").symbol(batch_documents.DECISION_KIND)
-    for _ in range(ROUNDS):
-        plan = _plan(runtime, actor, batch_id, movement)
-        try:
-            docx, final = _final(plan, symbol)
-        except signing.SigningError as exc:
-            raise InvalidInput(str(exc)) from exc
-        done = _keep(runtime, actor, batch_id, plan, symbol, "", docx, final, None, "external")
-        if done is not None:
-            return done.number
-    raise Conflict("Nhiều quyết định đang được cấp số cùng lúc; hãy thử lại")
+
+    def make(plan: _Plan) -> Made:
+        return (*_final(plan, symbol), None)
+
+    try:
+        return _rounds(runtime, actor, batch_id, movement, "", make, "external").number
+    except signing.SigningError as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str, content: bytes) -> Signed:
@@ -224,11 +239,13 @@ def _incidents(runtime: Runtime, step: Any, *args: Any) -> Any:
         raise record_incident(runtime, failed) from failed
 
 
-def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, symbol: str, signer_name: str,
-          docx: bytes | None, final: bytes, signed: bytes | None, how: str) -> Signed | None:
-    """One transaction: the number (None back if the register moved since the plan), the files and,
-    when signed, the task's completion."""
+def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_name: str, how: str,
+          made: Made | None, make: Any) -> Signed | None:
+    """One transaction: the number, the files and, when signed, the task's completion. With files
+    `made` on the plan's number, None back if the register gave another (nothing kept); else `make`
+    makes them here, on the number taken."""
     authority = batch_documents.Movement.load().authority("decision")
+    symbol = authority.symbol(batch_documents.DECISION_KIND)
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
@@ -243,8 +260,9 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, symbol: st
                 return None
             entry = register(session, authority, batch_documents.DECISION_KIND, plan.signed_on, plan.subject,
                              signer_name, plan.awardees, runtime.clock.now(), batch_id=batch_id)
-            if entry.number != plan.number:
+            if made is not None and entry.number != plan.number:
                 return None  # leaving the block rolls the number back
+        docx, final, signed = made if made is not None else make(replace(plan, number=entry.number))
         version = next_version(session, batch_id, DECISION)
         stem = f"quyet-dinh-{entry.number:02d}-{symbol}-{plan.signed_on.year}".replace("Đ", "D").lower()
         if docx is not None:

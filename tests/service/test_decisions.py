@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import threading
 import zipfile
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from service.documents.stamp import signature_place
 from service.reads import decisions as reads
 from service.usecases import decisions
 from tests.support.pki import PASSPHRASE, LocalPki
+from tests.support.postgres import free_port
 from tests.support.signing import SIGNER, write_setup
 
 from .helpers import CHAIRMAN, HA_LEAD, HA_OFFICER, actor, assert_problem, awaiting_decision
@@ -195,3 +197,51 @@ def typed_number(docx: bytes) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def test_a_bad_certificate_a_silent_tsa_or_no_setup_refuse_the_signing(client, auth, runtime, pki):
+    batch_id = batch_at_signing(client, auth, 1)
+    ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
+    with pytest.raises(InvalidInput, match="Chưa cấu hình chữ ký số"):
+        decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())
+    write_setup(runtime, pki, "revoked")
+    decisions.generate_drafts(runtime, ha, batch_id, {})  # names the configured signer under the signature
+    before = counts(runtime)
+    for label, refusal in (("revoked", "bị thu hồi"), ("expired", "hết hạn")):
+        write_setup(runtime, pki, label)
+        with pytest.raises(InvalidInput, match=refusal):
+            decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())
+    write_setup(runtime, pki, tsa_url=f"http://127.0.0.1:{free_port()}/tsa")  # nobody answers there
+    with pytest.raises(InvalidInput, match="dấu thời gian không trả lời"):
+        decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())
+    assert counts(runtime) == before  # no number, no file
+    write_setup(runtime, pki)
+    assert decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode()).number == 1
+
+
+def test_batches_signed_at_once_get_consecutive_numbers(client, auth, runtime, pki, signing_setup):
+    batches = [batch_at_signing(client, auth, 1) for _ in range(3)]
+    ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
+    for batch_id in batches:
+        decisions.generate_drafts(runtime, ha, batch_id, {})
+    barrier = threading.Barrier(len(batches))
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def sign_one(batch_id: str) -> None:
+        try:
+            barrier.wait()
+            got.append(decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode()).number)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sign_one, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(got) == [1, 2, 3]
+    with runtime.read() as uow:
+        signed = uow.session.scalars(select(RegisterEntry.number).where(RegisterEntry.pdf_sha256.is_not(None)))
+        assert sorted(signed) == [1, 2, 3]

@@ -14,10 +14,11 @@ from service.usecases import decisions
 SIGNER = "Trần Văn Quyết"
 
 
-def write_setup(runtime: Runtime, pki: LocalPki) -> Path:
+def write_setup(runtime: Runtime, pki: LocalPki, label: str = "chairman", tsa_url: str | None = None) -> Path:
+    """The Chairman's signing setup, with the key of certificate `label` (expired, revoked...)."""
     return signers.write_demo_setup(
-        runtime.config.instance_dir / "signing", tsa_url=pki.tsa_url, root_pem=pki.root_pem,
-        pkcs12=pki.pkcs12("chairman"), certificate=pki.cert_pem("chairman"), name=SIGNER,
+        runtime.config.instance_dir / "signing", tsa_url=tsa_url or pki.tsa_url, root_pem=pki.root_pem,
+        pkcs12=pki.pkcs12(label), certificate=pki.cert_pem(label), name=SIGNER,
         organisation="Ủy ban nhân dân tỉnh Hưng Yên", signature_png=signature_png(), seal_png=seal_png())
 
 
