@@ -95,6 +95,13 @@ def test_drafted_edited_signed_on_the_server_numbered_and_verified(client, auth,
     shown = client.get(f"/api/v1/batches/{batch_id}", headers=auth(HA_LEAD)).get_json()
     assert (shown["status"], shown["decision_number"]) == ("signed", "01/QĐ-UBND")
 
+    # Certificates: the batch's in one PDF, and each awardee's, citing the decision.
+    cited = f"Quyết định số 01/QĐ-UBND ngày {done.signed_on.day}/{done.signed_on.month}/{done.signed_on.year}"
+    combined = client.get(f"/batches/{batch_id}/bang-khen.pdf", headers=auth(HA_LEAD))
+    assert combined.status_code == 200 and pdf_text(combined.data).count("BẰNG KHEN") == 2
+    one = client.get(f"/batches/{batch_id}/bang-khen/{shown['nominations'][0]['id']}.pdf", headers=auth(HA_LEAD))
+    assert pdf_text(one.data).count("BẰNG KHEN") == 1 and cited in " ".join(pdf_text(one.data).split())
+
     # The public page and the check of a number and of the file itself.
     public = client.get("/cong-khai").text
     assert view["citation"] in public and f'/decision-files/{view["signed_file"]["id"]}' in public
