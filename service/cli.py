@@ -125,37 +125,31 @@ def _account_action(use_case: Any, username: str, **kwargs: Any) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 @click.option("--threads", default=8, type=int)
-@click.option("--scheduler/--no-scheduler", default=None, help="run the timer and mail jobs in this process")
+@click.option("--scheduler/--no-scheduler", default=None, help="run the timer and mail jobs beside the web server")
 @with_appcontext
 def serve_command(host: str, port: int, threads: int, scheduler: bool | None) -> None:
-    """Serve the web app and API with gunicorn (one process, threads)."""
-    from gunicorn.app.base import BaseApplication
+    """Serve the web app and API with gunicorn (one process, threads), and the jobs in a process beside it."""
+    from service.serve import serve
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     runtime = _runtime()
     runtime.config = runtime.config.serving_at(host, port)
-    in_process = scheduler if scheduler is not None else runtime.config.scheduler_in_process
-
-    class _Server(BaseApplication):
-        def load_config(self) -> None:
-            if in_process:
-                from service.jobs.scheduler import start_in_process
-
-                # In the worker, after gunicorn's fork: threads and DB connections do not survive a fork.
-                self.cfg.set("post_worker_init", lambda _worker: start_in_process(runtime))
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
-            # Connections opened before the fork (init-db, seeding) must not be shared with the worker.
-            self.cfg.set("post_fork", lambda _server, _worker: runtime.db.dispose(close=False))
-
-        def load(self) -> Any:
-            return app
-
     click.echo(f"nomflow đang chạy tại http://{host}:{port}/")
-    runtime.warm_up()
-    _Server().run()
+    _warm_up(runtime)
+    serve(current_app._get_current_object(), runtime, host, port, threads,  # type: ignore[attr-defined]
+          scheduler if scheduler is not None else runtime.config.scheduler_in_process)
+
+
+def _warm_up(runtime: Runtime) -> None:
+    """Parse the stored diagrams before serving; with the database down or not migrated yet, serve
+    anyway (/readyz says why until it is fixed) instead of exiting into a restart loop."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from service.db.session import describe
+
+    try:
+        runtime.warm_up()
+    except SQLAlchemyError as exc:
+        click.echo(f"database not ready at start, serving anyway: {describe(exc)}", err=True)
 
 
 @click.command("demo")
@@ -198,16 +192,11 @@ def demo_command(ctx: click.Context, host: str, port: int) -> None:
 @with_appcontext
 def worker_command(wake_every: float, deliver_every: float, digest_at: str) -> None:
     """Run the timer, mail and digest jobs in the foreground until SIGTERM (any number of workers)."""
-    import logging
     from datetime import time
 
-    from service.jobs.scheduler import Schedule, run_worker
+    from service.jobs.scheduler import Schedule, run_worker, worker_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
-    # Our jobs log what they did; SpiffWorkflow's task states and APScheduler's "run skipped: still
-    # running" (a long sweep outlasting its interval is normal) would drown that.
-    for noisy in ("spiff", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
+    worker_logging()
     runtime = _runtime()
     smtp = runtime.config.smtp_host or "(không cấu hình: thư nằm chờ trong hộp thư đi)"
     click.echo(f"nomflow worker: {runtime.db.url.split('@')[-1]}, SMTP {smtp}")

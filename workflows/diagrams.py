@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .contract import ContractCatalog, message_catchers, stages_of
 from .diagram_checks import NS, DiagramError, DiagramProblem, ProcessChecker
 from .diagram_limits import as_utf8, cap_problems, id_problems
 from .forms import FormLibrary
@@ -30,6 +31,7 @@ class HumanTaskSpec:
     role: str
     form: str | None
     ui_form: str | None
+    stage: str | None = None  # what the task means to the service (see workflows/contract.py)
 
 
 @dataclass(frozen=True)
@@ -44,16 +46,31 @@ class ProcessDefinition:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     human_tasks: dict[str, HumanTaskSpec] = field(default_factory=dict)
+    # bpmn id → stage of its user tasks and end events; the service reads these, never the ids.
+    stages: dict[str, str] = field(default_factory=dict)
+    message_catchers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def stage_of(self, bpmn_id: str | None) -> str | None:
+        return self.stages.get(bpmn_id or "")
+
+    def tasks_of_stage(self, stage: str) -> list[HumanTaskSpec]:
+        return [t for t in self.human_tasks.values() if t.stage == stage]
 
 
 class DiagramLoader:
     def __init__(self, roles: RoleCatalog, forms: FormLibrary, settings: EngineSettings,
-                 actions: Iterable[str], functions: Iterable[str], messages: Iterable[str] = ()):
+                 actions: Iterable[str], functions: Iterable[str], messages: Iterable[str] = (),
+                 contracts: ContractCatalog | None = None):
         self.roles, self.forms, self.settings = roles, forms, settings
         self.actions, self.functions, self.messages = tuple(actions), tuple(functions), tuple(messages)
+        self.contracts = contracts or ContractCatalog.default()
 
-    def load(self, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
-        """Every executable process in the file, or DiagramError listing every problem found."""
+    def load(self, data: bytes, filename: str, stored: bool = False) -> dict[str, ProcessDefinition]:
+        """Every executable process in the file, or DiagramError listing every problem found.
+
+        `stored`: a version deployed earlier, loaded to run its instances. It was accepted then, so
+        the contract is not re-checked (refusing it now would strand them), and one stored before
+        diagrams declared stages gets them from the contract's map of old ids."""
         try:
             tree = parse_untrusted_xml(data, self.settings.max_bpmn_bytes)
         except UnsafeXmlError as exc:
@@ -72,9 +89,10 @@ class DiagramLoader:
             checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions,
                                      self.messages)
             problems.extend(checker.run())
+            problems.extend([] if stored else self.contracts.check(process, filename, self.forms))
         if problems:
             raise DiagramError(problems)
-        return self._parse(tree, as_utf8(tree, data), filename)
+        return self._parse(tree, as_utf8(tree, data), filename, stored)
 
     def load_directory(self, directory: Path = BPMN_DIR) -> dict[str, ProcessDefinition]:
         definitions: dict[str, ProcessDefinition] = {}
@@ -103,7 +121,8 @@ class DiagramLoader:
                                            f"sai lược đồ BPMN (XSD): {error.message}"))
         return problems
 
-    def _parse(self, tree: etree._ElementTree, data: bytes, filename: str) -> dict[str, ProcessDefinition]:
+    def _parse(self, tree: etree._ElementTree, data: bytes, filename: str,
+               stored: bool = False) -> dict[str, ProcessDefinition]:
         parser = SpiffBpmnParser()
         checksum = hashlib.sha256(data).hexdigest()
         try:
@@ -111,6 +130,7 @@ class DiagramLoader:
             definitions = {}
             for process_id in parser.get_process_ids():
                 spec = parser.get_spec(process_id)
+                stages = stages_of(spec, self.contracts.get(process_id), stored)
                 definitions[process_id] = ProcessDefinition(
                     process_id=process_id,
                     name=spec.description or process_id,
@@ -119,7 +139,9 @@ class DiagramLoader:
                     checksum=checksum,
                     spec=spec,
                     subprocess_specs=parser.get_subprocess_specs(process_id),
-                    human_tasks=self._human_tasks(spec),
+                    human_tasks=self._human_tasks(spec, stages),
+                    stages=stages,
+                    message_catchers=message_catchers(spec),
                 )
         except ValidationException as exc:
             raise DiagramError([DiagramProblem(filename, getattr(exc, "id", ""), getattr(exc, "name", ""),
@@ -128,7 +150,7 @@ class DiagramLoader:
             raise DiagramError([DiagramProblem(filename, "", "", None, str(exc))]) from exc
         return definitions
 
-    def _human_tasks(self, spec: BpmnProcessSpec) -> dict[str, HumanTaskSpec]:
+    def _human_tasks(self, spec: BpmnProcessSpec, stages: dict[str, str]) -> dict[str, HumanTaskSpec]:
         tasks = {}
         for task_spec in spec.task_specs.values():
             if not getattr(task_spec, "manual", False):
@@ -141,6 +163,7 @@ class DiagramLoader:
                 role=role.key if role else "",
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
+                stage=stages.get(task_spec.bpmn_id),
             )
         return tasks
 

@@ -3,14 +3,20 @@ errors as RFC 9457 problem details."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from service.api.schemas import Problem
-from service.core.errors import DomainError
+from service.core.errors import Conflict, DomainError, Unavailable
+from service.db.session import CONCURRENT_UPDATE, describe, is_conflict, is_unavailable
+
+log = logging.getLogger(__name__)
+DATABASE_DOWN = "Cơ sở dữ liệu tạm thời không truy cập được; vui lòng thử lại sau ít phút"
 
 PROBLEM = "application/problem+json"
 
@@ -47,7 +53,9 @@ Xác thực (authentication): `Authorization: Bearer <token>` (POST /api/v1/toke
 whose writes need the `X-CSRFToken` header. Lỗi (errors): RFC 9457 problem details with
 `type, title, status, detail, errors[{field, message}]`. A nomination you may not see answers 404, as if
 it did not exist; acting on a task that is not yours answers 403; a stale `version` or a task already
-completed answers 409; invalid input answers 422 listing every field."""
+completed answers 409 (so does a write that met a concurrent one: nothing of it was stored); invalid input answers
+422 listing every field; while the database is unavailable, 503 with `Retry-After`. Probes: `GET /healthz`,
+`GET /readyz` (no sign-in)."""
 
 
 class ProblemApi(Api):
@@ -68,10 +76,26 @@ def register_api(app: Flask) -> None:
     def _domain_error(exc: DomainError) -> Any:
         errors = [{"field": e.path, "message": e.message} for e in exc.errors]
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-            return problem(exc.status, exc.title, exc.detail, errors)
-        from flask import render_template
+            response: Any = problem(exc.status, exc.title, exc.detail, errors)
+        else:
+            from flask import render_template
 
-        return render_template("error.html", error=exc), exc.status
+            response = app.make_response((render_template("error.html", error=exc), exc.status))
+        if isinstance(exc, Unavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_error(exc: SQLAlchemyError) -> Any:
+        """A database that is down answers 503 and a write that lost a race 409, each logged in one
+        line: during an outage every request fails the same way, and a traceback each says nothing."""
+        if is_conflict(exc):
+            log.warning("%s %s: 409 %s", request.method, request.path, describe(exc))
+            return _domain_error(Conflict(CONCURRENT_UPDATE))
+        if is_unavailable(exc):
+            log.error("%s %s: 503 database unavailable: %s", request.method, request.path, describe(exc))
+            return _domain_error(Unavailable(DATABASE_DOWN))
+        raise exc  # a bug: Flask logs it with its traceback and answers 500
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

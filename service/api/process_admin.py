@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, jsonify, request
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
@@ -35,10 +36,13 @@ from service.api.process_schemas import (
     VersionInfo,
 )
 from service.core.errors import InvalidInput
+from service.core.i18n import current_language
 from service.security.access import require_admin
 from service.security.auth import runtime
 from service.usecases import incidents, migrations, processes
 from service.usecases.processes import DiagramRejected
+from workflows.contract import ContractProblem
+from workflows.diagram_checks import DiagramProblem
 
 PREFIX = "/admin/processes"
 blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ quy trình (diagram administration)")
@@ -53,10 +57,20 @@ def _admins_only() -> None:
     require_admin(actor_required())
 
 
+def _message(problem: DiagramProblem) -> str:
+    """A contract problem in the reader's language (its template is in the catalogue)."""
+    if not isinstance(problem, ContractProblem) or not problem.template:
+        return problem.message
+    params = dict(problem.params)
+    if current_language() == "en" and "kind_en" in params:
+        params["kind"] = params["kind_en"]
+    return str(gettext(problem.template, **params))
+
+
 @blp.errorhandler(DiagramRejected)
 def _diagram_rejected(exc: DiagramRejected) -> Any:
     errors = [{"field": p.element_id, "element_id": p.element_id, "element_name": p.element_name,
-               "line": p.line, "file": p.file, "message": p.message} for p in exc.problems]
+               "line": p.line, "file": p.file, "message": _message(p)} for p in exc.problems]
     body = {"type": "about:blank", "title": exc.title, "status": exc.status, "detail": exc.detail, "errors": errors}
     response = jsonify(body)
     response.status_code, response.mimetype = exc.status, PROBLEM

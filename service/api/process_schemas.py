@@ -10,6 +10,8 @@ class ProcessSummary(Schema):
     name = fields.String()
     checksum = fields.String()
     human_tasks = fields.List(fields.Dict())
+    stages = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "element id → stage it declares (config/contracts.toml)"})
 
 
 class ValidationOut(Schema):

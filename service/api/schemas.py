@@ -25,6 +25,7 @@ class TaskOut(Schema):
     instance_id = fields.String()
     process_id = fields.String()
     task_id = fields.String()
+    stage = fields.String(allow_none=True)  # what the task is to the service, as its diagram declares
     name = fields.String()
     role = fields.String()
     unit_id = fields.String(allow_none=True)

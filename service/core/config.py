@@ -20,6 +20,7 @@ class ServiceConfig:
     base_url: str = ""  # links in mails; unset: the address `nomflow serve` listens on
     max_attachment_bytes: int = 20 * 1024 * 1024
     scheduler_in_process: bool = True
+    shutdown_grace: float = 30.0  # seconds SIGTERM leaves running requests and jobs to finish
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_security: str = "starttls"  # starttls | ssl | none
@@ -67,6 +68,7 @@ class ServiceConfig:
             secret_key=env.get("NOMFLOW_SECRET_KEY", ""),
             base_url=env.get("NOMFLOW_BASE_URL", ""),
             scheduler_in_process=env.get("NOMFLOW_SCHEDULER", "1") not in ("0", "false", "no"),
+            shutdown_grace=float(env.get("NOMFLOW_SHUTDOWN_GRACE", "30")),
             smtp_host=env.get("NOMFLOW_SMTP_HOST") or None,
             smtp_port=int(env.get("NOMFLOW_SMTP_PORT", "587")),
             smtp_security=env.get("NOMFLOW_SMTP_SECURITY", "starttls"),

@@ -40,3 +40,11 @@ class InvalidInput(DomainError):
 class TooManyAttempts(DomainError):
     status = 429
     title = "Quá nhiều lần thử"
+
+
+class Unavailable(DomainError):
+    """The database cannot serve now; the client may try again after `retry_after` seconds."""
+
+    status = 503
+    title = "Dịch vụ tạm thời không sẵn sàng"
+    retry_after = 5

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from service.core.config import ServiceConfig
 from service.core.instance_cache import InstanceCache
-from service.db.models import ProcessVersion
+from service.db.models import ProcessInstance, ProcessVersion
 from service.db.session import Database, UnitOfWork
+from service.jobs.wakeup import Doorbell
 from workflows.calendar import WorkingCalendar
 from workflows.clock import Clock, SystemClock
-from workflows.diagrams import DiagramLoader, ProcessDefinition
+from workflows.diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
 from workflows.engine import WorkflowEngine
 from workflows.forms import FormLibrary
 from workflows.settings import EngineSettings, RoleCatalog
@@ -34,6 +35,9 @@ class Runtime:
         self._definitions: dict[int, ProcessDefinition] = {}
         self._lock = Lock()
         self.instances = InstanceCache()
+        # A commit that enqueued mail wakes the delivery job in the jobs process (jobs/wakeup.py).
+        self.doorbell = Doorbell(self.db.url)
+        self.doorbell.ring_after_commit(self.db.sessions)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db)
@@ -51,7 +55,7 @@ class Runtime:
         with self._lock:
             cached = self._definitions.get(version.id)
             if cached is None:
-                cached = self.loader.load(version.bpmn, version.filename)[version.process_id]
+                cached = self.loader.load(version.bpmn, version.filename, stored=True)[version.process_id]
                 self._definitions[version.id] = cached
                 self.engine.add(cached, active=False)
             return cached
@@ -84,3 +88,16 @@ class Runtime:
         if version is None:
             raise LookupError(f"no active version of process {process_id!r}: run `nomflow init-db`")
         return version, self.definition(version)
+
+    def stage_task(self, session: Session, process_id: str, stage: str) -> HumanTaskSpec:
+        """The user task of `stage` in the active version of `process_id` (its role, its form)."""
+        _, definition = self.active_definition(session, process_id)
+        found = definition.tasks_of_stage(stage)
+        if not found:  # the upload check makes this unreachable for a deployed version
+            raise LookupError(f"process {process_id!r} declares no user task of stage {stage!r}")
+        return found[0]
+
+    def definition_for(self, session: Session, instance_id: str | None) -> ProcessDefinition | None:
+        """The diagram version an instance runs on (what its stages and names mean)."""
+        row = session.get(ProcessInstance, instance_id) if instance_id else None
+        return self.definition_of(session, row.process_version_id) if row is not None else None

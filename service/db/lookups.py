@@ -1,10 +1,14 @@
 """Row lookups shared by reads and use cases, so neither imports the other."""
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import NotFound
-from service.db.models import Batch
+from service.core.errors import Conflict, DomainError, NotFound
+from service.db.models import AuditEvent, Batch
+
+TASK_COMPLETED = "Nhiệm vụ này đã được xử lý (task already completed)"
+TASK_ESCALATED = "Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn"
 
 
 def batch_of(session: Session, batch_id: str) -> Batch:
@@ -12,3 +16,16 @@ def batch_of(session: Session, batch_id: str) -> Batch:
     if batch is None:
         raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
     return batch
+
+
+def task_gone(session: Session, task_uuid: str) -> DomainError:
+    """Why a task is no longer open, as the error to answer: someone completed it (409), the
+    deadline timer handed it to the lead (409, and saying so), or it never existed (404)."""
+    ended = session.scalars(select(AuditEvent.kind).where(
+        AuditEvent.kind.in_(("task_completed", "escalate")),
+        AuditEvent.detail["task_uuid"].as_string() == task_uuid).order_by(AuditEvent.id)).first()
+    if ended == "escalate":
+        return Conflict(TASK_ESCALATED)
+    if ended == "task_completed":
+        return Conflict(TASK_COMPLETED)
+    return NotFound(f"Không tìm thấy nhiệm vụ {task_uuid}")

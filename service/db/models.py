@@ -297,6 +297,7 @@ class OpenTask(Base):
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(String(100))
     task_id: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str | None] = mapped_column(String(40))  # what the task is to the service (its diagram says)
     name: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(40))
     unit_id: Mapped[str | None] = mapped_column(String(64))

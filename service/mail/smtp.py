@@ -5,7 +5,9 @@ Nothing here touches the database; the outbox use case decides what is sent and 
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from email.header import Header
@@ -116,6 +118,13 @@ class SmtpConnection:
             raise
         if refused:  # one recipient per mail, so a partial refusal cannot happen; keep it loud if it does
             raise PermanentMailError(f"recipient refused: {refused}")
+
+    def cut(self) -> None:
+        """From another thread: end a send that hangs (a stalled server) now; it fails with OSError."""
+        sock = self.smtp.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         try:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import batch_of
+from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import decisions as decision_reads
@@ -24,9 +24,10 @@ from service.security.access import (
     require_view,
     task_scope,
 )
+from workflows.contract import BATCH_PREPARATION, DRAFT, NOMINATION
+from workflows.diagrams import ProcessDefinition
 from workflows.forms import Form, FormError
 
-DRAFT_FORM = "draft_nomination.schema.json"
 PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
@@ -69,13 +70,24 @@ def inbox_context(runtime: Runtime, tasks: list[dict[str, Any]]) -> dict[str, An
                 "units": {nid: unit_names.get(uid, uid) for nid, uid in unit_of.items()}}
 
 
-def form_for_task(runtime: Runtime, task_id: str) -> Form | None:
-    """A task's form by the naming rule of docs/diagrams.md (escalated copies share the original's)."""
-    base = task_id.removesuffix("_escalated")
+def form_for_task(runtime: Runtime, definition: ProcessDefinition | None, task_id: str) -> Form | None:
+    """The form a task of this diagram version names (its id means nothing by itself)."""
+    spec = definition.human_tasks.get(task_id) if definition is not None else None
+    if spec is None or not spec.form:
+        return None
     try:
-        return runtime.forms.get(f"{base}.schema.json", f"{base}.uischema.json")
+        return runtime.forms.get(spec.form, spec.ui_form)
     except FormError:
         return None
+
+
+def draft_form(runtime: Runtime) -> Form:
+    """The form of the draft stage in the version new nominations run on."""
+    with runtime.lookup() as uow:
+        draft = runtime.stage_task(uow.session, NOMINATION, DRAFT)
+    if not draft.form:
+        raise LookupError(f"the draft task {draft.task_id!r} has no form")
+    return runtime.forms.get(draft.form, draft.ui_form)
 
 
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
@@ -84,7 +96,7 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
         session = uow.session
         task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
         if task is None:
-            raise NotFound("Nhiệm vụ không còn mở: đã được xử lý hoặc không tồn tại (task not open)")
+            raise task_gone(session, task_uuid)  # says who has it now if the deadline moved it to the lead
         visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
             raise Forbidden("Bạn không được giao xử lý nhiệm vụ này (not your task)")
@@ -102,25 +114,29 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         history = detail["history"]
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
+        nomination = session.get(Nomination, nomination_id)
+        definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
     detail["decision"] = decision_reads.public_decisions(runtime, {batch.id}).get(batch.id) if batch else None
-    detail["timeline"] = [_timeline_entry(runtime, e, people) for e in history if e.kind in TIMELINE_KINDS]
-    detail["return_reason"] = last_return_reason(runtime, history)
+    detail["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in history
+                          if e.kind in TIMELINE_KINDS]
+    detail["return_reason"] = last_return_reason(definition, history)
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
     current = [t["task_id"] for t in detail["tasks"]]
-    if detail["status"] == "awaiting_decision":
-        current.append("await_decision")
+    if detail["status"] == "awaiting_decision" and definition is not None:
+        current.extend(i for ids in definition.message_catchers.values() for i in ids)
     ended = [e.detail.get("end_event") for e in history if e.kind == "instance_ended"]
     detail["diagram"] = {"done": sorted({d for d in done + ended if d}), "current": current}
     return detail
 
 
-def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str, Any] | None:
+def last_return_reason(definition: ProcessDefinition | None, history: list[AuditEvent]) -> dict[str, Any] | None:
     """The latest "return" decision, while the nomination is back with its unit."""
     for event in reversed(history):
-        if event.kind == "task_completed" and event.detail.get("task") == "draft_nomination":
+        if (event.kind == "task_completed" and definition is not None
+                and definition.stage_of(event.detail.get("task")) == DRAFT):
             return None  # already resubmitted since
         data = event.detail.get("data") or {}
         if event.kind == "task_completed" and data.get("decision") in ("return", "send_back"):
@@ -128,7 +144,8 @@ def last_return_reason(runtime: Runtime, history: list[AuditEvent]) -> dict[str,
     return None
 
 
-def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str]) -> dict[str, Any]:
+def _timeline_entry(runtime: Runtime, definition: ProcessDefinition | None, event: AuditEvent,
+                    people: dict[int, str]) -> dict[str, Any]:
     detail = dict(event.detail or {})
     entry: dict[str, Any] = {"at": event.at, "kind": event.kind, "who": people.get(event.actor_id or -1),
                              "detail": detail}
@@ -137,7 +154,7 @@ def _timeline_entry(runtime: Runtime, event: AuditEvent, people: dict[int, str])
         detail["signed_on_vn"] = "/".join(reversed(day)) if len(day) == 3 else detail["signed_on"]
     if event.kind == "task_completed":
         data = detail.get("data") or {}
-        form = form_for_task(runtime, str(detail.get("task", "")))
+        form = form_for_task(runtime, definition, str(detail.get("task", "")))
         titles = dict(_decision_choices(form)) if form else {}
         entry["decision"] = titles.get(str(data.get("decision")), data.get("decision"))
         entry["reason"] = data.get("reason") or data.get("appraisal_opinion") or data.get("note")
@@ -166,9 +183,10 @@ def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
 
 
 def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
-    """What a unit officer needs to start a draft: the units they draft for."""
-    staff_units = sorted(u for r, u in actor.grants if r == "unit_staff" and u)
+    """What a unit officer needs to start a draft: the units they draft for (with the draft task's role)."""
     with runtime.read() as uow:
+        role = runtime.stage_task(uow.session, NOMINATION, DRAFT).role
+        staff_units = sorted(u for r, u in actor.grants if r == role and u)
         rows = uow.session.scalars(select(Unit).where(Unit.id.in_(staff_units)).order_by(Unit.name))
         return {"units": [{"id": u.id, "name": u.name} for u in rows]}
 
@@ -204,9 +222,10 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         view["history"] = list(session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")
             .order_by(AuditEvent.id)))
-        view["draft"] = _latest_batch_draft(view["history"])
+        definition = runtime.definition_for(session, batch.instance_id)
+        view["draft"] = _latest_batch_draft(definition, view["history"])
         people = names(session, {e.actor_id for e in view["history"]})
-        view["timeline"] = [_timeline_entry(runtime, e, people) for e in view["history"]]
+        view["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in view["history"]]
         return view
 
 
@@ -218,9 +237,10 @@ def _members(session: Session, batch_ids: list[str]) -> dict[str, list[Nominatio
     return found
 
 
-def _latest_batch_draft(history: list[AuditEvent]) -> dict[str, Any]:
+def _latest_batch_draft(definition: ProcessDefinition | None, history: list[AuditEvent]) -> dict[str, Any]:
     """The newest tờ trình / draft decision, and the Chairman's reason if he sent it back since."""
-    drafts = [e.detail.get("data") or {} for e in history if e.detail.get("task") == "prepare_batch"]
+    drafts = [e.detail.get("data") or {} for e in history
+              if definition is not None and definition.stage_of(e.detail.get("task")) == BATCH_PREPARATION]
     data = drafts[-1] if drafts else {}
     last = (history[-1].detail.get("data") or {}) if history else {}
     return {"title": data.get("decision_title"), "text": data.get("decision_draft"),

@@ -24,6 +24,7 @@ SESSION_KEY = "sid"
 bp = Blueprint("auth", __name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 API_PREFIX = "/api/v1/"
+PROBE_PATHS = ("/healthz", "/readyz")  # service/web/health.py: answered without a database look-up
 NOT_SIGNED_IN = "Cần đăng nhập hoặc gửi API token (Authorization: Bearer …) (not signed in)"
 
 
@@ -41,6 +42,8 @@ def current_language() -> str:
 
 
 def _identify() -> None:
+    if request.path in PROBE_PATHS:
+        return  # a probe must not depend on anything it does not check (the database, for /healthz)
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         found = actor_for_token(runtime(), header.removeprefix("Bearer ").strip())

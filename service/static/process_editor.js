@@ -203,6 +203,30 @@
     dirty = true;
   }
 
+  function removeSpiffProperty(element, name) {
+    var children = spiffProperties(element.businessObject);
+    var index = children ? children.findIndex(function (c) { return c.name === name; }) : -1;
+    if (index >= 0) { children.splice(index, 1); dirty = true; }
+  }
+  // What the task or end event means to the service (config/contracts.toml): the nomination's status
+  // while the task is open, or how the process ended. The service never reads an element's id.
+  function stageSelect(element, stages) {
+    var current = ((spiffProperties(element.businessObject) || []).find(function (p) { return p.name === "stage"; }) ||
+      {}).value || "";
+    var select = el("select", { id: "stage-select" }, [el("option", { value: "", text: "—" })].concat(
+      stages.map(function (s) { return el("option", { value: s[0], text: s[0] + " — " + s[1] }); })));
+    if (current && !stages.some(function (s) { return s[0] === current; })) {
+      select.appendChild(el("option", { value: current, text: current + " (" + T.unknownStage + ")" }));
+    }
+    select.value = current;
+    select.addEventListener("change", function () {
+      if (select.value) { setSpiffProperty(element, "stage", select.value); }
+      else { removeSpiffProperty(element, "stage"); }
+    });
+    return el("label", { "class": "prop" }, [el("span", { text: T.stage }), select,
+      el("small", { "class": "muted", text: T.stageHint })]);
+  }
+
   function renderProps(element) {
     props.textContent = "";
     if (!element) { return; }
@@ -239,6 +263,9 @@
           modeling.updateProperties(element, { conditionExpression: v ?
             moddle.create("bpmn:FormalExpression", { body: v }) : undefined });
         }));
+    }
+    if (bo.$type === "bpmn:UserTask" || bo.$type === "bpmn:ManualTask" || bo.$type === "bpmn:EndEvent") {
+      props.appendChild(stageSelect(element, bo.$type === "bpmn:EndEvent" ? config.stages.end : config.stages.task));
     }
     if (bo.$type === "bpmn:UserTask") {
       var current = {};

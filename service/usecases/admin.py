@@ -62,7 +62,7 @@ def grant_role(runtime: Runtime, actor: Actor, user_id: int, role: str, unit_id:
     require_admin(actor)
     with runtime.uow() as uow:
         session = uow.session
-        user = session.get(User, user_id)
+        user = session.scalars(select(User).where(User.id == user_id).with_for_update()).first()
         if user is None:
             raise NotFound(f"Không tìm thấy người dùng {user_id}")
         _check_grant(session, runtime, role, unit_id)

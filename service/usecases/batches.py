@@ -9,15 +9,17 @@ from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.nominations import new_id
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
 
 
 def create_batch(runtime: Runtime, actor: Actor) -> str:
-    if not actor.has_role("home_affairs_lead"):
-        raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình (home affairs lead only)")
     with runtime.uow() as uow:
         session = uow.session
+        # Whoever prepares the batch in the active diagram opens it.
+        if not actor.has_role(runtime.stage_task(session, AWARD_DECISION, BATCH_PREPARATION).role):
+            raise Forbidden("Chỉ lãnh đạo Sở Nội vụ được lập đợt trình (home affairs lead only)")
         batch_id = new_id("DT")
-        row, instance, outcome = start_instance(session, runtime, "award_decision", {"batch_id": batch_id})
+        row, instance, outcome = start_instance(session, runtime, AWARD_DECISION, {"batch_id": batch_id})
         session.flush()
         session.add(Batch(id=batch_id, instance_id=row.id, status="open", created_by=actor.user_id,
                           created_at=runtime.clock.now()))

@@ -47,9 +47,11 @@ from service.usecases.instances import (
     record_incident,
     resolve_incident,
 )
-from service.usecases.tasks import SIGNING_TASKS, deliver_to_nomination
+from service.usecases.locks import fresh_task, lock_nomination_instances, locks_rows
 from service.usecases.tasks import _commit as commit_or_conflict
-from workflows.engine import EngineError, ProcessInstance
+from service.usecases.tasks import deliver_to_nomination
+from workflows.contract import DECISION_SIGNING
+from workflows.engine import EngineError, ProcessInstance, TaskNotFound
 
 ROUNDS = 2  # rounds made outside the write before one made inside it
 __all__ = ["Signed", "accept_external", "generate_drafts", "prepare_external", "sign_on_server",
@@ -66,9 +68,19 @@ class Signed:
 
 # --- the Chairman: signing --------------------------------------------------------------------------
 
+def _locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> OpenTask:
+    """The batch's signing task once its instance row is locked (the one lock order: the batch's
+    instance first, then the register's counter, then the nominations' instances)."""
+    task = _signing_task(session, actor, batch_id)
+    load_instance(session, runtime, task.instance_id, lock=True)
+    if locks_rows(session):  # read again after the lock: a send-back committed meanwhile counts
+        task = fresh_task(session, task.id)
+    return task
+
+
 def _signing_task(session: Session, actor: Actor, batch_id: str) -> OpenTask:
     task = session.scalars(select(OpenTask).where(OpenTask.batch_id == batch_id,
-                                                  OpenTask.task_id.in_(SIGNING_TASKS))).first()
+                                                  OpenTask.stage == DECISION_SIGNING)).first()
     if task is None:
         raise Conflict("Đợt trình không ở bước ký quyết định")
     if not can_act(actor, task):
@@ -224,10 +236,11 @@ def _accept(runtime: Runtime, actor: Actor, batch_id: str, entry_id: int, conten
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
+        task = _locked_signing_task(session, runtime, actor, batch_id)
         entry = session.get(RegisterEntry, entry_id)
         if entry is None or entry.pdf_sha256 is not None:
             raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
-        return _complete(session, runtime, actor, batch_id, entry, content, signer_name, "external", uow)
+        return _complete(session, runtime, actor, task, entry, content, signer_name, "external", uow)
 
 
 def _incidents(runtime: Runtime, step: Any, *args: Any) -> Any:
@@ -249,7 +262,7 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        _signing_task(session, actor, batch_id)
+        task = _locked_signing_task(session, runtime, actor, batch_id)
         if plan.reserved_id is not None:
             entry = session.get(RegisterEntry, plan.reserved_id)
             if entry is None or entry.pdf_sha256 is not None:
@@ -276,13 +289,13 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
             commit_or_conflict(uow)
             return Signed(entry.number, entry.symbol, entry.signed_on, "")
         entry.signer_name = signer_name
-        return _complete(session, runtime, actor, batch_id, entry, signed, signer_name, how, uow)
+        return _complete(session, runtime, actor, task, entry, signed, signer_name, how, uow)
 
 
-def _complete(session: Session, runtime: Runtime, actor: Actor, batch_id: str, entry: RegisterEntry,
+def _complete(session: Session, runtime: Runtime, actor: Actor, task: OpenTask, entry: RegisterEntry,
               signed: bytes, signer_name: str, how: str, uow: Any) -> Signed:
     """Store the signed PDF and complete the signing task with the register's number and date."""
-    task = _signing_task(session, actor, batch_id)
+    batch_id = str(task.batch_id)
     version = next_version(session, batch_id, DECISION)
     stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
     entry.pdf_sha256 = add_file(session, runtime, batch_id, DECISION, version, "pdf", "signed",
@@ -293,9 +306,13 @@ def _complete(session: Session, runtime: Runtime, actor: Actor, batch_id: str, e
             "signed_on": entry.signed_on.isoformat(), "excluded": []}
     try:
         outcome = instance.complete(task.id, data, actor.username, "vi")
+    except TaskNotFound as exc:
+        raise Conflict("Đợt trình vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
     except EngineError as exc:
         raise InstanceFailed(row.id, exc, "complete") from exc
     resolve_incident(session, runtime, row, actor.user_id)
+    if outcome.messages:  # the nominations it will move, locked together in the one order
+        lock_nomination_instances(session, [m.nomination_id for m in outcome.messages])
     written: list[tuple[Any, ProcessInstance]] = [(row, instance)]
     record(session, runtime, row, instance, outcome, actor.user_id,
            deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,

@@ -9,13 +9,12 @@ from typing import Any
 
 from service.core.errors import DomainError, InvalidInput
 from service.core.runtime import Runtime
+from service.db.session import retry_once
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.nominations import _check_file, _draft_task, store_attachment, submit
+from service.usecases.nominations import _check_file, _draft_task, store_attachment, submit, task_form
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
-from workflows.forms import FieldError
-
-DRAFT_FORM = "draft_nomination.schema.json"
+from workflows.forms import FieldError, Form
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,9 @@ def save_draft_form(runtime: Runtime, actor: Actor, nomination_id: str, data: di
     return _save(runtime, actor, nomination_id, data, uploads, language)[0]
 
 
+@retry_once
 def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any],
-          uploads: Sequence[Upload], language: str) -> tuple[list[FieldError], dict[str, Any]]:
+          uploads: Sequence[Upload], language: str) -> tuple[list[FieldError], dict[str, Any], Form]:
     """Save the draft page: the typed fields replace the stored ones (a cleared field is cleared) and
     each uploaded file's sha256 goes into its dossier field.
 
@@ -39,11 +39,11 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
     rest is saved anyway, so that a summary a few characters short never costs the officer the
     files just uploaded. Missing fields are fine in a draft.
     """
-    form = runtime.forms.get(DRAFT_FORM)
-    slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
     with runtime.uow() as uow:
         session = uow.session
-        nomination, task = _draft_task(session, runtime, actor, nomination_id)  # who and when, before any file
+        nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        form = task_form(runtime, task)  # the draft task's own form, as its diagram version names it
+        slots = form.schema.get("properties", {}).get("dossier", {}).get("properties", {})
         checked = []
         for upload in uploads:
             if upload.slot not in slots:
@@ -73,7 +73,7 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
         audit(session, runtime, "draft_saved", actor_id=actor.user_id, nomination_id=nomination_id,
               fields=sorted(new))
         _commit(uow)
-        return errors, candidate
+        return errors, candidate, form
 
 
 def _present(data: Any, path: str) -> bool:
@@ -91,9 +91,9 @@ def _present(data: Any, path: str) -> bool:
 def save_and_submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any],
                     uploads: Sequence[Upload] = (), language: str = "vi") -> dict[str, Any]:
     """Two commits on purpose: the draft (and its files) is kept even when the submission is refused."""
-    errors, candidate = _save(runtime, actor, nomination_id, data, uploads, language)
+    errors, candidate, form = _save(runtime, actor, nomination_id, data, uploads, language)
     if errors:  # report every problem at once, the missing fields too
-        full = runtime.forms.get(DRAFT_FORM).validate(candidate, language)
+        full = form.validate(candidate, language)
         raise InvalidInput("Dữ liệu hồ sơ chưa đủ để gửi (incomplete nomination)", full)
     return submit(runtime, actor, nomination_id, {}, language=language)
 

@@ -24,26 +24,6 @@ from service.usecases.outbox import enqueue_notification
 from workflows.engine import EngineError, Outcome, ProcessInstance
 from workflows.engine import OpenTask as EngineTask
 
-# Status of a nomination from where its instance stands (open task or end event).
-TASK_STATUS = {
-    "draft_nomination": "draft",
-    "unit_head_review": "unit_review",
-    "dost_check_dossier": "dost_review",
-    "dost_check_dossier_escalated": "dost_review",
-    "dost_select": "dost_selection",
-    "home_affairs_check": "home_affairs_review",
-    "home_affairs_check_escalated": "home_affairs_review",
-    "home_affairs_appraise": "home_affairs_appraisal",
-    "home_affairs_appraise_escalated": "home_affairs_appraisal",
-}
-END_STATUS = {
-    "end_awarded": "awarded",
-    "end_unit_certificate": "unit_certificate",
-    "end_not_awarded": "not_awarded",
-    "end_not_awarded_by_decision": "not_awarded",
-    "end_return_limit": "not_awarded",
-}
-
 
 def start_instance(session: Session, runtime: Runtime, process_id: str,
                    data: dict[str, Any]) -> tuple[InstanceRow, ProcessInstance, Outcome]:
@@ -119,7 +99,9 @@ def load_instance(session: Session, runtime: Runtime, instance_id: str,
     (see InstanceCache), restored from the stored state otherwise."""
     query = select(InstanceRow).where(InstanceRow.id == instance_id).options(defer(InstanceRow.state))
     if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        # populate_existing: a row this session read before the lock is refreshed, or its version
+        # (and the flush's version check) would be the stale one.
+        query = query.with_for_update().execution_options(populate_existing=True)
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"không tìm thấy quy trình {instance_id}")
@@ -189,7 +171,9 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
     closed = {t.id for t in outcome.closed}
     if closed:
         session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
-    opened = [_task_row(task, row, nomination, batch, now) for task in outcome.opened]
+    definition = instance.definition
+    opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now)
+              for task in outcome.opened]
     session.add_all(opened)
     tasks = None if links is None else [t for t in links.open_tasks if t.id not in closed] + opened
     if outcome.completed is not None:
@@ -201,7 +185,10 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
                     due_at=task.due_at.isoformat() if task.due_at else None)
     for note in outcome.notifications:
         enqueue_notification(session, runtime, note, nomination, row.id, tasks)
-        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params)
+        # An escalation names the task it took away, so that its holder is told why it is gone.
+        taken = [t.id for t in outcome.closed if t.task_id == note.task] if note.action == "escalate" else []
+        extra: dict[str, Any] = {"task_uuid": taken[0]} if taken else {}
+        audit_event(note.action, task=note.task, to_role=note.to_role, params=note.params, **extra)
     if outcome.status == "completed":
         audit_event("instance_ended", end_event=outcome.end_event)
     if audit_rows is not None:
@@ -213,7 +200,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         nomination.status = _nomination_status(instance, outcome, nomination.status)
         nomination.updated_at = now
     if batch is not None:
-        batch.status = "signed" if outcome.end_event == "end_decision_signed" else (
+        batch.status = "signed" if definition.stage_of(outcome.end_event) == "signed" else (
             "abandoned" if outcome.status == "completed" else "open")
         batch.decision_number = instance.data.get("decision_number") or batch.decision_number
         batch.title = instance.data.get("decision_title") or batch.title
@@ -223,10 +210,10 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         deliver(message.name, message.nomination_id, message.payload)
 
 
-def _task_row(task: EngineTask, row: InstanceRow, nomination: Nomination | None, batch: Batch | None,
-              now: datetime) -> OpenTask:
+def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination: Nomination | None,
+              batch: Batch | None, now: datetime) -> OpenTask:
     return OpenTask(
-        id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, name=task.name,
+        id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, stage=stage, name=task.name,
         role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=task.due_at,
         opened_at=now, nomination_id=nomination.id if nomination else None,
         batch_id=batch.id if batch else None,
@@ -236,11 +223,14 @@ def _task_row(task: EngineTask, row: InstanceRow, nomination: Nomination | None,
 
 
 def _nomination_status(instance: ProcessInstance, outcome: Outcome, current: str) -> str:
+    """The stage its diagram declares where the instance stands: the end event it ended on, the
+    message it waits for, or its open user task (a draft reopened by a return is "returned")."""
+    definition = instance.definition
     if outcome.status == "completed":
-        return END_STATUS.get(outcome.end_event or "", "closed")
+        return definition.stage_of(outcome.end_event) or "closed"
     if outcome.waiting_for:
         return "awaiting_decision"
-    open_ids = outcome.open_task_ids
-    if open_ids == ["draft_nomination"] and instance.data.get("return_count"):
+    stages = [s for s in map(definition.stage_of, outcome.open_task_ids) if s]
+    if stages == ["draft"] and instance.data.get("return_count"):
         return "returned"
-    return TASK_STATUS.get(open_ids[0], current) if open_ids else current
+    return stages[0] if stages else current

@@ -8,14 +8,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from service.core.errors import Forbidden, InvalidInput, NotFound
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import TASK_COMPLETED
 from service.db.models import Attachment, Nomination, OpenTask, Unit
+from service.db.session import retry_once
 from service.security.access import Actor, require_view
 from service.usecases.audit import audit
 from service.usecases.files import StoredFile, check_upload
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
+from service.usecases.locks import locked_nomination
 from service.usecases.tasks import _commit, complete_task
+from workflows.contract import DRAFT, NOMINATION
+from workflows.diagrams import HumanTaskSpec
+from workflows.forms import Form
+
+NOT_A_DRAFT = "Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại"
 
 
 def new_id(prefix: str) -> str:
@@ -23,12 +31,13 @@ def new_id(prefix: str) -> str:
 
 
 def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, Any]) -> str:
-    if ("unit_staff", unit_id) not in actor.grants:
-        raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
-    draft_form = runtime.forms.get("draft_nomination.schema.json")
-    _check_partial(draft_form, data)
     with runtime.uow() as uow:
         session = uow.session
+        # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
+        draft = runtime.stage_task(session, NOMINATION, DRAFT)
+        if (draft.role, unit_id) not in actor.grants:
+            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình (not your unit)")
+        _check_partial(draft_form(runtime, draft), data)
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         nomination_id = new_id("DN")
@@ -36,7 +45,7 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         nomination = Nomination(id=nomination_id, unit_id=unit_id, status="draft", data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
                                 award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
-        row, instance, outcome = start_instance(session, runtime, "nomination",
+        row, instance, outcome = start_instance(session, runtime, NOMINATION,
                                                 {"nomination_id": nomination_id, "unit_id": unit_id})
         session.flush()
         nomination.instance_id = row.id
@@ -52,12 +61,17 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         return nomination_id
 
 
+@retry_once
 def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any]) -> None:
-    """Keep an unfinished draft: each given field must be valid, missing ones may come later."""
-    _check_partial(runtime.forms.get("draft_nomination.schema.json"), data)
+    """Keep an unfinished draft: each given field must be valid, missing ones may come later.
+
+    Merged into the stored draft under the lock that submission takes (see locks.py): two saves
+    both land, and a save either lands before the submission (which then carries it) or finds the
+    draft submitted and answers 409."""
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
+        _check_partial(task_form(runtime, task), data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))
@@ -70,26 +84,43 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
 
 def submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, Any] | None = None,
            language: str = "vi") -> dict[str, Any]:
-    with runtime.uow() as uow:
-        _, task = _draft_task(uow.session, runtime, actor, nomination_id)
+    """Complete the draft task; a second submission (the draft task is gone) is 409, like any task
+    completed twice."""
+    with runtime.read() as uow:
+        _, task = _draft_task(uow.session, runtime, actor, nomination_id, lock=False, gone=TASK_COMPLETED)
         task_uuid = task.id
     return complete_task(runtime, actor, task_uuid, data or {}, language=language)
 
 
-def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
+def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str, lock: bool = True,
+                gone: str = NOT_A_DRAFT) -> tuple[Nomination, OpenTask]:
     """The nomination and its open draft task, if the actor may edit its dossier now: the one rule
-    for typed fields and files alike (API and pages), so that nothing changes once it is sent up."""
-    nomination = session.get(Nomination, nomination_id)
+    for typed fields and files alike (API and pages), so that nothing changes once it is sent up.
+    With `lock`, read as committed under its instance's lock."""
+    nomination = locked_nomination(session, nomination_id) if lock else session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 when hidden, like everywhere else
     task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.task_id == "draft_nomination")).first()
+                                                  OpenTask.stage == DRAFT)).first()
     if task is None:
-        raise InvalidInput("Hồ sơ đã được gửi đi; chỉ sửa được khi đang lập hoặc bị trả lại (not a draft)")
-    if ("unit_staff", nomination.unit_id) not in actor.grants:
+        # 409, not 422: the request was fine when it was sent, a submission got there first.
+        raise Conflict(gone)
+    if (task.role, nomination.unit_id) not in actor.grants:
         raise Forbidden("Chỉ cán bộ thi đua của đơn vị được sửa hồ sơ (unit staff only)")
     return nomination, task
+
+
+def draft_form(runtime: Runtime, draft: HumanTaskSpec) -> Form:
+    if not draft.form:
+        raise LookupError(f"the draft task {draft.task_id!r} has no form")
+    return runtime.forms.get(draft.form, draft.ui_form)
+
+
+def task_form(runtime: Runtime, task: OpenTask) -> Form:
+    if not task.form:
+        raise LookupError(f"the open task {task.task_id!r} has no form")
+    return runtime.forms.get(task.form, task.ui_form)
 
 
 def _check_partial(form: Any, data: Any) -> None:
@@ -105,6 +136,7 @@ def _is_missing_field(error: Any, data: dict[str, Any]) -> bool:
     return bool(top) and top not in data
 
 
+@retry_once  # the file under its hash is written whole or not at all, so a second run may write it again
 def add_attachment(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
     """Files join the dossier only while the unit is drafting it or answering a return: once sent
     up, reviewers must see the dossier they were sent, not one that grows behind them."""

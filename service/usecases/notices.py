@@ -108,9 +108,11 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
         if task is not None:
             task_name, task_role, due_at = task.name, task.role, task.due_at
     elif template == "escalation":
-        task = next((t for t in tasks if t.task_id == f"{note.task}_escalated"), None) \
-            or next((t for t in tasks if t.role == note.to_role), None)
         spec = _spec(session, runtime, instance_id, note.task)
+        # The copy the lead now holds: the open task of the lead's role at the same stage (its diagram
+        # says so; the ids of the two tasks need not be related).
+        task = next((t for t in tasks if t.role == note.to_role and spec and spec.stage and t.stage == spec.stage),
+                    None) or next((t for t in tasks if t.role == note.to_role), None)
         task_name = spec.name if spec else (task.name if task else task_name)
         task_role = spec.role if spec else None
         due_at = _original_due(session, instance_id, note.task)
@@ -129,7 +131,9 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Ope
     if template_for(note) is None:
         return []
     if note.action == "notify_unit":
-        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(["unit_staff", "unit_head"]),
+        # Everyone of the unit's own roles (config/roles.toml scope "unit") hears how it ended.
+        unit_roles = [key for key, role in runtime.roles.roles.items() if role.scope == "unit"]
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(unit_roles),
                                                          RoleAssignment.unit_id == note.unit_id)
     elif note.action == "send_reminder" and task is not None and task.assignee_id is not None:
         # A claimed task reminds the person who holds it (and whoever stands in for them today), not

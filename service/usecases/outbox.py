@@ -40,6 +40,8 @@ from sqlalchemy.orm import Session
 from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import Nomination, OpenTask, OutboxMail, User
+from service.db.session import UnitOfWork
+from service.jobs.wakeup import MAIL_ENQUEUED
 from service.mail.smtp import Connection, Mailer, PermanentMailError, build_message, mailer_for
 from service.mail.text import render
 from service.security.access import Actor
@@ -82,6 +84,7 @@ def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, con
                       subject=rendered.subject[:300], body_text=rendered.text, body_html=rendered.html,
                       status="pending", attempts=0, next_attempt_at=now, created_at=now)
     session.add(mail)
+    session.info[MAIL_ENQUEUED] = True  # the commit rings the jobs process's doorbell (jobs/wakeup.py)
     return mail
 
 
@@ -169,7 +172,7 @@ def deliver_outbox(runtime: Runtime, mailer: Mailer | None = None, batch_size: i
 
 
 def _claim(runtime: Runtime, batch_size: int) -> list[_Claim]:
-    with runtime.uow() as uow:
+    with UnitOfWork(runtime.db, short=True) as uow:  # a few ms: ahead of the web's writes on SQLite
         session = uow.session
         now = runtime.clock.now()
         query = (select(OutboxMail)
@@ -256,7 +259,7 @@ class _Results:
 
     def _finish(self, claim: _Claim, **values: Any) -> bool:
         if self._connection is None:
-            self._connection = self.runtime.db.engine.connect()
+            self._connection = self.runtime.db.short_engine.connect()
         try:
             result = self._connection.execute(
                 update(OutboxMail)
@@ -308,7 +311,8 @@ def resend(runtime: Runtime, mail_ids: list[int], actor: Actor | None = None) ->
         _require_admin(actor)
     with runtime.uow() as uow:
         session = uow.session
-        mails = list(session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))))
+        mails = list(session.scalars(select(OutboxMail).where(OutboxMail.id.in_(mail_ids))
+                                     .order_by(OutboxMail.id).with_for_update()))
         if actor is not None and len(mails) != len(set(mail_ids)):
             raise InvalidInput("Không tìm thấy thư cần gửi lại")
         resent = [m for m in mails if m.status == "failed"]

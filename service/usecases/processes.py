@@ -225,8 +225,9 @@ def safe_filename(filename: str | None, fallback: str) -> str:
 
 def _summary(definition: ProcessDefinition) -> dict[str, Any]:
     return {"process_id": definition.process_id, "name": definition.name, "checksum": definition.checksum,
-            "human_tasks": [{"task_id": t.task_id, "name": t.name, "role": t.role, "form": t.form}
-                            for t in definition.human_tasks.values()]}
+            "human_tasks": [{"task_id": t.task_id, "name": t.name, "role": t.role, "form": t.form, "stage": t.stage}
+                            for t in definition.human_tasks.values()],
+            "stages": dict(definition.stages)}
 
 
 def _definition_of(definitions: dict[str, ProcessDefinition], process_id: str) -> ProcessDefinition:

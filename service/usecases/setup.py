@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,13 +16,19 @@ from service.db.models import ProcessVersion, RoleAssignment, Unit, User
 from service.security.passwords import MIN_PASSWORD_LENGTH, hash_password, new_password
 from service.usecases.audit import audit
 from service.usecases.revocation import end_sessions
+from workflows.diagram_checks import DiagramError
 from workflows.diagrams import BPMN_DIR
 
 DEMO_FILE = ROOT / "config" / "demo.toml"
 
 
 def init_db(runtime: Runtime) -> list[str]:
-    """Migrate to the newest schema and deploy each shipped diagram that has no version yet."""
+    """Migrate to the newest schema and deploy each shipped diagram that has no version yet.
+
+    A shipped diagram also replaces the version `init_db` itself installed earlier when that one no
+    longer meets the contract (config/contracts.toml: installed before diagrams declared their
+    stages). A version an admin deployed is never replaced: it keeps running, its stages taken from
+    the contract's map of old ids, until the admin deploys one that declares them."""
     upgrade(runtime.db)
     deployed = []
     with runtime.uow() as uow:
@@ -29,17 +36,34 @@ def init_db(runtime: Runtime) -> list[str]:
         for path in sorted(BPMN_DIR.glob("*.bpmn")):
             data = path.read_bytes()
             for process_id, definition in runtime.loader.load(data, path.name).items():
-                if session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)).first():
+                versions = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                                           .order_by(ProcessVersion.version)).all()
+                if versions and not _outdated_install(runtime, versions, definition.checksum):
                     continue
-                session.add(ProcessVersion(process_id=process_id, version=1, name=definition.name,
+                for previous in versions:
+                    previous.active = False
+                number = versions[-1].version + 1 if versions else 1
+                session.add(ProcessVersion(process_id=process_id, version=number, name=definition.name,
                                            filename=path.name, bpmn=data, checksum=definition.checksum,
-                                           note="Phiên bản cài đặt ban đầu", active=True,
+                                           note="Phiên bản cài đặt ban đầu" if number == 1 else
+                                           "Sơ đồ cài đặt kèm theo, khai báo các giai đoạn", active=True,
                                            created_at=runtime.clock.now()))
-                audit(session, runtime, "process_deployed", process_id=process_id, version=1,
+                audit(session, runtime, "process_deployed", process_id=process_id, version=number,
                       checksum=definition.checksum)
                 deployed.append(process_id)
         uow.commit()
     return deployed
+
+
+def _outdated_install(runtime: Runtime, versions: Sequence[ProcessVersion], shipped_checksum: str) -> bool:
+    active = [v for v in versions if v.active]
+    if len(active) != 1 or active[0].created_by is not None or active[0].checksum == shipped_checksum:
+        return False  # none active, or an admin's own version, or already the shipped one
+    try:
+        runtime.loader.load(active[0].bpmn, active[0].filename)  # as an upload today: with the contract
+    except DiagramError:
+        return True
+    return False
 
 
 @dataclass(frozen=True)

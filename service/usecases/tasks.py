@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, OpenTask, RoleAssignment, User
+from service.db.lookups import task_gone
+from service.db.models import Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
+from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
 from service.usecases.instances import (
@@ -23,24 +25,15 @@ from service.usecases.instances import (
     record_incident,
     resolve_incident,
 )
+from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
+from workflows.contract import BATCH_PREPARATION, DECISION_SIGNING, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
 DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
-SIGNING_TASKS = ("sign_decision",)  # the diagram's step where the Chairman signs the decision
 
 
-def open_task_or_404(session: Session, task_uuid: str) -> OpenTask:
-    task = session.get(OpenTask, task_uuid)
-    if task is not None:
-        return task
-    done = session.scalars(select(AuditEvent.id).where(
-        AuditEvent.kind == "task_completed", AuditEvent.detail["task_uuid"].as_string() == task_uuid)).first()
-    if done is not None:
-        raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)")
-    raise NotFound(f"Không tìm thấy nhiệm vụ {task_uuid}")
-
-
+@retry_once
 def complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[str, Any],
                   expected_version: int | None = None, language: str = "vi") -> dict[str, Any]:
     """Complete a task. When the engine fails (on this instance, or on one it sends a message to),
@@ -55,18 +48,23 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
                    expected_version: int | None, language: str) -> dict[str, Any]:
     with runtime.uow() as uow:
         session = uow.session
-        task = open_task_or_404(session, task_uuid)
-        require_act(actor, task)
+        task = session.get(OpenTask, task_uuid)
+        if task is None:
+            raise task_gone(session, task_uuid)
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
+        if locks_rows(session):  # read before the lock: what a writer that held it committed counts
+            task = fresh_task(session, task_uuid)
+        require_act(actor, task)
         if expected_version is not None and expected_version != row.version:
             raise Conflict("Hồ sơ đã được người khác cập nhật; hãy tải lại (stale version)")
-        if task.task_id == "draft_nomination" and task.nomination_id:
+        stage = instance.definition.stage_of(task.task_id)
+        if stage == DRAFT and task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
             data = {**nomination.data, **data}
-        if task.task_id == "prepare_batch":
+        if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
-        if task.task_id in SIGNING_TASKS and data.get("decision") == "sign":
+        if stage == DECISION_SIGNING and data.get("decision") == "sign":
             # Signed only with a valid digital signature; the number and date come from the register.
             raise InvalidInput("Quyết định chỉ được ký bằng chữ ký số, ở mục “Ký số quyết định” của đợt trình: "
                                "số và ngày do sổ đăng ký cấp, không nhập tay")
@@ -75,12 +73,14 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         except FormError as exc:
             raise InvalidInput("Dữ liệu biểu mẫu không hợp lệ (invalid form data)", exc.errors) from exc
         except TaskNotFound as exc:
-            raise Conflict("Nhiệm vụ này đã được xử lý (task already completed)") from exc
+            raise task_gone(session, task_uuid) from exc
         except EngineError as exc:
             raise InstanceFailed(row.id, exc, "complete") from exc
         resolve_incident(session, runtime, row, actor.user_id)
-        if task.nomination_id and task.task_id == "draft_nomination":
+        if task.nomination_id and stage == DRAFT:
             _copy_draft_fields(session, task.nomination_id, data)
+        if outcome.messages:  # the nominations it will move, locked together in the one order
+            lock_nomination_instances(session, [m.nomination_id for m in outcome.messages])
         written = [(row, instance)]
         record(session, runtime, row, instance, outcome, actor.user_id,
                deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,
@@ -117,7 +117,11 @@ def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any])
     ids = data.get("nomination_ids") or []
     if not isinstance(ids, list):
         return  # the form check reports the type error
-    found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids)))}
+    # Another batch may be taking the same nominations: their instances are locked (after this
+    # batch's own) before their batch_id is read and written.
+    lock_nomination_instances(session, [i for i in ids if isinstance(i, str)])
+    found = {n.id: n for n in session.scalars(select(Nomination).where(Nomination.id.in_(ids))
+                                                .execution_options(populate_existing=True))}
     problems = [
         f"{nid}: không ở bước chờ quyết định" for nid in ids
         if nid not in found or found[nid].status != "awaiting_decision"
@@ -146,9 +150,10 @@ def _commit(uow: Any) -> None:
         raise Conflict("Người khác vừa xử lý cùng hồ sơ; hãy tải lại (concurrent update)") from exc
 
 
+@retry_once
 def claim(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
     with runtime.uow() as uow:
-        task = open_task_or_404(uow.session, task_uuid)
+        task = locked_task(uow.session, task_uuid)
         require_act(actor, task)
         if task.assignee_id == actor.user_id:
             return
@@ -158,9 +163,10 @@ def claim(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
         _commit(uow)
 
 
+@retry_once
 def release(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
     with runtime.uow() as uow:
-        task = open_task_or_404(uow.session, task_uuid)
+        task = locked_task(uow.session, task_uuid)
         if task.assignee_id is None:
             return
         if not (task.assignee_id == actor.user_id or task.assignee_id in actor.acting_for
@@ -172,11 +178,12 @@ def release(runtime: Runtime, actor: Actor, task_uuid: str) -> None:
         _commit(uow)
 
 
+@retry_once
 def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) -> None:
     """The assignee hands a task over (delegate), or a lead or admin reassigns it."""
     with runtime.uow() as uow:
         session = uow.session
-        task = open_task_or_404(session, task_uuid)
+        task = locked_task(session, task_uuid)
         if not (task.assignee_id == actor.user_id and can_act(actor, task)) and not _leads(runtime, actor, task):
             raise Forbidden("Chỉ người đang nhận nhiệm vụ, lãnh đạo hoặc quản trị mới được giao lại (not allowed)")
         target = session.get(User, to_user_id)

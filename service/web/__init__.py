@@ -16,6 +16,7 @@ def register_pages(app: Flask) -> None:
         batches,
         common,
         decisions,
+        health,
         inbox,
         nominations,
         process_editor,
@@ -27,6 +28,7 @@ def register_pages(app: Flask) -> None:
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
     app.register_blueprint(common.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(admin_outbox.bp)
     app.register_blueprint(admin_security.bp)

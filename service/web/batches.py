@@ -10,14 +10,16 @@ from flask_babel import gettext
 
 from service.reads import pages as page_queries
 from service.usecases import batches
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, bp, runtime, stage_role
+from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
 
 
 @bp.route("/batches")
 def batch_list() -> Any:
     actor = actor_required()
     view = page_queries.batches(runtime(), actor)
-    return render_template("batches.html", **view, can_create=actor.has_role("home_affairs_lead"))
+    opener = stage_role(AWARD_DECISION, BATCH_PREPARATION)  # who prepares a batch in the active diagram
+    return render_template("batches.html", **view, can_create=actor.has_role(opener))
 
 
 @bp.route("/batches", methods=["POST"])

@@ -6,19 +6,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from service.core.i18n import current_language
 from service.core.runtime import Runtime
+from service.reads import pages as page_queries
 from service.security.access import Actor, can_view_batches
 from service.security.auth import current_actor
 from service.web import formrender
+from workflows.contract import DRAFT, NOMINATION
 
 bp = Blueprint("pages", __name__)
 
-DRAFT_FORM = "draft_nomination.schema.json"
 STATUS_LABELS = {
     "draft": lazy_gettext("Đang lập hồ sơ"),
     "returned": lazy_gettext("Bị trả lại để hoàn thiện"),
@@ -69,8 +70,30 @@ def t(text: str) -> str:
     return gettext(text) if text else text
 
 
+def stage_role(process_id: str, stage: str) -> str:
+    """The role of a stage's task in the active diagram (who drafts, who opens batches), once per request."""
+    cache = g.setdefault("stage_roles", {})
+    if (process_id, stage) not in cache:
+        with runtime().lookup() as uow:
+            cache[(process_id, stage)] = runtime().stage_task(uow.session, process_id, stage).role
+    return str(cache[(process_id, stage)])
+
+
+def may_draft(actor: Actor | None) -> bool:
+    """Whether the nomination links show: the actor holds the draft stage's role."""
+    return actor is not None and actor.has_role(stage_role(NOMINATION, DRAFT))
+
+
+@bp.app_context_processor
+def _stage_helpers() -> dict[str, Any]:
+    return {"may_draft": may_draft}
+
+
 def draft_form() -> Any:
-    return runtime().forms.get(DRAFT_FORM, DRAFT_FORM.replace(".schema.", ".uischema."))
+    """The draft stage's form of the active nomination diagram, once per request."""
+    if "draft_form" not in g:
+        g.draft_form = page_queries.draft_form(runtime())
+    return g.draft_form
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:

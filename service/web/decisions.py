@@ -18,10 +18,11 @@ from service.reads import decisions as reads
 from service.security.auth import current_actor
 from service.usecases import decisions
 from service.web.common import actor_required, bp, runtime
+from workflows.contract import DECISION_SIGNING
 
 bp.add_app_template_global(reads.can_read_register, "can_read_register")
 bp.add_app_template_global(lambda batch_id: reads.batch_decision(runtime(), batch_id), "batch_decision")
-bp.add_app_template_global(decisions.SIGNING_TASKS, "signing_tasks")
+bp.add_app_template_global(DECISION_SIGNING, "signing_stage")
 
 
 def _back(batch_id: str) -> Any:

@@ -14,8 +14,9 @@ from service.reads import pages as page_queries
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, nominations
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, runtime
+from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime
 from service.web.formrender import effective_schema, parse_form
+from workflows.contract import DRAFT
 from workflows.forms import FieldError
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
@@ -28,7 +29,7 @@ def nomination_list() -> Any:
     q = (request.args.get("q") or "").strip() or None
     rows = page_queries.visible_nominations(runtime(), actor, status, q)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
-                           can_create=actor.has_role("unit_staff"))
+                           can_create=may_draft(actor))
 
 
 def _start_schema() -> dict[str, Any]:
@@ -92,7 +93,7 @@ def _render_draft(page: dict[str, Any], data: dict[str, Any], errors: Any = (), 
 def nomination_edit(nomination_id: str) -> Any:
     actor = actor_required()
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
-    if not any(t["task_id"] == "draft_nomination" for t in page["tasks"]) or not actor.has_role("unit_staff"):
+    if not _can_edit(actor, page):
         flash(gettext("Hồ sơ này không ở bước lập hồ sơ của đơn vị."), "error")
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
@@ -130,8 +131,12 @@ def nomination_page(nomination_id: str) -> Any:
     details, _ = fields_for(draft_form().schema, draft_form().ui_schema, page["data"], widgets=_dossier_widgets())
     return render_template("nomination.html", n=page, details=details,
                            files={a.sha256: a for a in page["attachments"]},
-                           can_edit=actor.has_role("unit_staff")
-                           and any(t["task_id"] == "draft_nomination" for t in page["tasks"]))
+                           can_edit=_can_edit(actor, page))
+
+
+def _can_edit(actor: Any, page: dict[str, Any]) -> bool:
+    """The dossier is editable while its draft stage is open, by that task's role (its diagram's lane)."""
+    return any(t["stage"] == DRAFT and actor.has_role(t["role"]) for t in page["tasks"])
 
 
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])

@@ -40,6 +40,15 @@ def retry_incident(instance_id: str) -> Any:
     return redirect(url_for("process_editor.index") + "#incidents")
 
 
+def _stages(process_id: str) -> dict[str, list[list[str]]]:
+    """The stages this kind of process may declare (config/contracts.toml), for the panel's selects."""
+    contract = runtime().loader.contracts.get(process_id)
+    if contract is None:
+        return {"task": [], "end": []}
+    return {"task": [[k, v] for k, v in contract.task_stages.items()],
+            "end": [[k, v] for k, v in contract.end_stages.items()]}
+
+
 @bp.route("/<process_id>/edit")
 def edit(process_id: str) -> Any:
     """Opens the newest version (or `?version=n`, or a saved `?draft=id`) in the modeler."""
@@ -69,6 +78,7 @@ def edit(process_id: str) -> Any:
         "listUrl": url_for("process_editor.index"),
         "roles": sorted(role.title_vi for role in runtime().roles.roles.values()),
         "forms": sorted(p.name for p in runtime().forms.directory.glob("*.schema.json")),
+        "stages": _stages(process_id),
     }
     return render_template("admin_process_edit.html", process=entry, draft=draft, opened=opened, latest=latest,
                            config=config)

@@ -13,6 +13,7 @@ from service.reads import pages as page_queries
 from service.usecases import tasks as task_cases
 from service.web.common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
 from service.web.formrender import choices_of, effective_schema, parse_form
+from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.forms import FieldError
 
 
@@ -35,7 +36,7 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
         context["choices"]["nomination_ids"] = [(n["id"], _awardee(n)) for n in pool]
         context["choices"]["excluded.nomination_id"] = [
             (n["id"], f'{n["id"]} — {n["nominee_name"]}') for n in batch["nominations"]]
-        if task["task_id"] == "prepare_batch" and batch["draft"]["title"]:
+        if task["stage"] == BATCH_PREPARATION and batch["draft"]["title"]:
             context["prefill"] = {"decision_title": batch["draft"]["title"],
                                   "decision_draft": batch["draft"]["text"],
                                   "nomination_ids": [n["id"] for n in batch["nominations"]]}
@@ -61,7 +62,7 @@ def _render(actor: Any, task: dict[str, Any], data: dict[str, Any] | None, error
 def task_page(task_uuid: str) -> Any:
     actor = actor_required()
     task = page_queries.open_task(runtime(), actor, task_uuid)
-    if task["task_id"] == "draft_nomination" and task["nomination_id"]:
+    if task["stage"] == DRAFT and task["nomination_id"]:
         return redirect(url_for("pages.nomination_edit", nomination_id=task["nomination_id"]))
     if request.method == "GET":
         return _render(actor, task, None)

@@ -3,14 +3,17 @@ server on loopback, and helpers that drive nominations through the use cases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from service.core.runtime import Runtime
 from tests.service.conftest import *  # noqa: F403 - app, runtime, client, clock, database_url, postgres_server …
 
+from . import worker_process
 from .smtp_sink import SmtpSink
 
 
@@ -19,6 +22,23 @@ def smtp() -> Iterator[SmtpSink]:
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def start_worker() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Starts `nomflow worker` (or serve) processes, see worker_process.start_worker, and kills
+    whatever is still running when the test ends, so a failing test leaves no process behind."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(worker_process.start_worker(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
 
 
 @pytest.fixture

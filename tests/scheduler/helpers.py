@@ -48,8 +48,9 @@ def open_tasks(runtime: Runtime, nomination_id: str) -> list[OpenTask]:
         return list(uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)))
 
 
-def complete(runtime: Runtime, username: str, nomination_id: str, task_id: str, data: dict[str, Any]) -> None:
-    task = next(t for t in open_tasks(runtime, nomination_id) if t.task_id == task_id)
+def complete(runtime: Runtime, username: str, nomination_id: str, stage: str, data: dict[str, Any]) -> None:
+    """Completes the open task of `stage` (as its diagram declares it; the service reads no element id)."""
+    task = next(t for t in open_tasks(runtime, nomination_id) if t.stage == stage)
     complete_task(runtime, actor(runtime, username), task.id, data)
 
 
@@ -64,7 +65,7 @@ def submitted_nomination(runtime: Runtime, name: str = "Ủy ban nhân dân phư
 
 def nomination_at_dost_check(runtime: Runtime, name: str = "Ủy ban nhân dân phường Hiến Nam") -> str:
     nomination_id = submitted_nomination(runtime, name)
-    complete(runtime, HEAD, nomination_id, "unit_head_review",
+    complete(runtime, HEAD, nomination_id, "unit_review",
              {"decision": "submit", "submission_number": "12/TTr-UBND"})
     return nomination_id
 

@@ -58,7 +58,7 @@ def test_digest_in_english_and_for_the_lead_after_escalation(mail_runtime, smtp,
         lead.language = "en"
         uow.commit()
     nomination_id = nomination_at_dost_check(runtime)
-    complete(runtime, DOST_OFFICER, nomination_id, "dost_check_dossier", {"decision": "complete"})
+    complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
     clock.set(at("2026-04-14", 8))
     send_daily_digests(runtime)
     deliver(runtime)

@@ -27,8 +27,8 @@ def test_a_hostile_name_and_reason_stay_inside_their_lines(mail_runtime, smtp):
         uow.session.execute(update(Nomination).where(Nomination.id == nomination_id).values(
             nominee_name=HOSTILE_NAME))
         uow.commit()
-    complete(runtime, DOST_OFFICER, nomination_id, "dost_check_dossier", {"decision": "complete"})
-    complete(runtime, DOST_LEAD, nomination_id, "dost_select", {"decision": "decline", "reason": HOSTILE_REASON})
+    complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
+    complete(runtime, DOST_LEAD, nomination_id, "dost_selection", {"decision": "decline", "reason": HOSTILE_REASON})
     deliver(runtime)
 
     [mail] = [m for m in smtp.messages() if m.to == [email_of(runtime, STAFF)]]

@@ -32,8 +32,8 @@ REASON = "Thành tích chưa tiêu biểu so với các đơn vị khác trong t
 def test_not_awarded_notice_tells_the_unit_why(mail_runtime, smtp):
     runtime = mail_runtime
     nomination_id = nomination_at_dost_check(runtime)
-    complete(runtime, DOST_OFFICER, nomination_id, "dost_check_dossier", {"decision": "complete"})
-    complete(runtime, DOST_LEAD, nomination_id, "dost_select", {"decision": "decline", "reason": REASON})
+    complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
+    complete(runtime, DOST_LEAD, nomination_id, "dost_selection", {"decision": "decline", "reason": REASON})
     deliver(runtime)
 
     mails = {m.to[0]: m for m in smtp.messages()}
@@ -55,7 +55,7 @@ def test_unit_certificate_notice(mail_runtime, smtp):
 
     nomination_id = create_draft(runtime, staff, HIEN_NAM, data)
     submit(runtime, staff, nomination_id, data)
-    complete(runtime, HEAD, nomination_id, "unit_head_review", {"decision": "submit"})
+    complete(runtime, HEAD, nomination_id, "unit_review", {"decision": "submit"})
     deliver(runtime)
     staff_mail = smtp.to(email_of(runtime, STAFF))[0]
     assert staff_mail.subject == ("[nomflow] Thông báo kết quả: Ủy ban nhân dân phường Hiến Nam được Thủ trưởng "
@@ -66,19 +66,19 @@ def test_unit_certificate_notice(mail_runtime, smtp):
 def test_awarded_notice_names_the_decision_its_date_and_the_signed_pdf(mail_runtime, smtp, pki):
     runtime = mail_runtime
     nomination_id = nomination_at_dost_check(runtime)
-    complete(runtime, DOST_OFFICER, nomination_id, "dost_check_dossier", {"decision": "complete"})
-    complete(runtime, DOST_LEAD, nomination_id, "dost_select", {"decision": "select"})
-    complete(runtime, "chuyenvien.noivu", nomination_id, "home_affairs_check", {"decision": "complete"})
-    complete(runtime, "chuyenvien.noivu", nomination_id, "home_affairs_appraise",
+    complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
+    complete(runtime, DOST_LEAD, nomination_id, "dost_selection", {"decision": "select"})
+    complete(runtime, "chuyenvien.noivu", nomination_id, "home_affairs_review", {"decision": "complete"})
+    complete(runtime, "chuyenvien.noivu", nomination_id, "home_affairs_appraisal",
              {"decision": "propose", "appraisal_opinion": "Đủ điều kiện đề nghị tặng Bằng khen."})
     batch_id = create_batch(runtime, actor(runtime, "lanhdao.noivu"))
 
-    def batch_task(task_id: str) -> str:
+    def batch_task(stage: str) -> str:
         with runtime.uow() as uow:
             return uow.session.scalars(select(OpenTask.id).where(OpenTask.batch_id == batch_id,
-                                                                OpenTask.task_id == task_id)).one()
+                                                                OpenTask.stage == stage)).one()
 
-    complete_task(runtime, actor(runtime, "lanhdao.noivu"), batch_task("prepare_batch"), {
+    complete_task(runtime, actor(runtime, "lanhdao.noivu"), batch_task("batch_preparation"), {
         "nomination_ids": [nomination_id], "decision_title": "Tặng Bằng khen phong trào chuyển đổi số",
         "decision_draft": "Điều 1. Tặng Bằng khen của Chủ tịch UBND tỉnh cho ..."})
     done = sign_batch(runtime, pki, batch_id, actor(runtime, "chuyenvien.noivu"), actor(runtime, "chutich.tinh"))

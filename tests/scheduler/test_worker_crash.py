@@ -8,11 +8,9 @@ from __future__ import annotations
 import re
 import signal
 import sqlite3
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 
 from service.db.models import OutboxMail
@@ -22,29 +20,11 @@ from service.usecases.outbox import LEASE
 from .factory import clone_instances
 from .helpers import at, count_audit, enqueue_digests, nomination_at_dost_check
 from .smtp_sink import SmtpSink
-from .worker_process import start_worker as _start_worker
 from .worker_process import wait_until
 
 DUE = at("2026-04-17", 8)  # the before-due reminder of a check opened on Monday 13/4
 INSTANCES = 300
 MAILS = 400
-
-
-@pytest.fixture
-def start_worker():
-    """Starts `nomflow worker` processes and kills whatever is still running when the test ends, so a
-    failing test leaves no worker behind."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args, **kwargs) -> subprocess.Popen[bytes]:
-        started.append(_start_worker(*args, **kwargs))
-        return started[-1]
-
-    yield start
-    for worker in started:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait(timeout=30)
 
 
 def scalar(runtime, query) -> int:

@@ -17,9 +17,12 @@ MAIL_FROM = "nomflow <no-reply@nomflow.hungyen.gov.vn>"
 
 
 def start_worker(database_url: str, instance_dir: Path, smtp_port: int, now: datetime,
-                 log: Path, *extra: str) -> subprocess.Popen[bytes]:
+                 log: Path, *extra: str, command: str = "worker",
+                 env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`nomflow worker` (or `command`: "serve" and its options in `extra`) with the service's
+    settings for this database and SMTP sink; `env` adds or overrides variables."""
     instance_dir.mkdir(parents=True, exist_ok=True)
-    env = {
+    settings = {
         **os.environ,
         "DATABASE_URL": database_url,
         "NOMFLOW_INSTANCE_DIR": str(instance_dir),
@@ -29,12 +32,13 @@ def start_worker(database_url: str, instance_dir: Path, smtp_port: int, now: dat
         "NOMFLOW_SMTP_PORT": str(smtp_port),
         "NOMFLOW_SMTP_SECURITY": "none",
         "NOMFLOW_MAIL_FROM": MAIL_FROM,
+        **(env or {}),
     }
-    argv = [sys.executable, "-m", "tests.support.frozen_cli", now.isoformat(), "worker",
-            "--wake-every", "0.2", "--deliver-every", "0.2", "--digest-at", "23:59", *extra]
+    options = ["--wake-every", "0.2", "--deliver-every", "0.2", "--digest-at", "23:59"] if command == "worker" else []
+    argv = [sys.executable, "-m", "tests.support.frozen_cli", now.isoformat(), command, *options, *extra]
     with log.open("ab") as out:
         # PR_SET_PDEATHSIG: if the test process itself dies, the worker gets SIGKILL instead of running on.
-        return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        return subprocess.Popen(argv, env=settings, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                 preexec_fn=_die_with_parent)
 
 

@@ -30,13 +30,14 @@ HA_LEAD = "lanhdao.noivu"
 CHAIRMAN = "chutich.tinh"
 ADMIN = "quantri"
 
-# Who completes each task of the nomination path, and with what.
+# Who completes each stage of the nomination path, and with what (tasks are found by the stage their
+# diagram declares, as the service finds them, never by element id).
 TO_DECISION: list[tuple[str, str, dict[str, Any]]] = [
-    ("unit_head_review", HEAD, {"decision": "submit", "submission_number": "12/TTr-UBND"}),
-    ("dost_check_dossier", DOST_OFFICER, {"decision": "complete", "criteria_met": ["a1", "a3"]}),
-    ("dost_select", DOST_LEAD, {"decision": "select"}),
-    ("home_affairs_check", HA_OFFICER, {"decision": "complete"}),
-    ("home_affairs_appraise", HA_OFFICER, {"decision": "propose",
+    ("unit_review", HEAD, {"decision": "submit", "submission_number": "12/TTr-UBND"}),
+    ("dost_review", DOST_OFFICER, {"decision": "complete", "criteria_met": ["a1", "a3"]}),
+    ("dost_selection", DOST_LEAD, {"decision": "select"}),
+    ("home_affairs_review", HA_OFFICER, {"decision": "complete"}),
+    ("home_affairs_appraisal", HA_OFFICER, {"decision": "propose",
                                            "appraisal_opinion": "Đủ điều kiện đề nghị tặng Bằng khen."}),
 ]
 
@@ -83,9 +84,9 @@ def detail(client: FlaskClient, auth: Auth, nomination_id: str, user: str = ADMI
     return dict(response.get_json())
 
 
-def open_task(client: FlaskClient, auth: Auth, nomination_id: str, task_id: str) -> dict[str, Any]:
-    tasks = [t for t in detail(client, auth, nomination_id)["tasks"] if t["task_id"] == task_id]
-    assert tasks, f"{task_id} is not open on {nomination_id}"
+def open_task(client: FlaskClient, auth: Auth, nomination_id: str, stage: str) -> dict[str, Any]:
+    tasks = [t for t in detail(client, auth, nomination_id)["tasks"] if t["stage"] == stage]
+    assert tasks, f"no task of stage {stage} is open on {nomination_id}"
     return dict(tasks[0])
 
 
@@ -97,9 +98,9 @@ def complete(client: FlaskClient, auth: Auth, user: str, task_uuid: str, data: d
     return client.post(f"/api/v1/tasks/{task_uuid}/complete", headers=auth(user), json=body)
 
 
-def act(client: FlaskClient, auth: Auth, nomination_id: str, task_id: str, user: str,
+def act(client: FlaskClient, auth: Auth, nomination_id: str, stage: str, user: str,
         data: dict[str, Any]) -> dict[str, Any]:
-    response = complete(client, auth, user, open_task(client, auth, nomination_id, task_id)["id"], data)
+    response = complete(client, auth, user, open_task(client, auth, nomination_id, stage)["id"], data)
     assert response.status_code == 200, response.get_json()
     return dict(response.get_json())
 
@@ -113,11 +114,11 @@ def submitted_nomination(client: FlaskClient, auth: Auth, **kwargs: Any) -> str:
 
 
 def drive(client: FlaskClient, auth: Auth, nomination_id: str, until: str | None = None) -> None:
-    """Completes the path's tasks in order, stopping before `until` (default: to awaiting_decision)."""
-    for task_id, user, data in TO_DECISION:
-        if task_id == until:
+    """Completes the path's stages in order, stopping before `until` (default: to awaiting_decision)."""
+    for stage, user, data in TO_DECISION:
+        if stage == until:
             return
-        act(client, auth, nomination_id, task_id, user, data)
+        act(client, auth, nomination_id, stage, user, data)
 
 
 def awaiting_decision(client: FlaskClient, auth: Auth, **kwargs: Any) -> str:

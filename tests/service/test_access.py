@@ -84,7 +84,7 @@ def acting(runtime, username: str) -> tuple[set[str], set[str]]:
 
 
 def test_inbox_scope_and_can_act_agree_and_stay_inside_the_unit(client, auth, runtime, nominations):
-    drive(client, auth, nominations["sent_a"], until="dost_select")
+    drive(client, auth, nominations["sent_a"], until="dost_selection")
     a, b = nominations["sent_a"], nominations["sent_b"]
     expected = {
         STAFF: {f"{nominations['draft_a']}:draft_nomination"},
@@ -104,7 +104,7 @@ def test_inbox_scope_and_can_act_agree_and_stay_inside_the_unit(client, auth, ru
 def test_a_province_role_recorded_with_a_unit_still_gets_the_province_tasks(client, auth, runtime):
     add_user(runtime, "chuyenvien3.khcn", "Phan Thị Hà", "dost_officer", "so-khcn", password="long-password-1")
     nomination_id = submitted_nomination(client, auth)
-    drive(client, auth, nomination_id, until="dost_check_dossier")
+    drive(client, auth, nomination_id, until="dost_review")
     scoped, allowed = acting(runtime, "chuyenvien3.khcn")
     assert scoped == allowed == {f"{nomination_id}:dost_check_dossier"}
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from service.app import create_app
-from service.core.errors import InvalidInput
+from service.core.errors import Conflict
 from service.usecases import drafts
 
 from .helpers import (
@@ -166,10 +166,10 @@ def test_files_are_added_only_while_drafting_or_answering_a_return(client, auth)
     assert upload(client, auth, nomination_id, "to-trinh.pdf", PDF).status_code == 201
     assert submit(client, auth, nomination_id).status_code == 200
     late = PDF + b"late"
-    assert_problem(upload(client, auth, nomination_id, "bo-sung.pdf", late), 422)
+    assert_problem(upload(client, auth, nomination_id, "bo-sung.pdf", late), 409)
     assert [a["filename"] for a in detail(client, auth, nomination_id)["attachments"]] == ["to-trinh.pdf"]
 
-    returned = complete(client, auth, HEAD, open_task(client, auth, nomination_id, "unit_head_review")["id"],
+    returned = complete(client, auth, HEAD, open_task(client, auth, nomination_id, "unit_review")["id"],
                         {"decision": "return", "reason": "Bổ sung biên bản họp hội đồng."})
     assert returned.status_code == 200, returned.get_json()
     assert upload(client, auth, nomination_id, "bien-ban.pdf", late).status_code == 201  # answering the return
@@ -178,7 +178,7 @@ def test_files_are_added_only_while_drafting_or_answering_a_return(client, auth)
     drive(client, auth, nomination_id)
     for stage_user in (STAFF, HEAD, ADMIN):
         assert upload(client, auth, nomination_id, "sau-duyet.pdf", PDF + b"after", user=stage_user) \
-            .status_code in (403, 422)
+            .status_code in (403, 409)
     assert sorted(a["filename"] for a in detail(client, auth, nomination_id)["attachments"]) == [
         "bien-ban.pdf", "to-trinh.pdf"]
 
@@ -188,7 +188,7 @@ def test_the_draft_page_refuses_files_once_sent_up(app, runtime, auth):
     client = app.test_client()
     nomination_id = create_nomination(client, auth)
     assert submit(client, auth, nomination_id).status_code == 200
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Conflict):
         drafts.save_draft_form(runtime, actor(runtime, STAFF), nomination_id, {},
                                [drafts.Upload("to_trinh", "to-trinh.pdf", PDF)])
     assert detail(client, auth, nomination_id)["attachments"] == []

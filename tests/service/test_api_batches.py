@@ -36,16 +36,16 @@ def new_batch(client, auth) -> str:
     return str(response.get_json()["id"])
 
 
-def batch_task(client, auth, batch_id: str, task_id: str) -> dict:
+def batch_task(client, auth, batch_id: str, stage: str) -> dict:
     response = client.get(f"/api/v1/batches/{batch_id}", headers=auth(HA_LEAD))
     assert response.status_code == 200
-    tasks = [t for t in response.get_json()["tasks"] if t["task_id"] == task_id]
+    tasks = [t for t in response.get_json()["tasks"] if t["stage"] == stage]
     assert tasks, response.get_json()["tasks"]
     return tasks[0]
 
 
 def prepare(client, auth, batch_id: str, nomination_ids: list[str]):
-    task = batch_task(client, auth, batch_id, "prepare_batch")
+    task = batch_task(client, auth, batch_id, "batch_preparation")
     return complete(client, auth, HA_LEAD, task["id"], {
         "nomination_ids": nomination_ids, "decision_title": DECISION_TITLE, "decision_draft": DRAFT})
 
@@ -112,7 +112,7 @@ def test_only_the_chairman_signs_and_only_with_a_digital_signature(client, auth,
     ready = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [ready]).status_code == 200
-    sign = batch_task(client, auth, batch_id, "sign_decision")
+    sign = batch_task(client, auth, batch_id, "decision_signing")
     data = {"decision": "sign", "decision_number": "1/QĐ-UBND", "signed_on": "2026-12-01"}
     for user in (HA_LEAD, HA_OFFICER, HEAD, ADMIN):
         assert_problem(complete(client, auth, user, sign["id"], data), 403)
@@ -126,7 +126,7 @@ def test_only_the_chairman_signs_and_only_with_a_digital_signature(client, auth,
 
 def test_preparing_is_the_home_affairs_leads_task(client, auth):
     batch_id = new_batch(client, auth)
-    task = batch_task(client, auth, batch_id, "prepare_batch")
+    task = batch_task(client, auth, batch_id, "batch_preparation")
     for user in (HA_OFFICER, CHAIRMAN, STAFF):
         assert_problem(complete(client, auth, user, task["id"], {}), 403)
 

@@ -107,11 +107,12 @@ def test_saving_refuses_other_units_heads_and_bad_bodies(client, auth):
 
 
 def test_a_sent_nomination_is_no_longer_a_draft(client, auth):
+    """409 like any task already done (issue 13): the request was right when the draft was open."""
     nomination_id = submitted_nomination(client, auth)
     response = client.patch(f"/api/v1/nominations/{nomination_id}/draft", headers=auth(STAFF),
                             json={"data": {"award": "bang_khen"}})
-    assert_problem(response, 422)
-    assert_problem(submit(client, auth, nomination_id), 422)
+    assert "đã được gửi đi" in assert_problem(response, 409)["detail"]
+    assert "đã được xử lý" in assert_problem(submit(client, auth, nomination_id), 409)["detail"]
 
 
 def test_submitting_an_incomplete_draft_lists_every_missing_field_and_changes_nothing(client, auth):

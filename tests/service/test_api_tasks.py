@@ -75,9 +75,9 @@ def test_the_unit_heads_queue_holds_his_units_tasks_only(client, auth):
 
 def test_queue_filters(client, auth, clock):
     first = submitted_nomination(client, auth)
-    drive(client, auth, first, until="dost_select")
+    drive(client, auth, first, until="dost_selection")
     second = submitted_nomination(client, auth, staff=OTHER_STAFF, unit_id=TAI_CHINH)
-    drive(client, auth, second, until="unit_head_review")
+    drive(client, auth, second, until="unit_review")
     assert [t["nomination_id"] for t in inbox(client, auth, DOST_LEAD, "?scope=queue")] == [first]
     assert inbox(client, auth, DOST_LEAD, "?scope=queue&kind=ca_nhan") == []
     assert inbox(client, auth, DOST_LEAD, "?scope=queue&unit_id=so-tai-chinh") == []
@@ -97,7 +97,7 @@ def test_bad_query_is_422(client, auth):
 
 def test_a_unit_head_cannot_act_on_another_units_task(client, auth):
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     for user in (OTHER_HEAD, STAFF, DOST_OFFICER, ADMIN):
         assert_problem(complete(client, auth, user, task["id"], SUBMIT), 403)
         assert_problem(claim(client, auth, user, task["id"]), 403)
@@ -119,7 +119,7 @@ def test_invalid_form_data_lists_every_field_and_changes_nothing(client, auth):
 
 def test_a_return_needs_its_reason(client, auth):
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     response = complete(client, auth, HEAD, task["id"], {"decision": "return"})
     assert_problem(response, 422)
     assert error_fields(response) == {"reason"}
@@ -127,7 +127,7 @@ def test_a_return_needs_its_reason(client, auth):
 
 def test_complete_body_is_checked(client, auth):
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     response = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=auth(HEAD),
                            json={"data": [], "version": "new", "when": "now"})
     assert_problem(response, 422)
@@ -147,7 +147,7 @@ def test_stale_version_is_409_and_changes_nothing(client, auth):
 
 def test_completing_a_completed_task_is_409(client, auth):
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     assert complete(client, auth, HEAD, task["id"], SUBMIT).status_code == 200
     assert_problem(complete(client, auth, HEAD, task["id"], SUBMIT), 409)
     assert_problem(claim(client, auth, HEAD, task["id"]), 409)
@@ -163,8 +163,8 @@ def test_unknown_task_is_404(client, auth):
 
 def dost_task(client, auth) -> dict:
     nomination_id = submitted_nomination(client, auth)
-    drive(client, auth, nomination_id, until="dost_check_dossier")
-    return open_task(client, auth, nomination_id, "dost_check_dossier")
+    drive(client, auth, nomination_id, until="dost_review")
+    return open_task(client, auth, nomination_id, "dost_review")
 
 
 def test_a_claimed_task_is_the_claimants_alone(client, auth, second_officer):
@@ -199,7 +199,7 @@ def test_the_target_of_a_reassignment_must_hold_the_role(client, auth, runtime):
         response = reassign(client, auth, DOST_LEAD, task["id"], user_id(runtime, target))
         assert_problem(response, 422)
     assert_problem(reassign(client, auth, DOST_LEAD, task["id"], 999_999), 422)
-    assert open_task(client, auth, task["nomination_id"], "dost_check_dossier")["assignee_id"] is None
+    assert open_task(client, auth, task["nomination_id"], "dost_review")["assignee_id"] is None
 
 
 def test_others_cannot_reassign(client, auth, runtime, second_officer):
@@ -217,7 +217,7 @@ def test_others_cannot_reassign(client, auth, runtime, second_officer):
 def test_a_unit_lead_reassigns_only_inside_the_unit(client, auth, runtime):
     add_user(runtime, "canbo2.hiennam", "Lý Thị Thu", "unit_staff", HIEN_NAM, password=PASSWORD)
     nomination_id = create_returned(client, auth)
-    task = open_task(client, auth, nomination_id, "draft_nomination")
+    task = open_task(client, auth, nomination_id, "draft")
     colleague = user_id(runtime, "canbo2.hiennam")
     assert_problem(reassign(client, auth, OTHER_HEAD, task["id"], colleague), 403)
     assert_problem(reassign(client, auth, HEAD, task["id"], user_id(runtime, OTHER_STAFF)), 422)
@@ -226,7 +226,7 @@ def test_a_unit_lead_reassigns_only_inside_the_unit(client, auth, runtime):
 
 def create_returned(client, auth) -> str:
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     response = complete(client, auth, HEAD, task["id"], {"decision": "return",
                                                          "reason": "Bổ sung biên bản họp Hội đồng."})
     assert response.status_code == 200
@@ -245,7 +245,7 @@ def test_reassign_body_is_checked(client, auth):
 
 def test_a_substitute_acts_for_an_absent_head_between_the_dates_only(client, auth, runtime, clock):
     nomination_id = submitted_nomination(client, auth)
-    task = open_task(client, auth, nomination_id, "unit_head_review")
+    task = open_task(client, auth, nomination_id, "unit_review")
     assert claim(client, auth, HEAD, task["id"]).status_code == 204
     assert_problem(complete(client, auth, OTHER_HEAD, task["id"], SUBMIT), 403)
 

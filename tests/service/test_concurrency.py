@@ -30,10 +30,10 @@ from service.usecases.tasks import complete_task
 
 THREADS = 8
 SUBMIT: dict[str, Any] = {"decision": "submit", "submission_number": "12/TTr-UBND"}
-STEPS: dict[str, tuple[str, dict[str, Any]]] = {  # task → (demo user who completes it, form data)
-    "unit_head_review": ("chutich.hiennam", SUBMIT),
-    "dost_check_dossier": ("chuyenvien.khcn", {"decision": "complete", "criteria_met": ["a1", "a3"]}),
-    "dost_select": ("lanhdao.khcn", {"decision": "decline", "reason": "Chưa đạt các tiêu chí của Phong trào."}),
+STEPS: dict[str, tuple[str, dict[str, Any]]] = {  # stage → (demo user who completes its task, form data)
+    "unit_review": ("chutich.hiennam", SUBMIT),
+    "dost_review": ("chuyenvien.khcn", {"decision": "complete", "criteria_met": ["a1", "a3"]}),
+    "dost_selection": ("lanhdao.khcn", {"decision": "decline", "reason": "Chưa đạt các tiêu chí của Phong trào."}),
 }
 UNITS = {  # unit → (staff, head) among the demo users
     "phuong-hien-nam": ("canbo.hiennam", "chutich.hiennam"),
@@ -68,18 +68,18 @@ def submitted(runtime: Runtime, unit: str = "phuong-hien-nam", name: str = "UBND
     submit(runtime, staff, nomination_id)
     with runtime.uow() as uow:
         task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
-    assert task.task_id == "unit_head_review"
+    assert task.stage == "unit_review"
     return nomination_id, task.id
 
 
-def advance_to(runtime: Runtime, nomination_id: str, task_id: str) -> str:
-    """Complete the nomination's tasks in turn until `task_id` is open; its uuid."""
+def advance_to(runtime: Runtime, nomination_id: str, stage: str) -> str:
+    """Complete the nomination's tasks in turn until the task of `stage` is open; its uuid."""
     while True:
         with runtime.uow() as uow:
             task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
-        if task.task_id == task_id:
+        if task.stage == stage:
             return task.id
-        username, data = STEPS[task.task_id]
+        username, data = STEPS[str(task.stage)]
         complete_task(runtime, actor(runtime, username), task.id, data)
 
 
@@ -106,7 +106,7 @@ def snapshot(runtime: Runtime, nomination_id: str, task_uuid: str) -> Snapshot:
         return Snapshot(
             version=instance.version,
             status=nomination.status,
-            open_tasks=frozenset(s.scalars(select(OpenTask.task_id).where(OpenTask.nomination_id == nomination_id))),
+            open_tasks=frozenset(s.scalars(select(OpenTask.stage).where(OpenTask.nomination_id == nomination_id))),
             completions=sum(1 for e in events if e.kind == "task_completed" and e.detail.get("task_uuid") == task_uuid),
             audit_kinds=Counter(e.kind for e in events),
             mails=tuple((to, subject) for to, subject in s.execute(
@@ -144,21 +144,21 @@ def at_once(calls: list[Callable[[], Any]]) -> list[tuple[str, Any]]:
     return results
 
 
-@pytest.mark.parametrize(("task_id", "second"), [
-    ("unit_head_review", ("phochutich.hiennam", "unit_head", "phuong-hien-nam")),  # opens the next task
-    ("dost_select", ("pholanhdao.khcn", "dost_lead", None)),  # declines: ends the instance, mails the unit
+@pytest.mark.parametrize(("stage", "second"), [
+    ("unit_review", ("phochutich.hiennam", "unit_head", "phuong-hien-nam")),  # opens the next task
+    ("dost_selection", ("pholanhdao.khcn", "dost_lead", None)),  # declines: ends the instance, mails the unit
 ])
-def test_same_task_completed_at_once_has_exactly_one_winner(runtime: Runtime, task_id: str,
+def test_same_task_completed_at_once_has_exactly_one_winner(runtime: Runtime, stage: str,
                                                              second: tuple[str, str, str | None]):
     # A second holder of the role, so that different people race, not only different threads.
     username, role, unit = second
     add_user(runtime, username, "Đỗ Văn Phó", role, unit, password="demo-password-2")
-    racers = [actor(runtime, STEPS[task_id][0]), actor(runtime, username)]
-    data = STEPS[task_id][1]
+    racers = [actor(runtime, STEPS[stage][0]), actor(runtime, username)]
+    data = STEPS[stage][1]
 
     # The yardstick: the same step on a twin nomination, uncontested.
     twin_id, _ = submitted(runtime)
-    twin_task = advance_to(runtime, twin_id, task_id)
+    twin_task = advance_to(runtime, twin_id, stage)
     before = snapshot(runtime, twin_id, twin_task)
     complete_task(runtime, racers[0], twin_task, data)
     expected = step(before, snapshot(runtime, twin_id, twin_task))
@@ -166,7 +166,7 @@ def test_same_task_completed_at_once_has_exactly_one_winner(runtime: Runtime, ta
     assert expected["open"] or expected["mails"]  # the step leaves something a loser could duplicate
 
     nomination_id, _ = submitted(runtime)  # same name: same mail subjects
-    task_uuid = advance_to(runtime, nomination_id, task_id)
+    task_uuid = advance_to(runtime, nomination_id, stage)
     before = snapshot(runtime, nomination_id, task_uuid)
     results = at_once([partial(complete_task, runtime, racers[i % 2], task_uuid, data) for i in range(THREADS)])
 
@@ -222,7 +222,7 @@ def test_different_nominations_completed_at_once_all_succeed(runtime: Runtime):
         assert after.version == before[nid].version + 1
         assert after.completions == 1
         assert after.status == "dost_review"
-        assert after.open_tasks == {"dost_check_dossier"}
+        assert after.open_tasks == {"dost_review"}
 
 
 def test_stale_expected_version_is_refused_and_changes_nothing(runtime: Runtime):
@@ -271,7 +271,7 @@ def test_two_writers_of_one_read_version_the_second_gets_conflict(runtime: Runti
         assert after.version == before.version + 1
         assert after.completions == 1
         assert after.audit_kinds["task_completed"] == before.audit_kinds["task_completed"] + 1
-        assert after.open_tasks == {"dost_check_dossier"}
+        assert after.open_tasks == {"dost_review"}
     finally:
         other.db.dispose()
 

@@ -147,7 +147,7 @@ def test_refused_signings_and_uploads_store_nothing_and_take_no_number(client, a
         decisions.upload_version(runtime, ha, batch_id, "lon.pdf", b"%PDF-1.7\n" + b"0" * (21 * 1024 * 1024))
     assert counts(runtime) == before
     # The diagram's own form cannot sign with a typed number any more.
-    task = batch_task(client, auth, batch_id, "sign_decision")
+    task = batch_task(client, auth, batch_id, "decision_signing")
     typed = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=auth(CHAIRMAN), json={"data": {
         "decision": "sign", "decision_number": "2458/QĐ-UBND", "signed_on": "2026-12-01", "excluded": []}})
     assert "chữ ký số" in assert_problem(typed, 422)["detail"]

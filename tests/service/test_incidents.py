@@ -141,12 +141,12 @@ def test_failure_of_the_instance_a_message_is_delivered_to_is_its_incident(clien
     nomination_id = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
-    sign = batch_task(client, auth, batch_id, "sign_decision")
+    sign = batch_task(client, auth, batch_id, "decision_signing")
     with pytest.raises(Conflict, match="Quy trình gặp sự cố"):
         sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN))
     with runtime.read() as uow:  # nothing of the signing is kept: no number taken, no signed file
         assert uow.session.scalars(select(RegisterEntry)).all() == []
     [row] = incident_rows(runtime)
     assert row.id == detail(client, auth, nomination_id)["instance_id"] and row.incident.startswith("message: ")
-    assert batch_task(client, auth, batch_id, "sign_decision")["id"] == sign["id"]  # the signature was not kept
+    assert batch_task(client, auth, batch_id, "decision_signing")["id"] == sign["id"]  # the signature was not kept
     assert detail(client, auth, nomination_id)["status"] == "awaiting_decision"

@@ -13,7 +13,7 @@ from service.usecases.tasks import complete_task
 
 from .test_concurrency import STEPS, actor, advance_to, snapshot, step, submitted
 
-PATH = ["unit_head_review", "dost_check_dossier"]
+PATH = ["unit_review", "dost_review"]
 
 
 def _open_task(runtime: Runtime, nomination_id: str) -> OpenTask:
@@ -34,7 +34,7 @@ def _walk(runtime: Runtime, nomination_id: str) -> list[dict[str, object]]:
     for _ in range(len(PATH) + 1):
         task = _open_task(runtime, nomination_id)
         before = snapshot(runtime, nomination_id, task.id)
-        username, data = STEPS[task.task_id]
+        username, data = STEPS[str(task.stage)]
         complete_task(runtime, actor(runtime, username), task.id, data)
         after = snapshot(runtime, nomination_id, task.id)
         effect = step(before, after)
@@ -66,9 +66,9 @@ def test_a_row_moved_on_by_another_process_is_restored_not_taken_from_the_cache(
     other = Runtime(runtime.config, clock=runtime.clock)  # a second web process on the same database
     try:
         # This process caches the instance at version v; the other one moves the row to v + 1.
-        complete_task(other, actor(other, "chutich.hiennam"), head_task, STEPS["unit_head_review"][1])
+        complete_task(other, actor(other, "chutich.hiennam"), head_task, STEPS["unit_review"][1])
         misses_before = runtime.instances.misses
-        task_uuid = advance_to(runtime, nomination_id, "dost_select")  # would be 409 from the stale copy
+        task_uuid = advance_to(runtime, nomination_id, "dost_selection")  # would be 409 from the stale copy
     finally:
         other.db.dispose()
     assert runtime.instances.misses > misses_before
@@ -86,5 +86,5 @@ def test_a_refused_step_leaves_no_half_advanced_instance_in_the_cache(runtime: R
     version = snapshot(runtime, nomination_id, task_uuid).version
     assert runtime.instances.take(_instance_id(runtime, nomination_id), version) is None
 
-    complete_task(runtime, head, task_uuid, STEPS["unit_head_review"][1])
-    assert _open_task(runtime, nomination_id).task_id == "dost_check_dossier"
+    complete_task(runtime, head, task_uuid, STEPS["unit_review"][1])
+    assert _open_task(runtime, nomination_id).stage == "dost_review"

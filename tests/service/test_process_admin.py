@@ -87,7 +87,7 @@ def version_of(runtime: Runtime, row: ProcessInstance) -> int:
 
 def at_dost_check(client, auth) -> str:
     nomination_id = submitted_nomination(client, auth)
-    drive(client, auth, nomination_id, until="dost_check_dossier")
+    drive(client, auth, nomination_id, until="dost_review")
     return nomination_id
 
 

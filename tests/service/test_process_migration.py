@@ -30,13 +30,13 @@ def instant(value: str) -> datetime:
 
 def test_changed_timer_applies_to_new_nominations_and_to_old_ones_once_migrated(client, auth, runtime, clock):
     older = at_dost_check(client, auth)  # opened Monday 13/4 09:00
-    assert instant(open_task(client, auth, older, "dost_check_dossier")["due_at"]) == at("2026-04-20", 17)
+    assert instant(open_task(client, auth, older, "dost_review")["due_at"]) == at("2026-04-20", 17)
 
     deploy(client, auth, dost_check_days(3))
     clock.set(at("2026-04-14", 9))
     newer = at_dost_check(client, auth)
-    assert instant(open_task(client, auth, newer, "dost_check_dossier")["due_at"]) == at("2026-04-17", 17)
-    assert instant(open_task(client, auth, older, "dost_check_dossier")["due_at"]) == at("2026-04-20", 17)
+    assert instant(open_task(client, auth, newer, "dost_review")["due_at"]) == at("2026-04-17", 17)
+    assert instant(open_task(client, auth, older, "dost_review")["due_at"]) == at("2026-04-20", 17)
     old_row = instance_row(runtime, detail(client, auth, older))
     new_row = instance_row(runtime, detail(client, auth, newer))
     assert (version_of(runtime, old_row), version_of(runtime, new_row)) == (1, 2)
@@ -62,7 +62,7 @@ def test_changed_timer_applies_to_new_nominations_and_to_old_ones_once_migrated(
                            json={"to_version": 2, "instance_ids": [old_row.id]})
     assert migrated.status_code == 200, migrated.get_json()
     assert [(r["instance_id"], r["migrated"]) for r in migrated.get_json()] == [(old_row.id, True)]
-    task = open_task(client, auth, older, "dost_check_dossier")
+    task = open_task(client, auth, older, "dost_review")
     assert instant(task["due_at"]) == at("2026-04-16", 17)
     row = instance_row(runtime, detail(client, auth, older))
     with runtime.uow() as uow:
@@ -112,7 +112,7 @@ def test_a_change_upstream_of_an_instance_is_unsafe_and_not_migrated(client, aut
     assert (kept.process_version_id, kept.version, kept.state) == (
         rows[passed].process_version_id, rows[passed].version, rows[passed].state)
     assert counts(runtime)[2] == before[2] + 1  # one audit event: the fresh one's migration only
-    assert open_task(client, auth, fresh, "draft_nomination")["name"] == "Lập hồ sơ khen thưởng"
+    assert open_task(client, auth, fresh, "draft")["name"] == "Lập hồ sơ khen thưởng"
 
 
 def test_migration_requests_are_checked(client, auth):

@@ -160,6 +160,18 @@ class PostgresServer:
             _stop_cluster(bindir, account, base)
             raise
 
+    def pause(self) -> None:
+        """An outage: stop this (owned) server, keeping its data; `resume()` starts it on the same port."""
+        assert self._owned_dir is not None and self._bindir is not None, "only a server started here"
+        _run(self._account, self._owned_dir, [str(self._bindir / "pg_ctl"), "stop", "-D",
+                                              str(self._owned_dir / "data"), "-m", "fast", "-w"])
+
+    def resume(self) -> None:
+        assert self._owned_dir is not None and self._bindir is not None, "only a server started here"
+        data, log = self._owned_dir / "data", self._owned_dir / "server.log"
+        _run(self._account, self._owned_dir, [str(self._bindir / "pg_ctl"), "start", "-D", str(data), "-w", "-t", "60",
+                                              "-l", str(log), "-o", f"-p {self.admin_url.port}"])
+
     @classmethod
     def from_url(cls, url: str) -> PostgresServer:
         """An existing server: its databases get a per-process prefix so parallel runs do not collide."""

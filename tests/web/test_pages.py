@@ -180,7 +180,7 @@ def test_bulk_claim_takes_what_it_can(runtime: Runtime) -> None:
     for nid in (first, second):
         advance(runtime, nid, 2)
     with runtime.uow() as uow:
-        tasks = list(uow.session.scalars(select(OpenTask.id).where(OpenTask.task_id == "dost_select")))
+        tasks = list(uow.session.scalars(select(OpenTask.id).where(OpenTask.stage == "dost_selection")))
     lead = actor_of(runtime, "lanhdao.khcn")
     claimed, problems = claim_many(runtime, lead, [*tasks, "no-such-task"])
     assert claimed == 2 and len(problems) == 1

@@ -38,7 +38,7 @@ def engine_for(data: bytes, loader, clock, roles, forms, settings: EngineSetting
     parser.add_bpmn_str(data, "p.bpmn")
     spec = parser.get_spec("p")
     definition = ProcessDefinition("p", "p", "p.bpmn", data, hashlib.sha256(data).hexdigest(), spec,
-                                   parser.get_subprocess_specs("p"), loader._human_tasks(spec))
+                                   parser.get_subprocess_specs("p"), loader._human_tasks(spec, {}))
     return WorkflowEngine({"p": definition}, clock=clock, calendar=WorkingCalendar.default(), settings=settings,
                           roles=roles, forms=forms)
 

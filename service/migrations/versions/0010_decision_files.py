@@ -2,7 +2,7 @@
 its register number and the signed PDF, each with its sha256, who made it and when.
 
 Revision ID: 0010_decision_files
-Revises: 0007_instance_incident
+Revises: 0008_open_task_stage
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,7 +10,7 @@ from alembic import op
 from service.db.models import UtcDateTime
 
 revision = "0010_decision_files"
-down_revision = "0007_instance_incident"
+down_revision = "0008_open_task_stage"
 branch_labels = None
 depends_on = None
 
