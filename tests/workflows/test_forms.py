@@ -354,7 +354,7 @@ def test_the_library_caches_and_names_forms(lib: FormLibrary) -> None:
     first = lib.get("sign_decision.schema.json", "sign_decision.uischema.json")
     assert first is lib.get("sign_decision.schema.json", "sign_decision.uischema.json")
     assert first.name == "sign_decision"
-    assert first.ui_schema["decision"] == {"ui:widget": "radio"}
+    assert first.ui_schema["decision"]["ui:widget"] == "radio"
     assert lib.get("sign_decision.schema.json").ui_schema == {}
 
 
