@@ -192,7 +192,7 @@ def _rounds(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_docum
     return done
 
 
-def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> int:
+def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> Signed:
     """For signing elsewhere: the number is given now (it must be inside the PDF that is signed) and
     stays this batch's; the final PDF is kept to compare the signed upload with."""
     movement = batch_documents.Movement.load()
@@ -202,7 +202,7 @@ def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> int:
         return (*_final(plan, symbol), None)
 
     try:
-        return _rounds(runtime, actor, batch_id, movement, "", make, "external").number
+        return _rounds(runtime, actor, batch_id, movement, "", make, "external")
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
 

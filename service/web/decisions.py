@@ -41,6 +41,10 @@ def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> A
     return redirect(url_for("pages.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
 
 
+def _number(given: decisions.Signed) -> str:
+    return f"{given.number:02d}/{given.symbol}"
+
+
 def _upload() -> tuple[str, bytes]:
     sent = request.files.get("file")
     if sent is None or not sent.filename:
@@ -76,7 +80,7 @@ def decision_sign(batch_id: str) -> Any:
 @bp.route("/batches/<batch_id>/decision/prepare-external", methods=["POST"])
 def decision_prepare_external(batch_id: str) -> Any:
     actor = actor_required()
-    return _run(batch_id, lambda: decisions.prepare_external(runtime(), actor, batch_id),
+    return _run(batch_id, lambda: _number(decisions.prepare_external(runtime(), actor, batch_id)),
                 gettext("Đã lấy số {result} và tạo bản PDF để ký bằng công cụ ký số của Văn phòng."))
 
 

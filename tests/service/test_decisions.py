@@ -159,8 +159,8 @@ def test_signed_elsewhere_only_on_the_numbered_pdf_by_the_configured_signer(clie
     batch_id = batch_at_signing(client, auth, 1)
     ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
     decisions.generate_drafts(runtime, ha, batch_id, {})
-    assert decisions.prepare_external(runtime, chairman, batch_id) == 1
-    assert decisions.prepare_external(runtime, chairman, batch_id) == 1  # the batch keeps its number
+    assert decisions.prepare_external(runtime, chairman, batch_id).number == 1
+    assert decisions.prepare_external(runtime, chairman, batch_id).number == 1  # the batch keeps its number
     final = latest(runtime, batch_id, "final")
     assert "Số: 01/QĐ-UBND" in pdf_text(final)
     trust = Trust((pki.root_pem,), pki.tsa_url)

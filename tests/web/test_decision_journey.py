@@ -136,7 +136,7 @@ def test_draft_sign_publish_verify_and_the_next_number(live_server: LiveServer, 
     me.login("chutich.tinh")
     me.go(f"/batches/{second}")
     page.get_by_role("button", name="Lấy số, tạo bản PDF để ký").click()
-    expect(page.locator(".flash")).to_contain_text("Đã lấy số 2")
+    expect(page.locator(".flash")).to_contain_text("Đã lấy số 02/QĐ-UBND")
     me.shot("second-batch-numbered-for-external-signing")
     final_link = page.get_by_role("link", name="Tải bản PDF số 02/QĐ-UBND để ký").get_attribute("href")
     final = fetch(page, live_server, final_link).body()
