@@ -181,9 +181,10 @@ def decide(client: Client, tokens: dict[str, str], ids: list[str], timings: dict
     timings["prepare_batch"].append(ms)
     _, detail, _ = client.call("GET", f"/api/v1/batches/{batch['id']}", chairman)
     sign = detail["tasks"][0]["id"] if detail.get("tasks") else detail["task"]["id"]
+    # Signing needs a digital signature now (bench/documents.py times it); the task API only sends back.
     _, _, ms = client.call("POST", f"/api/v1/tasks/{sign}/complete", chairman, {"data": {
-        "decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-12-01"}})
-    timings[f"sign_decision ({len(ids)} nominations)"].append(ms)
+        "decision": "send_back", "reason": "Bổ sung danh sách trước khi ký quyết định."}})
+    timings[f"sign_decision, sent back ({len(ids)} nominations)"].append(ms)
 
 
 def pad_tables(workdir: Path, database_url: str) -> float:

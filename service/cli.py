@@ -176,8 +176,16 @@ def demo_command(ctx: click.Context, host: str, port: int) -> None:
     for user in logins.users:
         click.echo(f"    {user.username:<20} {user.role:<22} {user.unit_id or ''}")
     click.echo("  Thư chưa gửi (no SMTP configured) nằm ở /admin/outbox (đăng nhập: quantri).")
-    click.echo("")
-    ctx.invoke(serve_command, host=host, port=port, threads=8, scheduler=None)
+    from contextlib import ExitStack
+
+    from service.usecases.demo_signing import start_demo_signing
+
+    with ExitStack() as keep:
+        passphrase = start_demo_signing(_runtime(), keep)
+        if passphrase:
+            click.echo(f"  Ký số thử nghiệm (demo PKI): mật khẩu khóa của Chủ tịch (passphrase): {passphrase}")
+        click.echo("")
+        ctx.invoke(serve_command, host=host, port=port, threads=8, scheduler=None)
 
 
 @click.command("worker")

@@ -292,4 +292,5 @@ AWARD_DECISION = "award_decision"
 # The stages the service itself acts on beyond showing them (config/contracts.toml lists them).
 DRAFT = "draft"  # nomination: the unit edits its dossier here
 BATCH_PREPARATION = "batch_preparation"  # award_decision: the batch's nominations are chosen here
+DECISION_SIGNING = "decision_signing"  # award_decision: the Chairman signs, only with a digital signature
 SIGNED = "signed"  # award_decision: the end where the decision was signed

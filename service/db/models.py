@@ -302,6 +302,27 @@ class RegisterEntry(Base):
     created_at: Mapped[datetime]
 
 
+class DecisionFile(Base):
+    """A file of a batch's decision or submission, kept forever with its sha256: each draft nomflow
+    rendered, each version Home Affairs uploaded, the final one with its number and the signed PDF."""
+
+    __tablename__ = "decision_file"
+    __table_args__ = (UniqueConstraint("batch_id", "document", "version", "format", name="uq_decision_file"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batch.id"), index=True)
+    document: Mapped[str] = mapped_column(String(20))  # decision | submission
+    version: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))  # docx | pdf
+    stage: Mapped[str] = mapped_column(String(16))  # draft | uploaded | final | signed
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    register_entry_id: Mapped[int | None] = mapped_column(ForeignKey("register_entry.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+
+
 class OpenTask(Base):
     """The inbox: one row per open human task, replaced on every step of its instance."""
 

@@ -44,7 +44,7 @@ def _signer(subject: str, valid_to: str) -> dict:
     }
 
 
-def config(key_dir: Path, url: str) -> dict:
+def config(key_dir: Path, url: str, chairman: str = "Trần Văn Quyết") -> dict:
     with_names = {"country-name": "VN", "organization-name": "Ban Cơ yếu Chính phủ (thử nghiệm)"}
     return {
         "external-url-prefix": url,
@@ -56,7 +56,7 @@ def config(key_dir: Path, url: str) -> dict:
                 "root": {"common-name": "CA thử nghiệm nomflow"},
                 "tsa": {"common-name": "TSA thử nghiệm"},
                 "ocsp": {"common-name": "OCSP thử nghiệm"},
-                "chairman": {"common-name": "Trần Văn Quyết", "organization-name": "UBND tỉnh Hưng Yên"},
+                "chairman": {"common-name": chairman, "organization-name": "UBND tỉnh Hưng Yên"},
                 "expired": {"common-name": "Người ký hết hạn", "organization-name": "UBND tỉnh Hưng Yên"},
                 "revoked": {"common-name": "Người ký bị thu hồi", "organization-name": "UBND tỉnh Hưng Yên"},
                 "other": {"common-name": "Nguyễn Văn Khác", "organization-name": "Sở Nội vụ"},
@@ -124,7 +124,7 @@ class LocalPki:
 
 
 @contextmanager
-def local_pki(work: Path, port: int) -> Iterator[LocalPki]:
+def local_pki(work: Path, port: int, chairman: str = "Trần Văn Quyết") -> Iterator[LocalPki]:
     key_dir = work / "keys"
     key_dir.mkdir(parents=True, exist_ok=True)
     for label in KEYS:
@@ -136,7 +136,7 @@ def local_pki(work: Path, port: int) -> Iterator[LocalPki]:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         path.chmod(0o600)
     url = f"http://127.0.0.1:{port}"
-    cfg = CertomancerConfig(config(key_dir, url), key_search_dir=str(key_dir))
+    cfg = CertomancerConfig(config(key_dir, url, chairman), key_search_dir=str(key_dir))
     arch = cfg.get_pki_arch(ArchLabel(ARCH))
     server = make_server("127.0.0.1", port, Animator(AnimatorArchStore({ArchLabel(ARCH): arch}), with_web_ui=False),
                          threaded=True)

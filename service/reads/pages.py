@@ -15,6 +15,7 @@ from service.core.runtime import Runtime
 from service.db.lookups import batch_of, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
+from service.reads import decisions as decision_reads
 from service.reads import desks, public_comments, steps
 from service.security.access import (
     Actor,
@@ -152,6 +153,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
     detail["people"] = people
     detail["decision_number"] = batch.decision_number if batch else None
+    detail["decision"] = decision_reads.public_decisions(runtime, {batch.id}).get(batch.id) if batch else None
     detail["timeline"] = [_timeline_entry(runtime, definition, e, people) for e in history
                           if e.kind in TIMELINE_KINDS]
     detail["return_reason"] = last_return_reason(definition, history)
@@ -193,6 +195,9 @@ def _timeline_entry(runtime: Runtime, definition: ProcessDefinition | None, even
     detail = dict(event.detail or {})
     entry: dict[str, Any] = {"at": event.at, "kind": event.kind, "who": people.get(event.actor_id or -1),
                              "detail": detail}
+    if event.kind == "decision_received" and detail.get("signed_on"):
+        day = str(detail["signed_on"]).split("-")
+        detail["signed_on_vn"] = "/".join(reversed(day)) if len(day) == 3 else detail["signed_on"]
     if event.kind == "task_completed":
         data = detail.get("data") or {}
         form = form_for_task(runtime, definition, str(detail.get("task", "")))
@@ -325,7 +330,7 @@ def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
     return {"id": nomination.id, "nominee_name": nomination.nominee_name, "nominee_kind": nomination.nominee_kind,
             "unit_name": unit.name if unit else nomination.unit_id, "award": nomination.award,
             "achievement_summary": (nomination.data or {}).get("achievement_summary", ""),
-            "status": nomination.status,
+            "status": nomination.status, "batch_id": nomination.batch_id,
             "decision_number": batch.decision_number if batch and nomination.status == "awarded" else None,
             "updated_at": nomination.updated_at}
 

@@ -17,9 +17,11 @@ from service.core.runtime import Runtime
 from service.db.models import (
     AuditEvent,
     Batch,
+    DecisionFile,
     Nomination,
     OpenTask,
     ProcessVersion,
+    RegisterEntry,
     ReportRound,
     RoleAssignment,
     Substitute,
@@ -124,6 +126,8 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
         extra["escalated_name"] = task.name if task else task_name
     else:
         extra["decision_number"] = batch.decision_number if batch else None
+        extra.update(decision_date=None, decision_url=None)
+        extra.update(_signed_decision(session, runtime, batch))
         extra["decision_title"] = batch.title if batch else None
     if nomination is not None:
         extra["submission_number"] = submission_number_of(session, nomination.id)
@@ -257,3 +261,16 @@ def _original_due(session: Session, instance_id: str | None, task_id: str | None
         AuditEvent.detail["task"].as_string() == task_id).order_by(AuditEvent.id.desc())).first()
     due = (detail or {}).get("due_at")
     return datetime.fromisoformat(due) if due else None
+
+
+def _signed_decision(session: Session, runtime: Runtime, batch: Batch | None) -> dict[str, Any]:
+    """The signed decision's date and the link to its PDF, for the notice to cite number AND date."""
+    entry = session.scalars(select(RegisterEntry).where(
+        RegisterEntry.batch_id == batch.id, RegisterEntry.pdf_sha256.is_not(None))).first() if batch else None
+    if entry is None:
+        return {}
+    file_id = session.scalar(select(DecisionFile.id).where(DecisionFile.register_entry_id == entry.id,
+                                                           DecisionFile.stage == "signed"))
+    return {"decision_number": f"{entry.number:02d}/{entry.symbol}",
+            "decision_date": entry.signed_on.strftime("%d/%m/%Y"),
+            "decision_url": f"{runtime.config.link_base}/decision-files/{file_id}?view=1" if file_id else None}

@@ -29,7 +29,7 @@ from service.usecases.instances import (
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
 from service.usecases.movements import movement_choices
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
-from workflows.contract import BATCH_PREPARATION, DRAFT
+from workflows.contract import BATCH_PREPARATION, DECISION_SIGNING, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
 from workflows.forms import FormError
 
@@ -72,6 +72,10 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             _check_batch_members(session, task, data)
         if task.process_id in REPORT_PROCESSES:
             data = completion_data(session, task, instance.definition, data)
+        if stage == DECISION_SIGNING and data.get("decision") == "sign":
+            # Signed only with a valid digital signature; the number and date come from the register.
+            raise InvalidInput("Quyết định chỉ được ký bằng chữ ký số, ở mục “Ký số quyết định” của đợt trình: "
+                               "số và ngày do sổ đăng ký cấp, không nhập tay")
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
         except FormError as exc:

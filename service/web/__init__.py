@@ -16,6 +16,7 @@ def register_pages(app: Flask) -> None:
         admin_security,
         batches,
         common,
+        decisions,
         follow_up,
         health,
         inbox,

@@ -1,6 +1,6 @@
 """Công khai: the public list of nominations proposed for the Chairman's award and of those awarded.
-No log-in; only the fields the law asks to publish. Anyone may send a comment (góp ý): it goes to
-the Department of Home Affairs (/gop-y), never onto the page."""
+No log-in; only the fields the law asks to publish, and each award's signed decision. Anyone may send
+a comment (góp ý): it goes to the Department of Home Affairs (/gop-y), never onto the page."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
+from service.reads import decisions as decision_reads
 from service.reads import pages as page_queries
 from service.reads import public_comments as comment_queries
 from service.usecases import public_comments
@@ -22,6 +23,9 @@ COMMENT_FIELDS = ("name", "contact", "text", "nomination_id")
 def _render(form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
             problem: str | None = None, status: int = 200) -> Any:
     rows = page_queries.public_disclosure(runtime())
+    decisions = decision_reads.public_decisions(runtime(), {r["batch_id"] for r in rows if r.get("batch_id")})
+    for row in rows:
+        row["decision"] = decisions.get(row.get("batch_id") or "") if row["status"] == "awarded" else None
     proposed = [r for r in rows if r["status"] == "awaiting_decision"]
     awarded = [r for r in rows if r["status"] == "awarded"]
     return render_template("public.html", proposed=proposed, awarded=awarded, form=form or {},

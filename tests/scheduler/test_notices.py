@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.db.models import OpenTask
+from service.db.models import DecisionFile, OpenTask
 from service.usecases.batches import create_batch
 from service.usecases.tasks import complete_task
+from tests.support.signing import sign_batch
 from tests.workflows.conftest import draft_data
 
 from .helpers import (
@@ -62,7 +63,7 @@ def test_unit_certificate_notice(mail_runtime, smtp):
     assert "  Hình thức đề nghị: Giấy khen của Thủ trưởng cơ quan, tổ chức, đơn vị" in staff_mail.text
 
 
-def test_awarded_notice_names_the_decision(mail_runtime, smtp):
+def test_awarded_notice_names_the_decision_its_date_and_the_signed_pdf(mail_runtime, smtp, pki):
     runtime = mail_runtime
     nomination_id = nomination_at_dost_check(runtime)
     complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
@@ -80,14 +81,17 @@ def test_awarded_notice_names_the_decision(mail_runtime, smtp):
     complete_task(runtime, actor(runtime, "lanhdao.noivu"), batch_task("batch_preparation"), {
         "nomination_ids": [nomination_id], "decision_title": "Tặng Bằng khen phong trào chuyển đổi số",
         "decision_draft": "Điều 1. Tặng Bằng khen của Chủ tịch UBND tỉnh cho ..."})
-    complete_task(runtime, actor(runtime, "chutich.tinh"), batch_task("decision_signing"), {
-        "decision": "sign", "decision_number": "123/QĐ-UBND", "signed_on": "2026-04-20"})
+    done = sign_batch(runtime, pki, batch_id, actor(runtime, "chuyenvien.noivu"), actor(runtime, "chutich.tinh"))
+    day = done.signed_on.strftime("%d/%m/%Y")
     deliver(runtime)
     mail = smtp.to(email_of(runtime, STAFF))[-1]
     assert mail.subject == ("[nomflow] Thông báo kết quả: Ủy ban nhân dân phường Hiến Nam được tặng Bằng khen của "
                             "Chủ tịch Ủy ban nhân dân tỉnh")
-    assert "tại Quyết định số 123/QĐ-UBND." in mail.text
-    assert "  Quyết định khen thưởng: số 123/QĐ-UBND – Tặng Bằng khen phong trào chuyển đổi số" in mail.text
+    assert f"tại Quyết định số 01/QĐ-UBND ngày {day}." in mail.text
+    assert f"  Quyết định khen thưởng: số 01/QĐ-UBND ngày {day} – Tặng Bằng khen phong trào chuyển đổi số" in mail.text
+    with runtime.read() as uow:
+        file_id = uow.session.scalars(select(DecisionFile.id).where(DecisionFile.stage == "signed")).one()
+    assert f"  Quyết định đã ký số (PDF): {runtime.config.link_base}/decision-files/{file_id}?view=1" in mail.text
 
 
 def test_without_smtp_mails_wait_in_the_outbox(runtime, smtp, clock):

@@ -25,7 +25,8 @@ from service.core.runtime import Runtime
 from service.db.models import User
 from service.usecases.accounts import actor_for_user, create_token
 from service.usecases.setup import init_db, seed_demo
-from tests.support.postgres import PostgresServer, PostgresUnavailable, server_for_tests
+from tests.support.pki import LocalPki, local_pki
+from tests.support.postgres import PostgresServer, PostgresUnavailable, free_port, server_for_tests
 from workflows.clock import FixedClock
 
 VN = timezone(timedelta(hours=7))
@@ -47,6 +48,13 @@ def postgres_server() -> Iterator[PostgresServer]:
         pytest.fail(str(exc), pytrace=False)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
+    """A demo PKI (CA, TSA, OCSP, CRL) on loopback, for tests that sign decisions."""
+    with local_pki(tmp_path_factory.mktemp("pki"), free_port()) as running:
+        yield running
 
 
 @pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "pg"])

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.errors import Forbidden
+from tests.support.signing import sign_batch
+
 from .helpers import (
     ADMIN,
     CHAIRMAN,
@@ -14,6 +17,7 @@ from .helpers import (
     HEAD,
     OTHER_STAFF,
     STAFF,
+    actor,
     assert_problem,
     awaiting_decision,
     complete,
@@ -24,7 +28,6 @@ from .test_auth_pages import PASSWORD, login
 
 DECISION_TITLE = "Khen thưởng phong trào thi đua năm 2026"
 DRAFT = "Tặng Bằng khen của Chủ tịch UBND tỉnh cho các tập thể, cá nhân có thành tích xuất sắc."
-EXCLUDE_REASON = "Thành tích chưa tiêu biểu trong toàn tỉnh."
 
 
 def new_batch(client, auth) -> str:
@@ -47,7 +50,7 @@ def prepare(client, auth, batch_id: str, nomination_ids: list[str]):
         "nomination_ids": nomination_ids, "decision_title": DECISION_TITLE, "decision_draft": DRAFT})
 
 
-def test_two_nominations_through_the_whole_path_to_a_signed_decision(client, auth):
+def test_two_nominations_through_the_whole_path_to_a_signed_decision(client, auth, runtime, pki):
     first = awaiting_decision(client, auth)
     second = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
@@ -61,28 +64,23 @@ def test_two_nominations_through_the_whole_path_to_a_signed_decision(client, aut
     [sign] = shown["tasks"]
     assert (sign["task_id"], sign["role"]) == ("sign_decision", "chairman")
 
-    response = complete(client, auth, CHAIRMAN, sign["id"], {
-        "decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-12-01",
-        "excluded": [{"nomination_id": second, "reason": EXCLUDE_REASON}]}, version=shown["version"])
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["status"] == "completed"
+    done = sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN))
+    number = f"{done.number:02d}/QĐ-UBND"
 
     signed = client.get(f"/api/v1/batches/{batch_id}", headers=auth(HA_OFFICER)).get_json()
-    assert (signed["status"], signed["decision_number"], signed["tasks"]) == ("signed", "1234/QĐ-UBND", [])
-    assert {n["id"]: n["status"] for n in signed["nominations"]} == {first: "awarded", second: "not_awarded"}
+    assert (signed["status"], signed["decision_number"], signed["tasks"]) == ("signed", number, [])
+    assert {n["id"]: n["status"] for n in signed["nominations"]} == {first: "awarded", second: "awarded"}
     assert "task_completed" in {e["kind"] for e in signed["history"]}
 
-    for nomination_id, outcome in ((first, "awarded"), (second, "not_awarded")):
-        assert detail(client, auth, nomination_id, user=STAFF)["status"] == outcome
+    for nomination_id in (first, second):
+        assert detail(client, auth, nomination_id, user=STAFF)["status"] == "awarded"
         history = client.get(f"/api/v1/nominations/{nomination_id}/history", headers=auth(STAFF)).get_json()
         [decision] = [e for e in history if e["kind"] == "decision_received"]
-        assert decision["detail"]["outcome"] == outcome
+        assert decision["detail"]["outcome"] == "awarded"
         assert decision["detail"]["batch_id"] == batch_id
         assert decision["detail"]["decision_title"] == DECISION_TITLE
-        if outcome == "awarded":
-            assert decision["detail"]["decision_number"] == "1234/QĐ-UBND"
-        else:
-            assert decision["detail"]["reason"] == EXCLUDE_REASON
+        assert decision["detail"]["decision_number"] == number
+        assert decision["detail"]["signed_on"] == done.signed_on.isoformat()
         assert history[-1]["kind"] == "instance_ended"
 
     listed = client.get("/api/v1/batches", headers=auth(HA_OFFICER)).get_json()
@@ -110,7 +108,7 @@ def test_a_nomination_cannot_sit_in_two_batches(client, auth):
     assert_problem(prepare(client, auth, new_batch(client, auth), [ready]), 422)
 
 
-def test_only_the_chairman_signs(client, auth):
+def test_only_the_chairman_signs_and_only_with_a_digital_signature(client, auth, runtime, pki):
     ready = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [ready]).status_code == 200
@@ -118,7 +116,11 @@ def test_only_the_chairman_signs(client, auth):
     data = {"decision": "sign", "decision_number": "1/QĐ-UBND", "signed_on": "2026-12-01"}
     for user in (HA_LEAD, HA_OFFICER, HEAD, ADMIN):
         assert_problem(complete(client, auth, user, sign["id"], data), 403)
-    assert complete(client, auth, CHAIRMAN, sign["id"], data).status_code == 200
+    # A typed number is refused: the register gives it when the decision is signed digitally.
+    assert "chữ ký số" in assert_problem(complete(client, auth, CHAIRMAN, sign["id"], data), 422)["detail"]
+    with pytest.raises(Forbidden):
+        sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, HA_LEAD))
+    assert sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)).number == 1
     assert detail(client, auth, ready)["status"] == "awarded"
 
 

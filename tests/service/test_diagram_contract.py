@@ -20,6 +20,8 @@ from service.core.runtime import Runtime
 from service.db.models import OutboxMail
 from service.usecases.timers import wake_due_instances
 from tests.support.diagram_ids import element_ids, rename_element_ids
+from tests.support.pki import LocalPki
+from tests.support.signing import sign_batch
 from tests.workflows.conftest import draft_data
 from workflows.clock import FixedClock
 from workflows.diagrams import BPMN_DIR
@@ -34,6 +36,7 @@ from .helpers import (
     HA_OFFICER,
     HEAD,
     STAFF,
+    actor,
     assert_problem,
     complete,
     create_nomination,
@@ -68,8 +71,8 @@ def deploy(client, auth, process_id: str, bpmn: bytes) -> None:
 class Journey:
     """Drives nominations by stage (never by id) and writes down every status, inbox row and mail."""
 
-    def __init__(self, client, auth, runtime: Runtime):
-        self.client, self.auth, self.runtime = client, auth, runtime
+    def __init__(self, client, auth, runtime: Runtime, pki: LocalPki):
+        self.client, self.auth, self.runtime, self.pki = client, auth, runtime, pki
         self.trace: list[Any] = []
         self.names: dict[str, str] = {}  # nomination and batch ids → placeholders, so two runs compare
         with runtime.read() as uow:
@@ -81,7 +84,10 @@ class Journey:
     def scrub(self, text: str) -> str:
         for real, alias in self.names.items():
             text = text.replace(real, alias)
-        return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+        text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<uuid>", text)
+        # Each run's decision takes the register's next number and its own signed file.
+        text = re.sub(r"\b[0-9]+/QĐ-UBND", "<number>/QĐ-UBND", text)
+        return re.sub(r"/decision-files/[0-9]+", "/decision-files/<file>", text)
 
     def note(self, label: str, nomination_id: str) -> dict[str, Any]:
         """Status, open tasks (stage, name, role, unit, due) and each task's place in its role's inbox."""
@@ -165,16 +171,20 @@ class Journey:
     def batch_step(self, batch_id: str, stage: str, user: str, data: dict[str, Any]) -> None:
         shown = self.client.get(f"/api/v1/batches/{batch_id}", headers=self.auth(HA_LEAD)).get_json()
         [task] = [t for t in shown["tasks"] if t["stage"] == stage]
-        assert complete(self.client, self.auth, user, task["id"], data).status_code == 200
+        if data.get("decision") == "sign":  # only with a digital signature, the number from the register
+            sign_batch(self.runtime, self.pki, batch_id, actor(self.runtime, HA_OFFICER), actor(self.runtime, user))
+        else:
+            assert complete(self.client, self.auth, user, task["id"], data).status_code == 200
         after = self.client.get(f"/api/v1/batches/{batch_id}", headers=self.auth(HA_LEAD)).get_json()
-        self.trace.append((f"batch {stage}", after["status"], after["decision_number"], after["title"],
+        number = self.scrub(after["decision_number"] or "")
+        self.trace.append((f"batch {stage}", after["status"], number, after["title"],
                            sorted((n["status"], self.names.get(n["id"])) for n in after["nominations"]),
                            sorted((t["stage"], t["name"], t["role"]) for t in after["tasks"])))
         self.mails(f"batch {stage}")
 
 
-def test_renaming_every_element_id_changes_nothing_the_service_does(client, auth, runtime, clock):
-    shipped = Journey(client, auth, runtime).run(clock)
+def test_renaming_every_element_id_changes_nothing_the_service_does(client, auth, runtime, clock, pki):
+    shipped = Journey(client, auth, runtime, pki).run(clock)
 
     renamed_nomination, mapping = rename_element_ids(NOMINATION, keep=PROCESS_IDS, prefix="N")
     renamed_decision, decision_mapping = rename_element_ids(AWARD_DECISION, keep=PROCESS_IDS, prefix="D")
@@ -186,7 +196,7 @@ def test_renaming_every_element_id_changes_nothing_the_service_does(client, auth
     deploy(client, auth, "nomination", renamed_nomination)
     deploy(client, auth, "award_decision", renamed_decision)
 
-    renamed = Journey(client, auth, runtime).run(clock)
+    renamed = Journey(client, auth, runtime, pki).run(clock)
     assert renamed == shipped
     # The journey did go where it should: every status, an escalation mail, the unit's notices, a signed batch.
     statuses = {entry[2] for entry in shipped if len(entry) == 5}
@@ -196,7 +206,7 @@ def test_renaming_every_element_id_changes_nothing_the_service_does(client, auth
     assert any(s.startswith("[nomflow] Chuyển lãnh đạo xử lý thay do quá hạn: Kiểm tra hồ sơ") for s in subjects)
     assert sum("được tặng Bằng khen" in s for s in subjects) == 2  # the unit's staff and head
     signed = [entry for entry in shipped if entry[0] == "batch decision_signing" and len(entry) == 6][-1]
-    assert signed[1:3] == ("signed", "1234/QĐ-UBND") and signed[4] == [("awarded", "<N1>")]
+    assert signed[1:3] == ("signed", "<number>/QĐ-UBND") and signed[4] == [("awarded", "<N1>")]
 
 
 # --- refused at upload ---------------------------------------------------------------------------------

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
+from service.core.errors import Conflict
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination
+from service.db.models import AuditEvent, Nomination, RegisterEntry
 from service.db.models import ProcessInstance as InstanceRow
 from service.usecases.timers import wake_due_instances
+from tests.support.signing import sign_batch
 
 from .helpers import ADMIN, HEAD, HIEN_NAM, STAFF, assert_problem, create_nomination, detail, draft_data, submit
 from .test_process_admin import BASE, NOMINATION, deploy
@@ -125,10 +128,10 @@ def test_retry_of_an_instance_without_incident_is_a_409(client, auth, runtime):
     assert_problem(client.post(f"{BASE}/incidents/{instance_id}/retry", headers=auth(STAFF)), 403)
 
 
-def test_failure_of_the_instance_a_message_is_delivered_to_is_its_incident(client, auth, runtime):
+def test_failure_of_the_instance_a_message_is_delivered_to_is_its_incident(client, auth, runtime, pki):
     """The Chairman signs; delivering the decision makes the nomination's engine fail: the signature is
     not kept, the nomination's instance (not the batch's) carries the incident, the Chairman gets a 409."""
-    from .helpers import CHAIRMAN, awaiting_decision, complete
+    from .helpers import CHAIRMAN, HA_OFFICER, actor, awaiting_decision
     from .test_api_batches import batch_task, new_batch, prepare
 
     old = b'<spiffworkflow:parameter id="template" type="str" value="&quot;awarded&quot;" />'
@@ -139,9 +142,10 @@ def test_failure_of_the_instance_a_message_is_delivered_to_is_its_incident(clien
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
     sign = batch_task(client, auth, batch_id, "decision_signing")
-    response = complete(client, auth, CHAIRMAN, sign["id"], {
-        "decision": "sign", "decision_number": "12/QĐ-UBND", "signed_on": "2026-12-01", "excluded": []})
-    assert "Quy trình gặp sự cố" in assert_problem(response, 409)["detail"]
+    with pytest.raises(Conflict, match="Quy trình gặp sự cố"):
+        sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN))
+    with runtime.read() as uow:  # nothing of the signing is kept: no number taken, no signed file
+        assert uow.session.scalars(select(RegisterEntry)).all() == []
     [row] = incident_rows(runtime)
     assert row.id == detail(client, auth, nomination_id)["instance_id"] and row.incident.startswith("message: ")
     assert batch_task(client, auth, batch_id, "decision_signing")["id"] == sign["id"]  # the signature was not kept

@@ -23,6 +23,8 @@ from service.db.models import User
 from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.setup import init_db, seed_demo
+from tests.support.pki import LocalPki, local_pki
+from tests.support.postgres import free_port
 from workflows.clock import FixedClock
 
 VN = timezone(timedelta(hours=7))
@@ -46,6 +48,13 @@ class LiveServer:
         found = actor_for_user(self.runtime, user_id)
         assert found is not None
         return found[0]
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
+    """A demo PKI (CA, TSA, OCSP, CRL) on loopback, for the pages that sign decisions."""
+    with local_pki(tmp_path_factory.mktemp("pki"), free_port()) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

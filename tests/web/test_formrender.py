@@ -43,10 +43,9 @@ def test_widgets_follow_the_schema_and_ui_schema() -> None:
     sign = by_name(build_fields(form("sign_decision").schema, form("sign_decision").ui_schema, {})[0])
     assert sign["decision"].widget == "radio"
     assert [c for c, _ in sign["decision"].options] == ["sign", "send_back"]
-    assert sign["signed_on"].widget == "date"
+    # The number and date come from the register at digital signing: the form only carries them.
+    assert (sign["signed_on"].widget, sign["decision_number"].widget) == ("hidden", "hidden")
     assert sign["reason"].widget == "textarea"
-    assert sign["decision_number"].widget == "text"
-    assert sign["decision_number"].placeholder == "Ví dụ: 123/QĐ-UBND"
     assert sign["excluded"].widget == "rows"
     assert [f.name for f in sign["excluded"].rows[0]] == ["excluded.0.nomination_id", "excluded.0.reason"]
     assert sign["excluded.0.reason"].widget == "textarea"
@@ -65,7 +64,7 @@ def test_every_shipped_form_renders_with_known_widgets(path: Path) -> None:
     name = path.name.removesuffix(".schema.json")
     shipped = form(name)
     fields, leftovers = build_fields(shipped.schema, shipped.ui_schema, {})
-    known = {"text", "textarea", "radio", "select", "checkboxes", "date", "group", "rows", "list"}
+    known = {"text", "textarea", "radio", "select", "checkboxes", "date", "group", "rows", "list", "hidden"}
     assert leftovers == []
     assert {f.widget for f in walk(fields)} <= known
     order = shipped.ui_schema.get("ui:order")

@@ -8,9 +8,12 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
+from service.documents.demo_pki import PASSPHRASE
 from service.usecases import nominations
 from service.usecases.drafts import save_and_submit
 from service.usecases.tasks import complete_task
+from tests.support.pki import LocalPki
+from tests.support.signing import write_setup
 
 from .conftest import PASSWORD, LiveServer, Screenshots
 
@@ -118,7 +121,9 @@ def seed_at_selection(server: LiveServer) -> str:
     return nid
 
 
-def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser: object, shots: Screenshots) -> None:
+def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser: object, shots: Screenshots,
+                                               pki: LocalPki) -> None:
+    write_setup(live_server.runtime, pki)
     seed_second_nomination(live_server)
     page: Page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="vi-VN")  # type: ignore[attr-defined]
     page.set_default_timeout(15_000)
@@ -280,9 +285,15 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     me.complete()
     expect(page.locator(".awardees")).to_contain_text(NOMINEE)
     me.shot("batch-prepared")
+    batch_path = page.url.removeprefix(live_server.url)
     me.logout()
 
-    # --- the Chairman signs; the decision number has a format
+    # --- Home Affairs drafts the decision from the batch; the Chairman cannot type a number, he signs
+    me.login("chuyenvien.noivu")
+    me.go(batch_path)
+    page.get_by_role("button", name="Tạo dự thảo tờ trình, quyết định").click()
+    expect(page.locator("table.files")).to_contain_text("Quyết định (PDF)")
+    me.logout()
     me.login("chutich.tinh")
     expect(page.locator(".task").first).to_contain_text("Về việc tặng Bằng khen")
     expect(page.locator(".task").first).to_contain_text("1 hồ sơ")
@@ -293,19 +304,19 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     expect(page.locator(".decision-draft")).to_contain_text("Điều 1.")
     me.shot("chairman-sign-task")
     me.choose("Ký quyết định khen thưởng")
-    page.get_by_label("Số quyết định").fill("QĐ 15")
     me.complete()
-    assert "định dạng" in me.error_beside("f-decision_number")
-    assert "bắt buộc" in me.error_beside("f-signed_on")
-    me.shot("chairman-sign-errors")
-    page.get_by_label("Số quyết định").fill("1520/QĐ-UBND")
-    page.get_by_label("Ngày ký").fill("24/04/2026")
-    me.complete()
+    expect(page.locator(".error-summary, .error").first).to_contain_text("chữ ký số")
+    me.shot("chairman-sign-refused-without-signature")
+    page.get_by_label("Mật khẩu (mã PIN) khóa ký số").fill(PASSPHRASE.decode())
+    page.get_by_role("button", name="Ký số quyết định").click()
     expect(page.locator(".status").first).to_contain_text("Đã ký")
+    citation = page.locator(".decision-cited strong").inner_text()
+    assert citation.startswith("Quyết định số 01/QĐ-UBND ngày ")
     me.shot("batch-signed")
     me.logout()
 
-    # --- the public page shows the award, without private data; anyone may send a comment
+    # --- the public page shows the award and its decision's number and date, without private data;
+    # anyone may send a comment
     me.go("/cong-khai", "public-awarded")
     page.get_by_label("Họ và tên").fill("Nguyễn Văn Bình")
     page.get_by_label("Thông tin liên hệ").fill("0912 345 678")
@@ -317,7 +328,7 @@ def test_whole_nomination_from_unit_to_chairman(live_server: LiveServer, browser
     me.shot("public-comment-sent")
     awarded = page.locator("section", has_text="Đã được khen thưởng")
     expect(awarded).to_contain_text(NOMINEE)
-    expect(awarded).to_contain_text("1520/QĐ-UBND")
+    expect(awarded).to_contain_text(citation)
     assert "canbo.hiennam" not in page.content()
 
     # --- Home Affairs reads the comment in its inbox

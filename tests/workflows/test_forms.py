@@ -356,7 +356,7 @@ def test_the_library_caches_and_names_forms(lib: FormLibrary) -> None:
     first = lib.get("sign_decision.schema.json", "sign_decision.uischema.json")
     assert first is lib.get("sign_decision.schema.json", "sign_decision.uischema.json")
     assert first.name == "sign_decision"
-    assert first.ui_schema["decision"] == {"ui:widget": "radio"}
+    assert first.ui_schema["decision"]["ui:widget"] == "radio"
     # Without a UI schema named, the one beside the form is used: it says which texts are multi-line.
     assert lib.get("sign_decision.schema.json").ui_schema == first.ui_schema
 

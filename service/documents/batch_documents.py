@@ -1,0 +1,64 @@
+"""The facts of a batch as documents: the Chairman's decision and Home Affairs' Tờ trình, from the
+batch's nominations and the movement's own references (config/documents/movement.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from service.documents.award_decision import INDIVIDUAL, AwardDocument, Awardee
+from service.documents.register import Authority, authorities
+from service.documents.wording import DOCUMENTS_DIR
+
+DECISION_KIND, SUBMISSION_KIND = "QĐ", "TTr"
+KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep", "ca_nhan")
+
+
+@dataclass(frozen=True)
+class Movement:
+    facts: dict[str, Any]  # name, year, plan_number, plan_date: the wording files' movement.*
+    decision_authority: str  # an authority of authorities.toml: who issues the decision
+    submission_authority: str  # who submits it (Tờ trình)
+    submission_signer_title: str
+
+    @classmethod
+    def load(cls, path: Path = DOCUMENTS_DIR / "movement.toml") -> Movement:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return cls(dict(data["movement"]), data["decision"]["authority"], data["submission"]["authority"],
+                   data["submission"]["signer_title"])
+
+    def authority(self, which: str) -> Authority:
+        return authorities()[self.decision_authority if which == "decision" else self.submission_authority]
+
+
+def awardee(kind: str | None, name: str | None, data: dict[str, Any], unit_name: str) -> Awardee:
+    """One annex row from a nomination: a person carries a position and a unit, a collective neither."""
+    kind = kind if kind in KINDS else KINDS[0]
+    individual = kind == INDIVIDUAL
+    return Awardee(kind, name or "", str(data.get("achievement_summary") or ""),
+                   position=(data.get("position") or None) if individual else None,
+                   unit=(data.get("work_unit") or unit_name) if individual else None)
+
+
+def decision_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
+                      submission: dict[str, str], number: int | None = None,
+                      signed_on: date | None = None) -> AwardDocument:
+    authority = movement.authority("decision")
+    return AwardDocument(issuer=authority.issuer, province=authority.province,
+                         symbol=authority.symbol(DECISION_KIND), year=year,
+                         signer_authority=authority.signer_title, signer_name=signer_name,
+                         movement=movement.facts, submission=submission, awardees=list(awardees),
+                         number=number, signed_on=signed_on)
+
+
+def submission_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
+                        submission: dict[str, str]) -> AwardDocument:
+    authority = movement.authority("submission")
+    return AwardDocument(issuer=authority.issuer, province=authority.province,
+                         symbol=authority.symbol(SUBMISSION_KIND), year=year,
+                         signer_authority=movement.submission_signer_title, signer_name=signer_name,
+                         movement=movement.facts, submission=submission, awardees=list(awardees))

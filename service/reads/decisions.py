@@ -1,0 +1,197 @@
+"""Reading decisions: a batch's files and citation, the register, the files themselves, and the
+public check of a decision (by its number, or by the PDF someone holds)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, defer
+
+from service.core.errors import Forbidden, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import Batch, DecisionFile, Nomination, RegisterEntry, Unit, User
+from service.documents import batch_documents, signers, signing
+from service.documents.award_decision import AwardDocument
+from service.documents.register import authorities
+from service.security.access import Actor, can_view_batches
+from service.usecases.files import DOCX, PDF
+
+REGISTER_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman")
+
+
+def citation(entry: RegisterEntry | None) -> str | None:
+    """'Quyết định số 05/QĐ-UBND ngày 15/05/2026': the number AND the date, wherever it is cited."""
+    if entry is None or entry.pdf_sha256 is None:
+        return None
+    return citation_of(entry)
+
+
+def citation_of(entry: Any) -> str:
+    """As citation(), for anything with number, symbol and signed_on (a register entry, a signing)."""
+    return f"Quyết định số {entry.number:02d}/{entry.symbol} ngày {entry.signed_on.strftime('%d/%m/%Y')}"
+
+
+def signed_entries(session: Session, batch_ids: set[str]) -> dict[str, RegisterEntry]:
+    if not batch_ids:
+        return {}
+    rows = session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id.in_(batch_ids),
+                                                       RegisterEntry.pdf_sha256.is_not(None)))
+    return {str(e.batch_id): e for e in rows}
+
+
+def public_decisions(runtime: Runtime, batch_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Each batch's signed decision: its citation and the signed PDF's file id."""
+    with runtime.read() as uow:
+        session = uow.session
+        return {batch_id: {"citation": citation(entry), "file_id": signed_file_id(session, entry)}
+                for batch_id, entry in signed_entries(session, batch_ids).items()}
+
+
+def signed_file_id(session: Session, entry: RegisterEntry) -> int | None:
+    return session.scalar(select(DecisionFile.id).where(DecisionFile.register_entry_id == entry.id,
+                                                        DecisionFile.stage == "signed"))
+
+
+def batch_decision(runtime: Runtime, batch_id: str) -> dict[str, Any]:
+    """The batch's decision files by version (newest first), its number and the signed file."""
+    with runtime.read() as uow:
+        session = uow.session
+        files = list(session.scalars(select(DecisionFile).options(defer(DecisionFile.content))
+                                     .where(DecisionFile.batch_id == batch_id)
+                                     .order_by(DecisionFile.version.desc(), DecisionFile.document,
+                                               DecisionFile.format)))
+        people = dict(session.execute(select(User.id, User.full_name).where(
+            User.id.in_({f.created_by for f in files if f.created_by}))).all()) if files else {}
+        entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id)))
+        signed = next((e for e in entries if e.pdf_sha256), None)
+        reserved = next((e for e in entries if not e.pdf_sha256), None)
+        rows = [{"id": f.id, "document": f.document, "version": f.version, "format": f.format, "stage": f.stage,
+                 "filename": f.filename, "sha256": f.sha256, "size": f.size, "created_at": f.created_at,
+                 "by": people.get(f.created_by or 0, "")} for f in files]
+        return {"files": rows, "citation": citation(signed),
+                "number": f"{signed.number:02d}/{signed.symbol}" if signed else None,
+                "signed_on": signed.signed_on if signed else None,
+                "signed_file": next((r for r in rows if r["stage"] == "signed"), None),
+                "reserved": f"{reserved.number:02d}/{reserved.symbol}" if reserved else None,
+                "has_draft": any(r["document"] == "decision" and r["stage"] in ("draft", "uploaded") for r in rows),
+                "final_pdf": next((r for r in rows if r["stage"] == "final" and r["format"] == "pdf"), None)}
+
+
+def decision_file(runtime: Runtime, actor: Actor | None, file_id: int) -> tuple[str, str, bytes]:
+    """(filename, content type, bytes). A signed decision is public; drafts are for the batch's readers."""
+    with runtime.read() as uow:
+        found = uow.session.get(DecisionFile, file_id)
+        if found is None:
+            raise NotFound("Không tìm thấy tệp")
+        if found.stage != "signed" and (actor is None or not can_view_batches(actor)):
+            raise Forbidden("Chỉ Sở Nội vụ, Chủ tịch và quản trị xem được dự thảo")
+        return found.filename, PDF if found.format == "pdf" else DOCX, found.content
+
+
+def can_read_register(actor: Actor) -> bool:
+    return actor.is_admin or any(actor.has_role(r) for r in REGISTER_ROLES)
+
+
+def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None) -> list[dict[str, Any]]:
+    if not can_read_register(actor):
+        raise Forbidden("Chỉ Sở Nội vụ, Văn phòng/Chủ tịch UBND tỉnh và quản trị xem sổ đăng ký")
+    with runtime.read() as uow:
+        session = uow.session
+        query = select(RegisterEntry).order_by(RegisterEntry.year.desc(), RegisterEntry.authority_id,
+                                               RegisterEntry.number.desc())
+        if year:
+            query = query.where(RegisterEntry.year == year)
+        if authority:
+            query = query.where(RegisterEntry.authority_id == authority)
+        entries = list(session.scalars(query.limit(5000)))
+        files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
+            DecisionFile.stage == "signed", DecisionFile.register_entry_id.in_([e.id for e in entries]))).all()) \
+            if entries else {}
+        names = {k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()}
+        return [{"number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
+                 "signer": e.signer_name, "awardees": e.awardee_count, "authority": names.get(e.authority_id,
+                                                                                              e.authority_id),
+                 "batch_id": e.batch_id, "signed": e.pdf_sha256 is not None, "file_id": files.get(e.id),
+                 "year": e.year} for e in entries]
+
+
+def register_years(runtime: Runtime) -> list[int]:
+    with runtime.read() as uow:
+        return sorted({int(y) for y in uow.session.scalars(select(RegisterEntry.year).distinct())}, reverse=True)
+
+
+# --- the public check (/xac-thuc) -----------------------------------------------------------------------
+
+def _entry_view(session: Session, entry: RegisterEntry) -> dict[str, Any]:
+    return {"citation": citation(entry), "number": f"{entry.number:02d}/{entry.symbol}",
+            "signed_on": entry.signed_on, "subject": entry.subject, "signer": entry.signer_name,
+            "awardees": entry.awardee_count, "file_id": signed_file_id(session, entry), "sha256": entry.pdf_sha256}
+
+
+def check_number(runtime: Runtime, typed: str) -> dict[str, Any]:
+    """'5/QĐ-UBND', '05/QĐ-UBND/2026' or '05/QĐ-UBND' (this year first): the register's entry, if any."""
+    text = " ".join(typed.split()).upper().replace(" ", "")
+    parts = text.split("/")
+    if len(parts) < 2 or not parts[0].isdigit() or len(text) > 60:
+        raise InvalidInput("Hãy nhập số quyết định dạng 05/QĐ-UBND (có thể thêm năm: 05/QĐ-UBND/2026)")
+    number, symbol = int(parts[0]), parts[1]
+    year = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    with runtime.read() as uow:
+        session = uow.session
+        query = select(RegisterEntry).where(RegisterEntry.number == number, RegisterEntry.symbol == symbol,
+                                            RegisterEntry.pdf_sha256.is_not(None))
+        if year:
+            query = query.where(RegisterEntry.year == year)
+        found = session.scalars(query.order_by(RegisterEntry.year.desc())).first()
+        return {"found": found is not None, "entry": _entry_view(session, found) if found else None}
+
+
+def check_pdf(runtime: Runtime, content: bytes) -> dict[str, Any]:
+    """Is this PDF a decision of the register, exactly as signed, with a valid signature?"""
+    digest = hashlib.sha256(content).hexdigest()
+    with runtime.read() as uow:
+        session = uow.session
+        entry = session.scalars(select(RegisterEntry).where(RegisterEntry.pdf_sha256 == digest)).first()
+        view = _entry_view(session, entry) if entry else None
+    result: dict[str, Any] = {"registered": entry is not None, "entry": view, "sha256": digest,
+                              "valid": False, "signer": None, "signed_at": None, "problem": None}
+    try:
+        setup = signers.load(runtime.config.instance_dir)
+        report = signing.verify(content, setup.trust)
+    except signing.SigningError as exc:
+        result["problem"] = str(exc)
+        return result
+    except Exception as exc:  # noqa: BLE001 - a broken upload is an answer, not a server fault
+        result["problem"] = f"Không kiểm tra được chữ ký: {exc}"
+        return result
+    result.update(valid=report.valid, intact=report.intact, trusted=report.trusted, signer=report.signer,
+                  signed_at=report.signed_at, timestamped=report.timestamped)
+    return result
+
+
+# --- certificates (Bằng khen) ----------------------------------------------------------------------------
+
+def certificate_document(runtime: Runtime, actor: Actor, batch_id: str) -> tuple[AwardDocument, list[str]]:
+    """The signed decision's facts for printing its certificates, and the nominations in annex order."""
+    if not can_view_batches(actor):
+        raise Forbidden("Chỉ Sở Nội vụ, Chủ tịch và quản trị in Bằng khen")
+    movement = batch_documents.Movement.load()
+    with runtime.read() as uow:
+        session = uow.session
+        batch = session.get(Batch, batch_id)
+        entry = signed_entries(session, {batch_id}).get(batch_id) if batch else None
+        if batch is None or entry is None:
+            raise NotFound("Đợt trình chưa có quyết định đã ký: chưa in được Bằng khen")
+        rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id).where(
+            Nomination.batch_id == batch_id, Nomination.status == "awarded").order_by(Nomination.id)).all()
+        awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u) for n, u in rows]
+        ids = [n.id for n, _ in rows]
+        document = batch_documents.decision_document(movement, awardees, entry.year, entry.signer_name, {},
+                                                     number=entry.number, signed_on=entry.signed_on)
+    kinds = batch_documents.KINDS
+    order = sorted(range(len(ids)), key=lambda i: (awardees[i].kind == kinds[3], kinds.index(awardees[i].kind)))
+    return (AwardDocument(**{**document.__dict__, "awardees": [awardees[i] for i in order]}),
+            [ids[i] for i in order])
+

@@ -1,0 +1,156 @@
+"""Home Affairs drafts a batch's decision: the Tờ trình and the Quyết định (DOCX + PDF) rendered from
+the batch's nominations, and edited versions uploaded back (DOCX or PDF, no macros), each kept with
+its sha256, who made it and when. The helpers here are shared with the signing (decisions.py)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import Batch, DecisionFile, Nomination, Unit, User
+from service.documents import award_decision, batch_documents, fill, signers, signing
+from service.documents.pdf import PdfError, docx_to_pdf
+from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
+from service.security.access import Actor
+from service.usecases.audit import audit
+from service.usecases.files import DOCX, PDF, check_upload
+from service.usecases.tasks import _commit as commit_or_conflict
+
+DRAFTERS = ("home_affairs_officer", "home_affairs_lead")
+DECISION, SUBMISSION = "decision", "submission"
+
+
+def require_drafter(actor: Actor) -> None:
+    if not (actor.is_admin or any(actor.has_role(r) for r in DRAFTERS)):
+        raise Forbidden("Chỉ Sở Nội vụ được lập và tải lên dự thảo quyết định")
+
+
+def batch_or_404(session: Session, batch_id: str) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+    return batch
+
+
+def open_batch(session: Session, batch_id: str) -> Batch:
+    batch = batch_or_404(session, batch_id)
+    if batch.status != "open":
+        raise Conflict("Đợt trình đã kết thúc (đã ký hoặc dừng trình): không sửa dự thảo được nữa")
+    return batch
+
+
+def members(session: Session, batch_id: str) -> list[batch_documents.Awardee]:
+    rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
+                           .where(Nomination.batch_id == batch_id, Nomination.status != "not_awarded")
+                           .order_by(Nomination.id)).all()
+    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit) for n, unit in rows]
+
+
+def signer_name(session: Session, runtime: Runtime, movement: batch_documents.Movement) -> str:
+    """The configured signer's name (his certificate's), or the Chairman's account name."""
+    try:
+        return signers.load(runtime.config.instance_dir).signer(movement.decision_authority).name
+    except signing.SigningError:
+        found = session.scalars(select(User.full_name).join(User.roles).where(User.active.is_(True))
+                                .where(User.roles.any(role="chairman")).order_by(User.id)).first()
+        return found or ""
+
+
+def next_version(session: Session, batch_id: str, document: str) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(DecisionFile.version), 0)).where(
+        DecisionFile.batch_id == batch_id, DecisionFile.document == document)) or 0) + 1
+
+
+def add_file(session: Session, runtime: Runtime, batch_id: str, document: str, version: int, fmt: str,
+              stage: str, filename: str, content: bytes, actor_id: int | None, entry_id: int | None = None) -> str:
+    digest = hashlib.sha256(content).hexdigest()
+    session.add(DecisionFile(batch_id=batch_id, document=document, version=version, format=fmt, stage=stage,
+                             filename=filename, sha256=digest, size=len(content), content=content,
+                             register_entry_id=entry_id, created_by=actor_id, created_at=runtime.clock.now()))
+    return digest
+
+
+def pdf_of(docx: bytes) -> bytes:
+    try:
+        return docx_to_pdf(docx)
+    except PdfError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+# --- Home Affairs: drafts and uploaded versions --------------------------------------------------------
+
+def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: dict[str, str]) -> int:
+    """Tờ trình and Quyết định (DOCX + PDF) from the batch's nominations; returns the new version."""
+    require_drafter(actor)
+    movement = batch_documents.Movement.load()
+    with runtime.read() as uow:
+        session = uow.session
+        open_batch(session, batch_id)
+        awardees = members(session, batch_id)
+        signer = signer_name(session, runtime, movement)
+        head = session.get(User, actor.user_id)
+    if not awardees:
+        raise InvalidInput("Đợt trình chưa có hồ sơ nào: hãy chọn hồ sơ ở bước lập tờ trình trước")
+    year = runtime.clock.now().year
+    cited = {"number": submission.get("number") or f"{award_decision.decree30.BLANK}/TTr-SNV",
+             "date": submission.get("date") or f"{award_decision.decree30.BLANK}/{year}"}
+    decision = award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
+    proposal = award_decision.render_docx(
+        batch_documents.submission_document(movement, awardees, year, head.full_name if head else "", cited),
+        award_decision.Wording.load("award_submission"))
+    files = {(DECISION, "docx"): decision, (DECISION, "pdf"): pdf_of(decision),
+             (SUBMISSION, "docx"): proposal, (SUBMISSION, "pdf"): pdf_of(proposal)}
+    with runtime.uow() as uow:
+        session = uow.session
+        open_batch(session, batch_id)
+        version = max(next_version(session, batch_id, DECISION), next_version(session, batch_id, SUBMISSION))
+        for (document, fmt), content in files.items():
+            name = f"{'quyet-dinh' if document == DECISION else 'to-trinh'}-{batch_id}-v{version}.{fmt}"
+            add_file(session, runtime, batch_id, document, version, fmt, "draft", name, content, actor.user_id)
+        audit(session, runtime, "decision_drafted", actor_id=actor.user_id, batch_id=batch_id, version=version,
+              awardees=len(awardees))
+        commit_or_conflict(uow)
+        return version
+
+
+def upload_version(runtime: Runtime, actor: Actor, batch_id: str, filename: str, content: bytes) -> int:
+    """An edited decision (DOCX, or PDF) as the version the Chairman will sign."""
+    require_drafter(actor)
+    stored = check_upload(filename, content, runtime.config.max_attachment_bytes)
+    if stored.content_type not in (DOCX, PDF):
+        raise InvalidInput("Dự thảo quyết định chỉ nhận tệp DOCX hoặc PDF")
+    authority = batch_documents.Movement.load().authority("decision")
+    symbol, year = authority.symbol(batch_documents.DECISION_KIND), runtime.clock.now().year
+    pdf = content
+    if stored.content_type == DOCX:
+        try:
+            fill.check_gaps(content, symbol, year)
+        except fill.FillError as exc:
+            raise InvalidInput(str(exc)) from exc
+        pdf = pdf_of(content)
+    else:
+        check_pdf_gaps_or_refuse(content, symbol, year)
+    with runtime.uow() as uow:
+        session = uow.session
+        open_batch(session, batch_id)
+        version = next_version(session, batch_id, DECISION)
+        if stored.content_type == DOCX:
+            add_file(session, runtime, batch_id, DECISION, version, "docx", "uploaded", stored.filename, content,
+                      actor.user_id)
+        add_file(session, runtime, batch_id, DECISION, version, "pdf", "uploaded",
+                  stored.filename.rsplit(".", 1)[0] + ".pdf", pdf, actor.user_id)
+        audit(session, runtime, "decision_uploaded", actor_id=actor.user_id, batch_id=batch_id, version=version,
+              filename=stored.filename, sha256=stored.sha256)
+        commit_or_conflict(uow)
+        return version
+
+
+def check_pdf_gaps_or_refuse(pdf: bytes, symbol: str, year: int) -> None:
+    try:
+        check_pdf_gaps(pdf, symbol, year)
+    except PdfFillError as exc:
+        raise InvalidInput(str(exc)) from exc
