@@ -14,6 +14,21 @@ class SettingsError(ValueError):
     pass
 
 
+# What a role may do besides the tasks its lanes give it. The service asks for these, never for a
+# role key, so roles can be renamed or split in config/roles.toml without a code change.
+CAPABILITIES = {
+    "view_batches": "reads batches, their tờ trình and draft decisions (Home Affairs' papers to the Chairman)",
+    "bulk_claim": "claims many queued tasks at once (a lead hands out work)",
+    "follow_rounds": "opens reporting rounds, sees their follow-up board and urges late units",
+    "unit_statistics": "sees the statistics of the units it holds this role in",
+    "approve_substitutes": "approves substitutes for people of the units it holds this role in",
+    "unit_reports": "writes its unit's reports and receives the urging mails about them",
+    "draft_decisions": "drafts the award decision of a batch and uploads edited versions",
+    "read_register": "reads the register of signed decisions",
+    "read_comments": "reads the public's comments (góp ý)",
+}
+
+
 @dataclass(frozen=True)
 class Role:
     key: str
@@ -23,6 +38,7 @@ class Role:
     lead: str | None = None
     # Roles whose late tasks this role follows up and urges (the DOST urges the units, plan IV.5.1).
     follows: tuple[str, ...] = ()
+    may: frozenset[str] = frozenset()  # capabilities beyond the tasks of its lanes (CAPABILITIES)
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -50,6 +66,7 @@ class RoleCatalog:
                     scope=str(entry.get("scope", "province")),
                     lead=entry.get("lead"),
                     follows=tuple(str(r) for r in entry.get("follows", ())),
+                    may=frozenset(str(c) for c in entry.get("may", ())),
                 )
                 for key, entry in raw["roles"].items()
             }
@@ -62,7 +79,14 @@ class RoleCatalog:
                 raise SettingsError(f"{path}: role {role.key}: unknown lead {role.lead!r}")
             if unknown := [r for r in role.follows if r not in roles]:
                 raise SettingsError(f"{path}: role {role.key}: follows unknown roles {unknown!r}")
+            if unknown := sorted(role.may - CAPABILITIES.keys()):
+                raise SettingsError(f"{path}: role {role.key}: unknown capabilities {unknown!r}; "
+                                    f"known: {sorted(CAPABILITIES)}")
         return cls(roles)
+
+    def keys_that_may(self, capability: str) -> tuple[str, ...]:
+        """The role keys given `capability` in config/roles.toml."""
+        return tuple(key for key, role in self.roles.items() if capability in role.may)
 
     @classmethod
     def default(cls) -> RoleCatalog:

@@ -18,8 +18,6 @@ from service.documents.register import authorities
 from service.security.access import Actor, can_view_batches
 from service.usecases.files import DOCX, PDF
 
-REGISTER_ROLES = ("home_affairs_officer", "home_affairs_lead", "chairman")
-
 
 def citation(entry: RegisterEntry | None) -> str | None:
     """'Quyết định số 05/QĐ-UBND ngày 15/05/2026': the number AND the date, wherever it is cited."""
@@ -91,7 +89,7 @@ def decision_file(runtime: Runtime, actor: Actor | None, file_id: int) -> tuple[
 
 
 def can_read_register(actor: Actor) -> bool:
-    return actor.is_admin or any(actor.has_role(r) for r in REGISTER_ROLES)
+    return actor.may("read_register")
 
 
 def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None) -> list[dict[str, Any]]:

@@ -11,11 +11,9 @@ from service.core.runtime import Runtime
 from service.db.models import Nomination, PublicComment, User
 from service.security.access import Actor
 
-READERS = ("home_affairs_officer", "home_affairs_lead")
-
 
 def can_read(actor: Actor) -> bool:
-    return any(actor.has_role(role) for role in READERS)
+    return actor.may("read_comments")
 
 
 def unread_count(runtime: Runtime, actor: Actor) -> int:

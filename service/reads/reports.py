@@ -146,7 +146,8 @@ def report_detail(runtime: Runtime, actor: Actor, round_id: str, unit_id: str) -
             "file": {"name": report.file_name, "type": report.file_type, "sha256": report.file_sha256}
             if report.file_sha256 else None,
             "submitted_at": report.submitted_at, "accepted_at": report.accepted_at,
-            "tasks": [{"id": t.id, "name": t.name, "role": t.role, "form": t.form, "due_at": t.due_at}
+            "tasks": [{"id": t.id, "name": t.name, "role": t.role, "unit_id": t.unit_id, "stage": t.stage,
+                       "form": t.form, "due_at": t.due_at}
                       for t in tasks],
         }
 

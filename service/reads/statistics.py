@@ -41,9 +41,9 @@ class Scope:
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     province = actor.is_admin or has_province_role(actor, runtime.roles)
-    if not province and not actor.has_role("unit_head"):
+    if not province and not actor.units_where("unit_statistics"):
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
-    own = None if province else frozenset(u for r, u in actor.grants if r == "unit_head" and u)
+    own = None if province else actor.units_where("unit_statistics")
     where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)

@@ -21,9 +21,19 @@ class Actor:
     username: str
     grants: frozenset[tuple[str, str | None]]  # (role, unit_id) incl. those of people this user stands in for
     acting_for: frozenset[int]  # user ids whose claimed tasks this user may also act on
+    # (capability, unit_id) the grants' roles give, from config/roles.toml: what the service asks
+    # for instead of a role key, so roles can be renamed or split without a code change.
+    capabilities: frozenset[tuple[str, str | None]] = frozenset()
 
     def has_role(self, role: str) -> bool:
         return any(r == role for r, _ in self.grants)
+
+    def may(self, capability: str) -> bool:
+        return self.is_admin or any(c == capability for c, _ in self.capabilities)
+
+    def units_where(self, capability: str) -> frozenset[str]:
+        """The units in which one of the actor's roles gives `capability`."""
+        return frozenset(u for c, u in self.capabilities if c == capability and u)
 
     @property
     def is_admin(self) -> bool:
@@ -33,14 +43,15 @@ class Actor:
         return {u for _, u in self.grants if u}
 
 
-def load_actor(session: Session, user: User, today: date) -> Actor:
-    return _actor(session, user.id, user.username, [(a.role, a.unit_id) for a in user.roles], today)
+def load_actor(session: Session, user: User, today: date, roles: RoleCatalog | None = None) -> Actor:
+    return _actor(session, user.id, user.username, [(a.role, a.unit_id) for a in user.roles], today, roles)
 
 
 def signed_in_actor(session: Session, today: date, *, user_id: int | None = None,
                     token_hash: str | None = None, session_hash: str | None = None,
                     now: datetime | None = None, idle: timedelta = timedelta(0),
-                    lifetime: timedelta = timedelta(0)) -> tuple[Actor, str, int | str | None, datetime | None] | None:
+                    lifetime: timedelta = timedelta(0), roles: RoleCatalog | None = None,
+                    ) -> tuple[Actor, str, int | str | None, datetime | None] | None:
     """(actor, language, token or session id, its last use) of the active, unlocked user with this id,
     live token (not revoked, not expired) or live browser session (not ended, used within `idle`, begun
     within `lifetime`). Every request asks this: two prepared column queries, no ORM objects."""
@@ -56,15 +67,17 @@ def signed_in_actor(session: Session, today: date, *, user_id: int | None = None
         return None
     found_id, username, language, _, _, row_id, last_used_at = rows[0]
     grants = [(role, unit) for *_, role, unit, _, _ in rows if role is not None]
-    return _actor(session, found_id, username, grants, today), language, row_id, last_used_at
+    return _actor(session, found_id, username, grants, today, roles), language, row_id, last_used_at
 
 
 def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, str | None]],
-           today: date) -> Actor:
+           today: date, roles: RoleCatalog | None) -> Actor:
     """The user's own grants plus those of anyone they stand in for today (never admin)."""
     acting = session.execute(_acting_for(), {"user_id": user_id, "today": today}).all()
     grants = set(own) | {(role, unit) for _, role, unit in acting if role is not None}
-    return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting))
+    known = roles.roles if roles is not None else {}
+    capabilities = frozenset((c, unit) for role, unit in grants if role in known for c in known[role].may)
+    return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting), capabilities)
 
 
 # Built once: constructing a statement and its cache key costs more than running it on SQLite.
@@ -153,12 +166,9 @@ def has_province_role(actor: Actor, roles: RoleCatalog) -> bool:
 # Batches carry the tờ trình, the draft decision and the Chairman's send-back reasons: the working
 # papers between the Department of Home Affairs and the Chairman (plan, section IV). The DOST and the
 # units learn the outcome on each nomination (status, decision number), never from the batch.
-BATCH_VIEWER_ROLES = frozenset({"home_affairs_officer", "home_affairs_lead", "chairman", "admin"})
-
-
 def can_view_batches(actor: Actor) -> bool:
     """The one rule for batches, for the API, the pages and the menu alike."""
-    return any(role in BATCH_VIEWER_ROLES for role, _ in actor.grants)
+    return actor.may("view_batches")
 
 
 def require_batch_viewer(actor: Actor) -> None:

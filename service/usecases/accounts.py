@@ -190,7 +190,7 @@ def _signed_in(runtime: Runtime, **who: Any) -> tuple[Actor, str, Any, datetime 
     for attempt in (1, 2):
         try:
             with runtime.lookup() as uow:
-                return signed_in_actor(uow.session, today(runtime), **who)
+                return signed_in_actor(uow.session, today(runtime), roles=runtime.roles, **who)
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise

@@ -19,13 +19,13 @@ from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import DOCX, PDF, check_upload
 from service.usecases.tasks import _commit as commit_or_conflict
+from workflows.contract import AWARD_DECISION, DECISION_SIGNING
 
-DRAFTERS = ("home_affairs_officer", "home_affairs_lead")
 DECISION, SUBMISSION = "decision", "submission"
 
 
 def require_drafter(actor: Actor) -> None:
-    if not (actor.is_admin or any(actor.has_role(r) for r in DRAFTERS)):
+    if not actor.may("draft_decisions"):
         raise Forbidden("Chỉ Sở Nội vụ được lập và tải lên dự thảo quyết định")
 
 
@@ -55,8 +55,9 @@ def signer_name(session: Session, runtime: Runtime, movement: batch_documents.Mo
     try:
         return signers.load(runtime.config.instance_dir).signer(movement.decision_authority).name
     except signing.SigningError:
+        signer_role = runtime.stage_task(session, AWARD_DECISION, DECISION_SIGNING).role
         found = session.scalars(select(User.full_name).join(User.roles).where(User.active.is_(True))
-                                .where(User.roles.any(role="chairman")).order_by(User.id)).first()
+                                .where(User.roles.any(role=signer_role)).order_by(User.id)).first()
         return found or ""
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from service.core.runtime import Runtime
 from service.db.models import RoleAssignment, User
 from service.documents import demo_pki, signers
+from workflows.contract import AWARD_DECISION, DECISION_SIGNING
 
 
 def _free_port() -> int:
@@ -27,7 +28,8 @@ def start_demo_signing(runtime: Runtime, keep: ExitStack) -> str | None:
         return None
     with runtime.read() as uow:
         name = uow.session.scalars(select(User.full_name).join(RoleAssignment).where(
-            RoleAssignment.role == "chairman", User.active.is_(True)).order_by(User.id)).first()
+            RoleAssignment.role == runtime.stage_task(uow.session, AWARD_DECISION, DECISION_SIGNING).role,
+            User.active.is_(True)).order_by(User.id)).first()
     if not name:
         return None
     folder = runtime.config.instance_dir / "signing"

@@ -52,7 +52,7 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         user = session.get(User, user_id)
         if user is None or not user.active:
             return False
-        actor = load_actor(session, user, today)
+        actor = load_actor(session, user, today, runtime.roles)
         # My claimed tasks, those of people I stand in for, and my roles' unclaimed queue.
         mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
         query = select(OpenTask).where(task_scope(actor), or_(mine, OpenTask.assignee_id.is_(None)))

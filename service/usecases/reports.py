@@ -44,14 +44,13 @@ from workflows.engine import ProcessInstance
 from workflows.forms import FieldError, FormError
 
 # Who opens rounds, follows them and compiles the province report (plan IV.5, IV.6).
-FOLLOW_UP_ROLES = frozenset({"dost_officer", "dost_lead", "home_affairs_officer", "home_affairs_lead", "admin"})
 OPEN_STATUSES = ("not_started", "drafting", "returned")  # the unit is still writing
 MAX_ROUND_DAYS = 120
 REMIND_DAYS_BEFORE = 2
 
 
 def follows_rounds(actor: Actor) -> bool:
-    return any(role in FOLLOW_UP_ROLES for role, _ in actor.grants)
+    return actor.may("follow_rounds")
 
 
 def require_follow_up(actor: Actor) -> None:
@@ -149,7 +148,7 @@ def _drafting_task(session: Session, runtime: Runtime, actor: Actor, report: Uni
     """The report's open drafting task, when the actor may write it; else why not."""
     tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == report.instance_id)))
     task = next((t for t in tasks if stage_of(definition, t.task_id) == DRAFTING), None)
-    if not any(r in ("unit_staff", "unit_head") and u == report.unit_id for r, u in actor.grants):
+    if report.unit_id not in actor.units_where("unit_reports"):
         raise Forbidden("Chỉ cán bộ của đơn vị được sửa báo cáo của đơn vị mình")
     if task is None:
         raise Conflict("Báo cáo đã gửi đi, không sửa được nữa; chờ thủ trưởng hoặc Sở trả lại nếu cần sửa")
@@ -242,7 +241,8 @@ def urge_late(runtime: Runtime, actor: Actor, round_id: str) -> int:
         units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_([r.unit_id for r in late])))}
         people = session.execute(
             select(RoleAssignment.unit_id, User).join(User, User.id == RoleAssignment.user_id).where(
-                RoleAssignment.unit_id.in_(list(units)), RoleAssignment.role.in_(("unit_staff", "unit_head")),
+                RoleAssignment.unit_id.in_(list(units)),
+                RoleAssignment.role.in_(runtime.roles.keys_that_may("unit_reports")),
                 User.active).order_by(User.id)).all()
         sender = session.get(User, actor.user_id)
         for report in late:

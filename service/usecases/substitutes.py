@@ -24,7 +24,6 @@ from workflows.forms import FieldError
 
 MAX_DAYS = 90  # longest substitution, both ends counted
 MAX_LEAD = timedelta(days=365)  # how far ahead one may be planned
-HEAD_ROLE = "unit_head"
 
 
 def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id: int,
@@ -38,7 +37,7 @@ def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id
         absent, stand_in = session.get(User, absent_id), session.get(User, substitute_id)
         if absent is None or stand_in is None or not absent.active or not stand_in.active:
             raise NotFound("Không tìm thấy người dùng")
-        authority = _authority(session, actor, absent_id)
+        authority = _authority(session, runtime, actor, absent_id)
         if authority is None:
             raise Forbidden("Chỉ người vắng mặt, thủ trưởng đơn vị của họ hoặc quản trị được cử người thay")
         needed = _work_grants(session, absent_id)
@@ -59,8 +58,8 @@ def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id
 def approve_substitute(runtime: Runtime, actor: Actor, row_id: int) -> dict[str, Any]:
     """A unit head of the absent person's unit, or an admin, lets a pending substitute act."""
     with runtime.uow() as uow:
-        row = _visible_row(uow.session, actor, row_id)
-        if _authority(uow.session, actor, row.absent_id) not in ("admin", "head") or actor.user_id in (
+        row = _visible_row(uow.session, runtime, actor, row_id)
+        if _authority(uow.session, runtime, actor, row.absent_id) not in ("admin", "head") or actor.user_id in (
                 row.absent_id, row.substitute_id):
             raise Forbidden("Chỉ thủ trưởng đơn vị của người vắng mặt hoặc quản trị được phê duyệt")
         if row.ended_at is not None:
@@ -77,8 +76,8 @@ def approve_substitute(runtime: Runtime, actor: Actor, row_id: int) -> dict[str,
 def end_substitute(runtime: Runtime, actor: Actor, row_id: int) -> dict[str, Any]:
     """The absent person (back early), their unit head or an admin ends a substitution now."""
     with runtime.uow() as uow:
-        row = _visible_row(uow.session, actor, row_id)
-        if _authority(uow.session, actor, row.absent_id) is None:
+        row = _visible_row(uow.session, runtime, actor, row_id)
+        if _authority(uow.session, runtime, actor, row.absent_id) is None:
             raise Forbidden("Chỉ người vắng mặt, thủ trưởng đơn vị của họ hoặc quản trị được kết thúc")
         if row.ended_at is None:
             row.ended_by, row.ended_at = actor.user_id, runtime.clock.now()
@@ -94,7 +93,7 @@ def list_substitutes(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     with runtime.read() as uow:
         query = select(Substitute).order_by(Substitute.id.desc())
         if not actor.is_admin:
-            query = query.where(_visible_to(uow.session, actor))
+            query = query.where(_visible_to(uow.session, runtime, actor))
         return [_view(row, today(runtime)) for row in uow.session.scalars(query)]
 
 
@@ -118,32 +117,33 @@ def _work_grants(session: Session, user_id: int) -> set[tuple[str, str | None]]:
     return {(role, unit) for role, unit in rows}
 
 
-def _headed_units(session: Session, user_id: int) -> set[str]:
+def _headed_units(session: Session, runtime: Runtime, user_id: int) -> set[str]:
     # Own assignments only: standing in for a head does not let one approve substitutes.
-    return {unit for role, unit in _work_grants(session, user_id) if role == HEAD_ROLE and unit}
+    heads = runtime.roles.keys_that_may("approve_substitutes")
+    return {unit for role, unit in _work_grants(session, user_id) if role in heads and unit}
 
 
-def _authority(session: Session, actor: Actor, absent_id: int) -> str | None:
+def _authority(session: Session, runtime: Runtime, actor: Actor, absent_id: int) -> str | None:
     """"admin", "head" (heads a unit of the absent person), "self" (is the absent person) or None."""
     if actor.is_admin:
         return "admin"
     absent_units = {unit for _, unit in _work_grants(session, absent_id) if unit}
-    if actor.user_id != absent_id and absent_units & _headed_units(session, actor.user_id):
+    if actor.user_id != absent_id and absent_units & _headed_units(session, runtime, actor.user_id):
         return "head"
     return "self" if actor.user_id == absent_id else None
 
 
-def _visible_to(session: Session, actor: Actor) -> Any:
+def _visible_to(session: Session, runtime: Runtime, actor: Actor) -> Any:
     in_headed_unit = select(RoleAssignment.user_id).where(
-        RoleAssignment.unit_id.in_(_headed_units(session, actor.user_id)))
+        RoleAssignment.unit_id.in_(_headed_units(session, runtime, actor.user_id)))
     return or_(Substitute.absent_id == actor.user_id, Substitute.substitute_id == actor.user_id,
                Substitute.absent_id.in_(in_headed_unit))
 
 
-def _visible_row(session: Session, actor: Actor, row_id: int) -> Substitute:
+def _visible_row(session: Session, runtime: Runtime, actor: Actor, row_id: int) -> Substitute:
     query = select(Substitute).where(Substitute.id == row_id)
     if not actor.is_admin:
-        query = query.where(_visible_to(session, actor))
+        query = query.where(_visible_to(session, runtime, actor))
     row = session.scalars(query).first()
     if row is None:
         raise NotFound(f"Không tìm thấy việc thay thế {row_id}")

@@ -42,7 +42,6 @@ BATCH_STATUS_LABELS = {
     "abandoned": lazy_gettext("Dừng trình"),
     "cancelled": lazy_gettext("Đã hủy"),
 }
-LEAD_ROLES = ("dost_lead", "home_affairs_lead")  # they hand out work, so they may claim in bulk
 
 
 def runtime() -> Runtime:
@@ -146,7 +145,7 @@ def init_templates(app: Flask) -> None:
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
         batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,
-        can_view_statistics=lambda actor: actor.is_admin or actor.has_role("unit_head")
+        can_view_statistics=lambda actor: actor.may("unit_statistics")
         or has_province_role(actor, runtime().roles),
         follows_others=lambda actor: any(r.follows for key, _ in actor.grants
                                          if (r := runtime().roles.roles.get(key))))

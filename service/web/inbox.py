@@ -18,7 +18,7 @@ from service.reads import pages as page_queries
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
-from service.web.common import LEAD_ROLES, actor_required, bp, draft_form, runtime, t
+from service.web.common import actor_required, bp, draft_form, runtime, t
 from service.web.formrender import choices_of, read_date
 
 SCOPES = ("mine", "queue")
@@ -57,7 +57,7 @@ def inbox() -> Any:
         context=page_queries.inbox_context(runtime(), tasks), args=request.args,
         units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
         movements=movement_reads.movement_list(runtime()),
-        bulk=any(actor.has_role(r) for r in LEAD_ROLES), filtered=any(v is not None for v in filters.values()),
+        bulk=actor.may("bulk_claim"), filtered=any(v is not None for v in filters.values()),
         waiting=page_queries.waiting_work(runtime(), actor), nomination_filters=about_nominations)
 
 

@@ -12,6 +12,7 @@ from service.core.errors import InvalidInput
 from service.reads import reports as queries
 from service.reads import summary
 from service.usecases import reports
+from service.usecases.report_status import DRAFTING
 from service.web.common import actor_required, bp, fields_for, lang, runtime
 from service.web.formrender import parse_form
 from workflows.forms import FieldError
@@ -107,7 +108,8 @@ def unit_report(round_id: str, unit_id: str) -> Any:
 
 def _render(detail: dict[str, Any], form: Any, data: dict[str, Any], errors: Any = (), status: int = 200) -> Any:
     fields, leftovers = fields_for(form.schema, form.ui_schema, data, errors)
-    editable = any(t["role"] == "unit_staff" for t in detail["tasks"]) and actor_required().has_role("unit_staff")
+    grants = actor_required().grants  # the drafting task's own role, in the report's unit, writes it
+    editable = any(t["stage"] == DRAFTING and (t["role"], t["unit_id"]) in grants for t in detail["tasks"])
     return render_template("unit_report.html", r=detail, fields=fields, leftovers=leftovers, editable=editable,
                            titles=queries.STATUS_TITLES), status
 
