@@ -18,6 +18,9 @@ from .helpers import DOST_LEAD, DOST_OFFICER, STAFF, complete, deliver, email_of
 PHISH = "KHẨN: xác nhận tài khoản tại https://evil.example/dang-nhap"
 HOSTILE_NAME = f"Ủy ban nhân dân phường Hiến Nam\r\n\r\n{PHISH}\r\nBcc: victim@example.com\n- mục giả\u2028  Nhãn: giả"
 HOSTILE_REASON = f"Thành tích chưa tiêu biểu.\n\n{PHISH}\x0b\x0c\x85\u2029\u202egnp.exe"
+# What the form lets through (a text area keeps line breaks, refuses other controls): the rest of
+# HOSTILE_REASON is checked at the template by test_every_interpolated_value_is_one_line.
+TYPED_REASON = f"Thành tích chưa tiêu biểu.\r\n\r\n{PHISH}\n- mục giả"
 
 
 def test_a_hostile_name_and_reason_stay_inside_their_lines(mail_runtime, smtp):
@@ -28,7 +31,7 @@ def test_a_hostile_name_and_reason_stay_inside_their_lines(mail_runtime, smtp):
             nominee_name=HOSTILE_NAME))
         uow.commit()
     complete(runtime, DOST_OFFICER, nomination_id, "dost_review", {"decision": "complete"})
-    complete(runtime, DOST_LEAD, nomination_id, "dost_selection", {"decision": "decline", "reason": HOSTILE_REASON})
+    complete(runtime, DOST_LEAD, nomination_id, "dost_selection", {"decision": "decline", "reason": TYPED_REASON})
     deliver(runtime)
 
     [mail] = [m for m in smtp.messages() if m.to == [email_of(runtime, STAFF)]]
@@ -60,6 +63,13 @@ def test_every_interpolated_value_is_one_line():
                                     "decision_number": None, "decision_title": None, "url": "http://h/x"},
                   "Asia/Ho_Chi_Minh")
     assert bidi.text.startswith("Kính gửi Ông/Bà a b c d,\n")
+    stored = render("awarded", "vi", {"user": {"full_name": HOSTILE_REASON}, "recipient_title": None,
+                                      "subject_name": "x", "nomination": None, "unit": None, "batch": None,
+                                      "decision_number": None, "decision_title": None, "url": "http://h/x"},
+                    "Asia/Ho_Chi_Minh")
+    first = stored.text.splitlines()[0]
+    assert first.startswith("Kính gửi Ông/Bà Thành tích chưa tiêu biểu. KHẨN") and "gnp.exe" in first
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]", stored.text)
 
 
 def test_a_name_that_is_only_an_address_is_not_a_link():
