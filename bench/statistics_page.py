@@ -1,6 +1,8 @@
 """The statistics page and the full .xlsx export over real HTTP, with 100,000 nominations stored.
 
-Run: .venv/bin/python bench/statistics.py [--small] [--backends sqlite,postgresql]
+Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql]
+(Named statistics_page, not statistics: a bench/statistics.py would shadow the standard library for
+every script run from bench/.)
 
 For each database (a SQLite file, and a PostgreSQL server started for the run on loopback):
 1. `nomflow init-db` + `seed-demo`, then `nomflow serve` (gunicorn, one process, threads) on
