@@ -13,7 +13,9 @@ from service.db.models import UNIT_KINDS, RoleAssignment, Unit, User
 from service.reads.api import user_view
 from service.security.access import Actor, require_admin
 from service.security.passwords import hash_password, new_password
+from service.usecases.accounts import today
 from service.usecases.audit import audit
+from service.usecases.movements import join_open_movements
 from service.usecases.revocation import end_sessions
 from workflows.forms import FieldError
 
@@ -28,7 +30,10 @@ def create_unit(runtime: Runtime, actor: Actor, unit_id: str, name: str, kind: s
         if session.get(Unit, unit_id) is not None:
             raise Conflict(f"Đơn vị {unit_id} đã tồn tại")
         session.add(Unit(id=unit_id, name=name.strip(), kind=kind, email=email))
-        audit(session, runtime, "unit_created", actor_id=actor.user_id, unit_id=unit_id, unit_kind=kind)
+        session.flush()
+        joined = join_open_movements(session, unit_id, today(runtime))
+        audit(session, runtime, "unit_created", actor_id=actor.user_id, unit_id=unit_id, unit_kind=kind,
+              movements=joined)
         uow.commit()
         return unit_id
 

@@ -154,3 +154,11 @@ def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, 
               copied_from=source.id, year=year)
         uow.commit()
         return copy.id
+
+
+def join_open_movements(session: Session, unit_id: str, today: date) -> list[int]:
+    """A unit created while movements still take nominations joins them (the plan calls on every agency,
+    commune, ward and enterprise); an admin may take it out of one again."""
+    open_ids = list(session.scalars(select(Movement.id).where(Movement.closes_on >= today).order_by(Movement.id)))
+    session.add_all(MovementUnit(movement_id=movement_id, unit_id=unit_id) for movement_id in open_ids)
+    return open_ids
