@@ -68,8 +68,7 @@ def limit_size(max_json_bytes: int, max_form_bytes: int) -> None:
 
 
 def _too_large(limit: int) -> RequestEntityTooLarge:
-    return RequestEntityTooLarge(f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte "
-                                 f"(request body larger than {limit:,} bytes)")
+    return RequestEntityTooLarge(f"Dữ liệu gửi lên quá lớn: tối đa {limit:,} byte")
 
 
 def check_body() -> None:

@@ -9,7 +9,7 @@ import pytest
 from service.core.errors import InvalidInput
 from service.db.models import Unit
 
-from .helpers import ADMIN, assert_problem
+from .helpers import ADMIN, STAFF, assert_problem, create_nomination
 from .test_process_admin import BASE, NOMINATION, _Endless, counts, upload
 
 DEEP = NOMINATION.replace(b'decision == "select"', b"-" * 20_000 + b"1", 1)
@@ -70,11 +70,18 @@ def test_a_body_without_length_over_the_limit_gets_a_413_that_states_it(client, 
 
 
 def test_the_generic_413_states_the_limit(client, auth, app):
+    """Each refusal says the limit that applies: the upload limit for a file, the far smaller JSON one
+    for a JSON body."""
     limit = app.config["MAX_CONTENT_LENGTH"]
-    response = client.post("/api/v1/nominations", headers={**auth(ADMIN), "Content-Type": "application/json"},
+    nomination_id = create_nomination(client, auth)  # a draft its staff may add files to
+    response = client.post(f"/api/v1/nominations/{nomination_id}/attachments",
+                           headers={**auth(STAFF), "Content-Type": "multipart/form-data; boundary=x"},
                            environ_overrides={"wsgi.input": _Endless(), "CONTENT_LENGTH": str(limit + 1)})
-    body = assert_problem(response, 413)
-    assert f"{limit:,}" in body["detail"]
+    assert f"{limit:,}" in assert_problem(response, 413)["detail"]
+    json_limit = app.extensions["nomflow"].config.max_json_bytes
+    response = client.post("/api/v1/nominations", headers={**auth(ADMIN), "Content-Type": "application/json"},
+                           environ_overrides={"wsgi.input": _Endless(), "CONTENT_LENGTH": str(json_limit + 1)})
+    assert f"{json_limit:,}" in assert_problem(response, 413)["detail"]
 
 
 def test_lane_named_admin_is_refused_with_the_allowed_lanes(client, auth):
