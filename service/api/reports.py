@@ -14,6 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.api.common import actor_required
+from service.api.fields import BoundedList, Int, Line
 from service.api.schemas import Created, StepResult
 from service.core.errors import InvalidInput
 from service.reads import reports as queries
@@ -32,16 +33,16 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 class RoundCreate(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["plan", "results"]))
-    title = fields.String(required=True, validate=validate.Length(min=5, max=300))
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    working_days = fields.Integer(required=True, validate=validate.Range(min=1, max=reports.MAX_ROUND_DAYS))
-    unit_ids = fields.List(fields.String(validate=validate.Length(max=64)), validate=validate.Length(max=5000))
-    movement_id = fields.Integer()
+    title = Line(required=True, min_length=5, max_length=300)
+    year = Int(required=True, minimum=2000, maximum=2100)
+    working_days = Int(required=True, minimum=1, maximum=reports.MAX_ROUND_DAYS)
+    unit_ids = BoundedList(Line(max_length=64), max_items=5000)
+    movement_id = Int()
 
 
 class RoundQuery(Schema):
-    movement_id = fields.Integer()
-    year = fields.Integer()
+    movement_id = Int()
+    year = Int(minimum=2000, maximum=2100)
 
 
 class RoundOut(Schema):
@@ -104,11 +105,11 @@ class ReportDetail(Schema):
 
 class ReportSave(Schema):
     data = fields.Dict(required=True)
-    version = fields.Integer(required=True)
+    version = Int(required=True)
 
 
 class ReportSubmit(Schema):
-    version = fields.Integer(required=True)
+    version = Int(required=True)
 
 
 class Saved(Schema):

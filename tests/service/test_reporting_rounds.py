@@ -88,7 +88,7 @@ def board(client, auth, round_id: str, user: str = DOST_OFFICER) -> dict[str, di
     return {row["unit_id"]: row for row in response.get_json()}
 
 
-def test_a_results_round_from_opening_to_the_province_summary(client, auth, clock, runtime):
+def test_a_results_round_from_opening_to_the_province_summary(client, auth, clock, runtime, pki):
     round_id = open_round(client, auth)  # Monday 13/4/2026 09:00, due in 5 working days: Monday 20/4 17:00
     rows = board(client, auth, round_id)
     assert set(rows) == {HIEN_NAM, TAI_CHINH}
@@ -139,7 +139,7 @@ def test_a_results_round_from_opening_to_the_province_summary(client, auth, cloc
     assert sheet.freeze_panes == "A2"
 
     # The province summary: totals per content from the two accepted reports, and the movement's awards.
-    awarded = awarded_nomination(client, auth)
+    awarded = awarded_nomination(client, auth, runtime, pki)
     response = client.get(f"/api/v1/rounds/{round_id}/summary.docx", headers=auth(DOST_OFFICER))
     assert response.status_code == 200
     text = _docx_text(response.data)
@@ -218,17 +218,16 @@ def test_a_returned_report_goes_back_to_the_unit(client, auth, runtime):
         assert row.status == "returned"
 
 
-def awarded_nomination(client, auth) -> str:
-    """A nomination through the whole path to the Chairman's signed decision; its nominee's name."""
-    from tests.service.test_api_batches import CHAIRMAN, batch_task, new_batch, prepare
+def awarded_nomination(client, auth, runtime, pki) -> str:
+    """A nomination through the whole path to the Chairman's digitally signed decision; its nominee's name."""
+    from tests.service.helpers import CHAIRMAN, HA_OFFICER, actor
+    from tests.service.test_api_batches import new_batch, prepare
+    from tests.support.signing import sign_batch
 
     nomination_id = awaiting_decision(client, auth)
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
-    sign = batch_task(client, auth, batch_id, "decision_signing")
-    response = complete(client, auth, CHAIRMAN, sign["id"], {
-        "decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-04-22", "excluded": []})
-    assert response.status_code == 200, response.get_json()
+    sign_batch(runtime, pki, batch_id, actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN))
     return str(detail(client, auth, nomination_id)["nominee_name"])
 
 
