@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import Attachment, AuditEvent, Nomination, OpenTask, Unit
+from service.db.models import Attachment, AuditEvent, Movement, Nomination, OpenTask, Unit
 from service.security.access import Actor, task_scope
 from workflows.contract import DRAFT
 from workflows.diagrams import ProcessDefinition
+from workflows.form_choices import MovementChoices
 from workflows.forms import Form, FormError
 
 # A value a later desk cites by name wherever the nomination is shown (facts, mails).
@@ -26,13 +27,15 @@ SUBMISSION_NUMBER = "submission_number"
 VERDICT_FIELDS = ("decision", "reason")
 
 
-def form_of(runtime: Runtime, definition: ProcessDefinition | None, task_id: str) -> Form | None:
-    """The form a task of this diagram version names (its id means nothing by itself)."""
+def form_of(runtime: Runtime, definition: ProcessDefinition | None, task_id: str,
+            choices: MovementChoices | None = None) -> Form | None:
+    """The form a task of this diagram version names (its id means nothing by itself), with the lists
+    of the nomination's movement when given (criteria titles live there)."""
     spec = definition.human_tasks.get(task_id) if definition is not None else None
     if spec is None or not spec.form:
         return None
     try:
-        return runtime.forms.get(spec.form, spec.ui_form)
+        return runtime.forms.get(spec.form, spec.ui_form, choices)
     except FormError:
         return None
 
@@ -103,14 +106,19 @@ def verdict(form: Form | None, data: dict[str, Any]) -> str | None:
     return choice_titles(node).get(str(code), str(code)) if isinstance(node, dict) else str(code)
 
 
+def movement_lists(session: Session, movement_id: int | None) -> MovementChoices | None:
+    movement = session.get(Movement, movement_id) if movement_id is not None else None
+    return MovementChoices.from_data(movement.nominee_kinds, movement.awards) if movement is not None else None
+
+
 def desk_results(runtime: Runtime, definition: ProcessDefinition | None, history: list[AuditEvent],
-                 people: dict[int, str]) -> list[dict[str, Any]]:
+                 people: dict[int, str], choices: MovementChoices | None = None) -> list[dict[str, Any]]:
     """Each earlier desk's latest result: step, who, when, verdict, reason and filled fields."""
     results = []
     for event in completions(definition, history):
         detail = event.detail or {}
         data = detail.get("data") or {}
-        form = form_of(runtime, definition, str(detail.get("task", "")))
+        form = form_of(runtime, definition, str(detail.get("task", "")), choices)
         results.append({"task": detail.get("name") or detail.get("task"), "at": event.at,
                         "who": people.get(event.actor_id or -1), "verdict": verdict(form, data),
                         "decision": data.get("decision"), "reason": data.get("reason"),
@@ -169,7 +177,8 @@ def peers_at_step(runtime: Runtime, session: Session, actor: Actor, task: OpenTa
         if is_own_data(definition, str(detail.get("task", ""))):
             found, detail = None, {}  # straight from the unit: no desk has judged it yet
         data = detail.get("data") or {}
-        form = form_of(runtime, definition, str(detail.get("task", ""))) if found else None
+        form = form_of(runtime, definition, str(detail.get("task", "")),
+                       movement_lists(session, nomination.movement_id)) if found else None
         ticked = next((f for f in result_facts(form, data) if f.get("codes")), None)
         out.append({"nomination_id": nomination.id, "task_uuid": row.id, "nominee_name": nomination.nominee_name,
                     "nominee_kind": nomination.nominee_kind, "award": nomination.award,

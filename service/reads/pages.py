@@ -148,6 +148,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
         nomination = session.get(Nomination, nomination_id)
+        lists = desks.movement_lists(session, nomination.movement_id) if nomination else None
         definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
         _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]
@@ -159,7 +160,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
     detail["return_reason"] = last_return_reason(definition, history)
     detail["submission_number"] = desks.submission_number(history)
     detail["steps"] = steps.steps(runtime, definition, history, detail["status"])
-    detail["desk_results"] = desks.desk_results(runtime, definition, history, people)
+    detail["desk_results"] = desks.desk_results(runtime, definition, history, people, lists)
     detail["replaced"] = desks.replaced_files(detail["attachments"], history, detail["data"].get("dossier") or {})
     done = [e.detail.get("task") for e in history if e.kind == "task_completed"]
     current = [t["task_id"] for t in detail["tasks"]]

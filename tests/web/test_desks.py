@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from service.core.runtime import Runtime
 from service.db.models import OpenTask
-from service.usecases.batches import create_batch
 from service.usecases.drafts import Upload, save_draft_form
 from service.usecases.tasks import complete_task
 
@@ -78,33 +77,6 @@ def test_the_lead_sees_the_officers_result_and_compares_side_by_side(runtime: Ru
     assert "1/2" in by_name[first] and "2/2" in by_name[second]
     assert all("Hồ sơ đầy đủ, hợp lệ" in r and "Ủy ban nhân dân phường Hiến Nam" in r for r in by_name.values())
     assert f"/tasks/{task_of(runtime, second).id}" in peers  # the others open from the list
-
-
-def test_the_chairmans_exclusion_is_marked_in_the_batch_and_told_in_the_timeline(runtime: Runtime, app: Any) -> None:
-    kept, dropped = (submitted(runtime, name=name) for name in ("UBND phường A", "UBND phường B"))
-    for nid in (kept, dropped):
-        for username, data in (("chutich.hiennam", {"decision": "submit", "submission_number": "45/TTr-UBND"}),
-                               ("chuyenvien.khcn", {"decision": "complete"}), ("lanhdao.khcn", {"decision": "select"}),
-                               ("chuyenvien.noivu", {"decision": "complete"}),
-                               ("chuyenvien.noivu", {"decision": "propose", "appraisal_opinion": "Đủ điều kiện."})):
-            step(runtime, username, data, nid)
-    batch_id = create_batch(runtime, actor_of(runtime, "lanhdao.noivu"))
-    step(runtime, "lanhdao.noivu", {"nomination_ids": [kept, dropped], "decision_title": "Về việc tặng Bằng khen",
-                                    "decision_draft": "Điều 1. Tặng Bằng khen cho các tập thể."}, batch_id=batch_id)
-    reason = "Thành tích chưa tiêu biểu trong toàn tỉnh."
-    step(runtime, "chutich.tinh", {"decision": "sign", "decision_number": "1234/QĐ-UBND", "signed_on": "2026-12-01",
-                                   "excluded": [{"nomination_id": dropped, "reason": reason}]}, batch_id=batch_id)
-    client = app.test_client()
-    log_in(client, "lanhdao.noivu")
-    batch = client.get(f"/batches/{batch_id}").text
-    items = {nid: text_of(li) for li in re.findall(r"<li.*?</li>", batch.split('class="awardees"', 1)[1], re.S)
-             for nid in (kept, dropped) if nid in li}
-    assert "Không được khen thưởng" in items[dropped] and reason in items[dropped]
-    assert "Không được khen thưởng" not in items[kept]
-    log_in(client, "canbo.hiennam")
-    timeline = text_of(client.get(f"/nominations/{dropped}").text.split('id="timeline-title"', 1)[1])
-    assert "Chủ tịch UBND tỉnh không khen thưởng hồ sơ này" in timeline and reason in timeline
-    assert "1234/QĐ-UBND" in text_of(client.get(f"/nominations/{kept}").text.split('id="timeline-title"', 1)[1])
 
 
 def test_a_replaced_dossier_file_is_marked(runtime: Runtime, app: Any) -> None:
