@@ -64,7 +64,7 @@ def test_every_shipped_form_renders_with_known_widgets(path: Path) -> None:
     name = path.name.removesuffix(".schema.json")
     shipped = form(name)
     fields, leftovers = build_fields(shipped.schema, shipped.ui_schema, {})
-    known = {"text", "textarea", "radio", "select", "checkboxes", "date", "group", "rows", "list", "hidden"}
+    known = {"text", "textarea", "radio", "select", "checkboxes", "date", "group", "rows", "list", "hidden", "number"}
     assert leftovers == []
     assert {f.widget for f in walk(fields)} <= known
     order = shipped.ui_schema.get("ui:order")
