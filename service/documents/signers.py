@@ -97,7 +97,7 @@ def load(instance_dir: Path) -> SigningSetup:
     for authority_id, entry in (data.get("signers") or {}).items():
         certificate = read(entry.get("certificate"))
         if certificate is None:
-            raise SigningError(f"Cấu hình chữ ký số của {authority_id} thiếu chứng thư số (certificate)")
+            raise SigningError(f"Cấu hình chữ ký số của {authority_id} thiếu chứng thư số ở khóa “certificate”")
         signers[authority_id] = Signer(
             authority_id, entry["name"], entry.get("organisation", ""),
             folder / entry["pkcs12"] if entry.get("pkcs12") else None, entry.get("passphrase_env"),
