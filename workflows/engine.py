@@ -270,9 +270,11 @@ class ProcessInstance:
 
     def fire_due_timers(self) -> Outcome:
         def run() -> None:
-            # A round fires what is due; a fired timer can arm another already due (a clock jump over
-            # reminder and deadline), so go round while something due is left and the rounds change
-            # something. One walk of the tree per round besides SpiffWorkflow's own.
+            # A round fires what is due. SpiffWorkflow fires a timer armed already due as it arms it,
+            # but the wall clock moves during the run: a short timer armed by a fired one (a grace
+            # pause after a deadline) falls due after the library's last look at it. So go round while
+            # something due is left and the rounds change something (tests/workflows/test_timer_rounds.py).
+            # One walk of the tree per round besides SpiffWorkflow's own.
             previous: set[Any] | None = None
             for _ in range(MAX_TIMER_ROUNDS):
                 self._budget.spend()
