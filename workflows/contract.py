@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from .diagram_checks import NS, DiagramProblem
 from .forms import FormError, FormLibrary
 from .settings import CONFIG_DIR, SettingsError
+from .wording import N_
 
 STAGE = "stage"
 STAGED_TYPES = ("userTask", "manualTask", "endEvent")
@@ -33,11 +34,9 @@ TASK_PARAMETER_ACTIONS = ("send_reminder", "escalate")
 
 @dataclass(frozen=True)
 class ContractProblem(DiagramProblem):
-    """A problem whose Vietnamese message is `template % params`, so that the service can show it in
-    the reader's language (the English is in the message catalogue under the same template)."""
-
-    template: str = ""
-    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    """A problem with the contract of its kind of process. Like every DiagramProblem its Vietnamese
+    message is `template % params`; its `kind` parameter also has `kind_en`, the contract's own
+    English title (data of config/contracts.toml, not of the catalogue)."""
 
 
 @dataclass(frozen=True)
@@ -96,11 +95,6 @@ class ContractCatalog:
 
     def check(self, process: etree._Element, filename: str, forms: FormLibrary | None = None) -> list[DiagramProblem]:
         return ContractChecker(process, filename, self.get(process.get("id", "")), forms).run()
-
-
-def N_(text: str) -> str:
-    """Marks a message template for the catalogue (pybabel extracts N_); the service translates it."""
-    return text
 
 
 def _local(node: etree._Element) -> str:
@@ -226,7 +220,7 @@ class ContractChecker:
         missing = [a for a in self.contract.actions if a not in called]
         if missing:
             self.problem(self.process, N_("sơ đồ này dùng cho %(kind)s nên phải gọi hành động %(missing)s "
-                                          "(service task)"), missing=", ".join(missing))
+                                          "trong một service task"), missing=", ".join(missing))
 
     def check_task_parameters(self, user_tasks: Mapping[str, etree._Element]) -> None:
         """A reminder or an escalation names the task it is about; after a rename it must still exist."""

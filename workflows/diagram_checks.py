@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -15,6 +15,7 @@ from .diagram_timers import timer_problems, working_days_problems
 from .expressions import ExpressionError, check_expression, parse_expression
 from .forms import Form, FormError, FormLibrary
 from .settings import RoleCatalog
+from .wording import N_, Text, text
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -32,13 +33,13 @@ SUBPROCESSES = ("subProcess", "transaction", "adHocSubProcess")
 MESSAGE_THROWS = ("intermediateThrowEvent", "endEvent")
 # Expressions the engine evaluates, besides timers and service-task parameters: (where, what it is).
 EXPRESSIONS = (
-    (".//bpmn:sequenceFlow/bpmn:conditionExpression", "điều kiện"),
-    (".//bpmn:conditionalEventDefinition/bpmn:condition", "điều kiện"),
-    (".//spiffworkflow:messagePayload", "nội dung message (messagePayload)"),
-    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "biểu thức tương quan (correlation)"),
-    (".//bpmn:loopCardinality", "số lần lặp (loopCardinality)"),
-    (".//bpmn:completionCondition", "điều kiện dừng (completionCondition)"),
-    (".//bpmn:loopCondition", "điều kiện lặp (loopCondition)"),
+    (".//bpmn:sequenceFlow/bpmn:conditionExpression", N_("điều kiện")),
+    (".//bpmn:conditionalEventDefinition/bpmn:condition", N_("điều kiện")),
+    (".//spiffworkflow:messagePayload", N_("nội dung message (messagePayload)")),
+    (".//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", N_("biểu thức tương quan (correlation)")),
+    (".//bpmn:loopCardinality", N_("số lần lặp (loopCardinality)")),
+    (".//bpmn:completionCondition", N_("điều kiện dừng (completionCondition)")),
+    (".//bpmn:loopCondition", N_("điều kiện lặp (loopCondition)")),
 )
 
 
@@ -48,7 +49,15 @@ class DiagramProblem:
     element_id: str
     element_name: str
     line: int | None
-    message: str
+    message: str  # Vietnamese, for logs and the command line
+    # The message as its catalogue template and parameters, for the service to render in the
+    # reader's language (see workflows/wording.py); empty for a message with no template.
+    template: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def text(self) -> Text:
+        return Text(self.template, self.params) if self.template else Text(self.message)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -89,13 +98,13 @@ class ProcessChecker:
             self.incoming.setdefault(flow.get("targetRef"), []).append(flow.get("sourceRef"))
         self.task_forms: dict[str, Form] = {}
 
-    def problem(self, node: etree._Element | None, message: str) -> None:
+    def problem(self, node: etree._Element | None, message: Text) -> None:
         self.problems.append(DiagramProblem(
             self.filename,
             node.get("id", "") if node is not None else "",
             node.get("name", "") if node is not None else "",
             node.sourceline if node is not None else None,
-            message,
+            str(message), message.template, dict(message.params),
         ))
 
     def xpath(self, expr: str) -> list[Any]:
@@ -119,55 +128,56 @@ class ProcessChecker:
             if not isinstance(node.tag, str):
                 continue
             if node.get("id") in RESERVED_IDS:
-                self.problem(node, f"mã phần tử '{node.get('id')}' bị dành riêng, hãy đổi tên (reserved id)")
+                self.problem(node, text(N_("mã phần tử '%(id)s' bị dành riêng, hãy đổi tên"), id=node.get("id")))
             name = _local(node)
             if name == "scriptTask":
-                self.problem(node, "không cho phép script task: sơ đồ là dữ liệu, không phải mã "
-                                   "(script tasks are refused)")
+                self.problem(node, text(N_("không cho phép script task: sơ đồ là dữ liệu, không phải mã")))
             elif name in ("preScript", "postScript") and (node.text or "").strip():
-                self.problem(node.getparent().getparent(), f"không cho phép {name} (scripts are refused)")
+                self.problem(node.getparent().getparent(), text(N_("không cho phép %(what)s: sơ đồ là dữ liệu, "
+                                                                   "không phải mã"), what=name))
             elif name == "callActivity":
-                self.problem(node, "chưa hỗ trợ call activity (call activities are not supported)")
+                self.problem(node, text(N_("chưa hỗ trợ call activity")))
             elif name in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics"):
                 # Loops of this kind would escape the bounded-return rule; no shipped diagram needs them.
-                self.problem(node.getparent(), "không hỗ trợ nhiệm vụ lặp (loop and multi-instance tasks are "
-                                               "not supported)")
+                self.problem(node.getparent(), text(N_("không hỗ trợ nhiệm vụ lặp")))
             elif name in ("userTask", "manualTask") and _inside_subprocess(node):
                 # The inbox, the lanes and the task forms are those of the process itself: a human task
                 # one level down would open with no role to see it and no form to complete it.
-                self.problem(node, "nhiệm vụ của người dùng không được nằm trong tiểu quy trình nhúng; hãy đặt "
-                                   "nó ở quy trình chính, nơi lane quyết định vai trò (human tasks inside an "
-                                   "embedded subprocess are not supported)")
+                self.problem(node, text(N_("nhiệm vụ của người dùng không được nằm trong tiểu quy trình nhúng; "
+                                           "hãy đặt nó ở quy trình chính, nơi lane quyết định vai trò")))
             elif name == "sendTask" or (name in MESSAGE_THROWS and node.find("bpmn:messageEventDefinition", NS)
                                         is not None):
-                self.problem(node, "không hỗ trợ gửi message từ sơ đồ: không có gì nhận nó; hãy dùng service "
-                                   "task 'send_decision' (send tasks and message throws are not supported)")
+                self.problem(node, text(N_("không hỗ trợ gửi message từ sơ đồ: không có gì nhận nó; hãy dùng "
+                                           "service task 'send_decision'")))
 
     def check_user_tasks(self) -> None:
         for task in self.xpath(".//bpmn:userTask | .//bpmn:manualTask"):
             manual = _local(task) == "manualTask"
-            kind, kind_en = ("nhiệm vụ thủ công", "manual task") if manual else ("nhiệm vụ", "user task")
             lane = self.lanes.get(task.get("id"))
             role = self.roles.role_for_lane(lane)
             if lane is None:
-                self.problem(task, f"{kind} không nằm trong lane nào ({kind_en} outside a lane)")
+                self.problem(task, text(N_("nhiệm vụ thủ công không nằm trong lane nào") if manual
+                                        else N_("nhiệm vụ không nằm trong lane nào")))
             elif role is None or role.key == ADMIN_ROLE:
+                # The lanes are named by the roles' Vietnamese titles (the diagram's own language).
                 allowed = ", ".join(f"«{r.title_vi}» ({r.key})" for r in self.roles.roles.values()
                                     if r.key != ADMIN_ROLE)
-                why = ("là quản trị hệ thống: quản trị viên quản lý sơ đồ và tài khoản, không xử lý hồ sơ "
-                       "(admin is not a desk)") if role else "không phải là vai trò đã khai báo (lane is not a role)"
-                self.problem(task, f"lane «{lane}» {why}; các lane được phép: {allowed}")
+                self.problem(task, text(N_("lane «%(lane)s» là quản trị hệ thống: quản trị viên quản lý sơ đồ và "
+                                           "tài khoản, không xử lý hồ sơ; các lane được phép: %(allowed)s") if role
+                                        else N_("lane «%(lane)s» không phải là vai trò đã khai báo; các lane được "
+                                                "phép: %(allowed)s"), lane=lane, allowed=allowed))
             if manual:
                 continue
             props = {p.get("name"): p.get("value") for p in task.iterfind(".//spiffworkflow:property", NS)}
             schema_file = props.get("formJsonSchemaFilename")
             if not schema_file:
-                self.problem(task, "thiếu biểu mẫu formJsonSchemaFilename (missing form)")
+                self.problem(task, text(N_("thiếu biểu mẫu (thuộc tính formJsonSchemaFilename)")))
                 continue
             try:
                 self.task_forms[task.get("id")] = self.forms.get(schema_file, props.get("formUiSchemaFilename"))
             except FormError as exc:
-                self.problem(task, f"biểu mẫu không hợp lệ (invalid form) {schema_file}: {exc}")
+                self.problem(task, text(N_("biểu mẫu %(form)s không hợp lệ: %(problem)s"), form=schema_file,
+                                        problem=exc.text))
 
     def known_names(self) -> set[str]:
         names = set(ENGINE_NAMES)
@@ -185,16 +195,17 @@ class ProcessChecker:
         for task in self.xpath(".//bpmn:serviceTask"):
             operator = task.find(".//spiffworkflow:serviceTaskOperator", NS)
             if operator is None:
-                self.problem(task, "service task thiếu serviceTaskOperator (no action named)")
+                self.problem(task, text(N_("service task chưa chọn hành động (serviceTaskOperator)")))
                 continue
             if operator.get("id") not in self.actions:
                 allowed = ", ".join(sorted(self.actions))
-                self.problem(task, f"hành động '{operator.get('id')}' không có trong danh sách: {allowed} "
-                                   "(unknown action)")
+                self.problem(task, text(N_("hành động '%(action)s' không có trong danh sách: %(allowed)s"),
+                                        action=operator.get("id"), allowed=allowed))
             for param in operator.iterfind(".//spiffworkflow:parameter", NS):
                 value = param.get("value", "")
                 for message in check_expression(value, known, self.functions) or working_days_problems(value):
-                    self.problem(task, f"tham số '{param.get('id')}': {message}")
+                    self.problem(task, text(N_("tham số '%(parameter)s': %(problem)s"), parameter=param.get("id"),
+                                            problem=message))
 
     def check_messages(self) -> None:
         """A catch waits for a message by name; only names the service delivers ever arrive."""
@@ -207,8 +218,9 @@ class ProcessChecker:
         for node, ref in waits:
             name = names.get(ref)
             if name not in self.messages:
-                self.problem(node, f"chờ message '{name or ref or ''}' mà dịch vụ không bao giờ gửi; các message "
-                                   f"được gửi: {delivered} (the service never delivers this message)")
+                self.problem(node, text(N_("chờ message '%(message)s' mà dịch vụ không bao giờ gửi; các message "
+                                           "được gửi: %(delivered)s"), message=name or ref or "",
+                                        delivered=delivered))
 
     def check_timers(self) -> None:
         for timer in self.xpath(".//bpmn:timerEventDefinition/*"):
@@ -218,7 +230,8 @@ class ProcessChecker:
             if not problems:
                 problems = timer_problems(expression, _local(timer)) + working_days_problems(expression)
             for message in problems:
-                self.problem(event, f"biểu thức hẹn giờ (timer) '{expression[:200]}': {message}")
+                self.problem(event, text(N_("biểu thức hẹn giờ '%(expression)s': %(problem)s"),
+                                         expression=expression[:200], problem=message))
 
     def check_expressions(self, known: set[str]) -> None:
         """Every other place the engine evaluates an expression: the same names, the same limits."""
@@ -230,7 +243,8 @@ class ProcessChecker:
                 if not problems:
                     problems = working_days_problems(expression)
                 for message in problems:
-                    self.problem(owner, f"{label} '{expression[:200]}': {message}")
+                    self.problem(owner, text(N_("%(label)s '%(expression)s': %(problem)s"), label=Text(label),
+                                             expression=expression[:200], problem=message))
 
     def check_gateway_coverage(self) -> None:
         for gateway in self.xpath(".//bpmn:exclusiveGateway | .//bpmn:inclusiveGateway"):
@@ -242,26 +256,28 @@ class ProcessChecker:
                 condition = flow.find("bpmn:conditionExpression", NS)
                 simple = _simple_choice(condition.text or "") if condition is not None else None
                 if condition is None:
-                    self.problem(flow, "luồng rời cổng không có điều kiện và cổng không có luồng mặc định")
+                    self.problem(flow, text(N_("luồng rời cổng không có điều kiện và cổng không có luồng mặc "
+                                               "định")))
                 elif simple is None:
-                    self.problem(gateway, "cổng không có luồng mặc định phải so sánh một trường của biểu mẫu "
-                                          "với các lựa chọn (add a default flow)")
+                    self.problem(gateway, text(N_("cổng không có luồng mặc định phải so sánh một trường của biểu "
+                                                  "mẫu với các lựa chọn; hoặc thêm luồng mặc định")))
                     return
                 else:
                     covered.setdefault(simple[0], set()).update(simple[1])
             if len(covered) != 1:
                 if covered:
-                    self.problem(gateway, "cổng không có luồng mặc định phải xét một trường duy nhất "
-                                          "(add a default flow)")
+                    self.problem(gateway, text(N_("cổng không có luồng mặc định phải xét một trường duy nhất; "
+                                                  "hoặc thêm luồng mặc định")))
                 continue
             field, values = next(iter(covered.items()))
             choices = self._choices(field, gateway.get("id"))
             if choices is None:
-                self.problem(gateway, f"trường '{field}' không có danh sách lựa chọn trong biểu mẫu nào; "
-                                      "thêm luồng mặc định (add a default flow)")
+                self.problem(gateway, text(N_("trường '%(field)s' không có danh sách lựa chọn trong biểu mẫu nào; "
+                                              "thêm luồng mặc định"), field=field))
             elif missing := sorted(set(choices) - values):
-                self.problem(gateway, f"các lựa chọn {missing} của trường '{field}' không có luồng đi tiếp "
-                                      "(conditions do not cover the form's choices; add them or a default flow)")
+                self.problem(gateway, text(N_("các lựa chọn %(missing)s của trường '%(field)s' không có luồng đi "
+                                              "tiếp; thêm điều kiện cho chúng hoặc luồng mặc định"),
+                                           missing=missing, field=field))
 
     def _choices(self, field: str, gateway_id: str) -> list[str] | None:
         """The field's choices in the form of the nearest user task upstream; any form as a fallback."""

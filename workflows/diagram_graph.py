@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from .expressions import referenced_names
+from .wording import N_, Text
 
 if TYPE_CHECKING:
     from .diagram_checks import ProcessChecker
@@ -22,8 +23,8 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiffworkflow": SPIFF}
 COUNT_RETURN = "count_return"
-UNBOUNDED_LOOP = ("vòng lặp trả lại không giới hạn: mỗi vòng phải đi qua service task 'count_return' và một cổng "
-                  "có điều kiện 'return_count >= max_returns' để thoát vòng (unbounded loop)")
+UNBOUNDED_LOOP = Text(N_("vòng lặp trả lại không giới hạn: mỗi vòng phải đi qua service task 'count_return' và một "
+                         "cổng có điều kiện 'return_count >= max_returns' để thoát vòng"))
 FLOW_NODES = frozenset({
     "task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask", "businessRuleTask",
     "callActivity", "subProcess", "transaction", "adHocSubProcess", "startEvent", "endEvent",
@@ -31,8 +32,8 @@ FLOW_NODES = frozenset({
     "parallelGateway", "eventBasedGateway", "complexGateway",
 })
 SCOPES = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
-UNREACHABLE = "không đi tới được từ sự kiện bắt đầu nào (not reachable from a start event)"
-DEAD_END = "từ đây không đi tới được sự kiện kết thúc nào (cannot reach an end event)"
+UNREACHABLE = Text(N_("không đi tới được từ sự kiện bắt đầu nào"))
+DEAD_END = Text(N_("từ đây không đi tới được sự kiện kết thúc nào"))
 
 
 def _local(node: etree._Element) -> str:

@@ -17,6 +17,7 @@ from lxml import etree
 from .diagram_checks import NS, DiagramProblem
 from .diagram_graph import FLOW_NODES
 from .settings import EngineSettings
+from .wording import N_, Text, text
 
 MAX_ID_LENGTH = 100
 MAX_NAME_LENGTH = 300
@@ -26,10 +27,11 @@ def _local(node: etree._Element) -> str:
     return etree.QName(node).localname if isinstance(node.tag, str) else ""
 
 
-def _problem(filename: str, node: etree._Element | None, message: str) -> DiagramProblem:
+def _problem(filename: str, node: etree._Element | None, message: Text) -> DiagramProblem:
     return DiagramProblem(filename, node.get("id", "") if node is not None else "",
                           node.get("name", "") if node is not None else "",
-                          node.sourceline if node is not None else None, message)
+                          node.sourceline if node is not None else None, str(message), message.template,
+                          dict(message.params))
 
 
 def cap_problems(tree: etree._ElementTree, filename: str, settings: EngineSettings) -> list[DiagramProblem]:
@@ -48,18 +50,18 @@ def cap_problems(tree: etree._ElementTree, filename: str, settings: EngineSettin
         if _local(node) in FLOW_NODES or _local(node) == "sequenceFlow":
             flow += 1
 
-    def at(node: etree._Element | None, message: str) -> DiagramProblem:
+    def at(node: etree._Element | None, message: Text) -> DiagramProblem:
         return _problem(filename, node, message)
 
     if elements > settings.max_diagram_elements:
-        return [at(None, f"sơ đồ có {elements:,} phần tử XML, tối đa {settings.max_diagram_elements:,} "
-                         f"(more than {settings.max_diagram_elements:,} XML elements)")]
+        return [at(None, text(N_("sơ đồ có %(count)s phần tử XML, tối đa %(limit)s"), count=f"{elements:,}",
+                              limit=f"{settings.max_diagram_elements:,}"))]
     if flow > settings.max_flow_elements:
-        return [at(None, f"sơ đồ có {flow:,} bước và luồng, tối đa {settings.max_flow_elements:,}; hãy tách "
-                         f"thành nhiều quy trình (more than {settings.max_flow_elements:,} flow elements)")]
+        return [at(None, text(N_("sơ đồ có %(count)s bước và luồng, tối đa %(limit)s; hãy tách thành nhiều "
+                                 "quy trình"), count=f"{flow:,}", limit=f"{settings.max_flow_elements:,}"))]
     if deepest > settings.max_diagram_depth:
-        return [at(deepest_node, f"XML lồng nhau {deepest} tầng, tối đa {settings.max_diagram_depth} "
-                                 f"(nested deeper than {settings.max_diagram_depth} levels)")]
+        return [at(deepest_node, text(N_("XML lồng nhau %(depth)s tầng, tối đa %(limit)s"), depth=deepest,
+                                      limit=settings.max_diagram_depth))]
     return []
 
 
@@ -67,7 +69,7 @@ def id_problems(tree: etree._ElementTree, filename: str) -> list[DiagramProblem]
     """Ids and names too long for their columns; ids used twice in the document."""
     root = tree.getroot()
 
-    def at(node: etree._Element | None, message: str) -> DiagramProblem:
+    def at(node: etree._Element | None, message: Text) -> DiagramProblem:
         return _problem(filename, node, message)
 
     problems: list[DiagramProblem] = []
@@ -80,17 +82,16 @@ def id_problems(tree: etree._ElementTree, filename: str) -> list[DiagramProblem]
         for node in bpmn:
             executable = _local(node) in FLOW_NODES or _local(node) in ("process", "sequenceFlow")
             if executable and len(node_id) > MAX_ID_LENGTH:
-                problems.append(at(node, f"mã phần tử dài {len(node_id)} ký tự, tối đa {MAX_ID_LENGTH} "
-                                         f"(id longer than {MAX_ID_LENGTH} characters)"))
+                problems.append(at(node, text(N_("mã phần tử dài %(length)s ký tự, tối đa %(limit)s"),
+                                              length=len(node_id), limit=MAX_ID_LENGTH)))
             if executable and len(node.get("name", "")) > MAX_NAME_LENGTH:
-                problems.append(at(node, f"tên dài quá {MAX_NAME_LENGTH} ký tự (name longer than "
-                                         f"{MAX_NAME_LENGTH} characters)"))
+                problems.append(at(node, text(N_("tên dài quá %(limit)s ký tự"), limit=MAX_NAME_LENGTH)))
         # Spiff extensions repeat ids freely (the action of two service tasks); a BPMN element's id
         # must be its own, or SpiffWorkflow's index of the process maps it to the other element.
         if bpmn and len(nodes) > 1:
-            others = ", ".join(f"{_local(n)} (dòng {n.sourceline})" for n in nodes if n is not bpmn[0])
-            problems.append(at(bpmn[0], f"mã '{node_id}' cũng là mã của {others}; hãy đổi mã phần tử "
-                                        f"(duplicate id)"))
+            others = ", ".join(f"{_local(n)}:{n.sourceline}" for n in nodes if n is not bpmn[0])
+            problems.append(at(bpmn[0], text(N_("mã '%(id)s' cũng là mã của %(others)s; hãy đổi mã phần tử"),
+                                             id=node_id, others=others)))
     return problems
 
 

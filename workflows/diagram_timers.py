@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from .calendar import MAX_WORKING_DAYS
 from .expressions import ExpressionError, parse_expression
+from .wording import N_, Text, text
 
 # Longest duration or cycle interval a timer may wait (ten years): deadlines are days or weeks.
 MAX_TIMER_DAYS = 3660
@@ -28,7 +29,7 @@ _DAYS_AT_MOST = {"years": 366, "months": 31, "weeks": 7, "days": 1, "hours": 1 /
                  "seconds": 1 / 86400}
 
 
-def timer_problems(expression: str, kind: str) -> list[str]:
+def timer_problems(expression: str, kind: str) -> list[Text]:
     """Problems of a timer expression whose syntax and names were already checked."""
     try:
         tree = parse_expression(expression)
@@ -36,8 +37,8 @@ def timer_problems(expression: str, kind: str) -> list[str]:
     except (ExpressionError, ValueError, SyntaxError, TypeError):
         return []  # a call such as working_days(5): its literal arguments are checked apart
     if not isinstance(value, str):
-        return ["hẹn giờ phải là chuỗi ISO 8601 hoặc working_days(n) (timer must be an ISO 8601 string)"]
-    invalid = f"'{value}' không phải giá trị ISO 8601 hợp lệ cho {kind} (invalid ISO 8601)"
+        return [text(N_("hẹn giờ phải là chuỗi ISO 8601 hoặc working_days(n)"))]
+    invalid = text(N_("'%(value)s' không phải giá trị ISO 8601 hợp lệ cho %(kind)s"), value=value, kind=kind)
     try:
         if kind == "timeCycle":
             return _cycle_problems(value)
@@ -48,35 +49,35 @@ def timer_problems(expression: str, kind: str) -> list[str]:
         return [invalid]
 
 
-def _duration_days(text: str) -> tuple[dict[str, float], float]:
-    parsed = TimerEventDefinition.parse_iso_duration(text)
+def _duration_days(value: str) -> tuple[dict[str, float], float]:
+    parsed = TimerEventDefinition.parse_iso_duration(value)
     return parsed, sum(float(v) * _DAYS_AT_MOST.get(k, 0) for k, v in parsed.items())
 
 
-def _too_long(text: str) -> str:
-    return f"'{text}' dài quá {MAX_TIMER_DAYS} ngày (timer longer than {MAX_TIMER_DAYS} days)"
+def _too_long(value: str) -> Text:
+    return text(N_("'%(value)s' dài quá %(limit)s ngày"), value=value, limit=MAX_TIMER_DAYS)
 
 
-def _duration_problems(text: str) -> list[str]:
-    parsed, days = _duration_days(text)
+def _duration_problems(value: str) -> list[Text]:
+    parsed, days = _duration_days(value)
     if days > MAX_TIMER_DAYS:
-        return [_too_long(text)]
+        return [_too_long(value)]
     TimerEventDefinition.get_timedelta_from_start(parsed, _REFERENCE)
     return []
 
 
-def _date_problems(text: str) -> list[str]:
-    instant = TimerEventDefinition.parse_time_or_duration(text)
+def _date_problems(value: str) -> list[Text]:
+    instant = TimerEventDefinition.parse_time_or_duration(value)
     if isinstance(instant, datetime) and instant.year > MAX_TIMER_YEAR:
-        return [f"'{text}': năm sau {MAX_TIMER_YEAR} (date after {MAX_TIMER_YEAR})"]
+        return [text(N_("'%(value)s': năm sau %(limit)s"), value=value, limit=MAX_TIMER_YEAR)]
     if not isinstance(instant, datetime):
         raise ValueError("not a date")
     return []
 
 
-def _cycle_problems(text: str) -> list[str]:
+def _cycle_problems(value: str) -> list[Text]:
     # The same split as TimerEventDefinition.parse_iso_recurring_interval, to size each part first.
-    parts = text.upper().replace("--", "/").strip("R").split("/")
+    parts = value.upper().replace("--", "/").strip("R").split("/")
     if len(parts) not in (2, 3):
         raise ValueError("not a cycle")
     interval: timedelta | None = None
@@ -91,13 +92,12 @@ def _cycle_problems(text: str) -> list[str]:
     if interval is None:
         raise ValueError("a cycle needs an interval")
     if interval.total_seconds() < MIN_CYCLE_SECONDS:
-        return [f"chu kỳ '{text}' ngắn hơn {MIN_CYCLE_SECONDS} giây (cycle interval under "
-                f"{MIN_CYCLE_SECONDS} seconds)"]
-    TimerEventDefinition.parse_iso_recurring_interval(text)
+        return [text(N_("chu kỳ '%(value)s' ngắn hơn %(limit)s giây"), value=value, limit=MIN_CYCLE_SECONDS)]
+    TimerEventDefinition.parse_iso_recurring_interval(value)
     return []
 
 
-def working_days_problems(expression: str) -> list[str]:
+def working_days_problems(expression: str) -> list[Text]:
     """Literal arguments of working_days(n, hour=17) that would fail when the timer is armed."""
     try:
         tree = parse_expression(expression)
@@ -109,15 +109,14 @@ def working_days_problems(expression: str) -> list[str]:
             continue
         named = {k.arg: k.value for k in call.keywords}
         if len(call.args) > 2 or set(named) - {"n", "hour"} or not (call.args or "n" in named):
-            problems.append("working_days nhận (n, hour=17) (working_days takes n and hour)")
+            problems.append(text(N_("working_days nhận hai đối số: working_days(n, hour=17)")))
             continue
         n = call.args[0] if call.args else named.get("n")
         hour = call.args[1] if len(call.args) > 1 else named.get("hour")
         if not _literal_in(n, 0, MAX_WORKING_DAYS):
-            problems.append(f"working_days: n phải là số nguyên từ 0 đến {MAX_WORKING_DAYS} "
-                            f"(n out of range 0..{MAX_WORKING_DAYS})")
+            problems.append(text(N_("working_days: n phải là số nguyên từ 0 đến %(limit)s"), limit=MAX_WORKING_DAYS))
         if hour is not None and not _literal_in(hour, 0, 23):
-            problems.append("working_days: hour phải là số nguyên từ 0 đến 23 (hour out of range 0..23)")
+            problems.append(text(N_("working_days: hour phải là số nguyên từ 0 đến 23")))
     return problems
 
 

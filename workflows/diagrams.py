@@ -20,6 +20,7 @@ from .diagram_limits import as_utf8, cap_problems, id_problems
 from .forms import FormLibrary
 from .safe_xml import UnsafeXmlError, parse_untrusted_xml
 from .settings import EngineSettings, RoleCatalog
+from .wording import N_, Text
 
 BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
 
@@ -77,7 +78,8 @@ class DiagramLoader:
         try:
             tree = parse_untrusted_xml(data, self.settings.max_bpmn_bytes)
         except UnsafeXmlError as exc:
-            raise DiagramError([DiagramProblem(filename, "", "", exc.line, str(exc))]) from exc
+            raise DiagramError([DiagramProblem(filename, "", "", exc.line, str(exc), exc.text.template,
+                                               dict(exc.text.params))]) from exc
         problems = cap_problems(tree, filename, self.settings)
         if problems:
             raise DiagramError(problems)  # over a cap: nothing more is read
@@ -86,8 +88,8 @@ class DiagramLoader:
             raise DiagramError(problems)
         processes = tree.getroot().findall("bpmn:process", NS)
         if not any(p.get("isExecutable") == "true" for p in processes):
-            raise DiagramError([DiagramProblem(filename, "", "", None,
-                                               "không có quy trình nào isExecutable=\"true\" (no executable process)")])
+            missing = Text(N_("không có quy trình nào chạy được (isExecutable=\"true\")"))
+            raise DiagramError([DiagramProblem(filename, "", "", None, str(missing), missing.template)])
         for process in processes:
             checker = ProcessChecker(process, filename, self.roles, self.forms, self.actions, self.functions,
                                      self.messages)

@@ -32,6 +32,7 @@ from .form_choices import MovementChoices
 from .forms import FormError, FormLibrary
 from .serialization import StateError, StateSerializer
 from .settings import EngineSettings, RoleCatalog
+from .wording import N_, text
 
 ENGINE_FUNCTIONS = ("working_days",)
 # Bounds the catch-up loop when a clock jump makes several timers due in one tick.
@@ -59,11 +60,9 @@ class _Budget:
     def spend(self, _task: Any = None) -> None:
         self.spent += 1
         if self.spent > self.steps:
-            raise RunTooLong(f"quy trình chạy quá {self.steps} bước trong một lần (more than {self.steps} "
-                             f"engine steps in one run)")
+            raise RunTooLong(f"quy trình chạy quá {self.steps} bước trong một lần")
         if time.monotonic() > self.deadline:
-            raise RunTooLong(f"quy trình chạy quá {self.seconds:g} giây trong một lần (more than "
-                             f"{self.seconds:g} s in one run)")
+            raise RunTooLong(f"quy trình chạy quá {self.seconds:g} giây trong một lần")
 
 
 class TaskNotFound(LookupError):
@@ -241,7 +240,7 @@ class ProcessInstance:
         if spec.form:
             form = self.engine.forms.get(spec.form, spec.ui_form, choices)
             if form.needs_choices:
-                raise FormError("biểu mẫu cần danh mục của phong trào thi đua (form needs the movement's choices)")
+                raise FormError(text(N_("biểu mẫu cần danh mục của phong trào thi đua")))
             form.check(submitted, language)  # raises FormError with every field error, before any change
             for stale in form.fields():
                 task.data.pop(stale, None)

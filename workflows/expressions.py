@@ -15,6 +15,8 @@ from typing import Any
 import simpleeval
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from .wording import N_, Text, text
+
 # Pure helpers a diagram may call, besides the engine's own (working_days).
 SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
@@ -55,22 +57,24 @@ _ALLOWED_NODES: tuple[type[ast.AST], ...] = (
 
 
 class ExpressionError(ValueError):
-    pass
+    def __init__(self, message: Text):
+        super().__init__(str(message))
+        self.text = message
 
 
 def parse_expression(expression: str) -> ast.Expression:
     """The one way an expression from a diagram becomes a syntax tree, for the validator and the
     evaluator alike: capped in length and nesting, so that no expression can crash the parser
     (RecursionError, MemoryError) or the evaluator's recursion."""
-    text = (expression or "").strip()
-    if not text:
-        raise ExpressionError("biểu thức trống (empty expression)")
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(f"biểu thức dài quá {MAX_EXPRESSION_LENGTH} ký tự (expression too long)")
+    source = (expression or "").strip()
+    if not source:
+        raise ExpressionError(text(N_("biểu thức trống")))
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(text(N_("biểu thức dài quá %(limit)s ký tự"), limit=MAX_EXPRESSION_LENGTH))
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"lỗi cú pháp (syntax error): {exc.msg}") from exc
+        raise ExpressionError(text(N_("lỗi cú pháp: «%(error)s»"), error=exc.msg)) from exc
     except (RecursionError, MemoryError) as exc:
         raise ExpressionError(_too_deep()) from exc
     if _depth(tree) > MAX_EXPRESSION_DEPTH:
@@ -78,8 +82,8 @@ def parse_expression(expression: str) -> ast.Expression:
     return tree
 
 
-def _too_deep() -> str:
-    return f"biểu thức lồng nhau quá {MAX_EXPRESSION_DEPTH} tầng (expression nested too deeply)"
+def _too_deep() -> Text:
+    return text(N_("biểu thức lồng nhau quá %(limit)s tầng"), limit=MAX_EXPRESSION_DEPTH)
 
 
 def _depth(tree: ast.AST) -> int:
@@ -91,36 +95,36 @@ def _depth(tree: ast.AST) -> int:
     return deepest
 
 
-def check_expression(expression: str, known_names: Iterable[str], functions: Iterable[str]) -> list[str]:
+def check_expression(expression: str, known_names: Iterable[str], functions: Iterable[str]) -> list[Text]:
     """Problems with an expression's syntax and names; an empty list means it may be saved."""
     try:
         tree = parse_expression(expression)
     except ExpressionError as exc:
-        return [str(exc)]
+        return [exc.text]
     names, callables = set(known_names), set(functions)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    problems: list[str] = []
+    problems: list[Text] = []
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            problems.append(f"không cho phép cấu trúc {type(node).__name__} (construct not allowed)")
+            problems.append(text(N_("không cho phép cấu trúc %(construct)s"), construct=type(node).__name__))
         elif isinstance(node, ast.Attribute) and node.attr not in _ALL_ALLOWED_ATTRIBUTES:
-            problems.append(f"không cho phép truy cập thuộc tính '{node.attr}' (attribute not allowed)")
+            problems.append(text(N_("không cho phép truy cập thuộc tính '%(attribute)s'"), attribute=node.attr))
         elif isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name) and node.func.id not in callables:
-                problems.append(f"hàm không được phép '{node.func.id}' (unknown function)")
+                problems.append(text(N_("hàm không được phép '%(function)s'"), function=node.func.id))
             elif not isinstance(node.func, ast.Name | ast.Attribute):
-                problems.append("chỉ được gọi hàm theo tên (only named functions may be called)")
+                problems.append(text(N_("chỉ được gọi hàm theo tên")))
         elif (isinstance(node, ast.Name) and id(node) not in called
               and node.id not in names and node.id not in callables):
-            problems.append(f"tên không xác định '{node.id}' (unknown name)")
+            problems.append(text(N_("tên không xác định '%(name)s'"), name=node.id))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes) and len(node.value) > 1000:
-            problems.append("chuỗi hằng quá dài (string literal too long)")
+            problems.append(text(N_("chuỗi hằng quá dài")))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            problems.append("không cho phép lũy thừa ** (power is not allowed)")
+            problems.append(text(N_("không cho phép lũy thừa **")))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and _is_text(node.left):
-            problems.append("không cho phép định dạng chuỗi bằng % (string formatting is not allowed)")
+            problems.append(text(N_("không cho phép định dạng chuỗi bằng %")))
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and _large_repeat(node):
-            problems.append("phép nhân lặp chuỗi/danh sách quá lớn (repetition too large)")
+            problems.append(text(N_("phép nhân lặp chuỗi/danh sách quá lớn")))
     return list(dict.fromkeys(problems))
 
 
@@ -179,13 +183,13 @@ def size_of(value: Any, limit: int = MAX_VALUE_SIZE) -> int:
                 break
             total += measure(part)
         if total > limit:
-            raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử (value too large)")
+            raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử")
         measured[id(item)] = total
         return total
 
     size = measure(value)
     if size > limit:
-        raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử (value too large)")
+        raise ValueTooLarge(f"giá trị lớn quá {limit:,} ký tự/phần tử")
     return size
 
 
@@ -193,13 +197,13 @@ def _bounded_mult(a: Any, b: Any) -> Any:
     for sequence, count in ((a, b), (b, a)):
         if isinstance(count, int) and hasattr(sequence, "__len__") and count > 0 \
                 and size_of(sequence) * count > MAX_VALUE_SIZE:
-            raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử (value too large)")
+            raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử")
     return simpleeval.safe_mult(a, b)
 
 
 def _bounded_add(a: Any, b: Any) -> Any:
     if hasattr(a, "__len__") and hasattr(b, "__len__") and size_of(a) + size_of(b) > MAX_VALUE_SIZE:
-        raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử (value too large)")
+        raise ValueTooLarge(f"giá trị lớn quá {MAX_VALUE_SIZE:,} ký tự/phần tử")
     return simpleeval.safe_add(a, b)
 
 
@@ -256,7 +260,8 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             return evaluator.eval(expression, _parsed(expression.strip()))
         except (simpleeval.InvalidExpression, SyntaxError, TypeError, KeyError, ValueError, ArithmeticError,
                 IndexError, AttributeError, RecursionError, MemoryError) as exc:
-            raise ExpressionError(f"{expression!r}: {exc}") from exc
+            raise ExpressionError(text(N_("biểu thức %(expression)s lỗi khi chạy: %(error)s"),
+                                       expression=repr(expression), error=exc)) from exc
 
     def execute(self, script: str, context: Any, external_context: Any = None) -> bool:
-        raise ExpressionError("script tasks are not allowed: diagrams are data, never code")
+        raise ExpressionError(text(N_("không cho phép script task: sơ đồ là dữ liệu, không phải mã")))

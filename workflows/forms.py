@@ -22,6 +22,7 @@ from referencing import Registry
 
 from workflows.form_choices import MovementChoices, bind, is_marked
 from workflows.text import bad_line, bad_text
+from workflows.wording import N_, Text, text
 
 # Bounds checked before the schema is applied, so that validating costs no more than reading: a value
 # past its field's maxLength/maxItems (or these defaults where a form sets none) is reported alone and
@@ -74,9 +75,11 @@ class FieldError:
 class FormError(ValueError):
     """A form file that cannot be used, or a submission that does not pass its form."""
 
-    def __init__(self, errors: Iterable[FieldError] | str):
-        self.errors = [FieldError("", errors)] if isinstance(errors, str) else list(errors)
+    def __init__(self, errors: Iterable[FieldError] | str | Text):
+        self.errors = [FieldError("", str(errors))] if isinstance(errors, str | Text) else list(errors)
         super().__init__("; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in self.errors))
+        # The whole error as a catalogue message, when it was raised as one (a form file's problem).
+        self.text = errors if isinstance(errors, Text) else Text(str(self))
 
 
 def _text(key: str, lang: int, n: object = "") -> str:
@@ -350,9 +353,9 @@ def _ui_order_problems(schema: Any, ui: Any, where: str) -> Iterator[str]:
         unknown = [x for x in order if x != "*" and x not in props]
         missing = [] if "*" in order else [p for p in props if p not in order]
         for name in unknown:
-            yield f"{where}ui:order nêu trường không có trong lược đồ (unknown field in ui:order): {name}"
+            yield f"{where}ui:order nêu trường không có trong lược đồ: {name}"
         for name in missing:
-            yield f"{where}ui:order thiếu trường (field missing from ui:order): {name}"
+            yield f"{where}ui:order thiếu trường: {name}"
     for name, sub in props.items():
         yield from _ui_order_problems(sub, ui.get(name), f"{where}{name}.")
     yield from _ui_order_problems(schema.get("items"), ui.get("items"), f"{where}items.")
@@ -409,11 +412,11 @@ class FormLibrary:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             where = _join(exc.absolute_path) or "(gốc)"
-            raise FormError(f"lược đồ JSON Schema 2020-12 không hợp lệ (invalid schema) "
-                            f"{schema_filename} tại {where}: {exc.message}") from exc
+            raise FormError(text(N_("lược đồ JSON Schema 2020-12 %(form)s không hợp lệ tại %(where)s: «%(error)s»"),
+                                 form=schema_filename, where=where, error=exc.message)) from exc
         if remote := sorted(set(_remote_refs(schema))):
-            raise FormError(f"lược đồ {schema_filename} chỉ được tham chiếu nội bộ "
-                            f"(only local $ref allowed): {', '.join(remote)}")
+            raise FormError(text(N_("lược đồ %(form)s chỉ được tham chiếu nội bộ ($ref): %(refs)s"),
+                                 form=schema_filename, refs=", ".join(remote)))
         ui = self._read_object(ui_filename) if ui_filename else {}
         if problems := list(_ui_order_problems(schema, ui, "")):
             raise FormError([FieldError("", f"{ui_filename}: {p}") for p in problems])
@@ -425,13 +428,14 @@ class FormLibrary:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FormError(f"tệp biểu mẫu không phải JSON (not JSON) {filename}: {exc}") from exc
+            raise FormError(text(N_("tệp biểu mẫu %(form)s không phải JSON: %(error)s"), form=filename,
+                                 error=exc)) from exc
         if not isinstance(data, dict):
-            raise FormError(f"tệp biểu mẫu phải là một đối tượng JSON (must hold a JSON object): {filename}")
+            raise FormError(text(N_("tệp biểu mẫu %(form)s phải là một đối tượng JSON"), form=filename))
         return data
 
     def _path(self, filename: str) -> Path:
-        bad = f"tên tệp biểu mẫu phải nằm trong thư mục biểu mẫu (bad form filename): {filename!r}"
+        bad = text(N_("tên tệp biểu mẫu phải nằm trong thư mục biểu mẫu: %(form)s"), form=repr(filename))
         if not isinstance(filename, str) or not filename or "\x00" in filename or "\\" in filename:
             raise FormError(bad)
         relative = Path(filename)
@@ -441,5 +445,5 @@ class FormLibrary:
         if not path.is_relative_to(self.directory):  # a symlink pointing out of the directory
             raise FormError(bad)
         if not path.is_file():
-            raise FormError(f"không tìm thấy tệp biểu mẫu (form file not found): {filename}")
+            raise FormError(text(N_("không tìm thấy tệp biểu mẫu %(form)s"), form=filename))
         return path

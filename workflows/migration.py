@@ -49,6 +49,7 @@ from .clock import FixedClock, using_clock
 from .diagrams import ProcessDefinition
 from .engine import OpenTask, ProcessInstance
 from .expressions import RestrictedEnvironment
+from .wording import N_, Text, text
 
 RAN = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR
 OPEN = TaskState.READY | TaskState.WAITING
@@ -72,7 +73,8 @@ class TaskChange:
     change: str  # changed | removed
     attributes: tuple[str, ...]
     blocking: bool
-    reason: str = ""
+    reason: str = ""  # Vietnamese, for logs; `why` is the same message for the reader's language
+    why: Text | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class DueChange:
 class MigrationPlan:
     safe: bool
     reasons: list[str] = field(default_factory=list)
+    why: list[Text] = field(default_factory=list)  # the reasons as catalogue messages, in the same order
     changes: list[TaskChange] = field(default_factory=list)
     open_tasks: list[DueChange] = field(default_factory=list)
     next_wake_before: datetime | None = None
@@ -107,11 +110,11 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
         raise MigrationError(f"{target.process_id!r} is not a version of {instance.definition.process_id!r}")
     plan = MigrationPlan(safe=True, next_wake_before=instance.next_wake_at())
     if instance.status != "running":
-        return _refuse(plan, "quy trình đã kết thúc (instance has ended)")
+        return _refuse(plan, text(N_("quy trình đã kết thúc")))
     if workflow.subprocesses:
-        return _refuse(plan, "chưa hỗ trợ chuyển phiên bản cho quy trình con (subprocesses are not migrated)")
+        return _refuse(plan, text(N_("chưa hỗ trợ chuyển phiên bản cho quy trình con")))
     if target.checksum == instance.definition.checksum:
-        return _refuse(plan, "đã ở đúng phiên bản này (already on this diagram)")
+        return _refuse(plan, text(N_("đã ở đúng phiên bản này")))
     if not workflow.get_tasks(state=TaskState.COMPLETED):
         # Stored as prepared because its first run failed (an incident): nothing ran, nothing to
         # carry over; on the target it starts afresh with the same start data when retried.
@@ -125,6 +128,7 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
     diff = WorkflowDiff(workflow, spec_diff)
     plan.changes = _classify(diff, spec_diff, registry)
     plan.reasons = [c.reason for c in plan.changes if c.blocking]
+    plan.why = [c.why or Text(c.reason) for c in plan.changes if c.blocking]
     if plan.reasons:
         plan.safe = False
         return plan
@@ -139,7 +143,7 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
         migrated = engine.bind(target, workflow)
         _restore_and_rearm(migrated, kept, armed_at or {})
     problem = _verify(migrated, target)
-    if problem:
+    if problem is not None:
         return _refuse(plan, problem)
     after = {t.id: t for t in migrated.open_tasks()}
     plan.open_tasks = [_due_change(before.get(i), after.get(i)) for i in dict.fromkeys([*before, *after])]
@@ -148,9 +152,10 @@ def plan_migration(instance: ProcessInstance, target: ProcessDefinition,
     return plan
 
 
-def _refuse(plan: MigrationPlan, reason: str) -> MigrationPlan:
+def _refuse(plan: MigrationPlan, reason: Text) -> MigrationPlan:
     plan.safe = False
-    plan.reasons.append(reason)
+    plan.reasons.append(str(reason))
+    plan.why.append(reason)
     return plan
 
 
@@ -178,29 +183,32 @@ def _judge(task: Task, change: str, attributes: tuple[str, ...], registry: Any =
     host, _, glue = spec.name.partition(".")
     internal = getattr(spec, "bpmn_id", None) is None and glue.startswith("BoundaryEvent")
 
-    def result(blocking: bool, reason: str = "") -> TaskChange:
-        return TaskChange(host if internal else element_id, name, state, change, attributes, blocking, reason)
+    def result(blocking: bool, reason: Text | None = None) -> TaskChange:
+        return TaskChange(host if internal else element_id, name, state, change, attributes, blocking,
+                          str(reason) if reason else "", reason)
 
     if internal and set(attributes) <= {"lane"} | DISPLAY_ATTRIBUTES and change == "changed":
         return None  # mirrors its task's own lane or name, which is judged (and listed) on the task itself
     if internal and task.has_state(RAN):
-        return result(True, f"sự kiện biên (hẹn giờ) của bước {host} bị thêm/bớt, mà quy trình đã tới bước này "
-                            f"(boundary events added or removed on a step the instance has reached)")
+        return result(True, text(N_("sự kiện biên (hẹn giờ) của bước %(step)s bị thêm/bớt, mà quy trình đã tới "
+                                    "bước này"), step=host))
     if task.has_state(RAN):
-        what = "bị xoá" if change == "removed" else f"bị sửa ({', '.join(attributes)})"
-        return result(True, f"{label} đã thực hiện nhưng {what} ở phiên bản mới: thay đổi nằm phía trước "
-                            f"bước hiện tại (upstream change to a step the instance has already passed)")
+        if change == "removed":
+            return result(True, text(N_("%(step)s đã thực hiện nhưng bị xoá ở phiên bản mới: thay đổi nằm phía "
+                                        "trước bước hiện tại"), step=label))
+        return result(True, text(N_("%(step)s đã thực hiện nhưng bị sửa (%(attributes)s) ở phiên bản mới: thay đổi "
+                                    "nằm phía trước bước hiện tại"), step=label, attributes=", ".join(attributes)))
     if task.has_state(OPEN):
         if change == "removed":
-            return result(True, f"{label} đang mở/chờ nhưng bị xoá ở phiên bản mới (open task removed)")
+            return result(True, text(N_("%(step)s đang mở/chờ nhưng bị xoá ở phiên bản mới"), step=label))
         if _harmless_open_change(spec, new_spec, attributes, registry):
             return result(False)
-        return result(True, f"{label} đang mở/chờ nhưng bị sửa ({', '.join(attributes)}): chỉ được đổi tên hiển "
-                            f"thị hoặc biểu thức hẹn giờ (open task changed beyond its name or timer expression)")
+        return result(True, text(N_("%(step)s đang mở/chờ nhưng bị sửa (%(attributes)s): chỉ được đổi tên hiển "
+                                    "thị hoặc biểu thức hẹn giờ"), step=label, attributes=", ".join(attributes)))
     if task.has_state(TaskState.CANCELLED):
         if change == "removed":
-            return result(True, f"{label} có trong lịch sử (đã huỷ) nhưng bị xoá ở phiên bản mới "
-                                f"(an element kept in the instance's history was removed)")
+            return result(True, text(N_("%(step)s có trong lịch sử (đã huỷ) nhưng bị xoá ở phiên bản mới"),
+                                     step=label))
         return result(False)
     return result(False)  # not reached yet: downstream, re-planned from the new version
 
@@ -266,16 +274,15 @@ def _rearm(instance: ProcessInstance, task: Task, definition: TimerEventDefiniti
         workflow.script_engine = script_engine
 
 
-def _verify(instance: ProcessInstance, target: ProcessDefinition) -> str:
+def _verify(instance: ProcessInstance, target: ProcessDefinition) -> Text | None:
     for task in instance.workflow.get_tasks():
         if target.spec.task_specs.get(task.task_spec.name) is not task.task_spec:
-            return (f"không thể sắp xếp lại bước {task.task_spec.name} theo phiên bản mới "
-                    f"(task {task.task_spec.name} could not be re-planned on the new version)")
+            return text(N_("không thể sắp xếp lại bước %(step)s theo phiên bản mới"), step=task.task_spec.name)
     try:
         instance.engine.restore(instance.serialize())
     except Exception as exc:  # any failure here means the migrated state would not load again
-        return f"trạng thái sau khi chuyển không đọc lại được (migrated state does not restore): {exc}"
-    return ""
+        return text(N_("trạng thái sau khi chuyển không đọc lại được: %(error)s"), error=exc)
+    return None
 
 
 def _due_change(before: OpenTask | None, after: OpenTask | None) -> DueChange:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from .wording import N_, Text, text
+
 DEFAULT_MAX_BYTES = 2_000_000
 
 
@@ -22,25 +24,26 @@ def _line_of(data: bytes) -> int:
     return data.count(b"\n", 0, index) + 1
 
 
+DOCTYPE_REFUSED = Text(N_("không cho phép DOCTYPE/thực thể"))
+
+
 class UnsafeXmlError(ValueError):
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.line = line
+    def __init__(self, message: Text, line: int | None = None):
+        super().__init__(str(message))
+        self.text, self.line = message, line
 
 
 def parse_untrusted_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTree:
     if not isinstance(data, bytes | bytearray):
-        raise UnsafeXmlError("tệp BPMN phải là dữ liệu nhị phân (expected bytes)")
+        raise UnsafeXmlError(text(N_("tệp BPMN phải là dữ liệu nhị phân")))
     if len(data) > max_bytes:
-        raise UnsafeXmlError(
-            f"tệp quá lớn: {len(data):,} byte, tối đa {max_bytes:,} byte (file too large)"
-        )
+        raise UnsafeXmlError(text(N_("tệp quá lớn: %(size)s byte, tối đa %(limit)s byte"), size=f"{len(data):,}",
+                                  limit=f"{max_bytes:,}"))
     if not data.strip():
-        raise UnsafeXmlError("tệp rỗng (empty file)")
+        raise UnsafeXmlError(text(N_("tệp rỗng")))
     if any(marker in data for marker in _DOCTYPE_MARKERS):
         # Refuse before libxml2 reads the DTD, so the message says why whatever the DTD holds.
-        raise UnsafeXmlError("không cho phép DOCTYPE/thực thể (DOCTYPE and entities are not allowed)",
-                             _line_of(data))
+        raise UnsafeXmlError(DOCTYPE_REFUSED, _line_of(data))
     parser = etree.XMLParser(
         resolve_entities=False,
         load_dtd=False,
@@ -52,14 +55,15 @@ def parse_untrusted_xml(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etre
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(data), parser))
     except etree.XMLSyntaxError as exc:
-        hint = ""
+        # exc.msg is libxml2's own English: quoted as the parser's words, not translated.
         if any(word in exc.msg.lower() for word in ("encoding", "utf-", "not proper", "char 0x")):
-            hint = "; hãy lưu tệp dạng UTF-8 (save the file as UTF-8)"
-        raise UnsafeXmlError(f"XML không hợp lệ (malformed XML): {exc.msg}{hint}", exc.lineno) from exc
+            raise UnsafeXmlError(text(N_("XML không hợp lệ: «%(error)s»; hãy lưu tệp dạng UTF-8"), error=exc.msg),
+                                 exc.lineno) from exc
+        raise UnsafeXmlError(text(N_("XML không hợp lệ: «%(error)s»"), error=exc.msg), exc.lineno) from exc
     docinfo = tree.docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise UnsafeXmlError("không cho phép DOCTYPE/thực thể (DOCTYPE and entities are not allowed)", 1)
+        raise UnsafeXmlError(DOCTYPE_REFUSED, 1)
     for node in tree.iter():
         if isinstance(node, etree._Entity):
-            raise UnsafeXmlError("không cho phép thực thể XML (XML entities are not allowed)", node.sourceline)
+            raise UnsafeXmlError(text(N_("không cho phép thực thể XML")), node.sourceline)
     return tree

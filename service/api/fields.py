@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
+from service.core.i18n import render
 from service.core.request_guard import MAX_INT
 from workflows.text import bad_line, bad_text
 
@@ -15,6 +16,13 @@ CONTROL_IN_TEXT = "Không được chứa ký tự điều khiển"
 MAX_LINE = 1000
 MAX_TEXT = 20_000
 MAX_LIST = 1000
+
+
+class Localized(fields.String):
+    """An engine's message (workflows.wording.Text), out in the reader's language."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else render(value)
 
 
 class Int(fields.Integer):

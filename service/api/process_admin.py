@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, jsonify, request
-from flask_babel import gettext
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
@@ -37,13 +36,14 @@ from service.api.process_schemas import (
     VersionInfo,
 )
 from service.core.errors import InvalidInput
-from service.core.i18n import current_language
+from service.core.i18n import current_language, render
 from service.security.access import require_admin
 from service.security.auth import runtime
 from service.usecases import incidents, migrations, processes
 from service.usecases.processes import DiagramRejected
 from workflows.contract import ContractProblem
 from workflows.diagram_checks import DiagramProblem
+from workflows.wording import Text
 
 PREFIX = "/admin/processes"
 blp = Blueprint("process_admin", __name__, description="Quản trị sơ đồ quy trình")
@@ -68,13 +68,12 @@ def _admins_only() -> None:
 
 
 def _message(problem: DiagramProblem) -> str:
-    """A contract problem in the reader's language (its template is in the catalogue)."""
-    if not isinstance(problem, ContractProblem) or not problem.template:
-        return problem.message
-    params = dict(problem.params)
-    if current_language() == "en" and "kind_en" in params:
-        params["kind"] = params["kind_en"]
-    return str(gettext(problem.template, **params))
+    """A diagram's problem in the reader's language (its template is in the catalogue); a contract
+    problem names its kind of process by the contract's own title in that language."""
+    message = problem.text
+    if isinstance(problem, ContractProblem) and current_language() == "en" and "kind_en" in message.params:
+        message = Text(message.template, {**message.params, "kind": message.params["kind_en"]})
+    return render(message)
 
 
 @blp.errorhandler(DiagramRejected)

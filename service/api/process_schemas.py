@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from service.api.fields import BoundedList, Int, Line, Text
+from service.api.fields import BoundedList, Int, Line, Localized, Text
 
 
 class ProcessSummary(Schema):
@@ -120,7 +120,7 @@ class TaskChangeOut(Schema):
     change = fields.String(metadata={"description": "changed | removed"})
     attributes = fields.List(fields.String())
     blocking = fields.Boolean()
-    reason = fields.String()
+    reason = Localized()
 
 
 class DueOut(Schema):
@@ -140,7 +140,7 @@ class MigrationOut(Schema):
     to_version = fields.Integer()
     safe = fields.Boolean()
     migrated = fields.Boolean()
-    reasons = fields.List(fields.String())
+    reasons = fields.List(Localized())
     changes = fields.List(fields.Nested(TaskChangeOut))
     open_tasks = fields.List(fields.Nested(DueOut))
     next_wake_before = fields.DateTime(allow_none=True)

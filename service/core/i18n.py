@@ -19,7 +19,9 @@ from urllib.parse import urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, current_app, g, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
+
+from workflows.wording import Text, fill
 
 LANGUAGES = ("vi", "en")
 COOKIE = "lang"
@@ -54,6 +56,14 @@ def select_locale() -> str:
 def current_language() -> str:
     locale = get_locale()
     return locale.language if locale is not None and locale.language in LANGUAGES else "vi"
+
+
+def render(message: Any) -> str:
+    """A message of the engine (workflows.wording.Text) in the reader's language, its parameters too;
+    anything else as its text."""
+    if not isinstance(message, Text):
+        return str(message)
+    return fill(str(gettext(message.template)), {k: render(v) for k, v in message.params.items()})
 
 
 def language_url(code: str) -> str:

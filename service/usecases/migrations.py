@@ -24,6 +24,7 @@ from service.usecases.processes import commit_or_conflict, find_version
 from workflows.engine import EngineError
 from workflows.migration import MigrationPlan, plan_migration
 from workflows.serialization import StateError
+from workflows.wording import N_, Text, text
 
 MAX_BULK = 500
 
@@ -69,20 +70,21 @@ def _attempt(runtime: Runtime, session: Session, actor: Actor, target: ProcessVe
              apply: bool) -> dict[str, Any]:
     row = session.get(InstanceRow, instance_id)
     if row is None or row.process_id != target.process_id:
-        return _refused(instance_id, None, target, f"không có quy trình {instance_id} của {target.process_id} "
-                                                   f"(no such instance of this process)")
+        return _refused(instance_id, None, target, text(N_("không có quy trình %(instance)s của %(process)s"),
+                                                        instance=instance_id, process=target.process_id))
     current = session.get(ProcessVersion, row.process_version_id)
     assert current is not None
     if current.version >= target.version:
-        return _refused(instance_id, current, target, f"đang ở phiên bản {current.version}, không cũ hơn "
-                                                      f"phiên bản {target.version}")
+        return _refused(instance_id, current, target, text(N_("đang ở phiên bản %(current)s, không cũ hơn phiên "
+                                                              "bản %(target)s"), current=current.version,
+                                                           target=target.version))
     try:
         row, instance = load_instance(session, runtime, instance_id, lock=apply)
         definition = runtime.definition(target)
         opened = {t.id: t.opened_at for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == row.id))}
         plan = plan_migration(instance, definition, opened)
     except (EngineError, StateError, DomainError, ValueError, LookupError) as exc:
-        return _refused(instance_id, current, target, f"không kiểm tra được (could not be checked): {exc}")
+        return _refused(instance_id, current, target, text(N_("không kiểm tra được: %(error)s"), error=exc))
     result = _result(session, row, current, target, plan, runtime.clock.now())
     if apply and plan.safe and plan.migrated is not None:
         _apply(session, runtime, actor, row, current, target, plan, result)
@@ -128,9 +130,9 @@ def _result(session: Session, row: InstanceRow, current: ProcessVersion, target:
     return {
         "instance_id": row.id, "nomination_id": nomination_id, "batch_id": batch_id,
         "from_version": current.version, "to_version": target.version, "safe": plan.safe, "migrated": False,
-        "reasons": list(plan.reasons),
+        "reasons": list(plan.why),  # catalogue messages: the API renders them in the reader's language
         "changes": [{"element_id": c.element_id, "name": c.name, "state": c.state, "change": c.change,
-                     "attributes": list(c.attributes), "blocking": c.blocking, "reason": c.reason}
+                     "attributes": list(c.attributes), "blocking": c.blocking, "reason": c.why or c.reason}
                     for c in plan.changes],
         "open_tasks": [{"task_uuid": t.task_uuid, "task_id": t.task_id, "name": t.name,
                         "due_before": t.due_before, "due_after": t.due_after,
@@ -139,7 +141,8 @@ def _result(session: Session, row: InstanceRow, current: ProcessVersion, target:
     }
 
 
-def _refused(instance_id: str, current: ProcessVersion | None, target: ProcessVersion, reason: str) -> dict[str, Any]:
+def _refused(instance_id: str, current: ProcessVersion | None, target: ProcessVersion,
+             reason: str | Text) -> dict[str, Any]:
     return {"instance_id": instance_id, "nomination_id": None, "batch_id": None,
             "from_version": current.version if current else None, "to_version": target.version, "safe": False,
             "migrated": False, "reasons": [reason], "changes": [], "open_tasks": [],

@@ -24,6 +24,7 @@ from service.usecases.audit import audit
 from workflows.diagram_checks import DiagramError, DiagramProblem
 from workflows.diagram_diff import diff_process
 from workflows.diagrams import ProcessDefinition
+from workflows.wording import N_, text
 
 
 class DiagramRejected(InvalidInput):
@@ -233,8 +234,8 @@ def _summary(definition: ProcessDefinition) -> dict[str, Any]:
 def _definition_of(definitions: dict[str, ProcessDefinition], process_id: str) -> ProcessDefinition:
     if process_id not in definitions:
         found = ", ".join(sorted(definitions)) or "-"
-        problem = DiagramProblem("", "", "", None, f"tệp không có quy trình '{process_id}' (có: {found}) "
-                                                   f"(the file does not define process {process_id!r})")
+        missing = text(N_("tệp không có quy trình '%(process)s' (có: %(found)s)"), process=process_id, found=found)
+        problem = DiagramProblem("", "", "", None, str(missing), missing.template, dict(missing.params))
         raise DiagramRejected(f"Tệp không chứa quy trình {process_id}", [problem])
     return definitions[process_id]
 

@@ -20,7 +20,7 @@ def test_deeply_nested_condition_is_a_422_not_a_500(client, auth, runtime, url):
     auth(ADMIN)
     before = counts(runtime)
     body = assert_problem(upload(client, url, DEEP, auth(ADMIN), base_version=1), 422)
-    assert any("expression too long" in e["message"] and e["element_id"] for e in body["errors"])
+    assert any("biểu thức dài quá" in e["message"] and e["element_id"] for e in body["errors"])
     assert counts(runtime) == before
 
 
@@ -32,7 +32,7 @@ def test_process_id_longer_than_its_column_is_refused_at_validation(client, auth
     before = counts(runtime)
     for url in (f"{BASE}/validate", f"{BASE}/{long_id}/drafts"):
         body = assert_problem(upload(client, url, bpmn, auth(ADMIN)), 422)
-        assert any("id longer than 100 characters" in e["message"] for e in body["errors"])
+        assert any("mã phần tử dài 150 ký tự, tối đa 100" in e["message"] for e in body["errors"])
     assert counts(runtime) == before
 
 
@@ -88,7 +88,7 @@ def test_lane_named_admin_is_refused_with_the_allowed_lanes(client, auth):
     bpmn = NOMINATION.replace("Chuyên viên Sở Khoa học và Công nghệ".encode(), b"admin", 1)
     body = assert_problem(upload(client, f"{BASE}/validate", bpmn, auth(ADMIN)), 422)
     messages = " ".join(e["message"] for e in body["errors"])
-    assert "admin is not a desk" in messages and "(chairman)" in messages
+    assert "là quản trị hệ thống" in messages and "(chairman)" in messages
 
 
 

@@ -140,10 +140,10 @@ SCRIPT = NOMINATION.replace(b'<bpmn:userTask id="draft_nomination"', b'<bpmn:scr
 
 
 @pytest.mark.parametrize(("bpmn", "says"), [
-    (NOMINATION[: len(NOMINATION) // 2], "malformed XML"),
+    (NOMINATION[: len(NOMINATION) // 2], "XML không hợp lệ"),
     (XXE, "DOCTYPE"),
     (LAUGHS, "DOCTYPE"),
-    (b"   ", "empty"),
+    (b"   ", "tệp rỗng"),
     (b"<x>not bpmn</x>", "XSD"),
     (SCRIPT, "script"),
 ], ids=["malformed", "xxe", "entity-expansion", "empty", "not-bpmn", "script-task"])

@@ -94,7 +94,8 @@ def test_a_change_upstream_of_an_instance_is_unsafe_and_not_migrated(client, aut
     preview = client.post(f"{BASE}/nomination/migrations/preview", headers=auth(ADMIN), json={"to_version": 2})
     plans = {p["nomination_id"]: p for p in preview.get_json()}
     assert plans[passed]["safe"] is False
-    assert "draft_nomination" in plans[passed]["reasons"][0] and "upstream" in plans[passed]["reasons"][0]
+    reason = plans[passed]["reasons"][0]
+    assert "draft_nomination" in reason and "phía trước bước hiện tại" in reason
     blocking = [c for c in plans[passed]["changes"] if c["blocking"]]
     assert [(c["element_id"], c["state"], c["attributes"]) for c in blocking] == [
         ("draft_nomination", "completed", ["bpmn_name"])]
@@ -122,6 +123,6 @@ def test_migration_requests_are_checked(client, auth):
                                json={"to_version": 9}), 404)
     result = client.post(f"{BASE}/nomination/migrations", headers=auth(ADMIN),
                          json={"to_version": 2, "instance_ids": ["nope"]}).get_json()
-    assert result[0]["migrated"] is False and "no such instance" in result[0]["reasons"][0]
+    assert result[0]["migrated"] is False and "không có quy trình nope" in result[0]["reasons"][0]
 
 

@@ -60,7 +60,7 @@ def test_a_decision_diagram_that_never_sends_the_decision_is_refused(loader):
     broken = AWARD_DECISION.replace(b'serviceTaskOperator id="send_decision"', b'serviceTaskOperator id="notify_unit"')
     found = problems(loader, broken, "award_decision.bpmn")
     assert ("award_decision", "sơ đồ này dùng cho trình, ký quyết định khen thưởng nên phải gọi hành động "
-            "send_decision (service task)") in found
+            "send_decision trong một service task") in found
 
 
 def test_a_nomination_that_never_waits_for_the_decision_is_refused(loader):

@@ -156,7 +156,7 @@ def test_adding_a_timer_to_a_task_already_open_is_unsafe(at_dost_check, load):
                         "<bpmn:flowNodeRef>dost_check_dossier_extra_end</bpmn:flowNodeRef>", 1)
     plan = plan_migration(at_dost_check, load(text), {})
     assert not plan.safe
-    assert any(c.element_id == "dost_check_dossier" and "boundary events" in c.reason
+    assert any(c.element_id == "dost_check_dossier" and "sự kiện biên" in c.reason
                for c in plan.changes if c.blocking), plan.reasons
 
 
@@ -166,6 +166,6 @@ def test_ended_instances_and_other_processes_are_refused(engine, start_nominatio
     act(instance, "unit_head_review", {"decision": "submit", "submission_number": "1/TTr"})
     assert instance.status == "completed"
     plan = plan_migration(instance, load(with_days("dost_check_dossier", 5, 3)), {})
-    assert not plan.safe and "ended" in plan.reasons[0]
+    assert not plan.safe and "đã kết thúc" in plan.reasons[0]
     with pytest.raises(MigrationError):
         plan_migration(instance, definitions["award_decision"], {})
