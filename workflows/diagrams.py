@@ -175,6 +175,9 @@ class DiagramLoader:
 
 
 RESUBMIT_WITHIN = "resubmitWithinWorkingDays"
+# On a boundary timer: it only reminds, it is not the task's deadline (the lead's reminders on a task
+# taken over after its deadline: the task keeps the deadline it missed).
+REMINDS_ONLY = "remindsOnly"
 
 
 def _working_days(value: Any) -> int | None:

@@ -26,7 +26,7 @@ from SpiffWorkflow.util.task import TaskState
 from .actions import ACTIONS, DELIVERED_MESSAGES, Effects, Notification, OutgoingMessage, run_action
 from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
-from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
+from .diagrams import REMINDS_ONLY, DiagramLoader, HumanTaskSpec, ProcessDefinition
 from .expressions import SAFE_FUNCTIONS, RestrictedEnvironment
 from .form_choices import MovementChoices
 from .forms import FormError, FormLibrary
@@ -373,11 +373,13 @@ class ProcessInstance:
         )
 
     def _due_at(self, task: Task) -> datetime | None:
-        """The latest of the task's boundary timers: its deadline (escalation or overdue notice)."""
+        """The latest of the task's boundary timers: its deadline (escalation or overdue notice). A timer
+        that only reminds (remindsOnly, e.g. the lead's reminders on a task already late) is no deadline."""
         parent = task.parent
         if parent is None:
             return None
-        due = [d for sibling in parent.children if sibling is not task and (d := _timer_due(sibling))]
+        due = [d for sibling in parent.children
+               if sibling is not task and not _reminds_only(sibling) and (d := _timer_due(sibling))]
         return max(due) if due else None
 
     def _end_event(self) -> str | None:
@@ -417,6 +419,11 @@ def _messages(task: Task) -> list[MessageEventDefinition]:
 
 def _waits_for_message(task: Task) -> bool:
     return task.state == TaskState.WAITING and bool(_messages(task))
+
+
+def _reminds_only(task: Task) -> bool:
+    properties = getattr(task.task_spec, "extensions", {}).get("properties", {})
+    return str(properties.get(REMINDS_ONLY, "")).lower() == "true"
 
 
 def _timer_due(task: Task) -> datetime | None:
