@@ -6,6 +6,7 @@ page under test-output/documents/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -71,10 +72,10 @@ def test_draft_sign_publish_verify_and_the_next_number(live_server: LiveServer, 
     # --- Home Affairs drafts the Tờ trình and the Quyết định from the batch
     me.login("chuyenvien.noivu")
     me.go(f"/batches/{first}", "batch-before-draft")
-    page.get_by_label("Số tờ trình của Sở Nội vụ (nếu đã có)").fill("210/TTr-SNV")
-    page.get_by_label("Ngày tờ trình").fill("10/11/2026")
+    expect(page.get_by_label("Số tờ trình của Sở Nội vụ (nếu đã có)")).to_have_count(0)  # never typed
     page.get_by_role("button", name="Tạo dự thảo tờ trình, quyết định").click()
     expect(page.locator(".flash")).to_contain_text("Đã tạo dự thảo")
+    expect(page.locator(".submission-cited")).to_contain_text(re.compile(r"Tờ trình số 01/TTr-SNV ngày \d\d/\d\d/2026"))
     expect(page.locator("table.files")).to_contain_text("Tờ trình (DOCX)")
     me.shot("batch-drafted")
     draft = fetch(page, live_server, page.get_by_role("link", name="Quyết định (PDF)").first.get_attribute("href"))
@@ -148,7 +149,10 @@ def test_draft_sign_publish_verify_and_the_next_number(live_server: LiveServer, 
     page.get_by_role("button", name="Tải lên quyết định đã ký").click()
     expect(page.locator(".flash")).to_contain_text("Đã nhận quyết định đã ký số: Quyết định số 02/QĐ-UBND")
     me.shot("second-batch-signed-elsewhere")
-    me.go("/so-dang-ky", "register-two-decisions")
+    me.go("/so-dang-ky?authority=province", "register-two-decisions")
     expect(page.locator("table.register tbody tr")).to_have_count(2)
+    me.go("/so-dang-ky?authority=so-noi-vu", "register-two-submissions")
+    expect(page.locator("table.register tbody tr")).to_have_count(2)
+    expect(page.locator("table.register")).to_contain_text("02/TTr-SNV")
     me.logout()
     page.close()
