@@ -113,7 +113,8 @@ def can_read_register(actor: Actor) -> bool:
     return actor.may("read_register")
 
 
-def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None) -> list[dict[str, Any]]:
+def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None,
+                  entry_id: int | None = None) -> list[dict[str, Any]]:
     if not can_read_register(actor):
         raise Forbidden("Chỉ Sở Nội vụ, Văn phòng/Chủ tịch UBND tỉnh và quản trị xem sổ đăng ký")
     with runtime.read() as uow:
@@ -124,6 +125,8 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.year == year)
         if authority:
             query = query.where(RegisterEntry.authority_id == authority)
+        if entry_id is not None:
+            query = query.where(RegisterEntry.id == entry_id)
         entries = list(session.scalars(query.limit(5000)))
         # the signed decision's PDF; for a Tờ trình (not signed in nomflow) its latest drafted PDF
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
@@ -132,12 +135,32 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             DecisionFile.register_entry_id.in_([e.id for e in entries])).order_by(DecisionFile.id)).all()) \
             if entries else {}
         names = {k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()}
-        return [{"number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
+        return [{"id": e.id, "authority_id": e.authority_id, "sha256": e.pdf_sha256,
+                 "kind": "submission" if e.symbol.startswith(batch_documents.SUBMISSION_KIND + "-") else "decision",
+                 "number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
                  "signer": e.signer_name, "awardees": e.awardee_count, "authority": names.get(e.authority_id,
                                                                                               e.authority_id),
                  "batch_id": e.batch_id, "signed": e.pdf_sha256 is not None, "file_id": files.get(e.id),
                  "submission": e.symbol.startswith(batch_documents.SUBMISSION_KIND + "-"),
                  "year": e.year} for e in entries]
+
+
+def register_row(runtime: Runtime, actor: Actor, entry_id: int) -> dict[str, Any]:
+    """One entry of the register, as the register lists it."""
+    found = register_rows(runtime, actor, None, None, entry_id)
+    if not found:
+        raise NotFound("Không có văn bản này trong sổ đăng ký")
+    return found[0]
+
+
+def batch_record(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
+    """A batch's decision record for those who may see the batch (its page shows the same)."""
+    if not can_view_batches(actor):
+        raise Forbidden("Chỉ Sở Nội vụ, Chủ tịch và quản trị xem được hồ sơ quyết định của đợt trình")
+    with runtime.read() as uow:
+        if uow.session.get(Batch, batch_id) is None:
+            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+    return batch_decision(runtime, batch_id)
 
 
 def register_years(runtime: Runtime) -> list[int]:
