@@ -171,7 +171,10 @@ def sign_on_server(runtime: Runtime, actor: Actor, batch_id: str, passphrase: st
         signer = setup.signer(authority.id)
         key = signer.key(passphrase)
         checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
-        signing.check_certificate(checked, setup.trust)
+        try:
+            signing.check_certificate(checked, setup.trust)
+        finally:
+            signing.release(checked)
 
         def make(plan: _Plan) -> Made:
             docx, final = _final(plan, symbol)
