@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
+from service.db.models import ProcessInstance as InstanceRow
 from service.documents import award_decision, batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
@@ -131,8 +132,9 @@ def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement:
     with runtime.uow() as uow:
         session = uow.session
         batch = open_batch(session, batch_id)
-        if locks_rows(session):  # two drafts of one batch at once take one number, not two
-            session.execute(select(Batch.id).where(Batch.id == batch_id).with_for_update())
+        if locks_rows(session):  # two drafts of one batch at once take one number, not two; the batch's
+            # instance row is what every writer of the batch locks first (usecases/locks.py), then the counter
+            session.execute(select(InstanceRow.id).where(InstanceRow.id == batch.instance_id).with_for_update())
         entry = submission_entry(session, batch_id)
         if entry is None:
             wording = award_decision.Wording.load("award_submission")
