@@ -52,6 +52,13 @@ test-system-packages:
 	    libreoffice-writer-nogui fonts-liberation2 poppler-utils \
 	    || { echo 'could not install the document packages (needs root or sudo)' >&2; exit 1; }; \
 	fi
+	@# PKCS#11 signing is tested on a SoftHSM2 token (tests/documents/test_pkcs11_signing.py).
+	@if [ ! -f /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null 2>&1; then \
+	  echo 'Installing the Debian softhsm2 package for the PKCS#11 signing tests'; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends softhsm2 \
+	    || { echo 'could not install softhsm2 (needs root or sudo)' >&2; exit 1; }; \
+	fi
 	@# The browser tests (tests/web) drive Debian's Chromium; `playwright install` cannot download here.
 	@if [ ! -x /usr/bin/chromium ]; then \
 	  echo 'Installing the Debian chromium package for the browser tests'; \

@@ -302,6 +302,18 @@ class RegisterEntry(Base):
     created_at: Mapped[datetime]
 
 
+class DecisionExclusion(Base):
+    """A nomination the Chairman leaves out of the batch's decision, with his reason: the decision is
+    re-drafted without it, and at signing it ends "not awarded" with this reason."""
+
+    __tablename__ = "decision_exclusion"
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batch.id"), primary_key=True)
+    nomination_id: Mapped[str] = mapped_column(ForeignKey("nomination.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    excluded_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    excluded_at: Mapped[datetime]
+
+
 class DecisionFile(Base):
     """A file of a batch's decision or submission, kept forever with its sha256: each draft nomflow
     rendered, each version Home Affairs uploaded, the final one with its number and the signed PDF."""

@@ -56,9 +56,11 @@ def decision_document(movement: Movement, awardees: Sequence[Awardee], year: int
 
 
 def submission_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
-                        submission: dict[str, str]) -> AwardDocument:
+                        submission: dict[str, str], number: int | None = None,
+                        signed_on: date | None = None) -> AwardDocument:
     authority = movement.authority("submission")
     return AwardDocument(issuer=authority.issuer, province=authority.province,
                          symbol=authority.symbol(SUBMISSION_KIND), year=year,
                          signer_authority=movement.submission_signer_title, signer_name=signer_name,
-                         movement=movement.facts, submission=submission, awardees=list(awardees))
+                         movement=movement.facts, submission=submission, awardees=list(awardees),
+                         number=number, signed_on=signed_on)

@@ -15,6 +15,14 @@ paths are from the file's folder. `nomflow demo` writes one for its demo PKI (de
     signature_image = "signature.png"            # optional
     seal_image = "seal.png"                      # optional
 
+A key on a PKCS#11 token or HSM instead of `pkcs12` (the PIN, like a passphrase, from the
+environment or typed by the signer; the certificate is `certificate`, as for a PDF signed elsewhere):
+
+    pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"  # the vendor's PKCS#11 library
+    pkcs11_token = "CHU TICH"                    # the token's label
+    pkcs11_key = "chairman"                      # the key's label on it
+    passphrase_env = "NOMFLOW_SIGNER_PROVINCE_PIN"
+
 The passphrase is never written in the file: it comes from the environment or from the signer.
 """
 
@@ -25,7 +33,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.documents.signing import SigningError, SigningKey, Trust
+from service.documents.signing import Pkcs11Slot, SigningError, SigningKey, Trust
 
 ENV_PATH = "NOMFLOW_SIGNING_CONFIG"
 
@@ -40,15 +48,20 @@ class Signer:
     certificate: bytes
     signature_image: bytes | None
     seal_image: bytes | None
+    pkcs11: Pkcs11Slot | None = None
 
     def key(self, typed: str | None) -> SigningKey:
         """The signing key, unlocked with the typed passphrase or the configured one."""
-        if self.pkcs12_path is None:
+        if self.pkcs12_path is None and self.pkcs11 is None:
             raise SigningError("Người ký chưa được cấu hình khóa ký số trên máy chủ: hãy ký bằng công cụ "
                                "ký số của mình và tải tệp đã ký lên")
         secret = typed if typed else (os.environ.get(self.passphrase_env) if self.passphrase_env else None)
         if not secret:
             raise SigningError("Hãy nhập mật khẩu (mã PIN) của khóa ký số")
+        if self.pkcs11 is not None:
+            return SigningKey(b"", secret.encode(), self.organisation, self.signature_image, self.seal_image,
+                              pkcs11=self.pkcs11, certificate=self.certificate)
+        assert self.pkcs12_path is not None
         try:
             pkcs12 = self.pkcs12_path.read_bytes()
         except OSError as exc:
@@ -101,8 +114,17 @@ def load(instance_dir: Path) -> SigningSetup:
         signers[authority_id] = Signer(
             authority_id, entry["name"], entry.get("organisation", ""),
             folder / entry["pkcs12"] if entry.get("pkcs12") else None, entry.get("passphrase_env"),
-            certificate, read(entry.get("signature_image")), read(entry.get("seal_image")))
+            certificate, read(entry.get("signature_image")), read(entry.get("seal_image")), _slot(authority_id, entry))
     return SigningSetup(Trust(roots, data.get("tsa_url")), signers)
+
+
+def _slot(authority_id: str, entry: dict[str, str]) -> Pkcs11Slot | None:
+    if not entry.get("pkcs11_module"):
+        return None
+    missing = [key for key in ("pkcs11_token", "pkcs11_key") if not entry.get(key)]
+    if missing:
+        raise SigningError(f"Cấu hình chữ ký số của {authority_id} thiếu khóa “{missing[0]}” của thiết bị PKCS#11")
+    return Pkcs11Slot(entry["pkcs11_module"], entry["pkcs11_token"], entry["pkcs11_key"])
 
 
 def write_demo_setup(folder: Path, *, tsa_url: str, root_pem: bytes, pkcs12: bytes, certificate: bytes,

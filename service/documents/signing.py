@@ -2,8 +2,8 @@
 elsewhere. A decision counts as signed only when a valid signature exists on exactly the PDF nomflow
 rendered for it.
 
-Server-side: the signer's key from a PKCS#12 file (a PKCS#11 token or HSM plugs in the same way
-through pyHanko's PKCS11Signer), a PAdES baseline signature with an RFC 3161 timestamp from the
+Server-side: the signer's key from a PKCS#12 file or from a PKCS#11 token or HSM (pyHanko's
+PKCS11Signer, through python-pkcs11), a PAdES baseline signature with an RFC 3161 timestamp from the
 configured TSA, and the revocation information embedded (LTV) when the CA publishes it. The visible
 signature follows Decree 30 for electronic documents: the signer's signature image at the
 signature place, the seal over its left third, and the organisation's name with the signing time in
@@ -47,12 +47,24 @@ class SigningError(Exception):
 
 
 @dataclass(frozen=True)
+class Pkcs11Slot:
+    """A key on a PKCS#11 token or HSM: the vendor's module, the token's label, the key's label (its
+    certificate carries the same label, or is the signer's configured certificate)."""
+
+    module: str
+    token_label: str
+    key_label: str
+
+
+@dataclass(frozen=True)
 class SigningKey:
-    pkcs12: bytes
-    passphrase: bytes
+    pkcs12: bytes  # empty for a key on a token
+    passphrase: bytes  # the PKCS#12 passphrase, or the token's user PIN
     organisation: str  # printed in the visible signature, e.g. "Ủy ban nhân dân tỉnh Hưng Yên"
     signature_image: bytes | None = None  # PNG
     seal_image: bytes | None = None  # PNG
+    pkcs11: Pkcs11Slot | None = None
+    certificate: bytes | None = None  # the signer's certificate, when the token holds none
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,10 @@ def fingerprint(certificate: bytes) -> str:
     return hashlib.sha256(_certificate(certificate).dump()).hexdigest()
 
 
-def load_signer(key: SigningKey) -> signers.SimpleSigner:
+def load_signer(key: SigningKey) -> signers.Signer:
+    """The signer for this key; one on a token holds an open session until release()."""
+    if key.pkcs11 is not None:
+        return _token_signer(key, key.pkcs11)
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(key.pkcs12, other_certs=[], passphrase=key.passphrase)
     except (ValueError, TypeError) as exc:
@@ -97,7 +112,40 @@ def load_signer(key: SigningKey) -> signers.SimpleSigner:
     return signer
 
 
-def check_certificate(signer: signers.SimpleSigner, trust: Trust) -> None:
+def _token_signer(key: SigningKey, slot: Pkcs11Slot) -> signers.Signer:
+    # imported here: python-pkcs11 loads the vendor's module, which only a token signer needs
+    from pkcs11 import exceptions as token_errors
+    from pyhanko.config.pkcs11 import TokenCriteria
+    from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
+
+    try:
+        session = open_pkcs11_session(slot.module, token_criteria=TokenCriteria(label=slot.token_label),
+                                      user_pin=key.passphrase.decode())
+    except (token_errors.PinIncorrect, token_errors.PinInvalid, token_errors.PinLenRange) as exc:
+        raise SigningError("Sai mã PIN của thiết bị ký số (PKCS#11): không ký được") from exc
+    except token_errors.PinLocked as exc:
+        raise SigningError("Thiết bị ký số (PKCS#11) đã bị khóa mã PIN: không ký được") from exc
+    except (OSError, RuntimeError, token_errors.PKCS11Error, PyhankoSigningError) as exc:
+        raise SigningError(f"Không mở được thiết bị ký số (PKCS#11) “{slot.token_label}”: {exc}") from exc
+    certificate = _certificate(key.certificate) if key.certificate else None
+    signer = PKCS11Signer(session, key_label=slot.key_label, cert_label=None if certificate else slot.key_label,
+                          signing_cert=certificate)
+    try:
+        signer.signing_cert  # noqa: B018 - reads the key and certificate now, to fail here and not mid-signing
+    except (token_errors.PKCS11Error, PyhankoSigningError) as exc:
+        release(signer)
+        raise SigningError(f"Không tìm thấy khóa “{slot.key_label}” trên thiết bị ký số: {exc}") from exc
+    return signer
+
+
+def release(signer: signers.Signer) -> None:
+    """Close a token signer's session (nothing to do for a key from a file)."""
+    session = getattr(signer, "pkcs11_session", None)
+    if session is not None:
+        session.close()
+
+
+def check_certificate(signer: signers.Signer, trust: Trust) -> None:
     """Refuse to sign with a certificate that is expired, revoked or not from a trusted CA."""
     validator = CertificateValidator(signer.signing_cert, intermediate_certs=list(signer.cert_registry),
                                      validation_context=ValidationContext(
@@ -120,6 +168,14 @@ def sign(pdf: bytes, key: SigningKey, trust: Trust, place: SignaturePlace, now: 
     if not trust.tsa_url:
         raise SigningError("Chưa cấu hình máy chủ cấp dấu thời gian (TSA)")
     signer = load_signer(key)
+    try:
+        return _sign(pdf, signer, key, trust, place, now)
+    finally:
+        release(signer)
+
+
+def _sign(pdf: bytes, signer: signers.Signer, key: SigningKey, trust: Trust, place: SignaturePlace,
+          now: datetime) -> bytes:
     check_certificate(signer, trust)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD, subfilter=fields.SigSeedSubFilter.PADES, embed_validation_info=True,

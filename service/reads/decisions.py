@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Batch, DecisionFile, Nomination, RegisterEntry, Unit, User
+from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
 from service.documents import batch_documents, signers, signing
 from service.documents.award_decision import AwardDocument
 from service.documents.register import authorities
@@ -31,11 +31,18 @@ def citation_of(entry: Any) -> str:
     return f"Quyết định số {entry.number:02d}/{entry.symbol} ngày {entry.signed_on.strftime('%d/%m/%Y')}"
 
 
+def submission_citation(entry: RegisterEntry | None) -> str | None:
+    """'Tờ trình số 03/TTr-SNV ngày 10/05/2026': number AND date, as the decision cites it."""
+    if entry is None:
+        return None
+    return f"Tờ trình số {entry.number:02d}/{entry.symbol} ngày {entry.signed_on.strftime('%d/%m/%Y')}"
+
+
 def signed_entries(session: Session, batch_ids: set[str]) -> dict[str, RegisterEntry]:
     if not batch_ids:
         return {}
     rows = session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id.in_(batch_ids),
-                                                       RegisterEntry.pdf_sha256.is_not(None)))
+                                                       RegisterEntry.pdf_sha256.is_not(None)))  # a Tờ trình has none
     return {str(e.batch_id): e for e in rows}
 
 
@@ -63,18 +70,32 @@ def batch_decision(runtime: Runtime, batch_id: str) -> dict[str, Any]:
         people = dict(session.execute(select(User.id, User.full_name).where(
             User.id.in_({f.created_by for f in files if f.created_by}))).all()) if files else {}
         entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id)))
+        decision_symbol = batch_documents.Movement.load().authority("decision").symbol(batch_documents.DECISION_KIND)
+        submission = next((e for e in entries if e.symbol != decision_symbol), None)
+        entries = [e for e in entries if e.symbol == decision_symbol]
         signed = next((e for e in entries if e.pdf_sha256), None)
         reserved = next((e for e in entries if not e.pdf_sha256), None)
+        left_out = session.execute(select(DecisionExclusion.nomination_id, Nomination.nominee_name,
+                                          DecisionExclusion.reason)
+                                   .join(Nomination, Nomination.id == DecisionExclusion.nomination_id)
+                                   .where(DecisionExclusion.batch_id == batch_id)
+                                   .order_by(DecisionExclusion.excluded_at)).all()
         rows = [{"id": f.id, "document": f.document, "version": f.version, "format": f.format, "stage": f.stage,
                  "filename": f.filename, "sha256": f.sha256, "size": f.size, "created_at": f.created_at,
                  "by": people.get(f.created_by or 0, "")} for f in files]
-        return {"files": rows, "citation": citation(signed),
+        # a final PDF made before the newest draft (the Chairman excluded someone since) is stale
+        final = next((r for r in rows if r["stage"] == "final" and r["format"] == "pdf"), None)
+        newest_draft = max((r["version"] for r in rows if r["document"] == "decision"
+                            and r["stage"] in ("draft", "uploaded")), default=0)
+        return {"files": rows, "citation": citation(signed), "submission": submission_citation(submission),
                 "number": f"{signed.number:02d}/{signed.symbol}" if signed else None,
                 "signed_on": signed.signed_on if signed else None,
                 "signed_file": next((r for r in rows if r["stage"] == "signed"), None),
                 "reserved": f"{reserved.number:02d}/{reserved.symbol}" if reserved else None,
                 "has_draft": any(r["document"] == "decision" and r["stage"] in ("draft", "uploaded") for r in rows),
-                "final_pdf": next((r for r in rows if r["stage"] == "final" and r["format"] == "pdf"), None)}
+                "final_pdf": final if final and final["version"] > newest_draft else None,
+                "excluded": [{"nomination_id": nid, "nominee_name": name, "reason": reason}
+                             for nid, name, reason in left_out]}
 
 
 def decision_file(runtime: Runtime, actor: Actor | None, file_id: int) -> tuple[str, str, bytes]:
@@ -92,7 +113,8 @@ def can_read_register(actor: Actor) -> bool:
     return actor.may("read_register")
 
 
-def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None) -> list[dict[str, Any]]:
+def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None,
+                  entry_id: int | None = None) -> list[dict[str, Any]]:
     if not can_read_register(actor):
         raise Forbidden("Chỉ Sở Nội vụ, Văn phòng/Chủ tịch UBND tỉnh và quản trị xem sổ đăng ký")
     with runtime.read() as uow:
@@ -103,16 +125,42 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.year == year)
         if authority:
             query = query.where(RegisterEntry.authority_id == authority)
+        if entry_id is not None:
+            query = query.where(RegisterEntry.id == entry_id)
         entries = list(session.scalars(query.limit(5000)))
+        # the signed decision's PDF; for a Tờ trình (not signed in nomflow) its latest drafted PDF
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
-            DecisionFile.stage == "signed", DecisionFile.register_entry_id.in_([e.id for e in entries]))).all()) \
+            (DecisionFile.stage == "signed")
+            | ((DecisionFile.document == "submission") & (DecisionFile.format == "pdf")),
+            DecisionFile.register_entry_id.in_([e.id for e in entries])).order_by(DecisionFile.id)).all()) \
             if entries else {}
         names = {k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()}
-        return [{"number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
+        return [{"id": e.id, "authority_id": e.authority_id, "sha256": e.pdf_sha256,
+                 "kind": "submission" if e.symbol.startswith(batch_documents.SUBMISSION_KIND + "-") else "decision",
+                 "number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
                  "signer": e.signer_name, "awardees": e.awardee_count, "authority": names.get(e.authority_id,
                                                                                               e.authority_id),
                  "batch_id": e.batch_id, "signed": e.pdf_sha256 is not None, "file_id": files.get(e.id),
+                 "submission": e.symbol.startswith(batch_documents.SUBMISSION_KIND + "-"),
                  "year": e.year} for e in entries]
+
+
+def register_row(runtime: Runtime, actor: Actor, entry_id: int) -> dict[str, Any]:
+    """One entry of the register, as the register lists it."""
+    found = register_rows(runtime, actor, None, None, entry_id)
+    if not found:
+        raise NotFound("Không có văn bản này trong sổ đăng ký")
+    return found[0]
+
+
+def batch_record(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
+    """A batch's decision record for those who may see the batch (its page shows the same)."""
+    if not can_view_batches(actor):
+        raise Forbidden("Chỉ Sở Nội vụ, Chủ tịch và quản trị xem được hồ sơ quyết định của đợt trình")
+    with runtime.read() as uow:
+        if uow.session.get(Batch, batch_id) is None:
+            raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
+    return batch_decision(runtime, batch_id)
 
 
 def register_years(runtime: Runtime) -> list[int]:

@@ -1,23 +1,31 @@
 """Home Affairs drafts a batch's decision: the Tờ trình and the Quyết định (DOCX + PDF) rendered from
 the batch's nominations, and edited versions uploaded back (DOCX or PDF, no macros), each kept with
-its sha256, who made it and when. The helpers here are shared with the signing (decisions.py)."""
+its sha256, who made it and when. The helpers here are shared with the signing (decisions.py).
+
+The Tờ trình is Home Affairs' own outgoing document: its number and date come from Home Affairs'
+register when it is first drafted (never typed), and stay the batch's through every new draft, so
+the decision always cites the submission the Chairman actually received."""
 
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Batch, DecisionFile, Nomination, Unit, User
+from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
+from service.db.models import ProcessInstance as InstanceRow
 from service.documents import award_decision, batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
+from service.documents.register import register
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import DOCX, PDF, check_upload
+from service.usecases.locks import locks_rows
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.contract import AWARD_DECISION, DECISION_SIGNING
 
@@ -43,10 +51,18 @@ def open_batch(session: Session, batch_id: str) -> Batch:
     return batch
 
 
-def members(session: Session, batch_id: str) -> list[batch_documents.Awardee]:
-    rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
-                           .where(Nomination.batch_id == batch_id, Nomination.status != "not_awarded")
-                           .order_by(Nomination.id)).all()
+def members(session: Session, batch_id: str, *, with_excluded: bool = False,
+            leaving_out: frozenset[str] = frozenset()) -> list[batch_documents.Awardee]:
+    """The batch's awardees as the decision lists them: without those the Chairman excluded (the
+    Tờ trình, Home Affairs' proposal, lists them all: `with_excluded`) nor `leaving_out`."""
+    query = (select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
+             .where(Nomination.batch_id == batch_id, Nomination.status != "not_awarded").order_by(Nomination.id))
+    if not with_excluded:
+        query = query.where(Nomination.id.not_in(select(DecisionExclusion.nomination_id)
+                                                 .where(DecisionExclusion.batch_id == batch_id)))
+    if leaving_out:
+        query = query.where(Nomination.id.not_in(leaving_out))
+    rows = session.execute(query).all()
     return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit) for n, unit in rows]
 
 
@@ -84,7 +100,61 @@ def pdf_of(docx: bytes) -> bytes:
 
 # --- Home Affairs: drafts and uploaded versions --------------------------------------------------------
 
-def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: dict[str, str]) -> int:
+def submission_entry(session: Session, batch_id: str) -> RegisterEntry | None:
+    """The batch's Tờ trình in Home Affairs' register, once it has been drafted."""
+    symbol = batch_documents.Movement.load().authority("submission").symbol(batch_documents.SUBMISSION_KIND)
+    return session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id,
+                                                       RegisterEntry.symbol == symbol)).first()
+
+
+def submission_cited(entry: RegisterEntry) -> dict[str, str]:
+    """How the decision and the Tờ trình itself cite it: '05/TTr-SNV', '12/5/2026'."""
+    return {"number": f"{entry.number:02d}/{entry.symbol}", "date": award_decision.decree30.short_date(entry.signed_on)}
+
+
+def check_signed_after_submission(session: Session, batch_id: str, signed_on: date) -> None:
+    """A decision answers the Tờ trình: it cannot be dated before it (a clock set back, a register
+    date from another day), whatever the path to the signature."""
+    entry = submission_entry(session, batch_id)
+    if entry is not None and entry.signed_on > signed_on:
+        cited = f"{entry.number:02d}/{entry.symbol} ({entry.signed_on:%d/%m/%Y})"
+        message = (f"Ngày ký quyết định ({signed_on:%d/%m/%Y}) trước ngày Tờ trình số {cited} mà quyết định "
+                   "trả lời: không ký được; hãy kiểm tra ngày giờ của hệ thống")
+        raise InvalidInput(message)
+
+
+def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Movement,
+                         awardees: int, signer: str) -> RegisterEntry:
+    """The batch's Tờ trình number: taken from Home Affairs' register on the first draft, in its own
+    short transaction (the number is issued with its register entry, so a failed rendering leaves no
+    gap: the next draft uses the same number), and the same one for every later draft."""
+    today = runtime.clock.now().astimezone(signing.VN).date()
+    with runtime.uow() as uow:
+        session = uow.session
+        batch = open_batch(session, batch_id)
+        if locks_rows(session):  # two drafts of one batch at once take one number, not two; the batch's
+            # instance row is what every writer of the batch locks first (usecases/locks.py), then the counter
+            session.execute(select(InstanceRow.id).where(InstanceRow.id == batch.instance_id).with_for_update())
+        entry = submission_entry(session, batch_id)
+        if entry is None:
+            wording = award_decision.Wording.load("award_submission")
+            entry = register(session, movement.authority("submission"), batch_documents.SUBMISSION_KIND, today,
+                             str(wording.raw("subject")), signer, awardees, runtime.clock.now(), batch_id=batch_id)
+            audit(session, runtime, "submission_registered", actor_id=actor.user_id, batch_id=batch.id,
+                  number=entry.number, symbol=entry.symbol, signed_on=today.isoformat())
+        session.expunge(entry)
+        commit_or_conflict(uow)
+        return entry
+
+
+def render_decision(runtime: Runtime, movement: batch_documents.Movement, awardees: list[batch_documents.Awardee],
+                    signer: str, cited: dict[str, str]) -> bytes:
+    """The decision's DOCX draft: no number, no date (the register gives both at signing)."""
+    year = runtime.clock.now().year
+    return award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
+
+
+def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str) -> int:
     """Tờ trình and Quyết định (DOCX + PDF) from the batch's nominations; returns the new version."""
     require_drafter(actor)
     movement = batch_documents.Movement.load()
@@ -92,16 +162,18 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: d
         session = uow.session
         open_batch(session, batch_id)
         awardees = members(session, batch_id)
+        proposed = members(session, batch_id, with_excluded=True)
         signer = signer_name(session, runtime, movement)
         head = session.get(User, actor.user_id)
+        head_name = head.full_name if head else ""
     if not awardees:
         raise InvalidInput("Đợt trình chưa có hồ sơ nào: hãy chọn hồ sơ ở bước lập tờ trình trước")
-    year = runtime.clock.now().year
-    cited = {"number": submission.get("number") or f"{award_decision.decree30.BLANK}/TTr-SNV",
-             "date": submission.get("date") or f"{award_decision.decree30.BLANK}/{year}"}
-    decision = award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
+    entry = register_submission(runtime, actor, batch_id, movement, len(proposed), head_name)
+    cited = submission_cited(entry)
+    decision = render_decision(runtime, movement, awardees, signer, cited)
     proposal = award_decision.render_docx(
-        batch_documents.submission_document(movement, awardees, year, head.full_name if head else "", cited),
+        batch_documents.submission_document(movement, proposed, entry.year, head_name, cited, entry.number,
+                                            entry.signed_on),
         award_decision.Wording.load("award_submission"))
     files = {(DECISION, "docx"): decision, (DECISION, "pdf"): pdf_of(decision),
              (SUBMISSION, "docx"): proposal, (SUBMISSION, "pdf"): pdf_of(proposal)}
@@ -111,9 +183,10 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: d
         version = max(next_version(session, batch_id, DECISION), next_version(session, batch_id, SUBMISSION))
         for (document, fmt), content in files.items():
             name = f"{'quyet-dinh' if document == DECISION else 'to-trinh'}-{batch_id}-v{version}.{fmt}"
-            add_file(session, runtime, batch_id, document, version, fmt, "draft", name, content, actor.user_id)
+            add_file(session, runtime, batch_id, document, version, fmt, "draft", name, content, actor.user_id,
+                     entry.id if document == SUBMISSION else None)
         audit(session, runtime, "decision_drafted", actor_id=actor.user_id, batch_id=batch_id, version=version,
-              awardees=len(awardees))
+              awardees=len(awardees), submission=cited["number"])
         commit_or_conflict(uow)
         return version
 

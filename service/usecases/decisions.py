@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import DecisionFile, OpenTask, RegisterCounter, RegisterEntry
+from service.db.models import DecisionExclusion, DecisionFile, OpenTask, RegisterCounter, RegisterEntry
 from service.documents import batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import fill_pdf
@@ -32,6 +32,7 @@ from service.usecases.decision_drafts import (
     DECISION,
     add_file,
     batch_or_404,
+    check_signed_after_submission,
     generate_drafts,
     members,
     next_version,
@@ -68,17 +69,17 @@ class Signed:
 
 # --- the Chairman: signing --------------------------------------------------------------------------
 
-def _locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> OpenTask:
+def locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> OpenTask:
     """The batch's signing task once its instance row is locked (the one lock order: the batch's
     instance first, then the register's counter, then the nominations' instances)."""
-    task = _signing_task(session, actor, batch_id)
+    task = signing_task(session, actor, batch_id)
     load_instance(session, runtime, task.instance_id, lock=True)
     if locks_rows(session):  # read again after the lock: a send-back committed meanwhile counts
         task = fresh_task(session, task.id)
     return task
 
 
-def _signing_task(session: Session, actor: Actor, batch_id: str) -> OpenTask:
+def signing_task(session: Session, actor: Actor, batch_id: str) -> OpenTask:
     task = session.scalars(select(OpenTask).where(OpenTask.batch_id == batch_id,
                                                   OpenTask.stage == DECISION_SIGNING)).first()
     if task is None:
@@ -89,8 +90,11 @@ def _signing_task(session: Session, actor: Actor, batch_id: str) -> OpenTask:
 
 
 def _reserved(session: Session, batch_id: str) -> RegisterEntry | None:
-    """A number given for this batch to be signed elsewhere, not signed yet: it is this batch's."""
+    """A number given for this batch's decision to be signed elsewhere, not signed yet: it is this batch's.
+    (The batch's Tờ trình has its own entry, under Home Affairs' symbol.)"""
+    symbol = batch_documents.Movement.load().authority("decision").symbol(batch_documents.DECISION_KIND)
     return session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id,
+                                                       RegisterEntry.symbol == symbol,
                                                        RegisterEntry.pdf_sha256.is_(None))).first()
 
 
@@ -102,6 +106,12 @@ def _latest(session: Session, batch_id: str, *stages: str) -> dict[str, Decision
     if not rows:
         return {}
     return {f.format: f for f in rows if f.version == rows[0].version}
+
+
+def draft_version(session: Session, batch_id: str) -> int:
+    """The newest draft or uploaded version of the decision: a final made before it is stale."""
+    drafts = _latest(session, batch_id, "draft", "uploaded")
+    return max((f.version for f in drafts.values()), default=0)
 
 
 Made = tuple[bytes | None, bytes, bytes | None]  # final DOCX (if any), final PDF, signed PDF (if signed)
@@ -125,10 +135,11 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
     with runtime.read() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        _signing_task(session, actor, batch_id)
+        signing_task(session, actor, batch_id)
         files = _latest(session, batch_id, "draft", "uploaded")  # a final one is re-made from its draft
         if not files:
             raise InvalidInput("Chưa có dự thảo quyết định: Sở Nội vụ cần tạo dự thảo trước khi ký")
+        check_signed_after_submission(session, batch_id, signed_on)
         reserved = _reserved(session, batch_id)
         last = session.scalar(select(RegisterCounter.last_number).where(
             RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
@@ -160,7 +171,10 @@ def sign_on_server(runtime: Runtime, actor: Actor, batch_id: str, passphrase: st
         signer = setup.signer(authority.id)
         key = signer.key(passphrase)
         checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
-        signing.check_certificate(checked, setup.trust)
+        try:
+            signing.check_certificate(checked, setup.trust)
+        finally:
+            signing.release(checked)
 
         def make(plan: _Plan) -> Made:
             docx, final = _final(plan, symbol)
@@ -217,11 +231,14 @@ def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str
     with runtime.read() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        _signing_task(session, actor, batch_id)
+        signing_task(session, actor, batch_id)
         final = _latest(session, batch_id, "final").get("pdf")
         entry = _reserved(session, batch_id)
         if final is None or entry is None:
             raise InvalidInput("Chưa lấy số và tạo bản để ký ngoài hệ thống cho đợt trình này")
+        if final.version < draft_version(session, batch_id):
+            raise InvalidInput("Dự thảo quyết định đã thay đổi (loại hồ sơ hoặc bản mới) sau khi tạo bản PDF để "
+                               "ký: hãy tạo lại bản PDF để ký rồi ký bản đó")
         draft, entry_id = final.content, entry.id
     try:
         setup = signers.load(runtime.config.instance_dir)
@@ -236,7 +253,7 @@ def _accept(runtime: Runtime, actor: Actor, batch_id: str, entry_id: int, conten
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        task = _locked_signing_task(session, runtime, actor, batch_id)
+        task = locked_signing_task(session, runtime, actor, batch_id)
         entry = session.get(RegisterEntry, entry_id)
         if entry is None or entry.pdf_sha256 is not None:
             raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
@@ -262,7 +279,7 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        task = _locked_signing_task(session, runtime, actor, batch_id)
+        task = locked_signing_task(session, runtime, actor, batch_id)
         if plan.reserved_id is not None:
             entry = session.get(RegisterEntry, plan.reserved_id)
             if entry is None or entry.pdf_sha256 is not None:
@@ -302,8 +319,12 @@ def _complete(session: Session, runtime: Runtime, actor: Actor, task: OpenTask, 
                                  f"{stem}-da-ky.pdf", signed, actor.user_id, entry.id)
     entry.signer_name = signer_name
     row, instance = load_instance(session, runtime, task.instance_id, lock=True)
+    left_out = session.execute(select(DecisionExclusion.nomination_id, DecisionExclusion.reason)
+                               .where(DecisionExclusion.batch_id == batch_id)
+                               .order_by(DecisionExclusion.nomination_id)).all()
     data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
-            "signed_on": entry.signed_on.isoformat(), "excluded": []}
+            "signed_on": entry.signed_on.isoformat(),
+            "excluded": [{"nomination_id": nid, "reason": reason} for nid, reason in left_out]}
     try:
         outcome = instance.complete(task.id, data, actor.username, "vi")
     except TaskNotFound as exc:

@@ -72,6 +72,10 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             _check_batch_members(session, task, data)
         if task.process_id in REPORT_PROCESSES:
             data = completion_data(session, task, instance.definition, data)
+        if stage == DECISION_SIGNING and data.get("excluded"):
+            # nomflow fills it from the exclusions made on the batch page, which re-draft the decision
+            raise InvalidInput("Hồ sơ không được khen thưởng được loại ở mục “Không khen thưởng một hồ sơ” của "
+                               "đợt trình, để dự thảo quyết định được tạo lại không có hồ sơ đó")
         if stage == DECISION_SIGNING and data.get("decision") == "sign":
             # Signed only with a valid digital signature; the number and date come from the register.
             raise InvalidInput("Quyết định chỉ được ký bằng chữ ký số, ở mục “Ký số quyết định” của đợt trình: "

@@ -16,7 +16,7 @@ from service.documents.register import authorities
 from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads import decisions as reads
 from service.security.auth import current_actor
-from service.usecases import decisions
+from service.usecases import decisions, exclusions
 from service.web.common import actor_required, bp, runtime
 from workflows.contract import DECISION_SIGNING
 
@@ -59,9 +59,7 @@ def _upload() -> tuple[str, bytes]:
 @bp.route("/batches/<batch_id>/decision/draft", methods=["POST"])
 def decision_draft(batch_id: str) -> Any:
     actor = actor_required()
-    cited = {"number": request.form.get("submission_number", "").strip()[:50],
-             "date": request.form.get("submission_date", "").strip()[:20]}
-    return _run(batch_id, lambda: decisions.generate_drafts(runtime(), actor, batch_id, cited),
+    return _run(batch_id, lambda: decisions.generate_drafts(runtime(), actor, batch_id),
                 gettext("Đã tạo dự thảo tờ trình và quyết định, phiên bản {result}."))
 
 
@@ -79,6 +77,14 @@ def decision_sign(batch_id: str) -> Any:
     passphrase = request.form.get("passphrase") or None
     return _run(batch_id, lambda: reads.citation_of(decisions.sign_on_server(runtime(), actor, batch_id, passphrase)),
                 gettext("Đã ký số: {result}."), ends_task=True)
+
+
+@bp.route("/batches/<batch_id>/decision/exclude", methods=["POST"])
+def decision_exclude(batch_id: str) -> Any:
+    actor = actor_required()
+    nomination_id, reason = request.form.get("nomination_id", ""), request.form.get("reason", "")
+    return _run(batch_id, lambda: exclusions.exclude(runtime(), actor, batch_id, nomination_id, reason),
+                gettext("Đã loại hồ sơ khỏi quyết định; dự thảo quyết định được tạo lại, phiên bản {result}."))
 
 
 @bp.route("/batches/<batch_id>/decision/prepare-external", methods=["POST"])
@@ -145,7 +151,8 @@ def register_export() -> Any:
                Column(gettext("Số tập thể, cá nhân"), "int", 12), Column(gettext("Cơ quan ban hành"), width=30),
                Column(gettext("Đợt trình"), width=16), Column(gettext("Tình trạng"), width=16)]
     data = [(r["number"], r["signed_on"], r["subject"], r["signer"], r["awardees"], r["authority"], r["batch_id"],
-             gettext("Đã ký số") if r["signed"] else gettext("Đã cấp số, chờ ký")) for r in rows]
+             gettext("Tờ trình") if r["submission"] else gettext("Đã ký số") if r["signed"]
+             else gettext("Đã cấp số, chờ ký")) for r in rows]
     content = to_xlsx([Table(gettext("Sổ đăng ký văn bản đi"), columns, data)])
     return send_file(io.BytesIO(content), download_name="so-dang-ky-quyet-dinh.xlsx", as_attachment=True,
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -111,8 +111,10 @@ class _Builder:
         props: dict[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", []))
         values = data if isinstance(data, Mapping) else {}
+        # a hidden list is filled by the service, never posted by the page (it has no single value)
         return [self.field(props[name], ui.get(name) or {}, values.get(name), f"{prefix}{name}",
-                           name in required) for name in _ordered(props, ui.get("ui:order"))]
+                           name in required) for name in _ordered(props, ui.get("ui:order"))
+                if not (props[name].get("type") == "array" and (ui.get(name) or {}).get("ui:widget") == "hidden")]
 
     def field(self, node: Mapping[str, Any], ui: Mapping[str, Any], value: Any, path: str,
               required: bool) -> Field:

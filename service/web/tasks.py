@@ -40,8 +40,6 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
         context["batch"] = batch
         pool = batch["nominations"] + batch["candidates"]
         context["choices"]["nomination_ids"] = [(n["id"], _awardee(n)) for n in pool]
-        context["choices"]["excluded.nomination_id"] = [
-            (n["id"], f'{n["id"]} — {n["nominee_name"]}') for n in batch["nominations"]]
         if task["stage"] == BATCH_PREPARATION and batch["draft"]["title"]:
             context["prefill"] = {"decision_title": batch["draft"]["title"],
                                   "decision_draft": batch["draft"]["text"],

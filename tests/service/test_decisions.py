@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import threading
 import zipfile
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from service.usecases import decisions
 from tests.support.pki import PASSPHRASE, LocalPki
 from tests.support.postgres import free_port
 from tests.support.signing import SIGNER, write_setup
+from tests.support.threads import at_once
 
 from .helpers import CHAIRMAN, HA_LEAD, HA_OFFICER, actor, assert_problem, awaiting_decision
 from .test_api_batches import batch_task, new_batch, prepare
@@ -70,7 +70,7 @@ def latest(runtime: Runtime, batch_id: str, stage: str, fmt: str = "pdf") -> byt
 def test_drafted_edited_signed_on_the_server_numbered_and_verified(client, auth, runtime, signing_setup, pki):
     batch_id = batch_at_signing(client, auth)
     ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
-    assert decisions.generate_drafts(runtime, ha, batch_id, {"number": "210/TTr-SNV", "date": "10/11/2026"}) == 1
+    assert decisions.generate_drafts(runtime, ha, batch_id) == 1
     draft_docx = latest(runtime, batch_id, "draft", "docx")
     assert "Số: " + "\u00a0" * 6 + "/QĐ-UBND" in "\n".join(p.text for t in Document(io.BytesIO(draft_docx)).tables
                                     for c in t._cells for p in c.paragraphs)
@@ -119,7 +119,7 @@ def test_drafted_edited_signed_on_the_server_numbered_and_verified(client, auth,
 
     # A second batch gets the next number.
     second = batch_at_signing(client, auth, 1)
-    decisions.generate_drafts(runtime, ha, second, {})
+    decisions.generate_drafts(runtime, ha, second)
     assert decisions.sign_on_server(runtime, chairman, second, PASSPHRASE.decode()).number == 2
 
 
@@ -128,14 +128,14 @@ def test_refused_signings_and_uploads_store_nothing_and_take_no_number(client, a
     ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
     with pytest.raises(InvalidInput, match="Chưa có dự thảo"):
         decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())
-    decisions.generate_drafts(runtime, ha, batch_id, {})
+    decisions.generate_drafts(runtime, ha, batch_id)
     before = counts(runtime)
     with pytest.raises(InvalidInput, match="Sai mật khẩu"):
         decisions.sign_on_server(runtime, chairman, batch_id, "sai-mat-khau")
     with pytest.raises(Forbidden):
         decisions.sign_on_server(runtime, ha, batch_id, PASSPHRASE.decode())
     with pytest.raises(Forbidden):
-        decisions.generate_drafts(runtime, chairman, batch_id, {})
+        decisions.generate_drafts(runtime, chairman, batch_id)
     draft = latest(runtime, batch_id, "draft", "docx")
     with pytest.raises(InvalidInput, match="PDF, DOCX"):
         decisions.upload_version(runtime, ha, batch_id, "quyet-dinh.docm", draft)
@@ -158,7 +158,7 @@ def test_signed_elsewhere_only_on_the_numbered_pdf_by_the_configured_signer(clie
                                                                            pki):
     batch_id = batch_at_signing(client, auth, 1)
     ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
-    decisions.generate_drafts(runtime, ha, batch_id, {})
+    decisions.generate_drafts(runtime, ha, batch_id)
     assert decisions.prepare_external(runtime, chairman, batch_id).number == 1
     assert decisions.prepare_external(runtime, chairman, batch_id).number == 1  # the batch keeps its number
     final = latest(runtime, batch_id, "final")
@@ -179,7 +179,7 @@ def test_signed_elsewhere_only_on_the_numbered_pdf_by_the_configured_signer(clie
     done = decisions.accept_external(runtime, chairman, batch_id, "qd.pdf", signed_by(final, "chairman"))
     assert done.number == 1
     with runtime.read() as uow:
-        entries = list(uow.session.scalars(select(RegisterEntry)))
+        entries = list(uow.session.scalars(select(RegisterEntry).where(RegisterEntry.symbol == "QĐ-UBND")))
     assert [(e.number, e.signer_name, e.pdf_sha256 is not None) for e in entries] == [(1, SIGNER, True)]
     register = client.get("/so-dang-ky.xlsx", headers=auth(HA_LEAD))
     assert register.status_code == 200 and register.data[:2] == b"PK"
@@ -212,7 +212,7 @@ def test_a_bad_certificate_a_silent_tsa_or_no_setup_refuse_the_signing(client, a
     with pytest.raises(InvalidInput, match="Chưa cấu hình chữ ký số"):
         decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())
     write_setup(runtime, pki, "revoked")
-    decisions.generate_drafts(runtime, ha, batch_id, {})  # names the configured signer under the signature
+    decisions.generate_drafts(runtime, ha, batch_id)  # names the configured signer under the signature
     before = counts(runtime)
     for label, refusal in (("revoked", "bị thu hồi"), ("expired", "hết hạn")):
         write_setup(runtime, pki, label)
@@ -230,23 +230,9 @@ def test_batches_signed_at_once_get_consecutive_numbers(client, auth, runtime, p
     batches = [batch_at_signing(client, auth, 1) for _ in range(3)]
     ha, chairman = actor(runtime, HA_OFFICER), actor(runtime, CHAIRMAN)
     for batch_id in batches:
-        decisions.generate_drafts(runtime, ha, batch_id, {})
-    barrier = threading.Barrier(len(batches))
-    got: list[int] = []
-    errors: list[BaseException] = []
-
-    def sign_one(batch_id: str) -> None:
-        try:
-            barrier.wait()
-            got.append(decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode()).number)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=sign_one, args=(b,)) for b in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        decisions.generate_drafts(runtime, ha, batch_id)
+    got, errors = at_once(lambda batch_id: decisions.sign_on_server(runtime, chairman, batch_id,
+                                                                    PASSPHRASE.decode()).number, batches)
     assert errors == []
     assert sorted(got) == [1, 2, 3]
     with runtime.read() as uow:

@@ -24,5 +24,5 @@ def write_setup(runtime: Runtime, pki: LocalPki, label: str = "chairman", tsa_ur
 
 def sign_batch(runtime: Runtime, pki: LocalPki, batch_id: str, drafter: Actor, chairman: Actor) -> decisions.Signed:
     write_setup(runtime, pki)
-    decisions.generate_drafts(runtime, drafter, batch_id, {})
+    decisions.generate_drafts(runtime, drafter, batch_id)
     return decisions.sign_on_server(runtime, chairman, batch_id, PASSPHRASE.decode())

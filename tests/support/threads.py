@@ -23,3 +23,24 @@ def in_thread(fn: Callable[[], Any], timeout: float = 30.0) -> tuple[bool, Any, 
     thread.start()
     thread.join(timeout)
     return not thread.is_alive(), box.get("result"), time.monotonic() - started
+
+
+def at_once(fn: Callable[[Any], Any], args: list[Any]) -> tuple[list[Any], list[BaseException]]:
+    """fn(arg) for each arg, in as many threads started together (a barrier); (results, errors)."""
+    barrier = threading.Barrier(len(args))
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(arg: Any) -> None:
+        try:
+            barrier.wait()
+            results.append(fn(arg))
+        except BaseException as exc:  # handed back to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(arg,)) for arg in args]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors

@@ -6,6 +6,7 @@ page under test-output/documents/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,23 +29,24 @@ from .test_pages import STEPS, submitted
 PAGES = ROOT / "test-output" / "documents"
 
 
-def ready_batch(server: LiveServer, name: str) -> str:
-    """A batch at the Chairman's signature with one nomination, moved there through the use cases."""
+def ready_batch(server: LiveServer, *names: str) -> str:
+    """A batch at the Chairman's signature with a nomination per name, moved there through the use cases."""
     from sqlalchemy import select
 
     from service.db.models import OpenTask
 
     rt = server.runtime
-    nid = submitted(rt, name=name)
-    for username, data in STEPS:
-        with rt.uow() as uow:
-            task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
-        complete_task(rt, server.actor(username), task, data)
+    nids = [submitted(rt, name=name) for name in names]
+    for nid in nids:
+        for username, data in STEPS:
+            with rt.uow() as uow:
+                task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+            complete_task(rt, server.actor(username), task, data)
     batch_id = create_batch(rt, server.actor("lanhdao.noivu"))
     with rt.uow() as uow:
         task = uow.session.scalars(select(OpenTask.id).where(OpenTask.batch_id == batch_id)).one()
     complete_task(rt, server.actor("lanhdao.noivu"), task, {
-        "nomination_ids": [nid], "decision_title": "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+        "nomination_ids": nids, "decision_title": "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
         "decision_draft": "Tặng Bằng khen cho các tập thể có thành tích xuất sắc."})
     return batch_id
 
@@ -71,10 +73,10 @@ def test_draft_sign_publish_verify_and_the_next_number(live_server: LiveServer, 
     # --- Home Affairs drafts the Tờ trình and the Quyết định from the batch
     me.login("chuyenvien.noivu")
     me.go(f"/batches/{first}", "batch-before-draft")
-    page.get_by_label("Số tờ trình của Sở Nội vụ (nếu đã có)").fill("210/TTr-SNV")
-    page.get_by_label("Ngày tờ trình").fill("10/11/2026")
+    expect(page.get_by_label("Số tờ trình của Sở Nội vụ (nếu đã có)")).to_have_count(0)  # never typed
     page.get_by_role("button", name="Tạo dự thảo tờ trình, quyết định").click()
     expect(page.locator(".flash")).to_contain_text("Đã tạo dự thảo")
+    expect(page.locator(".submission-cited")).to_contain_text(re.compile(r"Tờ trình số 01/TTr-SNV ngày \d\d/\d\d/2026"))
     expect(page.locator("table.files")).to_contain_text("Tờ trình (DOCX)")
     me.shot("batch-drafted")
     draft = fetch(page, live_server, page.get_by_role("link", name="Quyết định (PDF)").first.get_attribute("href"))
@@ -148,7 +150,10 @@ def test_draft_sign_publish_verify_and_the_next_number(live_server: LiveServer, 
     page.get_by_role("button", name="Tải lên quyết định đã ký").click()
     expect(page.locator(".flash")).to_contain_text("Đã nhận quyết định đã ký số: Quyết định số 02/QĐ-UBND")
     me.shot("second-batch-signed-elsewhere")
-    me.go("/so-dang-ky", "register-two-decisions")
+    me.go("/so-dang-ky?authority=province", "register-two-decisions")
     expect(page.locator("table.register tbody tr")).to_have_count(2)
+    me.go("/so-dang-ky?authority=so-noi-vu", "register-two-submissions")
+    expect(page.locator("table.register tbody tr")).to_have_count(2)
+    expect(page.locator("table.register")).to_contain_text("02/TTr-SNV")
     me.logout()
     page.close()

@@ -39,8 +39,16 @@ def test_draft_form_shows_the_criteria_of_the_chosen_kind_only() -> None:
     assert not unit["position"].required
 
 
+def with_rows(shipped):  # noqa: ANN001, ANN201
+    """The sign form's ui schema with its exclusion list shown as rows (the shipped one hides it:
+    nomflow fills it from the exclusions made on the batch page), to test the rows widget."""
+    return {**shipped.ui_schema, "excluded": {"items": {"reason": {"ui:widget": "textarea"}}}}
+
+
 def test_widgets_follow_the_schema_and_ui_schema() -> None:
-    sign = by_name(build_fields(form("sign_decision").schema, form("sign_decision").ui_schema, {})[0])
+    shipped = by_name(build_fields(form("sign_decision").schema, form("sign_decision").ui_schema, {})[0])
+    assert "excluded" not in shipped  # a hidden list: filled by the service, never posted by the page
+    sign = by_name(build_fields(form("sign_decision").schema, with_rows(form("sign_decision")), {})[0])
     assert sign["decision"].widget == "radio"
     assert [c for c, _ in sign["decision"].options] == ["sign", "send_back"]
     # The number and date come from the register at digital signing: the form only carries them.
@@ -67,8 +75,10 @@ def test_every_shipped_form_renders_with_known_widgets(path: Path) -> None:
     known = {"text", "textarea", "radio", "select", "checkboxes", "date", "group", "rows", "list", "hidden", "number"}
     assert leftovers == []
     assert {f.widget for f in walk(fields)} <= known
-    order = shipped.ui_schema.get("ui:order")
-    assert [f.name for f in fields] == (order or list(shipped.schema["properties"]))
+    order = shipped.ui_schema.get("ui:order") or list(shipped.schema["properties"])
+    hidden_lists = {name for name, node in shipped.schema["properties"].items()
+                    if node.get("type") == "array" and shipped.ui_schema.get(name, {}).get("ui:widget") == "hidden"}
+    assert [f.name for f in fields] == [name for name in order if name not in hidden_lists]
 
 
 def test_posted_fields_become_the_schema_data() -> None:
@@ -96,7 +106,7 @@ def test_each_error_lands_on_its_own_field() -> None:
     sign = form("sign_decision")
     data = {"decision": "sign", "excluded": [{"nomination_id": "DN1", "reason": "x"}]}
     errors = sign.validate(data) + [FieldError("", "Hồ sơ không ở bước chờ quyết định")]
-    fields, leftovers = build_fields(sign.schema, sign.ui_schema, data, errors)
+    fields, leftovers = build_fields(sign.schema, with_rows(sign), data, errors)
     named = by_name(fields)
     assert named["decision_number"].errors == ["Trường này là bắt buộc"]
     assert named["signed_on"].errors == ["Trường này là bắt buộc"]
