@@ -92,7 +92,8 @@ def can_read_register(actor: Actor) -> bool:
     return actor.may("read_register")
 
 
-def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None) -> list[dict[str, Any]]:
+def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None,
+                  movement_id: int | None = None) -> list[dict[str, Any]]:
     if not can_read_register(actor):
         raise Forbidden("Chỉ Sở Nội vụ, Văn phòng/Chủ tịch UBND tỉnh và quản trị xem sổ đăng ký")
     with runtime.read() as uow:
@@ -103,6 +104,8 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.year == year)
         if authority:
             query = query.where(RegisterEntry.authority_id == authority)
+        if movement_id is not None:  # an entry belongs to its batch's movement
+            query = query.where(RegisterEntry.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id)))
         entries = list(session.scalars(query.limit(5000)))
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
             DecisionFile.stage == "signed", DecisionFile.register_entry_id.in_([e.id for e in entries]))).all()) \
