@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionFile, Nomination, RegisterEntry, Unit, User
 from service.documents import batch_documents, signers, signing
 from service.documents.award_decision import AwardDocument
@@ -187,12 +188,16 @@ def certificate_document(runtime: Runtime, actor: Actor, batch_id: str) -> tuple
             raise NotFound("Đợt trình chưa có quyết định đã ký: chưa in được Bằng khen")
         rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id).where(
             Nomination.batch_id == batch_id, Nomination.status == "awarded").order_by(Nomination.id)).all()
-        awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u) for n, u in rows]
+        terms = award_terms(session, batch, [n.award for n, _ in rows])
+        awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u, terms) for n, u in rows]
         ids = [n.id for n, _ in rows]
         document = batch_documents.decision_document(movement, awardees, entry.year, entry.signer_name, {},
-                                                     number=entry.number, signed_on=entry.signed_on)
-    kinds = batch_documents.KINDS
-    order = sorted(range(len(ids)), key=lambda i: (awardees[i].kind == kinds[3], kinds.index(awardees[i].kind)))
+                                                     number=entry.number, signed_on=entry.signed_on, terms=terms)
+    # The annex's order: collectives by the movement's kinds, then people.
+    kinds = [code for code, _ in document.collective_groups()] + sorted(document.individual_kinds())
+    order = sorted(range(len(ids)), key=lambda i: (awardees[i].kind in document.individual_kinds(),
+                                                   kinds.index(awardees[i].kind) if awardees[i].kind in kinds
+                                                   else len(kinds)))
     return (AwardDocument(**{**document.__dict__, "awardees": [awardees[i] for i in order]}),
             [ids[i] for i in order])
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionFile, Nomination, Unit, User
 from service.documents import award_decision, batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
@@ -43,11 +44,15 @@ def open_batch(session: Session, batch_id: str) -> Batch:
     return batch
 
 
-def members(session: Session, batch_id: str) -> list[batch_documents.Awardee]:
+def members(session: Session, batch_id: str) -> tuple[list[batch_documents.Awardee], batch_documents.Terms]:
+    """The batch's awardees, and its movement's kinds and the award its nominations ask for."""
     rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
                            .where(Nomination.batch_id == batch_id, Nomination.status != "not_awarded")
                            .order_by(Nomination.id)).all()
-    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit) for n, unit in rows]
+    terms = award_terms(session, batch_or_404(session, batch_id), [n.award for n, _ in rows])
+    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit, terms)
+            for n, unit in rows], terms
+
 
 
 def signer_name(session: Session, runtime: Runtime, movement: batch_documents.Movement) -> str:
@@ -91,7 +96,7 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: d
     with runtime.read() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        awardees = members(session, batch_id)
+        awardees, terms = members(session, batch_id)
         signer = signer_name(session, runtime, movement)
         head = session.get(User, actor.user_id)
     if not awardees:
@@ -99,9 +104,10 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str, submission: d
     year = runtime.clock.now().year
     cited = {"number": submission.get("number") or f"{award_decision.decree30.BLANK}/TTr-SNV",
              "date": submission.get("date") or f"{award_decision.decree30.BLANK}/{year}"}
-    decision = award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
+    decision = award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited,
+                                                                            terms=terms))
     proposal = award_decision.render_docx(
-        batch_documents.submission_document(movement, awardees, year, head.full_name if head else "", cited),
+        batch_documents.submission_document(movement, awardees, year, head.full_name if head else "", cited, terms),
         award_decision.Wording.load("award_submission"))
     files = {(DECISION, "docx"): decision, (DECISION, "pdf"): pdf_of(decision),
              (SUBMISSION, "docx"): proposal, (SUBMISSION, "pdf"): pdf_of(proposal)}

@@ -134,7 +134,7 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
             RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
         number = reserved.number if reserved is not None and reserved.year == signed_on.year else (last or 0) + 1
         return _Plan(number, reserved.id if reserved is not None and reserved.number == number else None, signed_on,
-                     {fmt: f.content for fmt, f in files.items()}, len(members(session, batch_id)),
+                     {fmt: f.content for fmt, f in files.items()}, len(members(session, batch_id)[0]),
                      batch_or_404(session, batch_id).title or "")
 
 
