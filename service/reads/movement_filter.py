@@ -47,7 +47,8 @@ def known_movement(runtime: Runtime, movement_id: int | None) -> int | None:
         return ALL
     with runtime.read() as uow:
         if uow.session.scalar(select(Movement.id).where(Movement.id == movement_id)) is None:
-            raise NotFound(UNKNOWN % {"id": movement_id})
+            message = UNKNOWN % {"id": movement_id}
+            raise NotFound(message)
     return movement_id
 
 
