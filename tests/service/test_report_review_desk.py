@@ -21,6 +21,7 @@ from tests.service.helpers import (
     STAFF,
     TAI_CHINH,
     complete,
+    user_id,
 )
 from tests.service.test_reporting_rounds import board, open_round, report, send_up
 from workflows.settings import RoleCatalog, SettingsError
@@ -53,6 +54,20 @@ def test_home_affairs_accepts_and_dost_returns_a_units_report(client, auth, runt
         mailed = set(uow.session.scalars(select(User.username).join(OutboxMail, OutboxMail.to_user_id == User.id)
                                          .where(OutboxMail.subject.contains("Tiếp nhận, kiểm tra báo cáo"))))
     assert {DOST_OFFICER, HA_OFFICER} <= mailed, mailed
+
+
+def test_home_affairs_hands_a_report_over_to_dost(client, auth, runtime) -> None:
+    round_id = open_round(client, auth, units=(HIEN_NAM,))
+    send_up(client, auth, round_id)
+    [review] = report(client, auth, round_id, user=HA_OFFICER)["tasks"]
+    assert client.post(f"/api/v1/tasks/{review['id']}/claim", headers=auth(HA_OFFICER)).status_code == 204
+    response = client.post(f"/api/v1/tasks/{review['id']}/reassign", headers=auth(HA_OFFICER),
+                           json={"user_id": user_id(runtime, DOST_OFFICER)})
+    assert response.status_code in (200, 204), response.get_json()
+    response = client.post(f"/api/v1/tasks/{review['id']}/reassign", headers=auth(DOST_OFFICER),
+                           json={"user_id": user_id(runtime, STAFF)})
+    assert response.status_code == 422  # a unit's own staff never receive its report
+    assert complete(client, auth, DOST_OFFICER, review["id"], {"decision": "accept"}).status_code == 200
 
 
 def test_a_desk_must_name_a_known_capability(tmp_path: Path) -> None:
