@@ -63,3 +63,17 @@ def test_the_batch_list_filters_by_movement(client: FlaskClient, runtime: Runtim
     page = client.get(f"/batches?movement={next_year}").text
     assert batch_id not in page
     assert f'<option value="{next_year}" selected>' in page
+
+
+def test_a_new_nomination_refuses_a_malformed_movement(client: FlaskClient, runtime: Runtime) -> None:
+    from lxml import html
+
+    from tests.service.helpers import STAFF
+
+    log_in(client, STAFF)
+    token = html.fromstring(client.get("/nominations/new").text).xpath("//input[@name='csrf_token']/@value")[0]
+    form = {"csrf_token": token, "nominee_kind": "co_quan_don_vi", "award": "bang_khen",
+            "nominee_name": "Ủy ban nhân dân phường Hiến Nam"}
+    assert client.post("/nominations/new", data=form | {"movement_id": "abc"}).status_code == 400
+    assert client.post("/nominations/new", data=form | {"movement_id": "4242"}).status_code == 404
+    assert client.post("/nominations/new", data=form | {"movement_id": str(_movement_2026(runtime))}).status_code == 302
