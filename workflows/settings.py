@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ CAPABILITIES = {
     "draft_decisions": "drafts the award decision of a batch and uploads edited versions",
     "read_register": "reads the register of signed decisions",
     "read_comments": "reads the public's comments (góp ý)",
+    "review_reports": "accepts or returns the units' plans and reports (DOST with Home Affairs, plan IV.5.1, 6.1)",
 }
 
 
@@ -39,6 +41,9 @@ class Role:
     # Roles whose late tasks this role follows up and urges (the DOST urges the units, plan IV.5.1).
     follows: tuple[str, ...] = ()
     may: frozenset[str] = frozenset()  # capabilities beyond the tasks of its lanes (CAPABILITIES)
+    # A desk, not a post: nobody is appointed to it; whoever holds a role given this capability works
+    # its lane (the units' reports are received by DOST or Home Affairs, whichever comes first).
+    worked_by: str | None = None
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -67,6 +72,7 @@ class RoleCatalog:
                     lead=entry.get("lead"),
                     follows=tuple(str(r) for r in entry.get("follows", ())),
                     may=frozenset(str(c) for c in entry.get("may", ())),
+                    worked_by=entry.get("worked_by"),
                 )
                 for key, entry in raw["roles"].items()
             }
@@ -82,11 +88,27 @@ class RoleCatalog:
             if unknown := sorted(role.may - CAPABILITIES.keys()):
                 raise SettingsError(f"{path}: role {role.key}: unknown capabilities {unknown!r}; "
                                     f"known: {sorted(CAPABILITIES)}")
+            if role.worked_by is not None and role.worked_by not in CAPABILITIES:
+                raise SettingsError(f"{path}: role {role.key}: worked_by names an unknown capability "
+                                    f"{role.worked_by!r}; known: {sorted(CAPABILITIES)}")
         return cls(roles)
 
     def keys_that_may(self, capability: str) -> tuple[str, ...]:
         """The role keys given `capability` in config/roles.toml."""
         return tuple(key for key, role in self.roles.items() if capability in role.may)
+
+    def holders(self, key: str) -> tuple[str, ...]:
+        """The role keys whose assignment puts a person at `key`'s desk: the role itself, and for a
+        desk worked by a capability, every role given that capability."""
+        role = self.roles.get(key)
+        if role is None or role.worked_by is None:
+            return (key,)
+        return (key, *self.keys_that_may(role.worked_by))
+
+    def desks_for(self, capabilities: Iterable[str]) -> tuple[str, ...]:
+        """The desks (roles worked by a capability) that these capabilities put a person at."""
+        given = set(capabilities)
+        return tuple(key for key, role in self.roles.items() if role.worked_by in given)
 
     @classmethod
     def default(cls) -> RoleCatalog:

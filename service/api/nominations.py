@@ -22,6 +22,7 @@ from service.api.schemas import (
 )
 from service.core.errors import InvalidInput
 from service.reads import api as queries
+from service.reads.movement_filter import movement_arg
 from service.security.auth import current_language, runtime
 from service.security.headers import send_attachment
 from service.usecases import files, nominations
@@ -35,7 +36,7 @@ blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen
 @blp.response(200, NominationOut(many=True))
 def list_nominations() -> Any:
     status = request.args.get("status")
-    movement_id = request.args.get("movement_id", type=int)
+    movement_id = movement_arg(runtime(), request.args, "movement_id")
     return queries.list_nominations(runtime(), actor_required(), status=status, movement_id=movement_id)
 
 

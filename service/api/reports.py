@@ -19,6 +19,7 @@ from service.api.schemas import Created, StepResult
 from service.core.errors import InvalidInput
 from service.reads import reports as queries
 from service.reads import summary
+from service.reads.movement_filter import known_movement
 from service.security.auth import current_language, runtime
 from service.security.headers import send_attachment
 from service.usecases import reports
@@ -124,6 +125,7 @@ class Urged(Schema):
 @blp.arguments(RoundQuery, location="query")
 @blp.response(200, RoundOut(many=True))
 def list_rounds(args: dict[str, Any]) -> Any:
+    known_movement(runtime(), args.get("movement_id"))
     return queries.list_rounds(runtime(), actor_required(), **args)
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from service.api.common import actor_required
 from service.api.schemas import Complete, Reassign, StepResult, TaskOut, TaskQuery
 from service.reads import api as queries
+from service.reads.movement_filter import known_movement
 from service.security.auth import current_language, runtime
 from service.usecases import tasks
 
@@ -20,6 +21,7 @@ blp = Blueprint("tasks", __name__, description="Nhiệm vụ")
 @blp.arguments(TaskQuery, location="query")
 @blp.response(200, TaskOut(many=True))
 def inbox(args: dict[str, Any]) -> Any:
+    known_movement(runtime(), args.get("movement_id"))
     return queries.inbox(runtime(), actor_required(), **args)
 
 

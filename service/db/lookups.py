@@ -5,7 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, DomainError, NotFound, catalogued
-from service.db.models import AuditEvent, Batch
+from service.db.models import AuditEvent, Batch, Movement
+from service.documents.batch_documents import Terms
 
 TASK_COMPLETED = catalogued("Nhiệm vụ này đã được xử lý")
 TASK_ESCALATED = catalogued("Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn")
@@ -29,3 +30,12 @@ def task_gone(session: Session, task_uuid: str) -> DomainError:
     if ended == "task_completed":
         return Conflict(TASK_COMPLETED)
     return NotFound(f"Không tìm thấy nhiệm vụ {task_uuid}")
+
+
+def award_terms(session: Session, batch: Batch, award_codes: list[str | None]) -> Terms:
+    """The batch's movement's nominee kinds and the title of the award its nominations ask for: what
+    its decision and Tờ trình say (next year's movement may offer other awards)."""
+    movement = session.get(Movement, batch.movement_id) if batch.movement_id is not None else None
+    if movement is None:
+        return Terms((), "; ".join(dict.fromkeys(c for c in award_codes if c)))
+    return Terms.of(movement.nominee_kinds, movement.awards, award_codes)

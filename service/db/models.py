@@ -83,6 +83,8 @@ class Movement(Base):
     copied_from: Mapped[int | None] = mapped_column(ForeignKey("movement.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
+    # Raised by each edit of the lists; an edit read at an older version is refused (409).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class MovementUnit(Base):

@@ -22,6 +22,7 @@ from service.documents import decree30
 from service.documents.decree30 import Issuer, line
 from service.documents.wording import Wording
 
+# Only for documents made without their movement's kinds (AwardDocument.kinds empty): the 2026 plan's.
 COLLECTIVE_KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep")
 INDIVIDUAL = "ca_nhan"
 ANNEX_WIDTHS_CM = (1.4, 5.0, 4.1, 6.0)
@@ -50,6 +51,20 @@ class AwardDocument:
     number: int | None = None  # from the register, at signing
     signed_on: date | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The movement's nominee kinds in its order, (code, title, is a person): the annex's groups.
+    kinds: Sequence[tuple[str, str, bool]] = ()
+    award_title: str = ""  # the award granted, as the movement names it (the wording's {{ award.title }})
+
+    def individual_kinds(self) -> set[str]:
+        return {code for code, _, person in self.kinds if person} if self.kinds else {INDIVIDUAL}
+
+    def collective_groups(self) -> list[tuple[str, str]]:
+        """(code, title) of the collective kinds in the movement's order, then any other kind an awardee has."""
+        known = [(code, title) for code, title, person in self.kinds if not person] if self.kinds else \
+            [(code, "") for code in COLLECTIVE_KINDS]
+        seen = {code for code, _ in known} | self.individual_kinds()
+        extra = dict.fromkeys(a.kind for a in self.awardees if a.kind not in seen)
+        return known + [(code, code) for code in extra]
 
     @property
     def citation(self) -> str:
@@ -59,13 +74,15 @@ class AwardDocument:
         return f"số {self.number:02d}/{self.symbol} ngày {decree30.short_date(self.signed_on)}"
 
     def context(self) -> dict[str, Any]:
-        collectives = sum(1 for a in self.awardees if a.kind != INDIVIDUAL)
+        people = self.individual_kinds()
+        collectives = sum(1 for a in self.awardees if a.kind not in people)
         blank = decree30.BLANK
         number = f"{self.number:02d}/{self.symbol}" if self.number is not None else f"{blank}/{self.symbol}"
         when = decree30.short_date(self.signed_on) if self.signed_on else f"{blank}/{blank}/{self.year}"
         return {"province": self.province, "movement": dict(self.movement), "submission": dict(self.submission),
                 "counts": {"collectives": collectives, "individuals": len(self.awardees) - collectives},
-                "document": {"number": number, "date": when}, **self.extra}
+                "document": {"number": number, "date": when}, "award": {"title": self.award_title},
+                **self.extra}
 
 
 def render_docx(document: AwardDocument, wording: Wording | None = None) -> bytes:
@@ -112,16 +129,18 @@ def _annex(doc: Any, document: AwardDocument, wording: Wording, ctx: Mapping[str
     for cell, title in zip(table.rows[0].cells, wording.raw("annex_columns"), strict=True):
         _cell(cell, title, bold=True, align="center")
     _repeat_as_header(table.rows[0])
-    collectives = [a for a in document.awardees if a.kind != INDIVIDUAL]
-    individuals = [a for a in document.awardees if a.kind == INDIVIDUAL]
+    people = document.individual_kinds()
+    collectives = [a for a in document.awardees if a.kind not in people]
+    individuals = [a for a in document.awardees if a.kind in people]
     number = 0
     for heading, members, subgroups in ((groups["collectives"], collectives, True),
                                         (groups["individuals"], individuals, False)):
         if not members:
             continue
         _group_row(table, heading)
-        parts = ([(groups[k], [a for a in members if a.kind == k]) for k in COLLECTIVE_KINDS]
-                 if subgroups else [(None, members)])
+        # The wording file may shorten a kind's title for the annex; otherwise the movement's own title.
+        parts = ([(groups.get(code) or title, [a for a in members if a.kind == code])
+                  for code, title in document.collective_groups()] if subgroups else [(None, members)])
         for index, (title, rows) in enumerate(p for p in parts if p[1]):
             if title:
                 _group_row(table, f"{index + 1}. {title}", bold=False, italic=True)

@@ -35,10 +35,35 @@ class Movement:
         return authorities()[self.decision_authority if which == "decision" else self.submission_authority]
 
 
-def awardee(kind: str | None, name: str | None, data: dict[str, Any], unit_name: str) -> Awardee:
+@dataclass(frozen=True)
+class Terms:
+    """What the batch's movement (a stored record: next year's may differ) says about its documents:
+    its nominee kinds in order, (code, title, is a person), and the title of the award granted."""
+
+    kinds: tuple[tuple[str, str, bool], ...]
+    award_title: str
+
+    @classmethod
+    def of(cls, nominee_kinds: Sequence[Any], awards: Sequence[Any], award_codes: Sequence[str | None]) -> Terms:
+        """`award_codes`: the awards the batch's nominations ask for (one, in a well-formed batch)."""
+        titles = {str(a["code"]): str(a["title"]) for a in awards}
+        granted = [titles.get(code, code) for code in dict.fromkeys(c for c in award_codes if c)]
+        return cls(tuple((str(k["code"]), str(k["title"]), bool(k.get("individual"))) for k in nominee_kinds),
+                   "; ".join(granted))
+
+    def is_person(self, kind: str | None) -> bool:
+        return any(code == kind and person for code, _, person in self.kinds)
+
+
+def awardee(kind: str | None, name: str | None, data: dict[str, Any], unit_name: str,
+            terms: Terms | None = None) -> Awardee:
     """One annex row from a nomination: a person carries a position and a unit, a collective neither."""
-    kind = kind if kind in KINDS else KINDS[0]
-    individual = kind == INDIVIDUAL
+    if terms is None:  # no movement at hand: the 2026 plan's kinds
+        kind = kind if kind in KINDS else KINDS[0]
+        individual = kind == INDIVIDUAL
+    else:
+        kind = kind or ""
+        individual = terms.is_person(kind)
     return Awardee(kind, name or "", str(data.get("achievement_summary") or ""),
                    position=(data.get("position") or None) if individual else None,
                    unit=(data.get("work_unit") or unit_name) if individual else None)
@@ -46,21 +71,25 @@ def awardee(kind: str | None, name: str | None, data: dict[str, Any], unit_name:
 
 def decision_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
                       submission: dict[str, str], number: int | None = None,
-                      signed_on: date | None = None) -> AwardDocument:
+                      signed_on: date | None = None, terms: Terms | None = None) -> AwardDocument:
     authority = movement.authority("decision")
     return AwardDocument(issuer=authority.issuer, province=authority.province,
                          symbol=authority.symbol(DECISION_KIND), year=year,
                          signer_authority=authority.signer_title, signer_name=signer_name,
                          movement=movement.facts, submission=submission, awardees=list(awardees),
-                         number=number, signed_on=signed_on)
+                         number=number, signed_on=signed_on, **_terms(terms))
 
 
 def submission_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
                         submission: dict[str, str], number: int | None = None,
-                        signed_on: date | None = None) -> AwardDocument:
+                        signed_on: date | None = None, terms: Terms | None = None) -> AwardDocument:
     authority = movement.authority("submission")
     return AwardDocument(issuer=authority.issuer, province=authority.province,
                          symbol=authority.symbol(SUBMISSION_KIND), year=year,
                          signer_authority=movement.submission_signer_title, signer_name=signer_name,
                          movement=movement.facts, submission=submission, awardees=list(awardees),
-                         number=number, signed_on=signed_on)
+                         number=number, signed_on=signed_on, **_terms(terms))
+
+
+def _terms(terms: Terms | None) -> dict[str, Any]:
+    return {"kinds": terms.kinds, "award_title": terms.award_title} if terms is not None else {}

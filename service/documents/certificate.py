@@ -10,7 +10,7 @@ from docx.shared import Mm
 from pypdf import PdfReader, PdfWriter
 
 from service.documents import decree30
-from service.documents.award_decision import INDIVIDUAL, AwardDocument
+from service.documents.award_decision import AwardDocument
 from service.documents.decree30 import line
 from service.documents.pdf import docx_to_pdf
 from service.documents.wording import Wording
@@ -27,11 +27,12 @@ def render_docx(document: AwardDocument, wording: Wording | None = None) -> byte
     section.top_margin = section.bottom_margin = Mm(20)
     section.different_first_page_header_footer = False
     section.header.paragraphs[0].clear()  # a certificate carries no page number
+    people = document.individual_kinds()
     for index, awardee in enumerate(document.awardees):
         if index:
             doc.add_page_break()
         ctx = {**base, "awardee": {"name": awardee.name, "position": awardee.position or "",
-                                   "unit": awardee.unit or "", "is_individual": awardee.kind == INDIVIDUAL}}
+                                   "unit": awardee.unit or "", "is_individual": awardee.kind in people}}
         line(doc, wording.text("heading", ctx), size=16, bold=True, align="center", before=24)
         line(doc, wording.text("title", ctx), size=40, bold=True, align="center", before=18, after=12)
         line(doc, wording.text("lead", ctx), size=16, italic=True, align="center")

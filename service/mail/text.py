@@ -12,6 +12,7 @@ derived from the same text, so the two parts can never say different things:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,8 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel.messages.pofile import read_po
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from service.core.config import ROOT
@@ -30,12 +32,7 @@ WEEKDAYS = {
     "vi": ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật"),
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
-AWARDS = {
-    "bang_khen": {"vi": "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
-                  "en": "Certificate of Merit of the Chairman of the Provincial People's Committee"},
-    "giay_khen": {"vi": "Giấy khen của Thủ trưởng cơ quan, tổ chức, đơn vị",
-                  "en": "Certificate of Commendation of the head of the agency or unit"},
-}
+CATALOGUES = ROOT / "service" / "translations"
 OPEN_LABEL = {"vi": "Mở trên hệ thống", "en": "Open in nomflow"}
 _URL = re.compile(r"https?://[^\s<>\"]+")
 _FACT = re.compile(r"^  (?P<label>[^:]+): (?P<value>.*)$")
@@ -114,8 +111,29 @@ def format_deadline(value: datetime | None, lang: str = "vi", timezone: str = "A
     return f"{local:%H:%M} {format_day(local, lang, timezone)}"
 
 
-def award_title(code: str | None, lang: str = "vi") -> str:
-    return AWARDS.get(code or "", {}).get(language_of(lang), code or "")
+@pass_context
+def award_title(ctx: Any, code: str | None, lang: str = "vi") -> str:
+    """The award's title as the nomination's movement names it (the context's `award_titles`, code →
+    Vietnamese title: next year's movement may offer other awards), in the mail's language."""
+    title = (ctx.get("award_titles") or {}).get(code or "")
+    return data_text(title, lang) if title else (code or "")
+
+
+def data_text(text: str, lang: str) -> str:
+    """Text that comes from data (a movement's award titles) in `lang`: the message catalogue's
+    translation where it has one (`make translations` extracts the movements), else as written."""
+    return text if language_of(lang) == "vi" else _catalogue(language_of(lang)).get(text, text)
+
+
+@functools.cache
+def _catalogue(lang: str) -> dict[str, str]:
+    path = CATALOGUES / lang / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as source:
+        catalogue = read_po(source)
+    return {m.id: m.string for m in catalogue if isinstance(m.id, str) and isinstance(m.string, str)
+            and m.string and not m.fuzzy}
 
 
 def _inline(text: str) -> Markup:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
 from service.documents import batch_documents, signers, signing
 from service.documents.award_decision import AwardDocument
@@ -80,9 +81,10 @@ def batch_decision(runtime: Runtime, batch_id: str) -> dict[str, Any]:
                                    .join(Nomination, Nomination.id == DecisionExclusion.nomination_id)
                                    .where(DecisionExclusion.batch_id == batch_id)
                                    .order_by(DecisionExclusion.excluded_at)).all()
-        rows = [{"id": f.id, "document": f.document, "version": f.version, "format": f.format, "stage": f.stage,
-                 "filename": f.filename, "sha256": f.sha256, "size": f.size, "created_at": f.created_at,
-                 "by": people.get(f.created_by or 0, "")} for f in files]
+        rows: list[dict[str, Any]] = [
+            {"id": f.id, "document": f.document, "version": f.version, "format": f.format, "stage": f.stage,
+             "filename": f.filename, "sha256": f.sha256, "size": f.size, "created_at": f.created_at,
+             "by": people.get(f.created_by or 0, "")} for f in files]
         # a final PDF made before the newest draft (the Chairman excluded someone since) is stale
         final = next((r for r in rows if r["stage"] == "final" and r["format"] == "pdf"), None)
         newest_draft = max((r["version"] for r in rows if r["document"] == "decision"
@@ -114,7 +116,7 @@ def can_read_register(actor: Actor) -> bool:
 
 
 def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: str | None,
-                  entry_id: int | None = None) -> list[dict[str, Any]]:
+                  movement_id: int | None = None, entry_id: int | None = None) -> list[dict[str, Any]]:
     if not can_read_register(actor):
         raise Forbidden("Chỉ Sở Nội vụ, Văn phòng/Chủ tịch UBND tỉnh và quản trị xem sổ đăng ký")
     with runtime.read() as uow:
@@ -127,6 +129,8 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.authority_id == authority)
         if entry_id is not None:
             query = query.where(RegisterEntry.id == entry_id)
+        if movement_id is not None:  # an entry belongs to its batch's movement
+            query = query.where(RegisterEntry.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id)))
         entries = list(session.scalars(query.limit(5000)))
         # the signed decision's PDF; for a Tờ trình (not signed in nomflow) its latest drafted PDF
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
@@ -147,7 +151,7 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
 
 def register_row(runtime: Runtime, actor: Actor, entry_id: int) -> dict[str, Any]:
     """One entry of the register, as the register lists it."""
-    found = register_rows(runtime, actor, None, None, entry_id)
+    found = register_rows(runtime, actor, None, None, entry_id=entry_id)
     if not found:
         raise NotFound("Không có văn bản này trong sổ đăng ký")
     return found[0]
@@ -232,12 +236,16 @@ def certificate_document(runtime: Runtime, actor: Actor, batch_id: str) -> tuple
             raise NotFound("Đợt trình chưa có quyết định đã ký: chưa in được Bằng khen")
         rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id).where(
             Nomination.batch_id == batch_id, Nomination.status == "awarded").order_by(Nomination.id)).all()
-        awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u) for n, u in rows]
+        terms = award_terms(session, batch, [n.award for n, _ in rows])
+        awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u, terms) for n, u in rows]
         ids = [n.id for n, _ in rows]
         document = batch_documents.decision_document(movement, awardees, entry.year, entry.signer_name, {},
-                                                     number=entry.number, signed_on=entry.signed_on)
-    kinds = batch_documents.KINDS
-    order = sorted(range(len(ids)), key=lambda i: (awardees[i].kind == kinds[3], kinds.index(awardees[i].kind)))
+                                                     number=entry.number, signed_on=entry.signed_on, terms=terms)
+    # The annex's order: collectives by the movement's kinds, then people.
+    kinds = [code for code, _ in document.collective_groups()] + sorted(document.individual_kinds())
+    order = sorted(range(len(ids)), key=lambda i: (awardees[i].kind in document.individual_kinds(),
+                                                   kinds.index(awardees[i].kind) if awardees[i].kind in kinds
+                                                   else len(kinds)))
     return (AwardDocument(**{**document.__dict__, "awardees": [awardees[i] for i in order]}),
             [ids[i] for i in order])
 

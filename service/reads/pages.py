@@ -247,15 +247,21 @@ def draft_candidates(runtime: Runtime, actor: Actor) -> dict[str, Any]:
 
 # --- batches (Home Affairs and the Chairman) ------------------------------------------------------------
 
-def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
+def batches(runtime: Runtime, actor: Actor, movement_id: int | None = None) -> dict[str, Any]:
+    """Every batch, or one movement's; the nominations waiting for one (of that movement)."""
     require_batch_viewer(actor)
     with runtime.read() as uow:
         session = uow.session
-        rows = list(session.scalars(select(Batch).order_by(Batch.created_at.desc())))
+        query = select(Batch).order_by(Batch.created_at.desc())
+        waiting_query = select(Nomination).where(Nomination.status == "awaiting_decision",
+                                                 Nomination.batch_id.is_(None))
+        if movement_id is not None:
+            query = query.where(Batch.movement_id == movement_id)
+            waiting_query = waiting_query.where(Nomination.movement_id == movement_id)
+        rows = list(session.scalars(query))
         members = _members(session, [b.id for b in rows])
         tasks = {t.batch_id: t for t in session.scalars(select(OpenTask).where(OpenTask.batch_id.is_not(None)))}
-        waiting = session.scalars(select(Nomination).where(
-            Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))).all()
+        waiting = session.scalars(waiting_query).all()
         return {"batches": [{**_batch_view(b), "count": len(members.get(b.id, [])),
                              "task": tasks.get(b.id)} for b in rows],
                 "waiting": [_public_view(session, n) for n in waiting]}

@@ -160,9 +160,12 @@ def report_file(runtime: Runtime, actor: Actor, round_id: str, unit_id: str) -> 
     return detail["file"]["sha256"], detail["file"]["type"], detail["file"]["name"]
 
 
-def report_of_task(runtime: Runtime, instance_id: str) -> tuple[str, str] | None:
-    """(round id, unit id) of the report a task's instance runs, for links between the pages."""
+def report_of_task(runtime: Runtime, instance_id: str) -> tuple[str, str, str, str] | None:
+    """(round id, unit id, round title, unit name) of the report a task's instance runs: links between
+    the pages, and whose report a reviewer's task is about."""
     with runtime.read() as uow:
-        found = uow.session.execute(select(UnitReport.round_id, UnitReport.unit_id).where(
-            UnitReport.instance_id == instance_id)).first()
-        return (found[0], found[1]) if found else None
+        found = uow.session.execute(
+            select(UnitReport.round_id, UnitReport.unit_id, ReportRound.title, Unit.name)
+            .join(ReportRound, ReportRound.id == UnitReport.round_id).join(Unit, Unit.id == UnitReport.unit_id)
+            .where(UnitReport.instance_id == instance_id)).first()
+        return (found[0], found[1], found[2], found[3]) if found else None

@@ -77,6 +77,8 @@ def _actor(session: Session, user_id: int, username: str, own: list[tuple[str, s
     grants = set(own) | {(role, unit) for _, role, unit in acting if role is not None}
     known = roles.roles if roles is not None else {}
     capabilities = frozenset((c, unit) for role, unit in grants if role in known for c in known[role].may)
+    if roles is not None:  # a desk worked by a capability is the province's: no unit of its own
+        grants |= {(desk, None) for desk in roles.desks_for(c for c, _ in capabilities)}
     return Actor(user_id, username, frozenset(grants), frozenset(absent for absent, _, _ in acting), capabilities)
 
 

@@ -26,8 +26,8 @@ def holders(session: Session, runtime: Runtime, task: OpenTask, exclude: int | N
     role = runtime.roles.roles.get(task.role)
     if role is None:
         return []
-    query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key, User.active,
-                                                    User.mail_immediately)
+    query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)),
+                                                    User.active, User.mail_immediately)
     if role.scope == "unit":
         query = query.where(RoleAssignment.unit_id == task.unit_id)
     if exclude is not None:

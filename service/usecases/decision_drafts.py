@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.documents import award_decision, batch_documents, fill, signers, signing
@@ -51,6 +52,13 @@ def open_batch(session: Session, batch_id: str) -> Batch:
     return batch
 
 
+def batch_terms(session: Session, batch_id: str) -> batch_documents.Terms:
+    """What the batch's movement says of its kinds and the award its nominations ask for."""
+    awards = session.scalars(select(Nomination.award).where(
+        Nomination.batch_id == batch_id, Nomination.status != "not_awarded")).all()
+    return award_terms(session, batch_or_404(session, batch_id), list(awards))
+
+
 def members(session: Session, batch_id: str, *, with_excluded: bool = False,
             leaving_out: frozenset[str] = frozenset()) -> list[batch_documents.Awardee]:
     """The batch's awardees as the decision lists them: without those the Chairman excluded (the
@@ -63,7 +71,8 @@ def members(session: Session, batch_id: str, *, with_excluded: bool = False,
     if leaving_out:
         query = query.where(Nomination.id.not_in(leaving_out))
     rows = session.execute(query).all()
-    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit) for n, unit in rows]
+    terms = batch_terms(session, batch_id)
+    return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit, terms) for n, unit in rows]
 
 
 def signer_name(session: Session, runtime: Runtime, movement: batch_documents.Movement) -> str:
@@ -148,10 +157,11 @@ def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement:
 
 
 def render_decision(runtime: Runtime, movement: batch_documents.Movement, awardees: list[batch_documents.Awardee],
-                    signer: str, cited: dict[str, str]) -> bytes:
+                    signer: str, cited: dict[str, str], terms: batch_documents.Terms) -> bytes:
     """The decision's DOCX draft: no number, no date (the register gives both at signing)."""
     year = runtime.clock.now().year
-    return award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited))
+    return award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited,
+                                                                        terms=terms))
 
 
 def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str) -> int:
@@ -163,6 +173,7 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str) -> int:
         open_batch(session, batch_id)
         awardees = members(session, batch_id)
         proposed = members(session, batch_id, with_excluded=True)
+        terms = batch_terms(session, batch_id)
         signer = signer_name(session, runtime, movement)
         head = session.get(User, actor.user_id)
         head_name = head.full_name if head else ""
@@ -170,10 +181,10 @@ def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str) -> int:
         raise InvalidInput("Đợt trình chưa có hồ sơ nào: hãy chọn hồ sơ ở bước lập tờ trình trước")
     entry = register_submission(runtime, actor, batch_id, movement, len(proposed), head_name)
     cited = submission_cited(entry)
-    decision = render_decision(runtime, movement, awardees, signer, cited)
+    decision = render_decision(runtime, movement, awardees, signer, cited, terms)
     proposal = award_decision.render_docx(
         batch_documents.submission_document(movement, proposed, entry.year, head_name, cited, entry.number,
-                                            entry.signed_on),
+                                            entry.signed_on, terms),
         award_decision.Wording.load("award_submission"))
     files = {(DECISION, "docx"): decision, (DECISION, "pdf"): pdf_of(decision),
              (SUBMISSION, "docx"): proposal, (SUBMISSION, "pdf"): pdf_of(proposal)}

@@ -23,6 +23,7 @@ from service.usecases.decision_drafts import (
     DECISION,
     SUBMISSION,
     add_file,
+    batch_terms,
     members,
     next_version,
     open_batch,
@@ -69,7 +70,8 @@ def exclude(runtime: Runtime, actor: Actor, batch_id: str, nomination_id: str, r
             "number": f"{award_decision.decree30.BLANK}/TTr-SNV",
             "date": f"{award_decision.decree30.BLANK}/{runtime.clock.now().year}"}
         signer = signer_name(session, runtime, movement)
-    docx = render_decision(runtime, movement, left, signer, cited)
+        terms = batch_terms(session, batch_id)
+    docx = render_decision(runtime, movement, left, signer, cited, terms)
     pdf = pdf_of(docx)
     with runtime.uow() as uow:
         session = uow.session

@@ -177,7 +177,7 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Ope
         role = runtime.roles.roles.get(note.to_role or "")
         if role is None:
             return []
-        query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)))
         if role.scope == "unit":
             query = query.where(RoleAssignment.unit_id == note.unit_id)
     return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
@@ -199,7 +199,7 @@ def former_holders(session: Session, runtime: Runtime, note: Notification, facts
         role = runtime.roles.roles.get(facts.task_role)
         if role is None:
             return []
-        query = select(User).join(RoleAssignment).where(RoleAssignment.role == role.key)
+        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)))
         if role.scope == "unit":
             query = query.where(RoleAssignment.unit_id == note.unit_id)
     return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Nomination, OpenTask, OutboxMail, User
+from service.db.models import Movement, Nomination, OpenTask, OutboxMail, User
 from service.db.session import UnitOfWork
 from service.jobs.wakeup import MAIL_ENQUEUED
 from service.mail.smtp import Connection, Mailer, PermanentMailError, build_message, mailer_for
@@ -78,7 +78,8 @@ def _domain(mail_from: str) -> str:
 
 def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, context: dict[str, Any],
             language: str = "vi", user_id: int | None = None, message_id: str | None = None) -> OutboxMail:
-    rendered = render(template, language, context, runtime.calendar.timezone)
+    rendered = render(template, language, {"award_titles": award_titles(session, context), **context},
+                      runtime.calendar.timezone)
     now = runtime.clock.now()
     mail = OutboxMail(message_id=message_id or new_message_id(runtime), to_addr=to_addr, to_user_id=user_id,
                       subject=rendered.subject[:300], body_text=rendered.text, body_html=rendered.html,
@@ -86,6 +87,13 @@ def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, con
     session.add(mail)
     session.info[MAIL_ENQUEUED] = True  # the commit rings the jobs process's doorbell (jobs/wakeup.py)
     return mail
+
+
+def award_titles(session: Session, context: dict[str, Any]) -> dict[str, str]:
+    """code → title of the awards the mail's nomination's movement offers (none without a nomination)."""
+    movement_id = getattr(context.get("nomination"), "movement_id", None)
+    movement = session.get(Movement, movement_id) if movement_id is not None else None
+    return {str(a["code"]): str(a["title"]) for a in movement.awards} if movement is not None else {}
 
 
 def enqueue_notification(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,

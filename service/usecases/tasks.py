@@ -207,8 +207,10 @@ def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) ->
         if target is None or not target.active:
             raise InvalidInput(f"Không tìm thấy người dùng {to_user_id}")
         holds = session.scalars(select(RoleAssignment).where(
-            RoleAssignment.user_id == target.id, RoleAssignment.role == task.role)).all()
-        if not any(task.unit_id is None or a.unit_id == task.unit_id for a in holds):
+            RoleAssignment.user_id == target.id, RoleAssignment.role.in_(runtime.roles.holders(task.role)))).all()
+        # A desk worked by a capability belongs to no unit: any role giving the capability works it.
+        anywhere = task.unit_id is None or runtime.roles.holders(task.role) != (task.role,)
+        if not any(anywhere or a.unit_id == task.unit_id for a in holds):
             raise InvalidInput(f"{target.username} không có vai trò {task.role} cho nhiệm vụ này")
         task.assignee_id = target.id
         audit(session, runtime, "task_reassigned", actor_id=actor.user_id, nomination_id=task.nomination_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,8 +11,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from service.core.errors import DomainError
 from service.reads import movements as movement_reads
-from service.usecases import movements
-from service.web.common import admin_required, runtime
+from service.usecases import movement_edits, movements
+from service.web.common import admin_required, runtime, t
 from workflows.forms import FieldError
 
 bp = Blueprint("admin_movements", __name__, url_prefix="/admin/movements")
@@ -56,6 +57,65 @@ def copy() -> Any:
         return _render(request.form, exc.errors or [FieldError("", exc.detail)], exc.status)
     flash(gettext("Đã tạo phong trào thi đua mới."))
     return redirect(url_for("admin_movements.show", movement_id=movement_id))
+
+
+@bp.route("/<int:movement_id>/lists", methods=["GET", "POST"])
+def edit_lists(movement_id: int) -> Any:
+    """The award kinds and, per nominee kind, the criteria; blank rows add, ticked rows go."""
+    actor = admin_required()  # the CSRF token was checked before this view (auth._identify)
+    if request.method == "GET":
+        movement = movement_reads.movement_detail(runtime(), movement_id)
+        return _render_lists(movement, movement["awards"], movement["nominee_kinds"], movement["version"], [])
+    lists = lists_from_form(request.form)
+    version = request.form.get("version", type=int) or 0
+    try:
+        movement_edits.edit_lists(runtime(), actor, movement_id, version, lists)
+    except DomainError as exc:
+        movement = movement_reads.movement_detail(runtime(), movement_id)
+        problems = [FieldError("", t(exc.detail)), *exc.errors]
+        if exc.status == 409:  # show the stored lists: what the admin typed was made on an older copy
+            return _render_lists(movement, movement["awards"], movement["nominee_kinds"], movement["version"],
+                                 problems, 409)
+        return _render_lists(movement, lists.awards, lists.nominee_kinds, version, problems, exc.status)
+    flash(gettext("Đã lưu hình thức khen thưởng và tiêu chuẩn của phong trào."))
+    return redirect(url_for("admin_movements.show", movement_id=movement_id))
+
+
+def lists_from_form(form: Any) -> movement_edits.Lists:
+    """awards-<i>-code|title|decided_by|remove and kinds-<i>-code|title|individual|remove,
+    kinds-<i>-criteria-<j>-code|title|remove, in index order; rows left blank or ticked to remove drop out."""
+    rows: dict[tuple[int, ...], dict[str, str]] = {}
+    for name, value in form.items():
+        match = _FIELD.match(name)
+        if match is not None:
+            key = (_LISTS.index(match["list"]), int(match["i"])) + ((int(match["j"]),) if match["j"] else ())
+            rows.setdefault(key, {})[match["field"]] = value
+
+    def kept(row: dict[str, str]) -> bool:
+        return not row.get("remove") and bool(row.get("code", "").strip() or row.get("title", "").strip())
+
+    awards = [rows[k] for k in sorted(rows) if k[0] == 0 and len(k) == 2 and kept(rows[k])]
+    kinds = []
+    for key in sorted(k for k in rows if k[0] == 1 and len(k) == 2):
+        if kept(rows[key]):
+            criteria = [rows[c] for c in sorted(rows) if len(c) == 3 and c[:2] == key and kept(rows[c])]
+            kinds.append({**rows[key], "individual": bool(rows[key].get("individual")), "criteria": criteria})
+    return movement_edits.Lists(awards, kinds)
+
+
+_LISTS = ("awards", "kinds")
+_FIELD = re.compile(r"^(?P<list>awards|kinds)-(?P<i>\d{1,3})(?:-criteria-(?P<j>\d{1,3}))?"
+                    r"-(?P<field>code|title|decided_by|individual|remove)$")
+
+
+def _render_lists(movement: dict[str, Any], awards: Any, kinds: Any, version: int, errors: list[FieldError],
+                  status: int = 200) -> Any:
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error.path, []).append(error.message)
+    roles = [(key, role.title_vi) for key, role in runtime().roles.roles.items() if role.worked_by is None]
+    return render_template("admin_movement_lists.html", movement=movement, awards=awards, kinds=kinds,
+                           version=version, errors=by_field, roles=roles), status
 
 
 def _render(form: Any, errors: list[FieldError], status: int = 200) -> Any:

@@ -9,17 +9,21 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
 from service.core.errors import InvalidInput
+from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
+from service.reads.movement_filter import movement_arg
 from service.usecases import batches, withdrawals
 from service.web.common import actor_required, bp, runtime, stage_role
 from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
 
 
 def _render_list(actor: Any, title: str = "", error: str | None = None, status: int = 200) -> Any:
-    view = page_queries.batches(runtime(), actor)
+    movement_id = movement_arg(runtime(), request.args)
+    view = page_queries.batches(runtime(), actor, movement_id)
     opener = stage_role(AWARD_DECISION, BATCH_PREPARATION)  # who prepares a batch in the active diagram
     return render_template("batches.html", **view, can_create=actor.has_role(opener),
-                           title=title, title_error=error), status
+                           title=title, title_error=error, movement_id=movement_id,
+                           movements=movement_reads.movement_list(runtime())), status
 
 
 @bp.route("/batches")

@@ -15,6 +15,8 @@ from service.documents.pdf import PdfError
 from service.documents.register import authorities
 from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads import decisions as reads
+from service.reads.movement_filter import movement_arg
+from service.reads.movements import movement_list
 from service.security.auth import current_actor
 from service.usecases import decisions, exclusions
 from service.web.common import actor_required, bp, runtime
@@ -126,26 +128,28 @@ def batch_certificates(batch_id: str, nomination_id: str | None = None) -> Any:
                      download_name=f"bang-khen-{nomination_id}.pdf")
 
 
-def _register_args() -> tuple[int | None, str | None]:
+def _register_args() -> tuple[int | None, str | None, int | None]:
     year = request.args.get("year", "")
-    return (int(year) if year.isdigit() else None), (request.args.get("authority") or None)
+    return ((int(year) if year.isdigit() else None), (request.args.get("authority") or None),
+            movement_arg(runtime(), request.args))
 
 
 @bp.route("/so-dang-ky")
 def register_page() -> Any:
     actor = actor_required()
-    year, authority = _register_args()
-    rows = reads.register_rows(runtime(), actor, year, authority)
+    year, authority, movement_id = _register_args()
+    rows = reads.register_rows(runtime(), actor, year, authority, movement_id)
     names = {k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()}
     return render_template("register.html", rows=rows, year=year, authority=authority, authorities=names,
-                           years=reads.register_years(runtime()))
+                           years=reads.register_years(runtime()), movement_id=movement_id,
+                           movements=movement_list(runtime()))
 
 
 @bp.route("/so-dang-ky.xlsx")
 def register_export() -> Any:
     actor = actor_required()
-    year, authority = _register_args()
-    rows = reads.register_rows(runtime(), actor, year, authority)
+    year, authority, movement_id = _register_args()
+    rows = reads.register_rows(runtime(), actor, year, authority, movement_id)
     columns = [Column(gettext("Số, ký hiệu"), width=16), Column(gettext("Ngày ký"), "date", 12),
                Column(gettext("Trích yếu"), width=60), Column(gettext("Người ký"), width=24),
                Column(gettext("Số tập thể, cá nhân"), "int", 12), Column(gettext("Cơ quan ban hành"), width=30),

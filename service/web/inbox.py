@@ -15,6 +15,7 @@ from service.core.errors import DomainError
 from service.reads import api as queries
 from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
+from service.reads.movement_filter import movement_arg
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
@@ -38,7 +39,7 @@ def _filters() -> dict[str, Any]:
     overdue = {"1": True, "0": False}.get(args.get("overdue", ""))
     return {"overdue": overdue, "due_before": due_before, "kind": args.get("kind") or None,
             "unit_id": args.get("unit") or None, "q": (args.get("q") or "").strip() or None,
-            "movement_id": args.get("movement", type=int)}
+            "movement_id": movement_arg(runtime(), args)}
 
 
 @bp.route("/inbox")

@@ -12,6 +12,7 @@ from service.core.errors import InsufficientStorage, InvalidInput
 from service.reads import api as queries
 from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
+from service.reads.movement_filter import movement_arg, parse_movement
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
@@ -28,7 +29,7 @@ def nomination_list() -> Any:
     actor = actor_required()
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip() or None
-    movement_id = request.args.get("movement", type=int)
+    movement_id = movement_arg(runtime(), request.args)
     rows = page_queries.visible_nominations(runtime(), actor, status, q, movement_id)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
                            can_create=may_draft(actor), movement_id=movement_id,
@@ -54,7 +55,7 @@ def nomination_new() -> Any:
         errors = [FieldError(k, gettext("Trường này là bắt buộc")) for k in schema["required"] if k not in data]
         if not errors:
             unit_id = request.form.get("unit_id") or (units[0]["id"] if units else "")
-            movement_id = request.form.get("movement_id", type=int)
+            movement_id = parse_movement(runtime(), request.form.get("movement_id"))
             try:
                 nomination_id = nominations.create_draft(runtime(), actor, unit_id, data, movement_id)
             except InvalidInput as exc:

@@ -15,6 +15,7 @@ from flask_babel import gettext, lazy_gettext
 from service.exports.xlsx import Column, Table, write_xlsx
 from service.reads import movements as movement_reads
 from service.reads import statistics as stats
+from service.reads.movement_filter import movement_arg
 from service.security.headers import DOWNLOAD_POLICY
 from service.web.charts import bar_chart
 from service.web.common import STATUS_LABELS, actor_required, bp, choice_label, role_title, runtime, t
@@ -124,10 +125,7 @@ def _scope() -> tuple[Any, int | None]:
     """Whose figures, for which movement: ?movement=<id>; ?movement= (empty) for all movements; none
     given, the one running today (or else the newest)."""
     actor = actor_required()
-    if "movement" in request.args:
-        movement_id = request.args.get("movement", type=int)
-    else:
-        movement_id = movement_reads.current_movement_id(runtime())
+    movement_id = movement_arg(runtime(), request.args, absent=movement_reads.current_movement_id(runtime()))
     return stats.scope_for(runtime(), actor, movement_id), movement_id
 
 

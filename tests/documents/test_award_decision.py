@@ -19,6 +19,7 @@ from service.documents.pdf import docx_to_pdf
 from service.documents.wording import Wording, WordingError
 
 PAGES = ROOT / "test-output" / "documents"
+AWARD = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh"  # the movement's title of the award granted
 KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep", "ca_nhan")
 MOVEMENT = {"name": "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số", "year": 2026,
             "plan_number": "125/KH-UBND", "plan_date": "05/5/2026"}
@@ -42,7 +43,7 @@ def decision(count: int = 9, *, signed: bool = True) -> AwardDocument:
         issuer=Issuer(None, "ỦY BAN NHÂN DÂN\nTỈNH HƯNG YÊN", "Hưng Yên"), province="Hưng Yên",
         symbol="QĐ-UBND", year=2026, signer_authority="CHỦ TỊCH", signer_name="Trần Văn Quyết",
         movement=MOVEMENT, submission={"number": "210/TTr-SNV", "date": "10/11/2026"}, awardees=awardees(count),
-        number=5 if signed else None, signed_on=date(2026, 2, 5) if signed else None)
+        number=5 if signed else None, signed_on=date(2026, 2, 5) if signed else None, award_title=AWARD)
 
 
 def docx_text(data: bytes) -> str:
@@ -189,7 +190,7 @@ def test_the_home_affairs_submission_shares_the_facts_and_layout() -> None:
     submission = AwardDocument(
         issuer=office.issuer, province="Hưng Yên", symbol=office.symbol("TTr"), year=2026,
         signer_authority=office.signer_title, signer_name="Lê Thị Nội Vụ", movement=MOVEMENT,
-        submission={}, awardees=awardees(8), number=210, signed_on=date(2026, 11, 10))
+        submission={}, awardees=awardees(8), number=210, signed_on=date(2026, 11, 10), award_title=AWARD)
     text = flat(docx_text(render_docx(submission, Wording.load("award_submission"))))
     for part in ("UBND TỈNH HƯNG YÊN", "SỞ NỘI VỤ", "Số: 210/TTr-SNV", "Hưng Yên, ngày 10 tháng 11 năm 2026",
                  "TỜ TRÌNH", "Về việc đề nghị tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",

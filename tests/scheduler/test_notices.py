@@ -60,7 +60,7 @@ def test_unit_certificate_notice(mail_runtime, smtp):
     staff_mail = smtp.to(email_of(runtime, STAFF))[0]
     assert staff_mail.subject == ("[nomflow] Thông báo kết quả: Ủy ban nhân dân phường Hiến Nam được Thủ trưởng "
                                   "đơn vị tặng Giấy khen")
-    assert "  Hình thức đề nghị: Giấy khen của Thủ trưởng cơ quan, tổ chức, đơn vị" in staff_mail.text
+    assert "  Hình thức đề nghị: Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị" in staff_mail.text
 
 
 def test_awarded_notice_names_the_decision_its_date_and_the_signed_pdf(mail_runtime, smtp, pki):

@@ -101,7 +101,7 @@ def test_a_results_round_from_opening_to_the_province_summary(client, auth, cloc
     send_up(client, auth, round_id)
     assert board(client, auth, round_id)[HIEN_NAM]["status"] == "submitted"
     [review] = report(client, auth, round_id, user=DOST_OFFICER)["tasks"]
-    assert review["role"] == "dost_officer"
+    assert review["role"] == "report_reviewer"
     assert complete(client, auth, DOST_OFFICER, review["id"], {"decision": "accept"}).status_code == 200
     rows = board(client, auth, round_id, user=HA_OFFICER)  # Home Affairs follows the round too
     assert rows[HIEN_NAM]["status"] == "accepted" and rows[HIEN_NAM]["days_late"] == 0

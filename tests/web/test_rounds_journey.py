@@ -12,22 +12,23 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from service.db.models import OpenTask, UnitReport
-from service.usecases import reports
 from service.usecases.outbox import deliver_outbox
-from service.usecases.tasks import complete_task
 from service.usecases.timers import wake_due_instances
 from tests.scheduler.smtp_sink import SmtpSink
 
 from .conftest import VN, LiveServer, Screenshots
 from .test_journey import Session, pdf
+from .test_statistics_browser import seed as seed_nominations
 
 HIEN_NAM, TAI_CHINH = "phuong-hien-nam", "so-tai-chinh"
 FIGURES = {"Số sáng kiến": "3", "Số hạng mục": "2", "Số dịch vụ": "40", "Số quy trình": "12",
            "Số doanh nghiệp": "5", "Số lượt người": "1200", "Số sự cố": "4", "Số hoạt động": "1"}
+APPROVE = "Duyệt, ký và gửi Sở Khoa học và Công nghệ, Sở Nội vụ"
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -43,6 +44,20 @@ def smtp(live_server: LiveServer) -> Iterator[SmtpSink]:
     sink.stop()
 
 
+class Desk(Session):
+    def decide(self, username: str, task_name: str, choice: str, shot: str, logout: bool = True) -> None:
+        """`username` opens the task from their inbox's queue, picks `choice` and completes it."""
+        self.login(username)
+        self.go("/inbox?scope=queue")
+        self.page.locator(".task", has_text=task_name).first.get_by_role("link", name="Xử lý").click()
+        self.page.get_by_label(choice, exact=True).check()
+        self.shot(shot)
+        self.complete()
+        expect(self.page.get_by_text(f"Đã hoàn thành: {task_name}.")).to_be_visible()
+        if logout:
+            self.logout()
+
+
 def task_of(server: LiveServer, round_id: str, unit_id: str) -> OpenTask:
     with server.runtime.read() as uow:
         instance_id = uow.session.scalars(select(UnitReport.instance_id).where(
@@ -54,7 +69,7 @@ def test_results_round_from_opening_to_the_summary(live_server: LiveServer, brow
                                                    smtp: SmtpSink) -> None:
     server, runtime = live_server, live_server.runtime
     page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    me = Session(page, server, shots)
+    me = Desk(page, server, shots)
 
     # DOST opens a results round due in 5 working days (Monday 13/4/2026 09:00 → Monday 20/4 17:00).
     me.login("chuyenvien.khcn")
@@ -83,10 +98,9 @@ def test_results_round_from_opening_to_the_summary(live_server: LiveServer, brow
     expect(page.get_by_text("Đã gửi báo cáo lên thủ trưởng đơn vị.")).to_be_visible()
     me.shot("report-sent")
     me.logout()
-    head = task_of(server, round_id, HIEN_NAM)
-    complete_task(runtime, server.actor("chutich.hiennam"), head.id, {"decision": "approve"})
-    review = task_of(server, round_id, HIEN_NAM)
-    complete_task(runtime, server.actor("chuyenvien.khcn"), review.id, {"decision": "accept"})
+    # The unit head approves from the inbox; Home Affairs receives it (the plan's "DOST with Home Affairs").
+    me.decide("chutich.hiennam", "Thủ trưởng duyệt, ký báo cáo", APPROVE, "head-approves")
+    me.decide("chuyenvien.noivu", "Tiếp nhận, kiểm tra báo cáo", "Tiếp nhận", "home-affairs-accepts")
 
     # Thursday 16/4 08:00: the five other units of the movement, Tài chính among them, get their reminder.
     server.clock.set(datetime(2026, 4, 16, 8, 0, 30, tzinfo=VN))
@@ -114,16 +128,20 @@ def test_results_round_from_opening_to_the_summary(live_server: LiveServer, brow
     assert to_tai_chinh == sorted(_email(server, u) for u in ("canbo.taichinh", "giamdoc.taichinh"))
     assert not [m for m in urging if "Hiến Nam" in m.subject]  # its report was accepted on time
 
-    # Tài chính sends its report late (accepted, marked late).
-    staff = server.actor("canbo.taichinh")
-    detail_version = _version(server, round_id, TAI_CHINH)
-    version = reports.save_report(runtime, staff, round_id, TAI_CHINH, _figures(), detail_version)
-    version = reports.attach_file(runtime, staff, round_id, TAI_CHINH, "bao-cao.pdf", PDF)
-    reports.submit_report(runtime, staff, round_id, TAI_CHINH, version)
-    complete_task(runtime, server.actor("giamdoc.taichinh"), task_of(server, round_id, TAI_CHINH).id,
-                  {"decision": "approve"})
-    complete_task(runtime, server.actor("chuyenvien.khcn"), task_of(server, round_id, TAI_CHINH).id,
-                  {"decision": "accept"})
+    me.logout()
+
+    # Tài chính sends its report late, in the browser; its head approves, DOST accepts it (marked late).
+    me.login("canbo.taichinh")
+    me.go(f"/rounds/{round_id}/units/{TAI_CHINH}")
+    for label, value in FIGURES.items():
+        page.get_by_label(label).fill(value)
+    page.locator("#file").set_input_files(pdf("bao-cao-tai-chinh"))
+    page.get_by_role("button", name="Gửi thủ trưởng đơn vị").click()
+    expect(page.get_by_text("Đã gửi báo cáo lên thủ trưởng đơn vị.")).to_be_visible()
+    me.shot("late-report-sent")
+    me.logout()
+    me.decide("giamdoc.taichinh", "Thủ trưởng duyệt, ký báo cáo", APPROVE, "late-head-approves")
+    me.decide("chuyenvien.khcn", "Tiếp nhận, kiểm tra báo cáo", "Tiếp nhận", "dost-accepts-late", logout=False)
     me.go(f"/rounds/{round_id}")
     expect(page.locator("tr", has_text="Sở Tài chính")).to_contain_text("(gửi sau hạn)")
     me.shot("board-all-accepted")
@@ -133,6 +151,44 @@ def test_results_round_from_opening_to_the_summary(live_server: LiveServer, brow
     text = _docx_text(Path(download.value.path()).read_bytes())
     assert "Đến nay đã tiếp nhận 2/6 báo cáo, trong đó 1 báo cáo gửi chậm; còn 4 đơn vị chưa gửi báo cáo" in text
     assert "Thi đua phát triển xã hội số | Lượt người được đào tạo kỹ năng số | 2.400" in text
+
+    # The statistics page shows what its workbook holds, table by table (with a few nominations on the way).
+    seed_nominations(server)
+    me.go("/statistics")
+    expect(page.get_by_role("heading", name="Thống kê")).to_be_visible()
+    me.shot("statistics")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Tải tất cả các bảng (.xlsx)").click()
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    sections = page.locator("section.stat")
+    assert sections.count() == len(book.worksheets) > 0
+    compared = 0
+    for index, sheet in enumerate(book.worksheets):
+        section = sections.nth(index)
+        assert sheet.title.startswith(section.locator("h2").inner_text()[:20])
+        on_page = [[_number(text) for text in row.locator("td").all_inner_texts()]
+                   for row in section.locator("tbody tr").all()]
+        in_book = [[_cell(v) for v in row] for row in sheet.iter_rows(min_row=2, values_only=True)]
+        assert on_page == in_book[:len(on_page)], sheet.title
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
+        compared += len(on_page)
+    assert compared > 0
+
+
+def _number(text: str) -> object:
+    """A figure as the statistics page writes it (1.200; 2,5) read back as a number; other text as it is."""
+    plain = text.replace(".", "").replace(",", ".")
+    try:
+        return float(plain)
+    except ValueError:
+        return text
+
+
+def _cell(value: object) -> object:
+    """A workbook cell compared as the page's: numbers as numbers (the workbook keeps 2.0 as 2)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return "" if value is None else str(value)
 
 
 def _email(server: LiveServer, username: str) -> str:
