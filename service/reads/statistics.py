@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
-from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
+from service.db.models import DeskTime, Nomination, OpenTask, Unit, User
 from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
 
 # How a nomination ended; any other status is still on its way.
@@ -37,6 +38,10 @@ class Scope:
     nominations: ColumnElement[bool]
     unit_ids: frozenset[str] | None  # None: every unit
     batches: bool  # batch tasks (Home Affairs and the Chairman) count too
+    # The movement's nominations this scope does not see (a province role: other units' drafts), or
+    # None when it sees them all: open tasks are counted for the whole movement from open_task's own
+    # index, less the few tasks of these nominations.
+    hidden: ColumnElement[bool] | None = None
 
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
@@ -44,10 +49,13 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     if not province and not actor.units_where("unit_statistics"):
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
     own = None if province else actor.units_where("unit_statistics")
-    where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    visible = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    hidden = None if isinstance(visible, True_) else not_(visible)
+    where = visible
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)
-    return Scope(movement_id, where, own, province and can_view_batches(actor))
+        hidden = and_(hidden, Nomination.movement_id == movement_id) if hidden is not None else None
+    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden)
 
 
 @dataclass
@@ -76,18 +84,20 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
 
 
 def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
-    """Three GROUP BYs, each an index scan (see the nomination table's statistics indexes): per (unit,
-    status), per (kind, award, status) and the awarded per (unit kind, award). Every table of
-    nominations is summed from the first two, so their totals always agree."""
+    """Two GROUP BYs, each a scan of a covering index (see the nomination table's statistics indexes):
+    per (unit, status, award) and per (kind, award) with the awarded among them. Every table of
+    nominations is summed from these, so their totals always agree."""
     per_unit: dict[str, list[int]] = {}  # unit -> [total, in progress, awarded, not awarded]
     statuses: dict[str, int] = defaultdict(int)
-    for unit_id, status, count in session.execute(
-            select(Nomination.unit_id, Nomination.status, func.count()).where(scope.nominations)
-            .group_by(Nomination.unit_id, Nomination.status)):
+    awarded_per_unit: list[tuple[str, str, int]] = []
+    for unit_id, status, award, count in session.execute(
+            select(Nomination.unit_id, Nomination.status, Nomination.award, func.count()).where(scope.nominations)
+            .group_by(Nomination.unit_id, Nomination.status, Nomination.award)):
         figures = per_unit.setdefault(unit_id, [0, 0, 0, 0])
         figures[0] += count
         if status in AWARDED:
             figures[2] += count
+            awarded_per_unit.append((unit_id, award or "", count))
         elif status == "not_awarded":
             figures[3] += count
         elif status not in OUTCOMES:
@@ -113,13 +123,11 @@ def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
             pair[1] += int(awarded or 0)
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
-    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
-    # unit table would look up a unit per awarded nomination.
+    # Each unit's kind from the names read above: a join to the unit table would look up a unit per
+    # awarded nomination.
     by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
-    for unit_id, award, count in session.execute(
-            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
-            .group_by(Nomination.unit_id, Nomination.award)):
-        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
+    for unit_id, award, count in awarded_per_unit:
+        by_unit_kind[(names.get(unit_id, ("", ""))[1], award)] += count
     found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
 
 
@@ -164,30 +172,50 @@ def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
 
 
 def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
-        list[tuple[str, int, int]], list[tuple[str, str, int]], list[tuple[str, str, int, int]]]:
+        list[tuple[str, int, int]], list[tuple[str, str, int, int]], list[tuple[str, str, int, int]]]:
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
-    recorded on the open task, never its element id); overdue ones per person holding them. One
-    GROUP BY over the open tasks of the scope's nominations (a join, not an IN list of them)."""
+    recorded on the open task, never its element id); overdue ones per person holding them.
+
+    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its
+    movement), less the tasks of the nominations the scope does not see (other units' drafts: few,
+    found through the nomination's status index); a unit head's are a join to their units'
+    nominations, a few hundred at most."""
     late = case((OpenTask.due_at < now, 1), else_=0)
     columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
-    queries = [select(*columns, func.count(), func.sum(late))
-               .join(Nomination, Nomination.id == OpenTask.nomination_id).where(scope.nominations)
-               .group_by(*columns)]
-    if scope.batches:  # the decision's tasks belong to a batch, not to a nomination
-        batch_scope = Batch.movement_id == scope.movement_id if scope.movement_id is not None else Batch.id.is_not(None)
-        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == OpenTask.batch_id)
-                       .where(batch_scope).group_by(*columns))
+    counted = (*columns, func.count(), func.sum(late))
+    added: list[Any] = []
+    taken: list[Any] = []
+    if scope.unit_ids is not None:
+        added.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+                     .where(scope.nominations).group_by(*columns))
+    else:
+        # Nomination and batch tasks carry a movement, a report's tasks none; a batch's have a batch_id.
+        where = [OpenTask.movement_id == scope.movement_id if scope.movement_id is not None
+                 else OpenTask.movement_id.is_not(None)]
+        if not scope.batches:  # the decision's tasks belong to a batch, not to a nomination
+            where.append(OpenTask.batch_id.is_(None))
+        added.append(select(*counted).where(*where).group_by(*columns))
+        if scope.hidden is not None:
+            taken.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+                         .where(scope.hidden).group_by(*columns))
+    groups: dict[tuple[str, str | None, str, int | None], list[int]] = {}
+    for sign, queries in ((1, added), (-1, taken)):
+        for query in queries:
+            for process_id, stage, role, assignee, count, overdue in session.execute(query):
+                pair = groups.setdefault((process_id, stage, role, assignee), [0, 0])
+                pair[0] += sign * int(count)
+                pair[1] += sign * int(overdue or 0)
     desks: dict[str, list[int]] = {}
     stages: dict[tuple[str, str], list[int]] = {}
     persons: dict[tuple[int | None, str], int] = defaultdict(int)
-    for query in queries:
-        for process_id, stage, role, assignee, count, overdue in session.execute(query):
-            overdue = int(overdue or 0)
-            for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
-                pair[0] += int(count)
-                pair[1] += overdue
-            if overdue:
-                persons[(assignee, role)] += overdue
+    for (process_id, stage, role, assignee), (count, overdue) in groups.items():
+        if not count:
+            continue
+        for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
+            pair[0] += count
+            pair[1] += overdue
+        if overdue:
+            persons[(assignee, role)] += overdue
     ids = {a for a, _ in persons if a is not None}
     people = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
     by_desk = sorted(((role, n, k) for role, (n, k) in desks.items()), key=lambda r: (-r[2], r[0]))
