@@ -1,6 +1,7 @@
 """The figures of the statistics page, by movement: nominations by unit, nominee kind, award, stage and
 outcome; awards per unit kind; working days at each desk (median, p90); overdue tasks per desk and
-person. Codes only: the web layer puts labels on them, and the page and its .xlsx share these rows.
+person; reports sent, sent late and missing per reporting round. Codes only: the web layer puts
+labels on them, and the page and its .xlsx share these rows.
 
 Each figure is one GROUP BY over an indexed projection (nomination, open_task, desk_time): none
 reads instance state or pairs audit events at request time, so the page costs the same at 100,000
@@ -22,12 +23,13 @@ from sqlalchemy.sql.elements import True_
 
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
-from service.db.models import DeskTime, Nomination, OpenTask, Unit, User
+from service.db.models import DeskTime, Nomination, OpenTask, ReportRound, Unit, UnitReport, User
 from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
 
 # How a nomination ended; any other status is still on its way.
 OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
 AWARDED = ("awarded", "unit_certificate")
+SENT = ("submitted", "accepted")  # a unit report the province has received
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,8 @@ class Figures:
     overdue_by_desk: list[tuple[str, int, int]] = field(default_factory=list)
     overdue_by_person: list[tuple[str, str, int]] = field(default_factory=list)
     open_by_stage: list[tuple[str, str, int, int]] = field(default_factory=list)
+    # Per reporting round: (id, title, kind, due at, units, sent, of them late, not sent).
+    rounds: list[tuple[str, str, str, datetime, int, int, int, int]] = field(default_factory=list)
 
 
 def figures(runtime: Runtime, scope: Scope) -> Figures:
@@ -80,6 +84,7 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
         _nomination_figures(session, scope, found)
         found.desk_times = _desk_times(session, scope)
         found.overdue_by_desk, found.overdue_by_person, found.open_by_stage = _overdue(session, scope, now)
+        found.rounds = _rounds(session, scope)
         return found
 
 
@@ -223,6 +228,24 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     by_person = sorted(((people.get(a, "") if a is not None else "", role, n) for (a, role), n in persons.items()),
                        key=lambda r: (-r[2], r[0], r[1]))
     return by_desk, by_person, by_stage
+
+
+def _rounds(session: Session, scope: Scope) -> list[tuple[str, str, str, datetime, int, int, int, int]]:
+    """Per reporting round of the movement, its units' reports: sent (submitted or accepted), of them
+    sent after the due date, and not sent (still being written, returned or stopped). One GROUP BY
+    over the rounds' reports; a unit head counts their own units' reports only."""
+    sent = UnitReport.status.in_(SENT)
+    query = (select(ReportRound.id, ReportRound.title, ReportRound.kind, ReportRound.due_at, func.count(),
+                    func.sum(case((sent, 1), else_=0)), func.sum(case((and_(sent, UnitReport.late), 1), else_=0)))
+             .join(UnitReport, UnitReport.round_id == ReportRound.id)
+             .group_by(ReportRound.id, ReportRound.title, ReportRound.kind, ReportRound.due_at)
+             .order_by(ReportRound.due_at, ReportRound.title))
+    if scope.movement_id is not None:
+        query = query.where(ReportRound.movement_id == scope.movement_id)
+    if scope.unit_ids is not None:
+        query = query.where(UnitReport.unit_id.in_(scope.unit_ids))
+    return [(round_id, title, kind, due_at, units, int(done or 0), int(late or 0), units - int(done or 0))
+            for round_id, title, kind, due_at, units, done, late in session.execute(query)]
 
 
 def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:

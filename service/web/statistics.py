@@ -12,9 +12,10 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 from flask_babel import gettext, lazy_gettext
 
-from service.exports.xlsx import Column, Table, write_xlsx
+from service.exports.xlsx import LOCAL, Column, Table, write_xlsx
 from service.reads import movements as movement_reads
 from service.reads import statistics as stats
+from service.reads.reports import KIND_TITLES as ROUND_KIND_TITLES
 from service.security.headers import DOWNLOAD_POLICY
 from service.web.charts import bar_chart
 from service.web.common import STATUS_LABELS, actor_required, bp, choice_label, role_title, runtime, t
@@ -114,6 +115,13 @@ def build_tables(figures: stats.Figures) -> list[StatTable]:
             [(who or gettext("(chưa có người nhận)"), role_title(r), late)
              for who, r, late in figures.overdue_by_person],
             chart=None),
+        _table("rounds", gettext("Báo cáo theo đợt (đã gửi, gửi muộn, chưa gửi)"), [
+            Column(gettext("Đợt báo cáo"), width=44), Column(gettext("Loại báo cáo"), width=24),
+            Column(gettext("Hạn gửi"), "date", 14), Column(gettext("Số đơn vị"), "int", 12),
+            Column(gettext("Đã gửi"), "int", 12), Column(gettext("Trong đó gửi muộn"), "int", 14),
+            Column(gettext("Chưa gửi"), "int", 12)],
+            [(title, t(ROUND_KIND_TITLES.get(kind, kind)), due_at.astimezone(LOCAL).date(), units, sent, late, missing)
+             for _, title, kind, due_at, units, sent, late, missing in figures.rounds], chart=(0, 6)),
     ]
     for table in tables:
         table.table = Table(t(table.table.title), table.table.columns, table.rows or [])
