@@ -89,51 +89,49 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
 
 
 def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
-    """Two GROUP BYs, each a scan of a covering index (see the nomination table's statistics indexes):
-    per (unit, status, award) and per (kind, award) with the awarded among them. Every table of
-    nominations is summed from these, so their totals always agree."""
-    per_unit: dict[str, list[int]] = {}  # unit -> [total, in progress, awarded, not awarded]
-    statuses: dict[str, int] = defaultdict(int)
-    awarded_per_unit: list[tuple[str, str, int]] = []
-    for unit_id, status, award, count in session.execute(
-            select(Nomination.unit_id, Nomination.status, Nomination.award, func.count()).where(scope.nominations)
-            .group_by(Nomination.unit_id, Nomination.status, Nomination.award)):
-        figures = per_unit.setdefault(unit_id, [0, 0, 0, 0])
-        figures[0] += count
-        if status in AWARDED:
-            figures[2] += count
-            awarded_per_unit.append((unit_id, award or "", count))
-        elif status == "not_awarded":
-            figures[3] += count
-        elif status not in OUTCOMES:
-            figures[1] += count
-        statuses[status] += count
-    names = {unit_id: (name, kind) for unit_id, name, kind in _units(session, set(per_unit))}
-    rows = [(unit_id, *names.get(unit_id, (unit_id, "")), *figures) for unit_id, figures in per_unit.items()]
+    """Three GROUP BYs, each a scan of a covering index (see the nomination table's statistics
+    indexes), the database doing the counting: per unit (total, in progress, awarded, not awarded),
+    per (kind, award, status), and the awarded per (unit, award). Every table of nominations is summed
+    from these, so their totals always agree."""
+    won, lost = Nomination.status.in_(AWARDED), Nomination.status == "not_awarded"
+    going = Nomination.status.not_in(OUTCOMES)
+    per_unit = session.execute(
+        select(Nomination.unit_id, func.count(), _count(going), _count(won), _count(lost))
+        .where(scope.nominations).group_by(Nomination.unit_id)).all()
+    names = {unit_id: (name, kind) for unit_id, name, kind in _units(session, {row[0] for row in per_unit})}
+    rows = [(unit_id, *names.get(unit_id, (unit_id, "")), total, int(a or 0), int(b or 0), int(c or 0))
+            for unit_id, total, a, b, c in per_unit]
     found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))  # type: ignore[arg-type]
+    statuses: dict[str, int] = defaultdict(int)
+    kinds: dict[str, list[int]] = {}
+    awards: dict[str, list[int]] = {}
+    for kind, award, status, count in session.execute(
+            select(Nomination.nominee_kind, Nomination.award, Nomination.status, func.count())
+            .where(scope.nominations).group_by(Nomination.nominee_kind, Nomination.award, Nomination.status)):
+        statuses[status] += count
+        for totals, key in ((kinds, kind or ""), (awards, award or "")):
+            pair = totals.setdefault(key, [0, 0])
+            pair[0] += count
+            pair[1] += count if status in AWARDED else 0
     found.by_status = list(statuses.items())
     outcomes: dict[str, int] = defaultdict(int)
     for status, count in statuses.items():
         outcomes[status if status in OUTCOMES else "in_progress"] += count
     found.by_outcome = list(outcomes.items())
-    kinds: dict[str, list[int]] = {}
-    awards: dict[str, list[int]] = {}
-    won = Nomination.status.in_(AWARDED)
-    for kind, award, count, awarded in session.execute(
-            select(Nomination.nominee_kind, Nomination.award, func.count(), func.sum(case((won, 1), else_=0)))
-            .where(scope.nominations).group_by(Nomination.nominee_kind, Nomination.award)):
-        for totals, key in ((kinds, kind or ""), (awards, award or "")):
-            pair = totals.setdefault(key, [0, 0])
-            pair[0] += count
-            pair[1] += int(awarded or 0)
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
-    # Each unit's kind from the names read above: a join to the unit table would look up a unit per
-    # awarded nomination.
+    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
+    # unit table would look up a unit per awarded nomination.
     by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
-    for unit_id, award, count in awarded_per_unit:
-        by_unit_kind[(names.get(unit_id, ("", ""))[1], award)] += count
+    for unit_id, award, count in session.execute(
+            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
+            .group_by(Nomination.unit_id, Nomination.award)):
+        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
     found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _units(session: Session, ids: set[str]) -> Iterator[tuple[str, str, str]]:
