@@ -103,12 +103,12 @@ def multipart(filename: str, content: bytes) -> tuple[bytes, str]:
 @contextmanager
 def server(workdir: Path, database_url: str, port: int, seeded: bool = False) -> Iterator[tuple[dict[str, str], int]]:
     """Yields the demo users' tokens and the server's pid (bench/worst_request.py reads its CPU time).
-    `seeded`: the database is already migrated and holds the demo (a copy a bench kept)."""
+    `seeded`: the database already holds the demo (a copy a bench kept): only migrated to the head."""
     env = {**os.environ, "NOMFLOW_INSTANCE_DIR": str(workdir), "DATABASE_URL": database_url,
            "NOMFLOW_SCHEDULER": "0", "NOMFLOW_SECRET_KEY": "bench"}
     nomflow = str(Path(sys.executable).parent / "nomflow")
+    subprocess.run([nomflow, "init-db"], env=env, check=True, capture_output=True)
     if not seeded:
-        subprocess.run([nomflow, "init-db"], env=env, check=True, capture_output=True)
         subprocess.run([nomflow, "seed-demo", "--password", PASSWORD], env=env, check=True, capture_output=True)
     tokens = make_tokens(workdir, database_url)
     process = subprocess.Popen([nomflow, "serve", "--port", str(port), "--threads", "4", "--no-scheduler"],

@@ -245,7 +245,8 @@ class Nomination(Base):
     __tablename__ = "nomination"
     # The statistics page's GROUP BYs read these indexes only (reads/statistics.py).
     __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award"),
-                      Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status"))
+                      Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status",
+                            "unit_id"))  # unit_id: a province role's scope reads it (0015)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)

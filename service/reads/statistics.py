@@ -24,7 +24,13 @@ from sqlalchemy.sql.elements import True_
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
 from service.db.models import DeskTime, Nomination, OpenTask, ReportRound, Unit, UnitReport, User
-from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
+from service.security.access import (
+    Actor,
+    can_view_batches,
+    has_province_role,
+    hidden_nominations,
+    nomination_scope,
+)
 
 # How a nomination ended; any other status is still on its way.
 OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
@@ -52,7 +58,9 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
     own = None if province else actor.units_where("unit_statistics")
     visible = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
-    hidden = None if isinstance(visible, True_) else not_(visible)
+    hidden = hidden_nominations(actor, runtime.roles) if own is None else None
+    if own is None and hidden is None and not isinstance(visible, True_):
+        hidden = not_(visible)  # any other restriction: the same figures, found more slowly
     where = visible
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)

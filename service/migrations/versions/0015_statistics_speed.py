@@ -26,9 +26,15 @@ def upgrade() -> None:
     op.execute("UPDATE open_task SET movement_id = (SELECT batch.movement_id FROM batch "
                "WHERE batch.id = open_task.batch_id) WHERE batch_id IS NOT NULL AND nomination_id IS NULL")
     op.create_index("ix_open_task_stats", "open_task", STATS_COLUMNS)
+    # A province role's scope reads the unit too (other units' drafts are not counted): with it the
+    # index covers the per (kind, award, status) count.
+    op.drop_index("ix_nomination_stats_kind", table_name="nomination")
+    op.create_index("ix_nomination_stats_kind", "nomination", ["movement_id", "nominee_kind", "award", "status", "unit_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_nomination_stats_kind", table_name="nomination")
+    op.create_index("ix_nomination_stats_kind", "nomination", ["movement_id", "nominee_kind", "award", "status"])
     op.drop_index("ix_open_task_stats", table_name="open_task")
     with op.batch_alter_table("open_task") as batch:
         batch.drop_column("movement_id")
