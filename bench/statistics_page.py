@@ -1,34 +1,44 @@
-"""The statistics page and the full .xlsx export over real HTTP, with 100,000 nominations stored.
+"""The statistics page, the follow-up boards and the full .xlsx export over real HTTP, with 100,000
+nominations and 2,000 units x 3 reporting rounds stored.
 
 Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql]
 (Named statistics_page, not statistics: a bench/statistics.py would shadow the standard library for
 every script run from bench/.)
 
 For each database (a SQLite file, and a PostgreSQL server started for the run on loopback):
-1. `nomflow init-db` + `seed-demo`, then `nomflow serve` (gunicorn, one process, threads) on
-   127.0.0.1, scheduler off (bench/service.py's `server`).
-2. Bulk-inserted: 2,000 units taking part in the 2026 movement, 100,000 nominations spread over units,
-   nominee kinds, awards and statuses, an open task (some overdue, some claimed) for each one still in
-   progress, and ~4 desk-time rows per nomination (what the completions of its past steps wrote).
-   `--small`: 200 units and 5,000 nominations (the CI size).
-3. Timed at the client: the floor (GET /api/v1/me: HTTP + token auth, no work), GET /statistics for
-   an admin (every nomination) and for the DOST lead (province scope), and the full export
-   GET /statistics/nominations.xlsx: its time, its size, and the server worker's peak resident memory
-   (VmHWM) before and after, which shows whether memory grows with the rows.
-Targets (DESIGN/issue 15): statistics page p95 <= 300 ms, full export of 100,000 rows <= 10 s.
+1. `nomflow init-db` + `seed-demo`, then bulk-inserted: 2,000 units taking part in the 2026 movement,
+   100,000 nominations spread over units, nominee kinds, awards and statuses, an open task (some
+   overdue, some claimed) for each one still in progress, ~4 desk-time rows per nomination (what the
+   completions of its past steps wrote), and 3 results rounds of 2,000 unit reports each (sent, sent
+   late, still being written: an open, often overdue, task each). `--small`: 200 units, 5,000.
+   The seeded database is kept in $NOMFLOW_BENCH_CACHE (default /tmp/nomflow-bench-cache), keyed by
+   the sizes: the next run copies it (SQLite) or restores it (pg_restore) and migrates it to the head.
+2. `nomflow serve` (gunicorn, one process, threads) on 127.0.0.1, scheduler off.
+3. Timed at the client, same server process: the floor (GET /healthz: HTTP, no work), GET
+   /statistics for an admin (every nomination) and for the DOST lead (province scope), the DOST
+   officer's follow-up page (/follow-up: the units' late tasks) and the board of the last round
+   (/rounds/<id>), and the full export GET /statistics/nominations.xlsx: its time and the server
+   worker's peak resident memory during it (VmHWM, reset just before through /proc/<pid>/clear_refs).
+Targets (DESIGN/issue 15): pages p95 <= 300 ms, full export of 100,000 rows <= 10 s, memory flat.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import platform
 import random
+import shutil
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,11 +46,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from service.app import create_app  # noqa: E402
 from service.core.config import ServiceConfig  # noqa: E402
-from service.db.models import DeskTime, Movement, MovementUnit, Nomination, OpenTask, Unit, User  # noqa: E402
+from service.db.models import (  # noqa: E402
+    DeskTime,
+    Movement,
+    MovementUnit,
+    Nomination,
+    OpenTask,
+    ReportRound,
+    Unit,
+    UnitReport,
+    User,
+)
 
 _spec = importlib.util.spec_from_file_location("service_bench", ROOT / "bench" / "service.py")
 assert _spec and _spec.loader
@@ -56,6 +76,9 @@ STATUSES = {"draft": (8, "unit_staff"), "unit_review": (10, "unit_head"), "dost_
             "awarded": (20, None), "unit_certificate": (10, None), "not_awarded": (10, None)}
 PATH = ["unit_staff", "unit_head", "dost_officer", "dost_lead", "home_affairs_officer", "home_affairs_officer"]
 CHUNK = 5000
+ROUNDS = 3
+SEED_VERSION = 2  # bump when load() changes: the kept copies are keyed by it
+CACHE = Path(os.environ.get("NOMFLOW_BENCH_CACHE", Path(tempfile.gettempdir()) / "nomflow-bench-cache"))
 
 
 def load(workdir: Path, database_url: str, units: int, nominations: int) -> tuple[int, float]:
@@ -96,7 +119,8 @@ def load(workdir: Path, database_url: str, units: int, nominations: int) -> tupl
                                   "unit_id": unit if desk.startswith("unit_") else None, "opened_at": created,
                                   "due_at": now + timedelta(days=rng.randrange(-20, 20)), "nomination_id": nid,
                                   "assignee_id": rng.choice(people) if i % 3 == 0 else None,
-                                  "nominee_name": rows[-1]["nominee_name"], "nominee_kind": kind})
+                                  "nominee_name": rows[-1]["nominee_name"], "nominee_kind": kind,
+                                  "movement_id": movement_id})
                 for step in range(4 if desk is None else statuses.index(status) % 6):
                     desks.append({"task_uuid": str(uuid.uuid4()), "instance_id": nid, "nomination_id": nid,
                                   "movement_id": movement_id, "unit_id": unit, "role": PATH[step],
@@ -105,21 +129,52 @@ def load(workdir: Path, database_url: str, units: int, nominations: int) -> tupl
             if tasks:
                 _insert_tasks(session, tasks)
             session.execute(insert(DeskTime), desks)
+        _load_rounds(session, rng, movement_id, creator, unit_ids, now)
         uow.commit()
-    with runtime.db.engine.connect() as connection:
-        connection.execute(text("ANALYZE"))  # what autovacuum does within a minute of a bulk load
-        connection.commit()
+    with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        # What autovacuum does within a minute of a bulk load: statistics (and on PostgreSQL the
+        # visibility map, without which an index-only scan visits the table anyway).
+        connection.execute(text("ANALYZE" if database_url.startswith("sqlite") else "VACUUM ANALYZE"))
     runtime.db.dispose()
     return movement_id, time.perf_counter() - started
 
 
-def _insert_tasks(session: Any, tasks: list[dict[str, Any]]) -> None:
+def _load_rounds(session: Any, rng: random.Random, movement_id: int, creator: int, unit_ids: list[str],
+                 now: datetime) -> None:
+    """ROUNDS results rounds, due 60, 20 and -10 days from now: each unit's report sent (on time or
+    late) or still being written, with its open task at the unit's desk."""
+    tasks = []
+    for n in range(ROUNDS):
+        due = now - timedelta(days=60 - 35 * n)
+        round_id = uuid.uuid4().hex
+        session.execute(insert(ReportRound), [{
+            "id": round_id, "kind": "results", "title": f"Báo cáo kết quả đợt {n + 1}", "year": 2026,
+            "movement_id": movement_id, "due_at": due, "remind_at": due - timedelta(days=3), "opened_by": creator,
+            "opened_at": due - timedelta(days=14)}])
+        reports = []
+        for unit in unit_ids:
+            status = rng.choices(["accepted", "submitted", "drafting", "not_started"], [4, 3, 2, 1])[0]
+            sent = status in ("accepted", "submitted")
+            late = sent and rng.random() < 0.2
+            reports.append({"id": uuid.uuid4().hex, "round_id": round_id, "unit_id": unit, "instance_id": None,
+                            "status": status, "data": {}, "late": late, "updated_at": due, "version": 1,
+                            "submitted_at": due + timedelta(days=2 if late else -2) if sent else None,
+                            "accepted_at": due if status == "accepted" else None})
+            if not sent:
+                tasks.append({"id": str(uuid.uuid4()), "instance_id": None, "process_id": "unit_report",
+                              "task_id": "bench_report", "name": "Lập báo cáo kết quả", "role": "unit_staff",
+                              "unit_id": unit, "opened_at": due - timedelta(days=14), "due_at": due})
+        session.execute(insert(UnitReport), reports)
+    _insert_tasks(session, tasks, "unit_report")
+
+
+def _insert_tasks(session: Any, tasks: list[dict[str, Any]], process_id: str = "nomination") -> None:
     # Open tasks belong to an instance (a foreign key): one placeholder instance row per task.
     from service.db.models import ProcessInstance, ProcessVersion
 
-    version_id = session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "nomination")).first()
+    version_id = session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)).first()
     now = datetime.now(UTC)
-    instances = [{"id": str(uuid.uuid4()), "process_version_id": version_id, "process_id": "nomination", "state": {},
+    instances = [{"id": str(uuid.uuid4()), "process_version_id": version_id, "process_id": process_id, "state": {},
                   "serializer_version": "1.5", "status": "running", "version": 1, "created_at": now,
                   "updated_at": now, "next_wake_at": None} for _ in tasks]
     session.execute(insert(ProcessInstance), instances)
@@ -128,11 +183,18 @@ def _insert_tasks(session: Any, tasks: list[dict[str, Any]]) -> None:
     session.execute(insert(OpenTask), tasks)
 
 
-def worker_peak_kib(pid: int) -> int:
-    """Peak resident memory (VmHWM) of gunicorn's worker, the child of the process started."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    status = Path(f"/proc/{children[0]}/status").read_text()
+def worker_pid(pid: int) -> int:
+    """gunicorn's worker: the child of the process started."""
+    return int(Path(f"/proc/{pid}/task/{pid}/children").read_text().split()[0])
+
+
+def peak_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := the current resident size
 
 
 class Rows(list[list[Any]]):
@@ -141,66 +203,146 @@ class Rows(list[list[Any]]):
         super().append(row)
 
 
-def run_backend(name: str, database_url: str, workdir: Path, units: int, nominations: int,
-                rounds: int) -> list[list[Any]]:
+def cache_key(units: int, nominations: int) -> str:
+    # Not the migrations: a kept copy is migrated to the head when the server starts (init-db).
+    return hashlib.sha256(f"{SEED_VERSION}/{units}/{nominations}/{ROUNDS}".encode()).hexdigest()[:16]
+
+
+@contextmanager
+def prepared(backend: str, workdir: Path, units: int, nominations: int) -> Iterator[tuple[str, Path | None]]:
+    """A database for the run, and the file to keep it in when it is not kept yet (None: restored from it)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    kept = CACHE / f"stats-{backend}-{cache_key(units, nominations)}.{'sqlite3' if backend == 'sqlite' else 'pgdump'}"
+    if backend == "sqlite":
+        target = workdir / "bench.sqlite3"
+        if kept.exists():
+            shutil.copyfile(kept, target)
+        yield f"sqlite:///{target}", None if kept.exists() else kept
+        return
+    from tests.support.postgres import PostgresServer, find_bindir
+
+    pg = PostgresServer.start()
+    try:
+        url = pg.create_database(pg.new_name("bench"))
+        if kept.exists():
+            subprocess.run([str(find_bindir() / "pg_restore"), "--no-owner", "-j", "2", "-d", libpq(url), str(kept)],
+                           check=True, capture_output=True)
+            # What autovacuum does within a minute of a bulk load (PostgreSQL >= 13 vacuums after inserts
+            # too): statistics, and the visibility map that lets the covering indexes answer alone.
+            subprocess.run([str(find_bindir() / "psql"), "-q", "-d", libpq(url), "-c", "VACUUM ANALYZE"], check=True)
+            yield url, None
+        else:
+            yield url, kept
+    finally:
+        pg.stop()
+
+
+def libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def keep(database_url: str, kept: Path) -> None:
+    partial = kept.with_suffix(".partial")
+    if database_url.startswith("sqlite"):
+        source = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+        copy = sqlite3.connect(partial)
+        source.backup(copy)
+        copy.close()
+        source.close()
+    else:
+        from tests.support.postgres import find_bindir
+
+        subprocess.run([str(find_bindir() / "pg_dump"), "-Fc", "-Z", "1", "-f", str(partial), libpq(database_url)],
+                       check=True, capture_output=True)
+    partial.replace(kept)
+
+
+def first(database_url: str, query: Any) -> Any:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(query).scalars().first()
+    finally:
+        engine.dispose()
+
+
+def timed(client: Any, path: str, token: str, count: int) -> list[float]:
+    return [client.call("GET", path, token)[2] for _ in range(count)]
+
+
+def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: int) -> list[list[Any]]:
     rows: list[list[Any]] = Rows()
     port = service_bench.free_port()
-    with service_bench.server(workdir, database_url, port) as (tokens, pid):
-        movement_id, seconds = load(workdir, database_url, units, nominations)
-        rows.append([name, "load", f"{units:,} units, {nominations:,} nominations", "", f"{seconds:.1f} s", ""])
+    with prepared(name, workdir, units, nominations) as (database_url, kept), \
+            service_bench.server(workdir, database_url, port, seeded=kept is None) as (tokens, pid):
+        if kept is not None:
+            movement_id, seconds = load(workdir, database_url, units, nominations)
+            keep(database_url, kept)
+            rows.append([name, "load", f"{units:,} units, {nominations:,} nominations, {ROUNDS} rounds (kept)", "",
+                         f"{seconds:.1f} s", "", ""])
+        else:
+            movement_id = first(database_url, select(Movement.id).where(Movement.year == 2026))
+            rows.append([name, "load", f"{units:,} units, {nominations:,} nominations, {ROUNDS} rounds (copy)",
+                         "", "", "", ""])
+        last_round = first(database_url, select(ReportRound.id).order_by(ReportRound.due_at.desc()))
         client = service_bench.Client(port)
-        admin, lead = tokens["quantri"], tokens["lanhdao.khcn"]
-        for _ in range(3):  # warm-up: imports, first queries, page cache
-            client.call("GET", f"/statistics?movement={movement_id}", admin)
-        me = [client.call("GET", "/api/v1/me", admin)[2] for _ in range(rounds * 2)]
-        rows.append([name, "floor", "GET /api/v1/me (HTTP + token auth)", len(me),
-                     f"{service_bench.pct(me, 0.5):.1f}", f"{service_bench.pct(me, 0.95):.1f}"])
-        for who, token in (("admin", admin), ("DOST lead", lead)):
-            times = [client.call("GET", f"/statistics?movement={movement_id}", token)[2] for _ in range(rounds)]
-            rows.append([name, "statistics", f"GET /statistics ({who})", len(times),
-                         f"{service_bench.pct(times, 0.5):.1f}", f"{service_bench.pct(times, 0.95):.1f}"])
-        before = worker_peak_kib(pid)
+        admin, lead, officer = tokens["quantri"], tokens["lanhdao.khcn"], tokens["chuyenvien.khcn"]
+        pages = [("statistics", "GET /statistics (admin)", f"/statistics?movement={movement_id}", admin),
+                 ("statistics", "GET /statistics (DOST lead)", f"/statistics?movement={movement_id}", lead),
+                 ("follow-up", "GET /follow-up (DOST officer)", "/follow-up", officer),
+                 ("follow-up", "GET /rounds/<last round> (DOST officer)", f"/rounds/{last_round}", officer)]
+        for _, _, path, token in pages:  # warm-up: imports, first queries, page cache
+            timed(client, path, token, 2)
+        worker = worker_pid(pid)
+        # The server's CPU per request beside the wall times: on a shared machine the wall time
+        # includes waiting for a core, the CPU time is what the request costs.
+        for what, label, path, token in [("floor", "GET /healthz (HTTP, no work)", "/healthz", admin), *pages]:
+            cpu = cpu_seconds(worker)
+            times = timed(client, path, token, rounds)
+            cpu = (cpu_seconds(worker) - cpu) / len(times) * 1000
+            rows.append([name, what, label, len(times), f"{service_bench.pct(times, 0.5):.1f}",
+                         f"{service_bench.pct(times, 0.95):.1f}", f"{cpu:.0f}"])
+        before = peak_kib(worker)
+        reset_peak(worker)
         client.conn.timeout = 900  # a slow machine must not cut the export short
         client.conn.close()
+        cpu = cpu_seconds(worker)
         _, body, ms = client.call("GET", f"/statistics/nominations.xlsx?movement={movement_id}", admin)
-        after = worker_peak_kib(pid)
+        cpu = cpu_seconds(worker) - cpu
+        after = peak_kib(worker)
         rows.append([name, "export", f"nominations.xlsx: {nominations:,} rows, {len(body) / 1e6:.1f} MB", 1,
-                     f"{ms / 1000:.2f} s", f"peak RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB"])
+                     f"{ms / 1000:.2f} s", f"peak RSS {after / 1024:.0f} MiB (before: {before / 1024:.0f})",
+                     f"{cpu * 1000:.0f}"])
         _, body, ms = client.call("GET", f"/statistics/export.xlsx?movement={movement_id}", admin)
-        rows.append([name, "export", f"export.xlsx: every table ({len(body) / 1e3:.0f} kB)", 1, f"{ms:.0f}", ""])
+        rows.append([name, "export", f"export.xlsx: every table ({len(body) / 1e3:.0f} kB)", 1, f"{ms:.0f}", "", ""])
     return rows
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="200 units, 5,000 nominations (CI size)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=30, help="requests per page")
     args = parser.parse_args()
-    units, nominations, rounds = (200, 5_000, 20) if args.small else (2_000, 100_000, 40)
+    units, nominations = (200, 5_000) if args.small else (2_000, 100_000)
     print("nomflow statistics benchmark (real HTTP, gunicorn on 127.0.0.1)")
-    print(f"Python {platform.python_version()}, {platform.platform()}, cpus={os.cpu_count()}")
+    print(f"Python {platform.python_version()}, {platform.platform()}, cpus={os.cpu_count()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
     rows: list[list[Any]] = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory(prefix=f"nomflow-bench-stats-{backend}-") as tmp:
-            workdir = Path(tmp)
-            if backend == "sqlite":
-                rows += run_backend("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", workdir, units, nominations,
-                                    rounds)
-            else:
-                from tests.support.postgres import PostgresServer
-
-                pg = PostgresServer.start()
-                try:
-                    url = pg.create_database(pg.new_name("bench"))
-                    rows += run_backend("postgresql", url, workdir, units, nominations, rounds)
-                finally:
-                    pg.stop()
-    headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms"]
+            rows += run_backend(backend, Path(tmp), units, nominations, args.requests)
+    headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms", "server CPU ms/request"]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    print()
+    print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     for row in [headers, ["-" * w for w in widths], *rows]:
-        print("  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
-                        for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        print("| " + " | ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
+                                for i, (c, w) in enumerate(zip(row, widths, strict=True))) + " |")
 
 
 if __name__ == "__main__":

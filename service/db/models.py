@@ -247,7 +247,8 @@ class Nomination(Base):
     __tablename__ = "nomination"
     # The statistics page's GROUP BYs read these indexes only (reads/statistics.py).
     __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award"),
-                      Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status"))
+                      Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status",
+                            "unit_id"))  # unit_id: a province role's scope reads it (0015)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
@@ -347,6 +348,8 @@ class OpenTask(Base):
         Index("ix_open_task_no_unit_due", "role", "due_at", postgresql_where=text("unit_id IS NULL"),
               sqlite_where=text("unit_id IS NULL")),
         Index("ix_open_task_assignee", "assignee_id", "due_at"),
+        # The statistics page's open and overdue counts, read from the index alone (0015).
+        Index("ix_open_task_stats", "movement_id", "process_id", "stage", "role", "assignee_id", "due_at", "batch_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
@@ -365,6 +368,7 @@ class OpenTask(Base):
     batch_id: Mapped[str | None] = mapped_column(String(32))
     nominee_name: Mapped[str | None] = mapped_column(String(300))
     nominee_kind: Mapped[str | None] = mapped_column(String(32))
+    movement_id: Mapped[int | None] = mapped_column(Integer)  # its nomination's or batch's, never changes
 
 
 class DeskTime(Base):

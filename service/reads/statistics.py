@@ -1,6 +1,7 @@
 """The figures of the statistics page, by movement: nominations by unit, nominee kind, award, stage and
 outcome; awards per unit kind; working days at each desk (median, p90); overdue tasks per desk and
-person. Codes only: the web layer puts labels on them, and the page and its .xlsx share these rows.
+person; reports sent, sent late and missing per reporting round. Codes only: the web layer puts
+labels on them, and the page and its .xlsx share these rows.
 
 Each figure is one GROUP BY over an indexed projection (nomination, open_task, desk_time): none
 reads instance state or pairs audit events at request time, so the page costs the same at 100,000
@@ -16,17 +17,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
-from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
-from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
+from service.db.models import DeskTime, Nomination, OpenTask, ReportRound, Unit, UnitReport, User
+from service.security.access import (
+    Actor,
+    can_view_batches,
+    has_province_role,
+    hidden_nominations,
+    nomination_scope,
+)
 
 # How a nomination ended; any other status is still on its way.
 OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
 AWARDED = ("awarded", "unit_certificate")
+SENT = ("submitted", "accepted")  # a unit report the province has received
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,10 @@ class Scope:
     nominations: ColumnElement[bool]
     unit_ids: frozenset[str] | None  # None: every unit
     batches: bool  # batch tasks (Home Affairs and the Chairman) count too
+    # The movement's nominations this scope does not see (a province role: other units' drafts), or
+    # None when it sees them all: open tasks are counted for the whole movement from open_task's own
+    # index, less the few tasks of these nominations.
+    hidden: ColumnElement[bool] | None = None
 
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
@@ -44,10 +57,15 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     if not province and not actor.units_where("unit_statistics"):
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
     own = None if province else actor.units_where("unit_statistics")
-    where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    visible = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    hidden = hidden_nominations(actor, runtime.roles) if own is None else None
+    if own is None and hidden is None and not isinstance(visible, True_):
+        hidden = not_(visible)  # any other restriction: the same figures, found more slowly
+    where = visible
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)
-    return Scope(movement_id, where, own, province and can_view_batches(actor))
+        hidden = and_(hidden, Nomination.movement_id == movement_id) if hidden is not None else None
+    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden)
 
 
 @dataclass
@@ -62,6 +80,8 @@ class Figures:
     overdue_by_desk: list[tuple[str, int, int]] = field(default_factory=list)
     overdue_by_person: list[tuple[str, str, int]] = field(default_factory=list)
     open_by_stage: list[tuple[str, str, int, int]] = field(default_factory=list)
+    # Per reporting round: (id, title, kind, due at, units, sent, of them late, not sent).
+    rounds: list[tuple[str, str, str, datetime, int, int, int, int]] = field(default_factory=list)
 
 
 def figures(runtime: Runtime, scope: Scope) -> Figures:
@@ -72,45 +92,40 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
         _nomination_figures(session, scope, found)
         found.desk_times = _desk_times(session, scope)
         found.overdue_by_desk, found.overdue_by_person, found.open_by_stage = _overdue(session, scope, now)
+        found.rounds = _rounds(session, scope)
         return found
 
 
 def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
-    """Three GROUP BYs, each an index scan (see the nomination table's statistics indexes): per (unit,
-    status), per (kind, award, status) and the awarded per (unit kind, award). Every table of
-    nominations is summed from the first two, so their totals always agree."""
-    per_unit: dict[str, list[int]] = {}  # unit -> [total, in progress, awarded, not awarded]
+    """Three GROUP BYs, each a scan of a covering index (see the nomination table's statistics
+    indexes), the database doing the counting: per unit (total, in progress, awarded, not awarded),
+    per (kind, award, status), and the awarded per (unit, award). Every table of nominations is summed
+    from these, so their totals always agree."""
+    won, lost = Nomination.status.in_(AWARDED), Nomination.status == "not_awarded"
+    going = Nomination.status.not_in(OUTCOMES)
+    per_unit = session.execute(
+        select(Nomination.unit_id, func.count(), _count(going), _count(won), _count(lost))
+        .where(scope.nominations).group_by(Nomination.unit_id)).all()
+    names = {unit_id: (name, kind) for unit_id, name, kind in _units(session, {row[0] for row in per_unit})}
+    rows = [(unit_id, *names.get(unit_id, (unit_id, "")), total, int(a or 0), int(b or 0), int(c or 0))
+            for unit_id, total, a, b, c in per_unit]
+    found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))
     statuses: dict[str, int] = defaultdict(int)
-    for unit_id, status, count in session.execute(
-            select(Nomination.unit_id, Nomination.status, func.count()).where(scope.nominations)
-            .group_by(Nomination.unit_id, Nomination.status)):
-        figures = per_unit.setdefault(unit_id, [0, 0, 0, 0])
-        figures[0] += count
-        if status in AWARDED:
-            figures[2] += count
-        elif status == "not_awarded":
-            figures[3] += count
-        elif status not in OUTCOMES:
-            figures[1] += count
+    kinds: dict[str, list[int]] = {}
+    awards: dict[str, list[int]] = {}
+    for kind, award, status, count in session.execute(
+            select(Nomination.nominee_kind, Nomination.award, Nomination.status, func.count())
+            .where(scope.nominations).group_by(Nomination.nominee_kind, Nomination.award, Nomination.status)):
         statuses[status] += count
-    names = {unit_id: (name, kind) for unit_id, name, kind in _units(session, set(per_unit))}
-    rows = [(unit_id, *names.get(unit_id, (unit_id, "")), *figures) for unit_id, figures in per_unit.items()]
-    found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))  # type: ignore[arg-type]
+        for totals, key in ((kinds, kind or ""), (awards, award or "")):
+            pair = totals.setdefault(key, [0, 0])
+            pair[0] += count
+            pair[1] += count if status in AWARDED else 0
     found.by_status = list(statuses.items())
     outcomes: dict[str, int] = defaultdict(int)
     for status, count in statuses.items():
         outcomes[status if status in OUTCOMES else "in_progress"] += count
     found.by_outcome = list(outcomes.items())
-    kinds: dict[str, list[int]] = {}
-    awards: dict[str, list[int]] = {}
-    won = Nomination.status.in_(AWARDED)
-    for kind, award, count, awarded in session.execute(
-            select(Nomination.nominee_kind, Nomination.award, func.count(), func.sum(case((won, 1), else_=0)))
-            .where(scope.nominations).group_by(Nomination.nominee_kind, Nomination.award)):
-        for totals, key in ((kinds, kind or ""), (awards, award or "")):
-            pair = totals.setdefault(key, [0, 0])
-            pair[0] += count
-            pair[1] += int(awarded or 0)
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
     # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
@@ -121,6 +136,10 @@ def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
             .group_by(Nomination.unit_id, Nomination.award)):
         by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
     found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _units(session: Session, ids: set[str]) -> Iterator[tuple[str, str, str]]:
@@ -166,28 +185,48 @@ def nearest_rank(bins: list[tuple[int, int]], total: int, q: float) -> int:
 def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
         list[tuple[str, int, int]], list[tuple[str, str, int]], list[tuple[str, str, int, int]]]:
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
-    recorded on the open task, never its element id); overdue ones per person holding them. One
-    GROUP BY over the open tasks of the scope's nominations (a join, not an IN list of them)."""
+    recorded on the open task, never its element id); overdue ones per person holding them.
+
+    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its
+    movement), less the tasks of the nominations the scope does not see (other units' drafts: few,
+    found through the nomination's status index); a unit head's are a join to their units'
+    nominations, a few hundred at most."""
     late = case((OpenTask.due_at < now, 1), else_=0)
     columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
-    queries = [select(*columns, func.count(), func.sum(late))
-               .join(Nomination, Nomination.id == OpenTask.nomination_id).where(scope.nominations)
-               .group_by(*columns)]
-    if scope.batches:  # the decision's tasks belong to a batch, not to a nomination
-        batch_scope = Batch.movement_id == scope.movement_id if scope.movement_id is not None else Batch.id.is_not(None)
-        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == OpenTask.batch_id)
-                       .where(batch_scope).group_by(*columns))
+    counted = (*columns, func.count(), func.sum(late))
+    added: list[Any] = []
+    taken: list[Any] = []
+    if scope.unit_ids is not None:
+        added.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+                     .where(scope.nominations).group_by(*columns))
+    else:
+        # Nomination and batch tasks carry a movement, a report's tasks none; a batch's have a batch_id.
+        where = [OpenTask.movement_id == scope.movement_id if scope.movement_id is not None
+                 else OpenTask.movement_id.is_not(None)]
+        if not scope.batches:  # the decision's tasks belong to a batch, not to a nomination
+            where.append(OpenTask.batch_id.is_(None))
+        added.append(select(*counted).where(*where).group_by(*columns))
+        if scope.hidden is not None:
+            taken.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+                         .where(scope.hidden).group_by(*columns))
+    groups: dict[tuple[str, str | None, str, int | None], list[int]] = {}
+    for sign, queries in ((1, added), (-1, taken)):
+        for query in queries:
+            for process_id, stage, role, assignee, count, overdue in session.execute(query):
+                pair = groups.setdefault((process_id, stage, role, assignee), [0, 0])
+                pair[0] += sign * int(count)
+                pair[1] += sign * int(overdue or 0)
     desks: dict[str, list[int]] = {}
     stages: dict[tuple[str, str], list[int]] = {}
     persons: dict[tuple[int | None, str], int] = defaultdict(int)
-    for query in queries:
-        for process_id, stage, role, assignee, count, overdue in session.execute(query):
-            overdue = int(overdue or 0)
-            for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
-                pair[0] += int(count)
-                pair[1] += overdue
-            if overdue:
-                persons[(assignee, role)] += overdue
+    for (process_id, stage, role, assignee), (count, overdue) in groups.items():
+        if not count:
+            continue
+        for pair in (desks.setdefault(role, [0, 0]), stages.setdefault((process_id, stage or ""), [0, 0])):
+            pair[0] += count
+            pair[1] += overdue
+        if overdue:
+            persons[(assignee, role)] += overdue
     ids = {a for a, _ in persons if a is not None}
     people = dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
     by_desk = sorted(((role, n, k) for role, (n, k) in desks.items()), key=lambda r: (-r[2], r[0]))
@@ -195,6 +234,24 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     by_person = sorted(((people.get(a, "") if a is not None else "", role, n) for (a, role), n in persons.items()),
                        key=lambda r: (-r[2], r[0], r[1]))
     return by_desk, by_person, by_stage
+
+
+def _rounds(session: Session, scope: Scope) -> list[tuple[str, str, str, datetime, int, int, int, int]]:
+    """Per reporting round of the movement, its units' reports: sent (submitted or accepted), of them
+    sent after the due date, and not sent (still being written, returned or stopped). One GROUP BY
+    over the rounds' reports; a unit head counts their own units' reports only."""
+    sent = UnitReport.status.in_(SENT)
+    query = (select(ReportRound.id, ReportRound.title, ReportRound.kind, ReportRound.due_at, func.count(),
+                    func.sum(case((sent, 1), else_=0)), func.sum(case((and_(sent, UnitReport.late), 1), else_=0)))
+             .join(UnitReport, UnitReport.round_id == ReportRound.id)
+             .group_by(ReportRound.id, ReportRound.title, ReportRound.kind, ReportRound.due_at)
+             .order_by(ReportRound.due_at, ReportRound.title))
+    if scope.movement_id is not None:
+        query = query.where(ReportRound.movement_id == scope.movement_id)
+    if scope.unit_ids is not None:
+        query = query.where(UnitReport.unit_id.in_(scope.unit_ids))
+    return [(round_id, title, kind, due_at, units, int(done or 0), int(late or 0), units - int(done or 0))
+            for round_id, title, kind, due_at, units, done, late in session.execute(query)]
 
 
 def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:

@@ -246,6 +246,7 @@ def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination:
         batch_id=batch.id if batch else None,
         nominee_name=nomination.nominee_name if nomination else None,
         nominee_kind=nomination.nominee_kind if nomination else None,
+        movement_id=nomination.movement_id if nomination else batch.movement_id if batch else None,
     )
 
 

@@ -111,7 +111,8 @@ def _apply(session: Session, runtime: Runtime, actor: Actor, row: InstanceRow, c
         projected = rows.get(task_uuid)
         if projected is None:
             projected = OpenTask(id=task_uuid, instance_id=row.id, process_id=row.process_id, opened_at=now,
-                                 nomination_id=result["nomination_id"], batch_id=result["batch_id"])
+                                 nomination_id=result["nomination_id"], batch_id=result["batch_id"],
+                                 movement_id=_movement_of(session, result["nomination_id"], result["batch_id"]))
             session.add(projected)
         projected.task_id, projected.name, projected.role = task.task_id, task.name, task.role
         projected.unit_id, projected.form, projected.ui_form = task.unit_id, task.form, task.ui_form
@@ -139,6 +140,15 @@ def _result(session: Session, row: InstanceRow, current: ProcessVersion, target:
                         "overdue_after": bool(t.due_after and t.due_after < now)} for t in plan.open_tasks],
         "next_wake_before": plan.next_wake_before, "next_wake_after": plan.next_wake_after,
     }
+
+
+def _movement_of(session: Session, nomination_id: str | None, batch_id: str | None) -> int | None:
+    """The movement an open task is counted under on the statistics page (OpenTask.movement_id)."""
+    if nomination_id is not None:
+        return session.scalar(select(Nomination.movement_id).where(Nomination.id == nomination_id))
+    if batch_id is not None:
+        return session.scalar(select(Batch.movement_id).where(Batch.id == batch_id))
+    return None
 
 
 def _refused(instance_id: str, current: ProcessVersion | None, target: ProcessVersion,

@@ -198,3 +198,33 @@ def test_desk_times_of_tasks_done_before_the_upgrade_come_from_the_audit_trail(d
         assert [tuple(r) for r in rows] == [("u1", "unit_head", 3)]  # Fri 10 → Wed 15 April: Mon, Tue, Wed
     finally:
         database.dispose()
+
+
+def test_open_tasks_of_drafts_a_province_role_cannot_see_are_not_counted(app: Any, known: dict[str, str]) -> None:
+    """The DOST lead does not see Hiến Nam's draft (n4), so neither its open task; the admin sees both."""
+    def open_tasks(username: str) -> int:
+        client = app.test_client()
+        log_in(client, username)
+        tables = page_tables(client.get("/statistics").text)
+        return sum(int(row[1]) for row in tables["open_by_stage"][1:])
+
+    assert open_tasks("quantri") == open_tasks("lanhdao.khcn") + 1
+
+
+def test_the_upgrade_gives_open_tasks_their_movement(runtime: Runtime, known: dict[str, str]) -> None:
+    """0015_statistics_speed on a database with open tasks stored before it: back to 0014 (the column
+    goes), up again: each open task gets its nomination's movement."""
+    from alembic import command
+
+    from service.db.migrate import alembic_config
+
+    config = alembic_config(runtime.db)
+    with runtime.db.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014_decision_files")
+        connection.commit()
+    upgrade(runtime.db)
+    with runtime.db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT open_task.movement_id, nomination.movement_id FROM open_task "
+                                       "JOIN nomination ON nomination.id = open_task.nomination_id")).all()
+    assert len(rows) == 3 and all(task == nomination and task is not None for task, nomination in rows)
