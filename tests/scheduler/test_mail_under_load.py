@@ -38,14 +38,7 @@ def test_mail_queued_during_the_load_arrives_before_it_ends(runtime: Runtime, cl
     served = start_worker(database_url, tmp_path / "w", smtp.port, clock.now(), log, "--port", str(port),
                           "--threads", "4", command="serve", env={"NOMFLOW_SCHEDULER": "1"})
     api = Api(port, create_token(runtime, actor(runtime, STAFF), "mail-under-load"))
-
-    def up() -> bool:
-        try:
-            return api.call("GET", "/api/v1/me")[0] == 200
-        except OSError:
-            return False
-
-    wait_until(up, 60, "the server", log, interval=0.2)
+    wait_until(api.up, 60, "the server", log, interval=0.2)
     acknowledged: dict[str, list[str]] = {"created": [], "submitted": []}
     running, lock = [CLIENTS], threading.Lock()
     at_end: list[int] = []  # mails in the SMTP server when the load's last request completed
