@@ -63,6 +63,9 @@ EXT4_IOC_SHUTDOWN, NOLOGFLUSH = 0x8004587D, 2
 def disk_that_can_fail(path: Path, size_mb: int = 64) -> Iterator[Path]:
     """A real ext4 filesystem on a loop device, mounted at `path` (root only, else the test is
     skipped); `fail_disk(path)` then takes it away under whatever has files open on it."""
+    missing = [tool for tool in ("losetup", "mkfs.ext4") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"no {', '.join(missing)} here (Debian's util-linux, e2fsprogs)")
     path.mkdir(parents=True, exist_ok=True)
     image = path.with_name(path.name + ".img")
     with image.open("wb") as handle:
