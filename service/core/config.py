@@ -21,8 +21,8 @@ class ServiceConfig:
     max_attachment_bytes: int = 20 * 1024 * 1024  # multipart uploads only
     max_json_bytes: int = 256 * 1024  # any JSON body: far below uploads, it is parsed and validated
     max_form_bytes: int = 1024 * 1024  # a page's urlencoded form (long texts, percent-encoded)
-    # Uploads stop while less than this is free on the attachments' disk, so that the database
-    # (on the same disk by default) still has room to write; 0 = no quota on the attachments.
+    # Uploads stop while less than this is free on the attachments' disk (plus the SQLite database's
+    # size when it shares that disk: filestore.reserve_bytes); quota 0 = no quota on the attachments.
     attachments_reserve_mb: int = 100
     attachments_quota_mb: int = 0
     scheduler_in_process: bool = True

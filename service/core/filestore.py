@@ -22,6 +22,10 @@ MB = 1024 * 1024
 OUT_OF_SPACE = {errno.ENOSPC, errno.EDQUOT}
 PG_DISK_FULL = "53100"  # SQLSTATE disk_full
 EARLY_CHECK_BYTES = MB
+# Room for SQLite's WAL: it grows to about 4 MB (its default checkpoint point, 1000 pages of 4 KB)
+# before a checkpoint starts it over; twice that, since a commit may overshoot it and a reader may
+# hold a checkpoint back.
+WAL_ALLOWANCE = 8 * MB
 
 DISK_FULL = ("Máy chủ không còn đủ chỗ trống để lưu tệp này nên tệp chưa được lưu. "
              "Vui lòng báo quản trị hệ thống giải phóng dung lượng rồi thử lại.")
@@ -51,16 +55,49 @@ def is_out_of_space(exc: BaseException | None) -> bool:
 
 def free_bytes(directory: Path) -> int:
     """Space an unprivileged writer may still use on the disk holding `directory` (made or not yet)."""
-    probe = directory
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    return shutil.disk_usage(probe).free
+    return shutil.disk_usage(_existing(directory)).free
 
 
-def ensure_room(directory: Path, incoming: int, reserve_mb: int) -> None:
+def _existing(directory: Path) -> Path:
+    """The directory, or its nearest ancestor that exists (on the disk it will be made on)."""
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    return directory
+
+
+def ensure_room(config: Any, incoming: int) -> None:
     """Refuse (507) before writing when `incoming` bytes would leave less than the reserve free."""
-    if incoming > 0 and free_bytes(directory) - incoming < reserve_mb * MB:
+    if incoming > 0 and free_bytes(config.attachments_path) - incoming < reserve_bytes(config):
         raise InsufficientStorage(DISK_FULL)
+
+
+def reserve_bytes(config: Any) -> int:
+    """What uploads must leave free on the attachments' disk: the configured reserve, plus, when an
+    SQLite database lives on that same disk (the default layout), the database's own size and room
+    for its WAL. The database can then always grow to twice its size (a VACUUM, the rows of many more
+    nominations) and fill its WAL whatever the uploads take: files never get the database's last
+    bytes, and a reserve fixed in MB would shrink to nothing as the database grows."""
+    reserve = config.attachments_reserve_mb * MB
+    database = _sqlite_file(config.db_url)
+    if database is None or not database.exists():
+        return reserve
+    if _device(database.parent) != _device(config.attachments_path):
+        return reserve  # the files cannot take the database's space (NOMFLOW_ATTACHMENTS_DIR elsewhere)
+    wal = database.with_name(database.name + "-wal")
+    return reserve + database.stat().st_size + max(WAL_ALLOWANCE, wal.stat().st_size if wal.exists() else 0)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    if not url.startswith("sqlite"):
+        return None
+    from sqlalchemy import make_url
+
+    path = make_url(url).database
+    return Path(path) if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def _device(directory: Path) -> int:
+    return _existing(directory).stat().st_dev
 
 
 def write_blob(path: Path, content: bytes) -> bool:
@@ -98,7 +135,6 @@ def refuse_large_uploads_without_room(app: Any) -> None:
     def check() -> None:
         length = request.content_length or 0
         if length >= EARLY_CHECK_BYTES and request.mimetype == "multipart/form-data":
-            config = app.extensions["nomflow"].config
-            ensure_room(config.attachments_path, length, config.attachments_reserve_mb)
+            ensure_room(app.extensions["nomflow"].config, length)
 
     app.before_request(check)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, ParamSpec, TypeVar
@@ -24,6 +25,11 @@ R = TypeVar("R")
 # serialization_failure, deadlock_detected: the database gave up one of two transactions that waited
 # on each other; done again, it usually passes.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}
+# SQLite's answers when the disk under its file fails or goes away (a read that fails can come back as
+# "database disk image is malformed", a DatabaseError, rather than as an I/O error): no request can be
+# served from that file until an operator acts, the same as a PostgreSQL server that is down.
+SQLITE_STORAGE_FAILURES = {sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_CANTOPEN,
+                           sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_READONLY}
 CONCURRENT_UPDATE = catalogued("Người khác vừa xử lý cùng hồ sơ; hãy tải lại")
 
 
@@ -149,7 +155,9 @@ def is_conflict(exc: BaseException) -> bool:
 
 def is_unavailable(exc: BaseException) -> bool:
     """The database cannot be reached or cannot serve now (stopped, restarting, out of connections,
-    a locked SQLite file): the request may succeed later (503), no row is to blame."""
+    a locked SQLite file, the disk under it gone): the request may succeed later (503), no row is to blame."""
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF in SQLITE_STORAGE_FAILURES:
+        return True
     return isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)) and not is_transient(exc)
 
 

@@ -173,7 +173,7 @@ def store_files(session: Session, runtime: Runtime, actor_id: int, nomination_id
     quota = config.attachments_quota_mb * filestore.MB
     if quota and incoming and _stored_bytes(session) + incoming > quota:
         raise InsufficientStorage(filestore.quota_full(config.attachments_quota_mb))
-    filestore.ensure_room(config.attachments_path, incoming, config.attachments_reserve_mb)
+    filestore.ensure_room(config, incoming)
     created: list[Path] = []
     try:
         for file in files:
@@ -215,5 +215,5 @@ def save_blob(runtime: Runtime, stored: StoredFile, content: bytes) -> None:
     the same reserve check; the caller's row names it."""
     path = attachment_path(runtime, stored.sha256)
     if not path.exists():
-        filestore.ensure_room(runtime.config.attachments_path, stored.size, runtime.config.attachments_reserve_mb)
+        filestore.ensure_room(runtime.config, stored.size)
         filestore.write_blob(path, content)

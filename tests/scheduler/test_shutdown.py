@@ -159,6 +159,12 @@ class Api:
         finally:
             connection.close()
 
+    def up(self) -> bool:
+        try:
+            return self.call("GET", "/api/v1/me")[0] == 200
+        except OSError:
+            return False
+
 
 def nominate(api: Api, acknowledged: dict[str, list[str]]) -> None:
     """Create, attach, submit a nomination; records each write the server acknowledged."""
@@ -194,14 +200,7 @@ def test_serve_stops_within_grace_under_load(runtime, clock, database_url, tmp_p
                          "--threads", "4", command="serve",
                          env={"NOMFLOW_SHUTDOWN_GRACE": str(GRACE), "NOMFLOW_SCHEDULER": "1"})
     api = Api(port, token)
-
-    def up() -> bool:
-        try:
-            return api.call("GET", "/api/v1/me")[0] == 200
-        except OSError:
-            return False
-
-    wait_until(up, 60, "the server", log, interval=0.2)
+    wait_until(api.up, 60, "the server", log, interval=0.2)
     acknowledged: dict[str, list[str]] = {"created": [], "submitted": []}
     stop = threading.Event()
 

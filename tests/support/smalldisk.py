@@ -51,3 +51,47 @@ def fill(disk: Path, leave_bytes: int = 0) -> Path:
 def leftovers(directory: Path) -> list[Path]:
     """Half-written files under a directory (what a failed upload must never leave)."""
     return sorted(p for p in directory.rglob("*") if p.is_file() and p.name.endswith(".part"))
+
+
+# EXT4_IOC_SHUTDOWN (the same number as XFS_IOC_GOINGDOWN, which xfstests' `godown` sends): the
+# filesystem stops at once and every later read, write and open on it fails with EIO, as when a disk
+# or its SAN path is gone. NOLOGFLUSH: not even the journal is written.
+EXT4_IOC_SHUTDOWN, NOLOGFLUSH = 0x8004587D, 2
+
+
+@contextlib.contextmanager
+def disk_that_can_fail(path: Path, size_mb: int = 64) -> Iterator[Path]:
+    """A real ext4 filesystem on a loop device, mounted at `path` (root only, else the test is
+    skipped); `fail_disk(path)` then takes it away under whatever has files open on it."""
+    missing = [tool for tool in ("losetup", "mkfs.ext4") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"no {', '.join(missing)} here (Debian's util-linux, e2fsprogs)")
+    path.mkdir(parents=True, exist_ok=True)
+    image = path.with_name(path.name + ".img")
+    with image.open("wb") as handle:
+        handle.truncate(size_mb * 1024 * 1024)
+    device = subprocess.run(["losetup", "-f", "--show", str(image)], capture_output=True, text=True)
+    if device.returncode != 0:
+        image.unlink()
+        pytest.skip(f"no loop device here (needs root): {device.stderr.strip()}")
+    loop = device.stdout.strip()
+    try:
+        subprocess.run(["mkfs.ext4", "-q", loop], check=True, capture_output=True)
+        subprocess.run(["mount", loop, str(path)], check=True, capture_output=True)
+        os.chmod(path, 0o777)
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+        subprocess.run(["losetup", "-d", loop], check=False, capture_output=True)
+        image.unlink(missing_ok=True)
+
+
+def fail_disk(path: Path) -> None:
+    import fcntl
+    import struct
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", NOLOGFLUSH))
+    finally:
+        os.close(fd)
