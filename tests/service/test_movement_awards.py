@@ -44,7 +44,7 @@ def test_the_movements_award_title_shows_in_the_mails_and_the_decision(client, a
 
     batch_id = new_batch(client, auth)
     assert prepare(client, auth, batch_id, [nomination_id]).status_code == 200
-    version = generate_drafts(runtime, actor(runtime, HA_OFFICER), batch_id, {})
+    version = generate_drafts(runtime, actor(runtime, HA_OFFICER), batch_id)
     with runtime.read() as uow:
         files = {f.document: f.content for f in uow.session.scalars(select(DecisionFile).where(
             DecisionFile.batch_id == batch_id, DecisionFile.version == version, DecisionFile.format == "docx"))}
