@@ -26,6 +26,8 @@ CAPABILITIES = {
     "draft_decisions": "drafts the award decision of a batch and uploads edited versions",
     "read_register": "reads the register of signed decisions",
     "read_comments": "reads the public's comments (góp ý)",
+    "read_unit_register": "reads the register of its unit's own decisions (the Giấy khen its head signed)",
+    "unit_award_criteria": "sets its unit's own Giấy khen criteria for a movement (plan III.2.2)",
 }
 
 

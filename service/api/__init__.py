@@ -91,9 +91,21 @@ def register_api(app: Flask) -> None:
     api = ProblemApi(app, spec_kwargs={"info": {"description": DESCRIPTION}, "security": [{"bearer": []}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.register_converter(BoundedIntConverter, bounded_int_param)
-    from service.api import accounts, admin, batches, nominations, process_admin, processes, reports, substitutes, tasks
+    from service.api import (
+        accounts,
+        admin,
+        batches,
+        nominations,
+        process_admin,
+        processes,
+        reports,
+        substitutes,
+        tasks,
+        unit_awards,
+    )
 
-    for module in (nominations, tasks, batches, processes, accounts, admin, substitutes, process_admin, reports):
+    for module in (nominations, tasks, batches, processes, accounts, admin, substitutes, process_admin, reports,
+                   unit_awards):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
 
     @app.errorhandler(DomainError)

@@ -122,6 +122,22 @@ def draft_form(runtime: Runtime, choices: MovementChoices | None = None) -> Form
     return runtime.forms.get(draft.form, draft.ui_form, choices)
 
 
+def nomination_draft_form(runtime: Runtime, nomination_id: str) -> Form | None:
+    """The draft form of the process this nomination runs (a Giấy khen's is not a Bằng khen's), with its
+    movement's lists and its unit's own criteria; None when its diagram version names none."""
+    from service.usecases.movements import movement_choices
+
+    with runtime.read() as uow:
+        session = uow.session
+        nomination = session.get(Nomination, nomination_id)
+        definition = runtime.definition_for(session, nomination.instance_id) if nomination else None
+        drafts = definition.tasks_of_stage(DRAFT) if definition is not None else []
+        if nomination is None or not drafts or not drafts[0].form:
+            return None
+        choices = movement_choices(session, nomination.movement_id, nomination.unit_id)
+    return runtime.forms.get(drafts[0].form, drafts[0].ui_form, choices)
+
+
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
     now = runtime.clock.now()
     with runtime.read() as uow:

@@ -183,16 +183,17 @@ def require_admin(actor: Actor) -> None:
 
 def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:
     if has_province_role(actor, roles):
-        # Province roles see every nomination once its unit has sent it beyond the draft stage.
-        return or_(Nomination.status != "draft", Nomination.unit_id.in_(actor.units())) \
-            if not actor.is_admin else true()
+        # Province roles see every nomination once its unit has sent it beyond the draft stage, except
+        # those decided inside their unit (a Giấy khen), which never leave it.
+        return or_(and_(Nomination.status != "draft", Nomination.within_unit.is_(False)),
+                   Nomination.unit_id.in_(actor.units())) if not actor.is_admin else true()
     return Nomination.unit_id.in_(actor.units())
 
 
 def can_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> bool:
     if nomination.unit_id in actor.units() or actor.is_admin:
         return True
-    return has_province_role(actor, roles) and nomination.status != "draft"
+    return has_province_role(actor, roles) and nomination.status != "draft" and not nomination.within_unit
 
 
 def require_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> None:

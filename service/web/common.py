@@ -100,6 +100,14 @@ def draft_form(movement_id: int | None = None) -> Any:
     return cache[movement_id]
 
 
+def nomination_form(page: dict[str, Any]) -> Any:
+    """The draft form of this nomination's own process (a Giấy khen's differs), once per request."""
+    cache = g.setdefault("nomination_forms", {})
+    if page["id"] not in cache:
+        cache[page["id"]] = page_queries.nomination_draft_form(runtime(), page["id"]) or draft_form(page["movement_id"])
+    return cache[page["id"]]
+
+
 def local_time(value: datetime | None, with_time: bool = True) -> str:
     if value is None:
         return ""
