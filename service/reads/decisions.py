@@ -103,6 +103,8 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.year == year)
         if authority:
             query = query.where(RegisterEntry.authority_id == authority)
+        if not actor.is_admin:  # a unit's Giấy khen register is its own (its Giấy khen page), never the province's
+            query = query.where(RegisterEntry.nomination_id.is_(None))
         entries = list(session.scalars(query.limit(5000)))
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
             DecisionFile.stage == "signed", DecisionFile.register_entry_id.in_([e.id for e in entries]))).all()) \
@@ -112,6 +114,7 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
                  "signer": e.signer_name, "awardees": e.awardee_count, "authority": names.get(e.authority_id,
                                                                                               e.authority_id),
                  "batch_id": e.batch_id, "signed": e.pdf_sha256 is not None, "file_id": files.get(e.id),
+                 "nomination_id": e.nomination_id, "pdf_sha256": e.pdf_sha256,
                  "year": e.year} for e in entries]
 
 

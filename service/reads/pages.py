@@ -34,7 +34,8 @@ PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn")
+                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn",
+                  "unit_decision_signed")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:

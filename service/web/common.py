@@ -31,6 +31,8 @@ STATUS_LABELS = {
     "home_affairs_appraisal": lazy_gettext("Sở Nội vụ thẩm định"),
     "awaiting_decision": lazy_gettext("Đề nghị khen thưởng, chờ quyết định"),
     "awarded": lazy_gettext("Đã khen thưởng"),
+    "council_review": lazy_gettext("Hội đồng Thi đua – Khen thưởng của đơn vị xét"),
+    "unit_decision_signing": lazy_gettext("Thủ trưởng đơn vị ký quyết định tặng Giấy khen"),
     "unit_certificate": lazy_gettext("Thủ trưởng đơn vị tặng Giấy khen"),
     "not_awarded": lazy_gettext("Không khen thưởng"),
     "closed": lazy_gettext("Đã kết thúc"),

@@ -138,7 +138,8 @@ def nomination_edit(nomination_id: str) -> Any:
             flash(gettext("Đã lưu các phần hợp lệ. Các trường báo lỗi chưa được lưu."), "error")
         return _render_draft(fresh, shown, errors, 422)
     if submitting:
-        flash(gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
+        flash(gettext("Đã gửi hồ sơ lên Hội đồng Thi đua – Khen thưởng của đơn vị.") if page["within_unit"]
+              else gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã lưu nháp."))
     return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from service.db.models import DecisionFile, OpenTask
 from service.usecases.batches import create_batch
 from service.usecases.tasks import complete_task
+from tests.service.helpers import giay_khen_on_the_nomination_path
 from tests.support.signing import sign_batch
 from tests.workflows.conftest import draft_data
 
@@ -49,6 +50,7 @@ def test_not_awarded_notice_tells_the_unit_why(mail_runtime, smtp):
 
 def test_unit_certificate_notice(mail_runtime, smtp):
     runtime = mail_runtime
+    giay_khen_on_the_nomination_path(runtime)
     data = {**draft_data(award="giay_khen")}
     staff = actor(runtime, STAFF)
     from service.usecases.nominations import create_draft, submit

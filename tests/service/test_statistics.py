@@ -26,6 +26,7 @@ from tests.service.helpers import (
     TAI_CHINH,
     act,
     create_nomination,
+    giay_khen_on_the_nomination_path,
     migrate_to,
     submitted_nomination,
 )
@@ -38,6 +39,7 @@ SUBMIT = {"decision": "submit", "submission_number": "12/TTr-UBND"}
 @pytest.fixture
 def known(runtime: Runtime, client: FlaskClient, auth: Any, clock: FixedClock) -> dict[str, str]:
     """Monday 13 April 2026: four nominations; then two and four working days later, some steps."""
+    giay_khen_on_the_nomination_path(runtime)  # n3 ends at its unit head's review
     n1 = submitted_nomination(client, auth)
     n2 = submitted_nomination(client, auth, data=draft_data("ca_nhan") | {"nominee_name": "Nguyễn Văn An"},
                               staff=OTHER_STAFF, unit_id=TAI_CHINH)
