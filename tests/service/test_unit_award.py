@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from service.core.runtime import Runtime
 from service.db.models import Attachment, RegisterEntry
 from service.documents import signers, signing
 from service.documents.demo_pki import PASSPHRASE, LocalPki, seal_png, signature_png
+from service.usecases import unit_awards
 from tests.service.helpers import (
     ADMIN,
     CHAIRMAN,
@@ -31,6 +33,7 @@ from tests.service.helpers import (
     STAFF,
     TAI_CHINH,
     Auth,
+    actor,
     assert_problem,
     complete,
     detail,
@@ -234,3 +237,49 @@ def test_only_the_units_head_or_an_admin_sets_its_criteria_and_an_admin_its_symb
                               json={"symbol": "q đ"}), 422)
     assert client.put(f"/api/v1/units/{TAI_CHINH}/register-symbol", headers=auth(ADMIN),
                       json={"symbol": "stc"}).get_json() == {"unit_id": TAI_CHINH, "symbol": "STC"}
+
+
+THREADS = 4
+
+
+def test_heads_signing_at_once_get_consecutive_numbers_of_their_units_register(
+        client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki, criteria_set: None) -> None:
+    """Several Giấy khen decisions of one unit signed at the same moment: each signing renders and signs
+    on the number it expects, the register hands out each number once, the losers make theirs again."""
+    unit_signers(runtime, pki)
+    waiting = []
+    for i in range(THREADS):
+        nomination_id = to_council(client, auth, name=f"Người được khen số {i + 1}")
+        council_approves(client, auth, nomination_id)
+        waiting.append(nomination_id)
+    head = actor(runtime, OTHER_HEAD)
+    barrier = threading.Barrier(THREADS)
+
+    def one(nomination_id: str) -> Any:
+        barrier.wait()
+        return unit_awards.sign_on_server(runtime, head, nomination_id, PASSPHRASE.decode())
+
+    outcomes: dict[str, Any] = {}
+    threads = [threading.Thread(target=lambda n=n: outcomes.__setitem__(n, _capture(one, n))) for n in waiting]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=900)
+    assert not [o for o in outcomes.values() if isinstance(o, BaseException)], outcomes
+    assert sorted(o.number for o in outcomes.values()) == list(range(1, THREADS + 1))
+    with runtime.read() as uow:
+        rows = uow.session.execute(select(RegisterEntry.number, RegisterEntry.nomination_id, RegisterEntry.pdf_sha256)
+                                   .where(RegisterEntry.authority_id == TAI_CHINH)).all()
+    assert sorted(r.number for r in rows) == list(range(1, THREADS + 1))  # no gap, no double, nothing half-kept
+    assert {r.nomination_id: r.number for r in rows} == {n: o.number for n, o in outcomes.items()}
+    assert all(r.pdf_sha256 for r in rows)
+    for nomination_id, signed in outcomes.items():
+        assert detail(client, auth, nomination_id)["status"] == "unit_certificate"
+        assert signed.citation == f"{signed.number:02d}/QĐ-STC"
+
+
+def _capture(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - reported by the test
+        return exc
