@@ -38,7 +38,8 @@ def test_not_awarded_notice_tells_the_unit_why(mail_runtime, smtp):
     deliver(runtime)
 
     mails = {m.to[0]: m for m in smtp.messages()}
-    assert set(mails) == {email_of(runtime, STAFF), email_of(runtime, HEAD)}
+    # Every person of the unit's own roles: its officer, its council's secretary, its head.
+    assert set(mails) == {email_of(runtime, STAFF), email_of(runtime, "thuky.hiennam"), email_of(runtime, HEAD)}
     staff = mails[email_of(runtime, STAFF)]
     assert staff.subject == "[nomflow] Thông báo kết quả: hồ sơ Ủy ban nhân dân phường Hiến Nam không được khen thưởng"
     assert staff.text.startswith("Kính gửi Ông/Bà Nguyễn Thị Hoa – Cán bộ thi đua của đơn vị,")
