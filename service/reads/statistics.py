@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
 from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
-from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
+from service.security.access import Actor, can_view_batches, counted_scope, has_province_role
 
 # How a nomination ended; any other status is still on its way.
 OUTCOMES = ("awarded", "unit_certificate", "not_awarded", "closed")
@@ -44,7 +44,8 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     if not province and not actor.units_where("unit_statistics"):
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
     own = None if province else actor.units_where("unit_statistics")
-    where = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    ended_inside = tuple(s for c in runtime.loader.contracts.processes.values() if c.within_unit for s in c.end_stages)
+    where = counted_scope(actor, runtime.roles, ended_inside) if own is None else Nomination.unit_id.in_(own)
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)
     return Scope(movement_id, where, own, province and can_view_batches(actor))

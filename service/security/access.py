@@ -190,6 +190,16 @@ def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:
     return Nomination.unit_id.in_(actor.units())
 
 
+def counted_scope(actor: Actor, roles: RoleCatalog, decided_inside: tuple[str, ...]) -> ColumnElement[bool]:
+    """What statistics count for the actor: what it sees, and for province roles also the nominations
+    decided inside their unit once they ended on one of `decided_inside` (a Giấy khen given counts in
+    the movement's results; its dossier stays the unit's)."""
+    seen = nomination_scope(actor, roles)
+    if actor.is_admin or not has_province_role(actor, roles) or not decided_inside:
+        return seen
+    return or_(seen, and_(Nomination.within_unit.is_(True), Nomination.status.in_(decided_inside)))
+
+
 def can_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> bool:
     if nomination.unit_id in actor.units() or actor.is_admin:
         return True

@@ -39,6 +39,7 @@ from tests.service.helpers import (
     detail,
     open_task,
 )
+from tests.service.test_statistics import log_in, page_tables
 from tests.support.signing import write_setup
 from tests.workflows.conftest import draft_data
 
@@ -137,6 +138,8 @@ def test_the_giay_khen_path_inside_a_unit_numbers_from_the_units_register(
                                           RegisterEntry.nomination_id).order_by(RegisterEntry.id)).all()
         signed_pdf = uow.session.scalars(select(Attachment).where(
             Attachment.nomination_id == first, Attachment.filename.like("%-da-ky.pdf"))).one()
+        certificate = uow.session.scalars(select(Attachment).where(
+            Attachment.nomination_id == first, Attachment.filename.like("giay-khen-%.pdf"))).one()
     assert [tuple(r) for r in rows] == [(TAI_CHINH, 1, "QĐ-STC", first), (TAI_CHINH, 2, "QĐ-STC", second),
                                          (HIEN_NAM, 1, "QĐ-UBND", other)]
     pdf = client.get(f"/api/v1/nominations/{first}/attachments/{signed_pdf.sha256}", headers=auth(OTHER_STAFF)).data
@@ -147,8 +150,18 @@ def test_the_giay_khen_path_inside_a_unit_numbers_from_the_units_register(
     assert "SỞ TÀI CHÍNH TỈNH HƯNG YÊN" in " ".join(text.split())
     assert "Số: 01/QĐ-STC" in text and "ngày 13 tháng 4 năm 2026" in text and HEADS[TAI_CHINH] in text
     assert "Về việc tặng Giấy khen" in text and "Nguyễn Văn An" in text
+    card = client.get(f"/api/v1/nominations/{first}/attachments/{certificate.sha256}", headers=auth(OTHER_STAFF)).data
+    card_text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=card, capture_output=True,
+                                        check=True).stdout.decode().split())
+    assert "GIÁM ĐỐC SỞ TÀI CHÍNH TỈNH HƯNG YÊN" in card_text and "GIẤY KHEN" in card_text
+    assert "Nguyễn Văn An" in card_text and "Quyết định số 01/QĐ-STC ngày 13/4/2026" in card_text
     # The decision then its annex: no blank page between them when the signature ends the first page.
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
+    # The unit's results count in the movement's statistics, for the province too (counts, not dossiers).
+    web = client.application.test_client()
+    log_in(web, "lanhdao.khcn")
+    by_award = {row[0]: row[1:] for row in page_tables(web.get("/statistics").text)["by_award"][1:]}
+    assert by_award["Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị"] == ["3", "3"]
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "quyet-dinh-01-qd-stc.pdf").write_bytes(pdf)
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(OUTPUT / "quyet-dinh-01-qd-stc.pdf"),
