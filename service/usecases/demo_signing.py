@@ -35,7 +35,8 @@ def start_demo_signing(runtime: Runtime, keep: ExitStack) -> str | None:
         heads: dict[str, tuple[str, str]] = {}
         head_role = runtime.stage_task(uow.session, UNIT_AWARD, UNIT_DECISION_SIGNING).role
         for full_name, unit_id, unit_name in uow.session.execute(
-                select(User.full_name, Unit.id, Unit.name).join(RoleAssignment)
+                select(User.full_name, Unit.id, Unit.name).select_from(User)
+                .join(RoleAssignment, RoleAssignment.user_id == User.id)
                 .join(Unit, Unit.id == RoleAssignment.unit_id)
                 .where(RoleAssignment.role == head_role, User.active.is_(True)).order_by(User.id)):
             heads.setdefault(unit_id, (full_name, unit_name))

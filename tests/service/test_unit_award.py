@@ -296,3 +296,19 @@ def _capture(fn: Any, *args: Any) -> Any:
         return fn(*args)
     except BaseException as exc:  # noqa: BLE001 - reported by the test
         return exc
+
+
+def test_the_demo_makes_a_certificate_for_each_unit_head(runtime: Runtime) -> None:
+    from contextlib import ExitStack
+
+    from service.usecases.demo_signing import start_demo_signing
+
+    with ExitStack() as keep:
+        passphrase = start_demo_signing(runtime, keep)
+        assert passphrase is not None
+        setup = signers.load(runtime.config.instance_dir)
+        for unit_id, name in HEADS.items():
+            signer = setup.signer(unit_id)
+            assert signer.name == name
+            signing.check_certificate(signing.load_signer(signer.key(passphrase)), setup.trust)
+        assert setup.signer("province").name == "Nguyễn Mạnh Quyền"
