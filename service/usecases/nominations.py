@@ -49,7 +49,12 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         # The award kind chooses the process (movement data); who drafts, and with which form, is the
         # draft stage's task of the version a new nomination of that process runs on.
         process_id = process_for_award(movement, data.get("award"))
-        draft = runtime.stage_task(session, process_id, DRAFT)
+        try:
+            draft = runtime.stage_task(session, process_id, DRAFT)
+        except LookupError as exc:  # the movement's data names a process that is not deployed
+            award = data.get("award")
+            raise InvalidInput(f"Hình thức khen thưởng {award} của phong trào thi đua theo quy trình {process_id}, "
+                               "quy trình này chưa được triển khai: quản trị cần sửa phong trào") from exc
         if (draft.role, unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
         _check_partial(draft_form(runtime, draft, movement_choices(session, movement.id, unit_id)), data)

@@ -312,3 +312,17 @@ def test_the_demo_makes_a_certificate_for_each_unit_head(runtime: Runtime) -> No
             assert signer.name == name
             signing.check_certificate(signing.load_signer(signer.key(passphrase)), setup.trust)
         assert setup.signer("province").name == "Nguyễn Mạnh Quyền"
+
+
+def test_an_award_naming_a_process_not_deployed_is_a_clear_422(client: FlaskClient, auth: Auth,
+                                                               runtime: Runtime) -> None:
+    from service.db.models import Movement
+
+    with runtime.uow() as uow:
+        for movement in uow.session.scalars(select(Movement)):
+            movement.awards = [{**a, "process": "no_such_process"} if a["code"] == "giay_khen" else a
+                               for a in movement.awards]
+        uow.commit()
+    response = client.post("/api/v1/nominations", headers=auth(OTHER_STAFF),
+                           json={"unit_id": TAI_CHINH, "data": {"award": "giay_khen"}})
+    assert "no_such_process" in assert_problem(response, 422)["detail"]
