@@ -162,6 +162,17 @@ def test_the_giay_khen_path_inside_a_unit_numbers_from_the_units_register(
     log_in(web, "lanhdao.khcn")
     by_award = {row[0]: row[1:] for row in page_tables(web.get("/statistics").text)["by_award"][1:]}
     assert by_award["Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị"] == ["3", "3"]
+    # The unit's register is its own: its people and admins read it, the province's register page omits it.
+    for user, status in ((OTHER_STAFF, 200), (COUNCIL, 200), (ADMIN, 200), (HA_OFFICER, 404), (HEAD, 404)):
+        reader = client.application.test_client()
+        log_in(reader, user)
+        page = reader.get(f"/don-vi/{TAI_CHINH}/giay-khen")
+        assert page.status_code == status, user
+        assert ("01/QĐ-STC" in page.text and "02/QĐ-STC" in page.text) == (status == 200)
+    log_in(ha := client.application.test_client(), HA_OFFICER)
+    assert "QĐ-STC" not in ha.get("/so-dang-ky").text
+    log_in(admin := client.application.test_client(), ADMIN)
+    assert "01/QĐ-STC" in admin.get("/so-dang-ky").text
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "quyet-dinh-01-qd-stc.pdf").write_bytes(pdf)
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(OUTPUT / "quyet-dinh-01-qd-stc.pdf"),
