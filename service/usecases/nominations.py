@@ -52,9 +52,9 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
         try:
             draft = runtime.stage_task(session, process_id, DRAFT)
         except LookupError as exc:  # the movement's data names a process that is not deployed
-            award = data.get("award")
-            raise InvalidInput(f"Hình thức khen thưởng {award} của phong trào thi đua theo quy trình {process_id}, "
-                               "quy trình này chưa được triển khai: quản trị cần sửa phong trào") from exc
+            detail = (f"Hình thức khen thưởng {data.get('award')} của phong trào thi đua theo quy trình {process_id}, "
+                      "quy trình này chưa được triển khai: quản trị cần sửa phong trào")
+            raise InvalidInput(detail) from exc
         if (draft.role, unit_id) not in actor.grants:
             raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
         _check_partial(draft_form(runtime, draft, movement_choices(session, movement.id, unit_id)), data)
