@@ -75,6 +75,12 @@ def _render(actor: Any, task: dict[str, Any], data: dict[str, Any] | None, error
         widgets[MINUTES] = "file"
     context["multipart"] = MINUTES in widgets
     context["signs_unit_decision"] = task["stage"] == UNIT_DECISION_SIGNING
+    if context["signs_unit_decision"]:
+        # Signed only digitally, with the register's number and day (the card above): the form returns
+        # or declines, it never types a number.
+        widgets.update({"decision_number": "hidden", "signed_on": "hidden"})
+        context["choices"]["decision"] = [c for c in choices_of(form.schema["properties"]["decision"])
+                                          if c[0] != "sign"]
     fields, leftovers = fields_for(form.schema, form.ui_schema, context["prefill"] if data is None else data,
                                    errors, choices=context["choices"], widgets=widgets, extra_rows=rows or {})
     return render_template("task.html", task=task, form=form, fields=fields, leftovers=leftovers, **context), status

@@ -83,6 +83,10 @@ def test_giay_khen_inside_one_unit(live_server: LiveServer, browser: object, sho
     me.login("chutich.hiennam")
     me.open_task(NOMINEE)
     expect(page.get_by_role("button", name="Ký số quyết định")).to_be_visible()
+    # the form beside it returns or declines: no typed number, no "sign" without a signature
+    expect(page.get_by_label("Số quyết định (do sổ đăng ký của đơn vị cấp khi ký số)")).to_have_count(0)
+    expect(page.get_by_label("Ký quyết định tặng Giấy khen", exact=True)).to_have_count(0)
+    expect(page.get_by_label("Trả lại để hoàn thiện")).to_have_count(1)
     me.shot("giay-khen-head-signing")
     page.get_by_label("Mật khẩu (mã PIN) khóa ký số").fill(PASSPHRASE.decode())
     page.get_by_role("button", name="Ký số quyết định").click()
