@@ -15,13 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("unit") as batch:
-        batch.add_column(sa.Column("register_symbol", sa.String(32), nullable=True))
-    with op.batch_alter_table("nomination") as batch:
-        batch.add_column(sa.Column("within_unit", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("register_entry") as batch:
-        batch.add_column(sa.Column("nomination_id", sa.String(32), nullable=True))
-        batch.create_index("ix_register_entry_nomination_id", ["nomination_id"])
+    # Plain ADD COLUMN (SQLite has it): a batch copy would drop and recreate tables other rows point to.
+    op.add_column("unit", sa.Column("register_symbol", sa.String(32), nullable=True))
+    op.add_column("nomination", sa.Column("within_unit", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("register_entry", sa.Column("nomination_id", sa.String(32), nullable=True))
+    op.create_index("ix_register_entry_nomination_id", "register_entry", ["nomination_id"])
     op.create_table(
         "unit_criteria",
         sa.Column("movement_id", sa.Integer(), sa.ForeignKey("movement.id", ondelete="CASCADE"), primary_key=True),
@@ -31,11 +29,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35+), for the same reason as above.
     op.drop_table("unit_criteria")
-    with op.batch_alter_table("register_entry") as batch:
-        batch.drop_index("ix_register_entry_nomination_id")
-        batch.drop_column("nomination_id")
-    with op.batch_alter_table("nomination") as batch:
-        batch.drop_column("within_unit")
-    with op.batch_alter_table("unit") as batch:
-        batch.drop_column("register_symbol")
+    op.drop_index("ix_register_entry_nomination_id", "register_entry")
+    op.drop_column("register_entry", "nomination_id")
+    op.drop_column("nomination", "within_unit")
+    op.drop_column("unit", "register_symbol")
