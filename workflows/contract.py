@@ -50,6 +50,7 @@ class ProcessContract:
     actions: tuple[str, ...] = ()  # named actions the process must call
     legacy_stages: dict[str, str] = field(default_factory=dict)  # old element id → stage
     stage_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage → fields its form must have
+    within_unit: bool = False  # its nominations are decided inside their unit: province roles never see them
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -74,6 +75,7 @@ class ContractCatalog:
                     actions=tuple(str(a) for a in entry.get("actions", ())),
                     legacy_stages={str(k): str(v) for k, v in entry.get("legacy_stages", {}).items()},
                     stage_fields={str(k): tuple(str(f) for f in v) for k, v in entry.get("stage_fields", {}).items()},
+                    within_unit=bool(entry.get("within_unit", False)),
                 )
                 for kind, entry in raw.get("processes", {}).items()
             }
@@ -281,10 +283,13 @@ def ids_with_stage(stages: Mapping[str, str], wanted: Iterable[str]) -> list[str
 
 
 # The process kinds the service starts: their ids are the deployment keys of config/contracts.toml.
-NOMINATION = "nomination"
+NOMINATION = "nomination"  # a nomination whose award kind names no process of its own
+UNIT_AWARD = "unit_award"
 AWARD_DECISION = "award_decision"
 # The stages the service itself acts on beyond showing them (config/contracts.toml lists them).
 DRAFT = "draft"  # nomination: the unit edits its dossier here
 BATCH_PREPARATION = "batch_preparation"  # award_decision: the batch's nominations are chosen here
 DECISION_SIGNING = "decision_signing"  # award_decision: the Chairman signs, only with a digital signature
+COUNCIL_REVIEW = "council_review"  # unit_award: the unit's council meets; its minutes are uploaded here
+UNIT_DECISION_SIGNING = "unit_decision_signing"  # unit_award: the unit head signs, only with a digital signature
 SIGNED = "signed"  # award_decision: the end where the decision was signed

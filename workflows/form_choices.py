@@ -8,6 +8,7 @@ take them, at the top level of its properties:
                      "x-individual-requires": ["position", "work_unit"]},
     "award":        {"type": "string", "x-movement": "awards"},
     "criteria":     {"type": "array", "x-movement": "criteria", "x-per-kind": "nominee_kind"}
+    "criteria":     {"type": "array", "x-movement": "unit_criteria"}  # the unit's own (Giấy khen, III.2.2)
 
 `bind` gives the form with the choices filled in: `oneOf` for single choices, `items.anyOf` for
 criteria (every kind's, or, with "x-per-kind", each kind's own through if/then branches on that
@@ -43,15 +44,18 @@ class NomineeKind:
 class MovementChoices:
     nominee_kinds: tuple[NomineeKind, ...]
     awards: tuple[Choice, ...]
+    # The criteria a unit's head set for the Giấy khen of this movement (plan III.2.2 leaves them to him).
+    unit_criteria: tuple[Choice, ...] = ()
 
     @classmethod
-    def from_data(cls, nominee_kinds: Iterable[Mapping[str, Any]], awards: Iterable[Mapping[str, Any]]
-                  ) -> MovementChoices:
+    def from_data(cls, nominee_kinds: Iterable[Mapping[str, Any]], awards: Iterable[Mapping[str, Any]],
+                  unit_criteria: Iterable[Mapping[str, Any]] = ()) -> MovementChoices:
         """From a movement's stored lists ([{code, title, criteria: [{code, title}], individual?}])."""
         kinds = tuple(NomineeKind(str(k["code"]), str(k["title"]),
                                   tuple(Choice(str(c["code"]), str(c["title"])) for c in k.get("criteria", [])),
                                   bool(k.get("individual", False))) for k in nominee_kinds)
-        return cls(kinds, tuple(Choice(str(a["code"]), str(a["title"])) for a in awards))
+        return cls(kinds, tuple(Choice(str(a["code"]), str(a["title"])) for a in awards),
+                   tuple(Choice(str(c["code"]), str(c["title"])) for c in unit_criteria))
 
     def all_criteria(self) -> list[Choice]:
         seen: dict[str, Choice] = {}
@@ -86,6 +90,10 @@ def bind(schema: Mapping[str, Any], choices: MovementChoices) -> dict[str, Any]:
             if isinstance(per_kind, str):
                 branches += [_when(per_kind, kind.code, {"properties": {name: {"items": {
                     "anyOf": _one_of(kind.criteria)}}}}) for kind in choices.nominee_kinds]
+        elif what == "unit_criteria":
+            # None set yet: nothing can be ticked, so the head sets them before a draft is sent.
+            prop["items"] = ({"anyOf": _one_of(choices.unit_criteria)} if choices.unit_criteria
+                             else {"not": {"type": "string"}})
     if branches:
         bound["allOf"] = [*bound.get("allOf", []), *branches]
     return bound

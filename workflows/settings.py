@@ -28,6 +28,8 @@ CAPABILITIES = {
     "read_register": "reads the register of signed decisions",
     "read_comments": "reads the public's comments (góp ý)",
     "review_reports": "accepts or returns the units' plans and reports (DOST with Home Affairs, plan IV.5.1, 6.1)",
+    "read_unit_register": "reads the register of its unit's own decisions (the Giấy khen its head signed)",
+    "unit_award_criteria": "sets its unit's own Giấy khen criteria for a movement (plan III.2.2)",
 }
 
 

@@ -102,10 +102,11 @@ def register_api(app: Flask) -> None:
         reports,
         substitutes,
         tasks,
+        unit_awards,
     )
 
     for module in (nominations, tasks, batches, processes, accounts, admin, substitutes, process_admin, reports,
-                   decisions):
+                   decisions, unit_awards):
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.PREFIX}")
 
     @app.errorhandler(DomainError)

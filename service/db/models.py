@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -58,6 +59,17 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))
+    # Its register's ký hiệu for the Giấy khen its head decides (QĐ-<symbol>); set by an admin.
+    register_symbol: Mapped[str | None] = mapped_column(String(32))
+
+
+class UnitCriteria(Base):
+    """A unit's own criteria for the Giấy khen it gives in a movement (plan III.2.2 leaves them to its head)."""
+
+    __tablename__ = "unit_criteria"
+    movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    criteria: Mapped[list[Any]]  # [{code, title}]
 
 
 class Movement(Base):
@@ -262,6 +274,8 @@ class Nomination(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Decided inside its unit (a Giấy khen): province roles never see it (security/access.py).
+    within_unit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Batch(Base):
@@ -300,6 +314,7 @@ class RegisterEntry(Base):
     signer_name: Mapped[str] = mapped_column(String(200))
     awardee_count: Mapped[int] = mapped_column(Integer, default=0)
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"))
+    nomination_id: Mapped[str | None] = mapped_column(String(32), index=True)  # a unit's Giấy khen decision
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     docx_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

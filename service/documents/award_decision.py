@@ -118,8 +118,10 @@ def render_docx(document: AwardDocument, wording: Wording | None = None) -> byte
 
 
 def _annex(doc: Any, document: AwardDocument, wording: Wording, ctx: Mapping[str, Any]) -> None:
-    doc.add_page_break()
-    line(doc, wording.text("annex_title", ctx), bold=True, align="center")
+    # A page break before the title, not a paragraph holding a break: when the signature block ends
+    # at the foot of the page, that paragraph would spill over and leave a blank page before the annex.
+    annex_title = line(doc, wording.text("annex_title", ctx), bold=True, align="center")
+    annex_title.paragraph_format.page_break_before = True
     line(doc, wording.text("annex_reference", ctx), italic=True, align="center", after=12)
     groups = wording.raw("annex_groups")
     table = doc.add_table(rows=1, cols=4)

@@ -3,8 +3,10 @@ tests sign against a real one: certomancer builds a root CA, a time-stamping aut
 responder and a CRL, and its Animator serves them over HTTP on loopback. Never for a real decision:
 production keys and certificates come from the Government's CA.
 
-Certificates: `chairman` (valid), `expired`, `revoked` (revoked on 2026-01-01) and `other` (a valid
-certificate of someone who is not the configured Chairman). Keys are made once per folder.
+Certificates: `chairman` (valid), `expired`, `revoked` (revoked on 2026-01-01), `other` (a valid
+certificate of someone who is not the configured Chairman), `unit_head` (a unit head's, for the Giấy
+khen a unit decides) and one per label given in `signers` (the demo's unit heads). Keys are made once
+per folder.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import io
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 from werkzeug.serving import make_server
 
 ARCH = "nomflow-test"
-KEYS = ("root", "tsa", "ocsp", "chairman", "expired", "revoked", "other")
+KEYS = ("root", "tsa", "ocsp", "chairman", "expired", "revoked", "other", "unit_head")
 PASSPHRASE = b"mat-khau-ky-so"
 
 
@@ -44,11 +46,15 @@ def _signer(subject: str, valid_to: str) -> dict:
     }
 
 
-def config(key_dir: Path, url: str, chairman: str = "Trần Văn Quyết") -> dict:
+def config(key_dir: Path, url: str, chairman: str = "Trần Văn Quyết",
+           signers: Mapping[str, tuple[str, str]] | None = None) -> dict:
+    """`signers`: more signer certificates, label → (common name, organisation)."""
     with_names = {"country-name": "VN", "organization-name": "Ban Cơ yếu Chính phủ (thử nghiệm)"}
+    extra = dict(signers or {})
     return {
         "external-url-prefix": url,
-        "keysets": {ARCH: {"path-prefix": str(key_dir), "keys": {k: {"path": f"{k}.key.pem"} for k in KEYS}}},
+        "keysets": {ARCH: {"path-prefix": str(key_dir),
+                           "keys": {k: {"path": f"{k}.key.pem"} for k in (*KEYS, *extra)}}},
         "pki-architectures": {ARCH: {
             "keyset": ARCH,
             "entity-defaults": with_names,
@@ -60,6 +66,8 @@ def config(key_dir: Path, url: str, chairman: str = "Trần Văn Quyết") -> di
                 "expired": {"common-name": "Người ký hết hạn", "organization-name": "UBND tỉnh Hưng Yên"},
                 "revoked": {"common-name": "Người ký bị thu hồi", "organization-name": "UBND tỉnh Hưng Yên"},
                 "other": {"common-name": "Nguyễn Văn Khác", "organization-name": "Sở Nội vụ"},
+                "unit_head": {"common-name": "Thủ trưởng đơn vị thử nghiệm", "organization-name": "Sở Tài chính"},
+                **{label: {"common-name": name, "organization-name": org} for label, (name, org) in extra.items()},
             },
             "certs": {
                 "root": {"subject": "root", "issuer": "root",
@@ -92,6 +100,8 @@ def config(key_dir: Path, url: str, chairman: str = "Trần Văn Quyết") -> di
                 "revoked": {**_signer("revoked", "2400-01-01T00:00:00+0000"),
                             "revocation": {"revoked-since": "2026-01-01T00:00:00+0000", "reason": "key_compromise"}},
                 "other": _signer("other", "2400-01-01T00:00:00+0000"),
+                "unit_head": _signer("unit_head", "2400-01-01T00:00:00+0000"),
+                **{label: _signer(label, "2400-01-01T00:00:00+0000") for label in extra},
             },
             "services": {
                 "ocsp": {"root": {"for-issuer": "root", "responder-cert": "ocsp", "signing-key": "ocsp"}},
@@ -124,10 +134,11 @@ class LocalPki:
 
 
 @contextmanager
-def local_pki(work: Path, port: int, chairman: str = "Trần Văn Quyết") -> Iterator[LocalPki]:
+def local_pki(work: Path, port: int, chairman: str = "Trần Văn Quyết",
+              signers: Mapping[str, tuple[str, str]] | None = None) -> Iterator[LocalPki]:
     key_dir = work / "keys"
     key_dir.mkdir(parents=True, exist_ok=True)
-    for label in KEYS:
+    for label in (*KEYS, *(signers or {})):
         path = key_dir / f"{label}.key.pem"
         if path.exists():
             continue
@@ -136,7 +147,7 @@ def local_pki(work: Path, port: int, chairman: str = "Trần Văn Quyết") -> I
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
         path.chmod(0o600)
     url = f"http://127.0.0.1:{port}"
-    cfg = CertomancerConfig(config(key_dir, url, chairman), key_search_dir=str(key_dir))
+    cfg = CertomancerConfig(config(key_dir, url, chairman, signers), key_search_dir=str(key_dir))
     arch = cfg.get_pki_arch(ArchLabel(ARCH))
     server = make_server("127.0.0.1", port, Animator(AnimatorArchStore({ArchLabel(ARCH): arch}), with_web_ui=False),
                          threaded=True)

@@ -143,3 +143,20 @@ def write_demo_setup(folder: Path, *, tsa_url: str, root_pem: bytes, pkcs12: byt
         'certificate = "chairman.pem"\nsignature_image = "signature.png"\nseal_image = "seal.png"\n',
         encoding="utf-8")
     return path
+
+
+def add_demo_signer(folder: Path, authority_id: str, *, pkcs12: bytes, certificate: bytes, name: str,
+                    organisation: str, signature_png: bytes, seal_png: bytes) -> Path:
+    """Another signer in the demo setup (a unit head, for the Giấy khen of his unit): its key, certificate
+    and images beside the Chairman's, keyed by the authority (the unit's id)."""
+    stem = "".join(c if c.isalnum() else "-" for c in authority_id)
+    for suffix, content in ((".p12", pkcs12), (".pem", certificate), ("-signature.png", signature_png),
+                            ("-seal.png", seal_png)):
+        (folder / f"{stem}{suffix}").write_bytes(content)
+    (folder / f"{stem}.p12").chmod(0o600)
+    path = folder / "signing.toml"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f'\n[signers."{authority_id}"]\nname = "{name}"\norganisation = "{organisation}"\n'
+                  f'pkcs12 = "{stem}.p12"\ncertificate = "{stem}.pem"\nsignature_image = "{stem}-signature.png"\n'
+                  f'seal_image = "{stem}-seal.png"\n')
+    return path

@@ -131,6 +131,8 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
             query = query.where(RegisterEntry.id == entry_id)
         if movement_id is not None:  # an entry belongs to its batch's movement
             query = query.where(RegisterEntry.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id)))
+        if not actor.is_admin:  # a unit's Giấy khen register is its own (its Giấy khen page), never the province's
+            query = query.where(RegisterEntry.nomination_id.is_(None))
         entries = list(session.scalars(query.limit(5000)))
         # the signed decision's PDF; for a Tờ trình (not signed in nomflow) its latest drafted PDF
         files = dict(session.execute(select(DecisionFile.register_entry_id, DecisionFile.id).where(
@@ -146,6 +148,7 @@ def register_rows(runtime: Runtime, actor: Actor, year: int | None, authority: s
                                                                                               e.authority_id),
                  "batch_id": e.batch_id, "signed": e.pdf_sha256 is not None, "file_id": files.get(e.id),
                  "submission": e.symbol.startswith(batch_documents.SUBMISSION_KIND + "-"),
+                 "nomination_id": e.nomination_id, "pdf_sha256": e.pdf_sha256,
                  "year": e.year} for e in entries]
 
 

@@ -34,7 +34,8 @@ PUBLIC_STATUSES = ("awaiting_decision", "awarded")
 # Timeline entries people read; the engine's own bookkeeping (task_opened, logins) stays in the log.
 TIMELINE_KINDS = ("nomination_created", "draft_saved", "attachment_added", "task_completed", "task_claimed",
                   "task_released", "task_reassigned", "comment", "send_reminder", "escalate", "notify_unit",
-                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn")
+                  "publish_award", "instance_ended", "decision_received", "nomination_withdrawn",
+                  "unit_decision_signed")
 
 
 def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
@@ -120,6 +121,22 @@ def draft_form(runtime: Runtime, choices: MovementChoices | None = None) -> Form
     if not draft.form:
         raise LookupError(f"the draft task {draft.task_id!r} has no form")
     return runtime.forms.get(draft.form, draft.ui_form, choices)
+
+
+def nomination_draft_form(runtime: Runtime, nomination_id: str) -> Form | None:
+    """The draft form of the process this nomination runs (a Giấy khen's is not a Bằng khen's), with its
+    movement's lists and its unit's own criteria; None when its diagram version names none."""
+    from service.usecases.movements import movement_choices
+
+    with runtime.read() as uow:
+        session = uow.session
+        nomination = session.get(Nomination, nomination_id)
+        definition = runtime.definition_for(session, nomination.instance_id) if nomination else None
+        drafts = definition.tasks_of_stage(DRAFT) if definition is not None else []
+        if nomination is None or not drafts or not drafts[0].form:
+            return None
+        choices = movement_choices(session, nomination.movement_id, nomination.unit_id)
+    return runtime.forms.get(drafts[0].form, drafts[0].ui_form, choices)
 
 
 def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:

@@ -27,9 +27,9 @@ from service.db.models import DeskTime, Nomination, OpenTask, ReportRound, Unit,
 from service.security.access import (
     Actor,
     can_view_batches,
+    counted_scope,
     has_province_role,
     hidden_nominations,
-    nomination_scope,
 )
 
 # How a nomination ended; any other status is still on its way.
@@ -57,7 +57,8 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     if not province and not actor.units_where("unit_statistics"):
         raise Forbidden("Chỉ lãnh đạo đơn vị và các vai trò cấp tỉnh xem được thống kê")
     own = None if province else actor.units_where("unit_statistics")
-    visible = nomination_scope(actor, runtime.roles) if own is None else Nomination.unit_id.in_(own)
+    ended_inside = tuple(s for c in runtime.loader.contracts.processes.values() if c.within_unit for s in c.end_stages)
+    visible = counted_scope(actor, runtime.roles, ended_inside) if own is None else Nomination.unit_id.in_(own)
     hidden = hidden_nominations(actor, runtime.roles) if own is None else None
     if own is None and hidden is None and not isinstance(visible, True_):
         hidden = not_(visible)  # any other restriction: the same figures, found more slowly

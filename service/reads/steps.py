@@ -18,7 +18,8 @@ EXPECTED_END = "awarded"  # what the path leads to while it runs
 
 def steps(runtime: Runtime, definition: ProcessDefinition | None, history: list[AuditEvent],
           status: str) -> list[dict[str, Any]]:
-    contract = runtime.loader.contracts.get(NOMINATION)
+    # The nomination's own process: a Giấy khen's path stays inside its unit.
+    contract = runtime.loader.contracts.get(definition.process_id if definition is not None else NOMINATION)
     if contract is None:
         return []
     reached: dict[str, datetime] = {}
@@ -27,9 +28,10 @@ def steps(runtime: Runtime, definition: ProcessDefinition | None, history: list[
             stage = definition.stage_of((event.detail or {}).get("task"))
             if stage and stage not in reached:
                 reached[stage] = event.at
-    path = [*contract.task_stages, AWAITING]
+    path = [*contract.task_stages, *([AWAITING] if contract.catches else [])]
     ended = status in contract.end_stages or status not in (*path, "returned")
-    path.append(status if ended else EXPECTED_END)
+    expected = EXPECTED_END if EXPECTED_END in contract.end_stages else next(iter(contract.end_stages))
+    path.append(status if ended else expected)
     current = "draft" if status == "returned" else status
     index = path.index(current) if current in path else len(path) - 1
     return [{"stage": stage, "at": reached.get(stage),

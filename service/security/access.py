@@ -185,24 +185,36 @@ def require_admin(actor: Actor) -> None:
 
 def nomination_scope(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool]:
     if has_province_role(actor, roles):
-        # Province roles see every nomination once its unit has sent it beyond the draft stage.
-        return or_(Nomination.status != "draft", Nomination.unit_id.in_(actor.units())) \
-            if not actor.is_admin else true()
+        # Province roles see every nomination once its unit has sent it beyond the draft stage, except
+        # those decided inside their unit (a Giấy khen), which never leave it.
+        return or_(and_(Nomination.status != "draft", Nomination.within_unit.is_(False)),
+                   Nomination.unit_id.in_(actor.units())) if not actor.is_admin else true()
     return Nomination.unit_id.in_(actor.units())
 
 
 def hidden_nominations(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool] | None:
-    """The complement of `nomination_scope` for a province role (None: it hides nothing), written so
-    that a database finds those few rows through the status index: other units' drafts."""
+    """The complement of `nomination_scope` for a province role (None: it hides nothing): other units'
+    drafts and the nominations decided inside their unit (a Giấy khen), few rows next to the rest."""
     if not has_province_role(actor, roles) or actor.is_admin:
         return None
-    return and_(Nomination.status == "draft", Nomination.unit_id.not_in(actor.units()))
+    return and_(or_(Nomination.status == "draft", Nomination.within_unit.is_(True)),
+                Nomination.unit_id.not_in(actor.units()))
+
+
+def counted_scope(actor: Actor, roles: RoleCatalog, decided_inside: tuple[str, ...]) -> ColumnElement[bool]:
+    """What statistics count for the actor: what it sees, and for province roles also the nominations
+    decided inside their unit once they ended on one of `decided_inside` (a Giấy khen given counts in
+    the movement's results; its dossier stays the unit's)."""
+    seen = nomination_scope(actor, roles)
+    if actor.is_admin or not has_province_role(actor, roles) or not decided_inside:
+        return seen
+    return or_(seen, and_(Nomination.within_unit.is_(True), Nomination.status.in_(decided_inside)))
 
 
 def can_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> bool:
     if nomination.unit_id in actor.units() or actor.is_admin:
         return True
-    return has_province_role(actor, roles) and nomination.status != "draft"
+    return has_province_role(actor, roles) and nomination.status != "draft" and not nomination.within_unit
 
 
 def require_view(actor: Actor, nomination: Nomination, roles: RoleCatalog) -> None:

@@ -45,7 +45,7 @@ def _save(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, An
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)  # before reading any input
         # The draft task's own form, as its diagram version names it, with its movement's lists.
-        form = task_form(runtime, task, movement_choices(session, nomination.movement_id))
+        form = task_form(runtime, task, movement_choices(session, nomination.movement_id, nomination.unit_id))
         checked = _check_uploads(runtime, form, uploads)
         dossier = {**(nomination.data.get("dossier") or {}), **(data.get("dossier") or {}),
                    **{u.slot: stored.sha256 for u, stored in checked}}

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 from service.core.config import ROOT
 from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Movement, MovementUnit, Unit
+from service.db.models import Movement, MovementUnit, Nomination, Unit, UnitCriteria
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
+from workflows.contract import NOMINATION
 from workflows.form_choices import MovementChoices
 from workflows.forms import FieldError
 
@@ -112,13 +113,14 @@ def movement_for_batch(session: Session, today: date, movement_id: int | None = 
     return latest
 
 
-def choices_of(movement: Movement) -> MovementChoices:
-    """The lists a form takes from its movement (see workflows/form_choices.py)."""
-    return MovementChoices.from_data(movement.nominee_kinds, movement.awards)
+def choices_of(movement: Movement, unit_criteria: list[Any] | None = None) -> MovementChoices:
+    """The lists a form takes from its movement (see workflows/form_choices.py), with a unit's own criteria."""
+    return MovementChoices.from_data(movement.nominee_kinds, movement.awards, unit_criteria or ())
 
 
-def movement_choices(session: Session, movement_id: int) -> MovementChoices:
-    return choices_of(movement_of(session, movement_id))
+def movement_choices(session: Session, movement_id: int, unit_id: str | None = None) -> MovementChoices:
+    own = session.get(UnitCriteria, (movement_id, unit_id)) if unit_id else None
+    return choices_of(movement_of(session, movement_id), own.criteria if own is not None else None)
 
 
 def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, year: int, plan_number: str,
@@ -162,3 +164,21 @@ def join_open_movements(session: Session, unit_id: str, today: date) -> list[int
     open_ids = list(session.scalars(select(Movement.id).where(Movement.closes_on >= today).order_by(Movement.id)))
     session.add_all(MovementUnit(movement_id=movement_id, unit_id=unit_id) for movement_id in open_ids)
     return open_ids
+
+
+def process_for_award(movement: Movement, award: Any) -> str:
+    """The process a nomination for `award` runs: the one its movement's award kind names (a Giấy khen is
+    decided inside the unit), else the province's nomination process."""
+    found = next((a for a in movement.awards if isinstance(a, dict) and a.get("code") == award), None)
+    return str(found.get("process") or NOMINATION) if found is not None else NOMINATION
+
+
+def check_same_process(session: Session, nomination: Nomination, data: dict[str, Any]) -> None:
+    """The award kind chose the process the nomination runs; another kind with another process would
+    leave it on the wrong path (a Bằng khen decided inside the unit), so it takes a new nomination."""
+    if "award" not in data or data["award"] == nomination.award:
+        return
+    movement = movement_of(session, nomination.movement_id)
+    if process_for_award(movement, data["award"]) != process_for_award(movement, nomination.award):
+        raise InvalidInput("Hình thức khen thưởng này theo một quy trình khác (Giấy khen do thủ trưởng đơn vị "
+                           "quyết định, Bằng khen trình lên tỉnh): hãy lập hồ sơ mới với hình thức đó")

@@ -18,9 +18,14 @@ from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, store_files
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.locks import locked_nomination
-from service.usecases.movements import choices_of, movement_choices, movement_for_nomination
+from service.usecases.movements import (
+    check_same_process,
+    movement_choices,
+    movement_for_nomination,
+    process_for_award,
+)
 from service.usecases.tasks import _commit, complete_task
-from workflows.contract import DRAFT, NOMINATION
+from workflows.contract import DRAFT
 from workflows.diagrams import HumanTaskSpec
 from workflows.form_choices import MovementChoices
 from workflows.forms import Form
@@ -36,21 +41,32 @@ def create_draft(runtime: Runtime, actor: Actor, unit_id: str, data: dict[str, A
                  movement_id: int | None = None) -> str:
     with runtime.uow() as uow:
         session = uow.session
-        # Who drafts, and with which form: the draft stage's task of the version a new nomination runs on.
-        draft = runtime.stage_task(session, NOMINATION, DRAFT)
-        if (draft.role, unit_id) not in actor.grants:
-            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
+        if not isinstance(data, dict):
+            raise InvalidInput("Dữ liệu phải là một đối tượng JSON")
         if session.get(Unit, unit_id) is None:
             raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
         movement = movement_for_nomination(session, unit_id, today(runtime), movement_id)
-        _check_partial(draft_form(runtime, draft, choices_of(movement)), data)
+        # The award kind chooses the process (movement data); who drafts, and with which form, is the
+        # draft stage's task of the version a new nomination of that process runs on.
+        process_id = process_for_award(movement, data.get("award"))
+        try:
+            draft = runtime.stage_task(session, process_id, DRAFT)
+        except LookupError as exc:  # the movement's data names a process that is not deployed
+            detail = (f"Hình thức khen thưởng {data.get('award')} của phong trào thi đua theo quy trình {process_id}, "
+                      "quy trình này chưa được triển khai: quản trị cần sửa phong trào")
+            raise InvalidInput(detail) from exc
+        if (draft.role, unit_id) not in actor.grants:
+            raise Forbidden("Chỉ cán bộ thi đua của đơn vị được lập hồ sơ cho đơn vị mình")
+        _check_partial(draft_form(runtime, draft, movement_choices(session, movement.id, unit_id)), data)
+        contract = runtime.loader.contracts.get(process_id)
         nomination_id = new_id("DN")
         now = runtime.clock.now()
         nomination = Nomination(id=nomination_id, unit_id=unit_id, movement_id=movement.id, status="draft",
                                 data=dict(data),
                                 nominee_kind=data.get("nominee_kind"), nominee_name=data.get("nominee_name"),
-                                award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now)
-        row, instance, outcome = start_instance(session, runtime, NOMINATION,
+                                award=data.get("award"), created_by=actor.user_id, created_at=now, updated_at=now,
+                                within_unit=bool(contract and contract.within_unit))
+        row, instance, outcome = start_instance(session, runtime, process_id,
                                                 {"nomination_id": nomination_id, "unit_id": unit_id})
         session.flush()
         nomination.instance_id = row.id
@@ -76,7 +92,9 @@ def save_draft(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[st
     with runtime.uow() as uow:
         session = uow.session
         nomination, task = _draft_task(session, runtime, actor, nomination_id)
-        _check_partial(task_form(runtime, task, movement_choices(session, nomination.movement_id)), data)
+        choices = movement_choices(session, nomination.movement_id, nomination.unit_id)
+        _check_partial(task_form(runtime, task, choices), data)
+        check_same_process(session, nomination, data)
         nomination.data = {**nomination.data, **data}
         for field in ("nominee_kind", "nominee_name", "award"):
             setattr(nomination, field, nomination.data.get(field))

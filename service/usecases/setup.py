@@ -111,7 +111,8 @@ def seed_demo(runtime: Runtime, password: str | None = None) -> list[CreatedUser
     with runtime.uow() as uow:
         for unit in demo["units"]:
             if uow.session.get(Unit, unit["id"]) is None:
-                uow.session.add(Unit(id=unit["id"], name=unit["name"], kind=unit["kind"], email=unit.get("email")))
+                uow.session.add(Unit(id=unit["id"], name=unit["name"], kind=unit["kind"], email=unit.get("email"),
+                                     register_symbol=unit.get("register_symbol")))
         uow.session.flush()
         seed_movements(uow.session, runtime.clock.now())
         uow.commit()

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.lookups import task_gone
-from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, User
+from service.db.models import Attachment, Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
@@ -27,11 +27,11 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
-from service.usecases.movements import movement_choices
+from service.usecases.movements import check_same_process, movement_choices
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
-from workflows.contract import BATCH_PREPARATION, DECISION_SIGNING, DRAFT
+from workflows.contract import BATCH_PREPARATION, COUNCIL_REVIEW, DECISION_SIGNING, DRAFT, UNIT_DECISION_SIGNING
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
-from workflows.forms import FormError
+from workflows.forms import FieldError, FormError
 
 DRAFT_FIELDS = ("nominee_kind", "nominee_name", "award")
 
@@ -65,8 +65,10 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         if task.nomination_id:
             nomination = session.get(Nomination, task.nomination_id)
             assert nomination is not None
-            choices = movement_choices(session, nomination.movement_id)  # its forms list its movement's criteria
+            # Its forms list its movement's criteria (and its unit's own, for a Giấy khen).
+            choices = movement_choices(session, nomination.movement_id, nomination.unit_id)
             if stage == DRAFT:
+                check_same_process(session, nomination, data)
                 data = {**nomination.data, **data}
         if stage == BATCH_PREPARATION:
             _check_batch_members(session, task, data)
@@ -76,10 +78,12 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
             # nomflow fills it from the exclusions made on the batch page, which re-draft the decision
             raise InvalidInput("Hồ sơ không được khen thưởng được loại ở mục “Không khen thưởng một hồ sơ” của "
                                "đợt trình, để dự thảo quyết định được tạo lại không có hồ sơ đó")
-        if stage == DECISION_SIGNING and data.get("decision") == "sign":
+        if stage in (DECISION_SIGNING, UNIT_DECISION_SIGNING) and data.get("decision") == "sign":
             # Signed only with a valid digital signature; the number and date come from the register.
             raise InvalidInput("Quyết định chỉ được ký bằng chữ ký số, ở mục “Ký số quyết định” của đợt trình: "
                                "số và ngày do sổ đăng ký cấp, không nhập tay")
+        if stage == COUNCIL_REVIEW and data.get("minutes_file") and task.nomination_id:
+            _check_attached(session, task.nomination_id, data["minutes_file"])
         try:
             outcome = instance.complete(task_uuid, data, actor.username, language, choices=choices)
         except FormError as exc:
@@ -102,6 +106,15 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         keep_instances(runtime, written)
         return {"instance_id": row.id, "version": row.version, "status": row.status,
                 "opened": [t.id for t in outcome.opened]}
+
+
+def _check_attached(session: Session, nomination_id: str, sha256: Any) -> None:
+    """The council's minutes are a file of the nomination, uploaded through the one store, not any hash."""
+    found = session.scalars(select(Attachment.id).where(Attachment.nomination_id == nomination_id,
+                                                        Attachment.sha256 == str(sha256))).first()
+    if found is None:
+        raise InvalidInput("Biên bản họp chưa được tải lên hồ sơ này",
+                           [FieldError("minutes_file", "Hãy tải tệp biên bản họp lên trước")])
 
 
 def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nomination_id: str,

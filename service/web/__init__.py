@@ -26,6 +26,7 @@ def register_pages(app: Flask) -> None:
         rounds,
         statistics,
         tasks,
+        unit_awards,
         vendor,
     )
 

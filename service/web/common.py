@@ -31,6 +31,8 @@ STATUS_LABELS = {
     "home_affairs_appraisal": lazy_gettext("Sở Nội vụ thẩm định"),
     "awaiting_decision": lazy_gettext("Đề nghị khen thưởng, chờ quyết định"),
     "awarded": lazy_gettext("Đã khen thưởng"),
+    "council_review": lazy_gettext("Hội đồng Thi đua – Khen thưởng của đơn vị xét"),
+    "unit_decision_signing": lazy_gettext("Thủ trưởng đơn vị ký quyết định tặng Giấy khen"),
     "unit_certificate": lazy_gettext("Thủ trưởng đơn vị tặng Giấy khen"),
     "not_awarded": lazy_gettext("Không khen thưởng"),
     "closed": lazy_gettext("Đã kết thúc"),
@@ -98,6 +100,14 @@ def draft_form(movement_id: int | None = None) -> Any:
     if movement_id not in cache:
         cache[movement_id] = page_queries.draft_form(runtime(), movement_reads.choices(runtime(), movement_id))
     return cache[movement_id]
+
+
+def nomination_form(page: dict[str, Any]) -> Any:
+    """The draft form of this nomination's own process (a Giấy khen's differs), once per request."""
+    cache = g.setdefault("nomination_forms", {})
+    if page["id"] not in cache:
+        cache[page["id"]] = page_queries.nomination_draft_form(runtime(), page["id"]) or draft_form(page["movement_id"])
+    return cache[page["id"]]
 
 
 def local_time(value: datetime | None, with_time: bool = True) -> str:

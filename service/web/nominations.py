@@ -16,7 +16,17 @@ from service.reads.movement_filter import movement_arg, parse_movement
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime, t
+from service.web.common import (
+    actor_required,
+    bp,
+    draft_form,
+    fields_for,
+    lang,
+    may_draft,
+    nomination_form,
+    runtime,
+    t,
+)
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
@@ -70,8 +80,8 @@ def nomination_new() -> Any:
         (422 if errors else 200)
 
 
-def _dossier_widgets() -> dict[str, str]:
-    slots = draft_form().schema["properties"]["dossier"]["properties"]
+def _dossier_widgets(form: Any = None) -> dict[str, str]:
+    slots = (form or draft_form()).schema["properties"]["dossier"]["properties"]
     return {f"dossier.{slot}": "file" for slot in slots}
 
 
@@ -87,8 +97,8 @@ def _kind_specific_hidden(schema: dict[str, Any], data: dict[str, Any]) -> dict[
 
 
 def _render_draft(page: dict[str, Any], data: dict[str, Any], errors: Any = (), status: int = 200) -> Any:
-    form = draft_form(page["movement_id"])
-    widgets = {**_dossier_widgets(), **_kind_specific_hidden(form.schema, data)}
+    form = nomination_form(page)
+    widgets = {**_dossier_widgets(form), **_kind_specific_hidden(form.schema, data)}
     fields, leftovers = fields_for(form.schema, form.ui_schema, data, errors, widgets=widgets)
     files = {a.sha256: a for a in page["attachments"]}
     return render_template("nomination_edit.html", n=page, fields=fields, leftovers=leftovers, files=files), status
@@ -103,7 +113,7 @@ def nomination_edit(nomination_id: str) -> Any:
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
         return _render_draft(page, page["data"])
-    data = parse_form(draft_form(page["movement_id"]).schema, request.form)
+    data = parse_form(nomination_form(page).schema, request.form)
     uploads = [Upload(key.removeprefix("upload."), f.filename or "tep", f.read())
                for key, f in request.files.items() if key.startswith("upload.") and f.filename]
     submitting = request.form.get("action") == "submit"
@@ -129,7 +139,8 @@ def nomination_edit(nomination_id: str) -> Any:
             flash(gettext("Đã lưu các phần hợp lệ. Các trường báo lỗi chưa được lưu."), "error")
         return _render_draft(fresh, shown, errors, 422)
     if submitting:
-        flash(gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
+        flash(gettext("Đã gửi hồ sơ lên Hội đồng Thi đua – Khen thưởng của đơn vị.") if page["within_unit"]
+              else gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
         return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã lưu nháp."))
     return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
@@ -139,8 +150,8 @@ def nomination_edit(nomination_id: str) -> Any:
 def nomination_page(nomination_id: str) -> Any:
     actor = actor_required()
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
-    form = draft_form(page["movement_id"])
-    details, _ = fields_for(form.schema, form.ui_schema, page["data"], widgets=_dossier_widgets())
+    form = nomination_form(page)
+    details, _ = fields_for(form.schema, form.ui_schema, page["data"], widgets=_dossier_widgets(form))
     return render_template("nomination.html", n=page, details=details,
                            files={a.sha256: a for a in page["attachments"]},
                            can_edit=_can_edit(actor, page))

@@ -13,11 +13,14 @@ from service.reads import movements as movement_reads
 from service.reads import pages as page_queries
 from service.reads.reports import report_of_task
 from service.usecases import tasks as task_cases
+from service.usecases import unit_awards
 from service.usecases.report_status import DRAFTING, REPORT_PROCESSES
-from service.web.common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
+from service.web.common import actor_required, bp, extra_rows, fields_for, lang, nomination_form, runtime, t
 from service.web.formrender import choices_of, effective_schema, parse_form
-from workflows.contract import BATCH_PREPARATION, DRAFT
+from workflows.contract import BATCH_PREPARATION, COUNCIL_REVIEW, DRAFT, UNIT_DECISION_SIGNING
 from workflows.forms import FieldError
+
+MINUTES = "minutes_file"  # the council's minutes: a field its stage's form must have (config/contracts.toml)
 
 
 def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +31,7 @@ def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
     if task["nomination_id"]:
         page = page_queries.nomination_page(runtime(), actor, task["nomination_id"])
         context["n"] = page
-        form = draft_form(page["movement_id"])
+        form = nomination_form(page)
         context["details"] = fields_for(form.schema, form.ui_schema, page["data"])[0]
         context["files"] = {a.sha256: a for a in page["attachments"]}
         # Reviewers tick the criteria of the nominee's own kind (plan, section III.2.1 a–d).
@@ -66,6 +69,16 @@ def _render(actor: Any, task: dict[str, Any], data: dict[str, Any] | None, error
     form = _task_form(task)
     context = _context(actor, task)
     widgets = {"nomination_ids": "checkboxes"} if task["batch_id"] else {}
+    if task["stage"] == COUNCIL_REVIEW:  # the council's minutes are uploaded with the form
+        widgets[MINUTES] = "file"
+    context["multipart"] = MINUTES in widgets
+    context["signs_unit_decision"] = task["stage"] == UNIT_DECISION_SIGNING
+    if context["signs_unit_decision"]:
+        # Signed only digitally, with the register's number and day (the card above): the form returns
+        # or declines, it never types a number.
+        widgets.update({"decision_number": "hidden", "signed_on": "hidden"})
+        context["choices"]["decision"] = [c for c in choices_of(form.schema["properties"]["decision"])
+                                          if c[0] != "sign"]
     fields, leftovers = fields_for(form.schema, form.ui_schema, context["prefill"] if data is None else data,
                                    errors, choices=context["choices"], widgets=widgets, extra_rows=rows or {})
     return render_template("task.html", task=task, form=form, fields=fields, leftovers=leftovers, **context), status
@@ -85,7 +98,11 @@ def task_page(task_uuid: str) -> Any:
     data = parse_form(_task_form(task).schema, request.form)
     if request.form.get("_add_row"):
         return _render(actor, task, data, rows=extra_rows(request.form))
+    minutes = request.files.get(f"upload.{MINUTES}") if task["stage"] == COUNCIL_REVIEW else None
     try:
+        if minutes is not None and minutes.filename:  # kept even when the form is refused: not asked again
+            data[MINUTES] = unit_awards.add_minutes(runtime(), actor, task["nomination_id"], minutes.filename,
+                                                    minutes.read()).sha256
         task_cases.complete_task(runtime(), actor, task_uuid, data, language=lang())
     except InvalidInput as exc:
         return _render(actor, task, data, exc.errors or [FieldError("", t(exc.detail))], status=422)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from service.db.models import DecisionFile, OpenTask
 from service.usecases.batches import create_batch
 from service.usecases.tasks import complete_task
+from tests.service.helpers import giay_khen_on_the_nomination_path
 from tests.support.signing import sign_batch
 from tests.workflows.conftest import draft_data
 
@@ -37,7 +38,8 @@ def test_not_awarded_notice_tells_the_unit_why(mail_runtime, smtp):
     deliver(runtime)
 
     mails = {m.to[0]: m for m in smtp.messages()}
-    assert set(mails) == {email_of(runtime, STAFF), email_of(runtime, HEAD)}
+    # Every person of the unit's own roles: its officer, its council's secretary, its head.
+    assert set(mails) == {email_of(runtime, STAFF), email_of(runtime, "thuky.hiennam"), email_of(runtime, HEAD)}
     staff = mails[email_of(runtime, STAFF)]
     assert staff.subject == "[nomflow] Thông báo kết quả: hồ sơ Ủy ban nhân dân phường Hiến Nam không được khen thưởng"
     assert staff.text.startswith("Kính gửi Ông/Bà Nguyễn Thị Hoa – Cán bộ thi đua của đơn vị,")
@@ -49,6 +51,7 @@ def test_not_awarded_notice_tells_the_unit_why(mail_runtime, smtp):
 
 def test_unit_certificate_notice(mail_runtime, smtp):
     runtime = mail_runtime
+    giay_khen_on_the_nomination_path(runtime)
     data = {**draft_data(award="giay_khen")}
     staff = actor(runtime, STAFF)
     from service.usecases.nominations import create_draft, submit

@@ -28,7 +28,7 @@ from service.usecases.nominations import add_attachment, create_draft, save_draf
 from service.usecases.tasks import complete_task
 from tests.workflows.conftest import draft_data
 
-from .helpers import HEAD, HIEN_NAM, STAFF, actor
+from .helpers import HEAD, HIEN_NAM, STAFF, actor, giay_khen_on_the_nomination_path
 
 NOMFLOW = str(Path(sys.executable).parent / "nomflow")
 
@@ -111,6 +111,7 @@ def restored_url(request: pytest.FixtureRequest, database_url: str, instance: Pa
 
 def test_backup_under_load_restores_everything_committed(app, clock, tmp_path, database_url, request):
     config = app.extensions["nomflow"].config
+    giay_khen_on_the_nomination_path(app.extensions["nomflow"])  # the writer's unit heads end each one
     writer = Writer(config, clock)
     for _ in range(3):
         writer.one()

@@ -41,6 +41,7 @@ from .helpers import (
     complete,
     create_nomination,
     detail,
+    giay_khen_on_the_nomination_path,
     submit,
 )
 
@@ -73,6 +74,7 @@ class Journey:
 
     def __init__(self, client, auth, runtime: Runtime, pki: LocalPki):
         self.client, self.auth, self.runtime, self.pki = client, auth, runtime, pki
+        giay_khen_on_the_nomination_path(runtime)  # B: the nomination diagram's own Giấy khen branch
         self.trace: list[Any] = []
         self.names: dict[str, str] = {}  # nomination and batch ids → placeholders, so two runs compare
         with runtime.read() as uow:
@@ -204,7 +206,7 @@ def test_renaming_every_element_id_changes_nothing_the_service_does(client, auth
                         "home_affairs_appraisal", "awaiting_decision", "awarded", "unit_certificate", "not_awarded"}
     subjects = [subject for entry in shipped if entry[1] == "mail" for _, subject, _ in entry[2]]
     assert any(s.startswith("[nomflow] Chuyển lãnh đạo xử lý thay do quá hạn: Kiểm tra hồ sơ") for s in subjects)
-    assert sum("được tặng Bằng khen" in s for s in subjects) == 2  # the unit's staff and head
+    assert sum("được tặng Bằng khen" in s for s in subjects) == 3  # the unit's staff, council secretary and head
     signed = [entry for entry in shipped if entry[0] == "batch decision_signing" and len(entry) == 6][-1]
     assert signed[1:3] == ("signed", "<number>/QĐ-UBND") and signed[4] == [("awarded", "<N1>")]
 

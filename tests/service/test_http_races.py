@@ -27,6 +27,7 @@ from service.usecases.accounts import create_token
 from service.usecases.instances import load_instance
 from service.usecases.setup import add_user
 from tests.service.conftest import VN, SeededTemplates
+from tests.service.helpers import giay_khen_on_the_nomination_path
 from tests.service.test_concurrency import actor, draft
 from tests.support.postgres import PostgresServer
 from tests.support.served import Served, serve
@@ -88,6 +89,7 @@ def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     runtime = Runtime(ServiceConfig(instance_dir=folder, database_url=url, testing=True, secret_key="races",
                                     scheduler_in_process=False), clock=FixedClock(start))
     try:
+        giay_khen_on_the_nomination_path(runtime)  # the races switch a draft's award between the two kinds
         add_user(runtime, SECOND_HEAD, "Đỗ Văn Phó", "unit_head", UNIT, password="demo-password-2")
         headers, *heads = ({"Authorization": "Bearer " + create_token(runtime, actor(runtime, name), "races")}
                            for name in (STAFF, HEAD, SECOND_HEAD))

@@ -26,6 +26,7 @@ from tests.service.helpers import (
     TAI_CHINH,
     act,
     create_nomination,
+    giay_khen_on_the_nomination_path,
     migrate_to,
     submitted_nomination,
 )
@@ -38,6 +39,7 @@ SUBMIT = {"decision": "submit", "submission_number": "12/TTr-UBND"}
 @pytest.fixture
 def known(runtime: Runtime, client: FlaskClient, auth: Any, clock: FixedClock) -> dict[str, str]:
     """Monday 13 April 2026: four nominations; then two and four working days later, some steps."""
+    giay_khen_on_the_nomination_path(runtime)  # n3 ends at its unit head's review
     n1 = submitted_nomination(client, auth)
     n2 = submitted_nomination(client, auth, data=draft_data("ca_nhan") | {"nominee_name": "Nguyễn Văn An"},
                               staff=OTHER_STAFF, unit_id=TAI_CHINH)
@@ -212,7 +214,7 @@ def test_open_tasks_of_drafts_a_province_role_cannot_see_are_not_counted(app: An
 
 
 def test_the_upgrade_gives_open_tasks_their_movement(runtime: Runtime, known: dict[str, str]) -> None:
-    """0015_statistics_speed on a database with open tasks stored before it: back to 0014 (the column
+    """0017_statistics_speed on a database with open tasks stored before it: back to 0016 (the column
     goes), up again: each open task gets its nomination's movement."""
     from alembic import command
 
@@ -221,7 +223,7 @@ def test_the_upgrade_gives_open_tasks_their_movement(runtime: Runtime, known: di
     config = alembic_config(runtime.db)
     with runtime.db.engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0014_decision_files")
+        command.downgrade(config, "0016_movement_version")
         connection.commit()
     upgrade(runtime.db)
     with runtime.db.engine.connect() as connection:

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from service.usecases import nominations
 from service.usecases.tasks import complete_task
+from tests.service.helpers import giay_khen_on_the_nomination_path
 from tests.workflows.conftest import draft_data
 
 from .conftest import PASSWORD, LiveServer, Screenshots
@@ -21,6 +22,7 @@ VN = timezone(timedelta(hours=7))
 
 def seed(server: LiveServer) -> None:
     rt = server.runtime
+    giay_khen_on_the_nomination_path(rt)
     for unit, staff, head, kind, award in (("phuong-hien-nam", "canbo.hiennam", "chutich.hiennam", "co_quan_don_vi",
                                             "bang_khen"),
                                            ("so-tai-chinh", "canbo.taichinh", "giamdoc.taichinh", "ca_nhan",

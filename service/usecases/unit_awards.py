@@ -1,0 +1,314 @@
+"""A Giấy khen decided inside a unit (plan III.1): the council secretary's minutes, the head's digitally
+signed decision numbered by the unit's own register (…/QĐ-<unit symbol>), the certificate per awardee.
+
+Same machinery as the Chairman's decision (decisions.py): the documents are rendered and signed before
+the write transaction, on the number the unit's register will give next; the transaction takes that
+number and keeps the files only if it got that very number (another signing of the unit in between
+means one more round, then one made inside the write, holding the number). A signing that fails
+anywhere stores nothing and consumes no number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.runtime import Runtime
+from service.db.models import Nomination, OpenTask, RegisterCounter, Unit, UnitCriteria
+from service.documents import batch_documents, signers, signing, unit_award
+from service.documents.decree30 import short_date
+from service.documents.pdf import PdfError, docx_to_pdf
+from service.documents.register import Authority, register
+from service.documents.stamp import signature_place
+from service.documents.wording import WordingError
+from service.security.access import Actor, can_act, require_admin, require_view
+from service.usecases.audit import audit
+from service.usecases.files import NewFile, StoredFile, check_file, check_upload, store_files
+from service.usecases.instances import (
+    InstanceFailed,
+    keep_instances,
+    load_instance,
+    record,
+    record_incident,
+    resolve_incident,
+)
+from service.usecases.locks import fresh_task, locks_rows
+from service.usecases.movements import movement_of
+from service.usecases.tasks import _commit as commit_or_conflict
+from workflows.contract import COUNCIL_REVIEW, UNIT_DECISION_SIGNING
+from workflows.engine import EngineError, TaskNotFound
+from workflows.forms import FieldError
+
+ROUNDS = 2  # rounds made outside the write before one made inside it
+SUBJECT = "Về việc tặng Giấy khen"
+NO_SYMBOL = ("Đơn vị chưa có ký hiệu sổ đăng ký văn bản (ví dụ SYT trong QĐ-SYT): quản trị hệ thống đặt ký hiệu ở "
+             "trang Giấy khen của đơn vị trước khi ký")
+
+
+@dataclass(frozen=True)
+class Signed:
+    number: int
+    symbol: str
+    signed_on: date
+    sha256: str
+
+    @property
+    def citation(self) -> str:
+        return f"{self.number:02d}/{self.symbol}"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a signing needs, read before the write: the facts and the number it expects."""
+
+    nomination_id: str
+    unit: unit_award.IssuingUnit
+    authority: Authority
+    number: int
+    signed_on: date
+    awardee: Any
+    council: dict[str, Any]
+
+
+Made = tuple[bytes, bytes, bytes, bytes]  # DOCX, PDF, signed PDF, certificate PDF
+
+
+def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    require_view(actor, nomination, runtime.roles)  # 404 for province roles: it never leaves its unit
+    task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
+                                                  OpenTask.stage == UNIT_DECISION_SIGNING)).first()
+    if task is None:
+        raise Conflict("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen")
+    if not can_act(actor, task):
+        raise Forbidden("Chỉ thủ trưởng của đơn vị ký quyết định tặng Giấy khen của đơn vị mình")
+    return nomination, task
+
+
+def issuing_unit(session: Session, unit_id: str) -> unit_award.IssuingUnit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+    return unit_award.IssuingUnit(unit.id, unit.name, unit.kind, unit.register_symbol)
+
+
+def authority_of(unit: unit_award.IssuingUnit) -> Authority:
+    try:
+        return unit_award.unit_authority(unit)
+    except unit_award.NoRegister as exc:
+        raise InvalidInput(NO_SYMBOL) from exc
+
+
+def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
+    signed_on = runtime.clock.now().astimezone(signing.VN).date()
+    with runtime.read() as uow:
+        session = uow.session
+        nomination, task = _signing_task(session, runtime, actor, nomination_id)
+        unit = issuing_unit(session, nomination.unit_id)
+        authority = authority_of(unit)
+        _, instance = load_instance(session, runtime, task.instance_id)
+        facts = instance.data
+        last = session.scalar(select(RegisterCounter.last_number).where(
+            RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
+        awardee = batch_documents.awardee(nomination.nominee_kind, nomination.nominee_name, nomination.data,
+                                          unit.name)
+        council = {"meeting_date": _short(facts.get("meeting_date")), "members_present": facts.get("members_present"),
+                   "votes_for": facts.get("votes_for"), "votes_against": facts.get("votes_against")}
+        return _Plan(nomination_id, unit, authority, (last or 0) + 1, signed_on, awardee, council)
+
+
+def _short(iso: Any) -> str:
+    try:
+        return short_date(date.fromisoformat(str(iso)))
+    except ValueError:
+        return str(iso or "")
+
+
+def sign_on_server(runtime: Runtime, actor: Actor, nomination_id: str, passphrase: str | None) -> Signed:
+    """The unit head signs with the key configured for the unit: the number and date written in, then
+    PAdES with a timestamp. Wrong passphrase, bad certificate, silent TSA: a clear 422, nothing stored."""
+    plan = _plan(runtime, actor, nomination_id)
+    try:
+        setup = signers.load(runtime.config.instance_dir)
+        signer = setup.signer(plan.authority.id)
+        key = signer.key(passphrase)
+        checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
+        signing.check_certificate(checked, setup.trust)
+
+        def make(plan: _Plan) -> Made:
+            document = unit_award.decision_document(plan.authority, plan.unit, [plan.awardee], plan.signed_on.year,
+                                                    signer.name, plan.council, plan.number, plan.signed_on)
+            try:
+                docx = unit_award.render_decision(document)
+                final = docx_to_pdf(docx)
+                certificate, _ = unit_award.render_certificates(document)
+                place = signature_place(final, signer.name, plan.authority.issuer.place)
+            except (PdfError, WordingError, ValueError) as exc:
+                raise signing.SigningError(f"Không tạo được quyết định: {exc}") from exc
+            return docx, final, signing.sign(final, key, setup.trust, place, runtime.clock.now()), certificate
+
+        for _ in range(ROUNDS):
+            done = _incidents(runtime, actor, plan, signer.name, make(plan), None)
+            if done is not None:
+                return done
+            plan = _plan(runtime, actor, nomination_id)
+        done = _incidents(runtime, actor, plan, signer.name, None, make)
+        if done is None:
+            raise Conflict("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang")
+        return done
+    except signing.SigningError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def _incidents(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
+               make: Any) -> Signed | None:
+    """A failing engine run keeps nothing of the signing, no number and no file; the instance becomes
+    an incident admins can see."""
+    try:
+        return _keep(runtime, actor, plan, signer_name, made, make)
+    except InstanceFailed as failed:
+        raise record_incident(runtime, failed) from failed
+
+
+def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
+          make: Any) -> Signed | None:
+    """One transaction: the number, the files, the task's completion. With files `made` on the plan's
+    number, None back if the register gave another (nothing kept); else `make` makes them here."""
+    with runtime.uow() as uow:
+        session = uow.session
+        _, task = _signing_task(session, runtime, actor, plan.nomination_id)
+        row, instance = load_instance(session, runtime, task.instance_id, lock=True)
+        if locks_rows(session):  # read again after the lock: a return committed meanwhile counts
+            task = fresh_task(session, task.id)
+        entry = register(session, plan.authority, batch_documents.DECISION_KIND, plan.signed_on, SUBJECT, signer_name,
+                         1, runtime.clock.now())
+        entry.nomination_id = plan.nomination_id
+        if made is not None and entry.number != plan.number:
+            return None  # leaving the block rolls the number back
+        docx, final, signed, certificate = made if made is not None else make(
+            _Plan(**{**plan.__dict__, "number": entry.number}))
+        stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
+        files = [(f"{stem}.docx", docx), (f"{stem}-da-ky.pdf", signed), (f"giay-khen-{plan.nomination_id}.pdf".lower(),
+                                                                           certificate)]
+        checked = [(check_upload(name, content, max(len(content), runtime.config.max_attachment_bytes)), content)
+                   for name, content in files]
+        store_files(session, runtime, actor.user_id, plan.nomination_id, [NewFile(s, c) for s, c in checked],
+                    runtime.clock.now())
+        entry.docx_sha256, entry.pdf_sha256 = checked[0][0].sha256, checked[1][0].sha256
+        data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
+                "signed_on": entry.signed_on.isoformat()}
+        try:
+            outcome = instance.complete(task.id, data, actor.username, "vi")
+        except TaskNotFound as exc:
+            raise Conflict("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
+        except EngineError as exc:
+            raise InstanceFailed(row.id, exc, "complete") from exc
+        resolve_incident(session, runtime, row, actor.user_id)
+        record(session, runtime, row, instance, outcome, actor.user_id)
+        audit(session, runtime, "unit_decision_signed", actor_id=actor.user_id, nomination_id=plan.nomination_id,
+              instance_id=row.id, number=entry.number, symbol=entry.symbol, signed_on=entry.signed_on.isoformat(),
+              sha256=entry.pdf_sha256, certificate=checked[2][0].sha256)
+        commit_or_conflict(uow)
+        keep_instances(runtime, [(row, instance)])
+        return Signed(entry.number, entry.symbol, entry.signed_on, entry.pdf_sha256 or "")
+
+
+# --- the council's minutes --------------------------------------------------------------------------------
+
+def add_minutes(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> StoredFile:
+    """The council secretary uploads the meeting's minutes while the council's step is open: into the one
+    upload store, as a file of the nomination; the step's form then names it by its sha256."""
+    with runtime.uow() as uow:
+        session = uow.session
+        _council_task(session, runtime, actor, nomination_id)
+        stored = check_file(runtime, filename, content)
+        store_files(session, runtime, actor.user_id, nomination_id, [NewFile(stored, content, "minutes_file")],
+                    runtime.clock.now())
+        commit_or_conflict(uow)
+        return stored
+
+
+def _council_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> OpenTask:
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    require_view(actor, nomination, runtime.roles)
+    task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
+                                                  OpenTask.stage == COUNCIL_REVIEW)).first()
+    if task is None:
+        raise Conflict("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét")
+    if not can_act(actor, task):
+        raise Forbidden("Chỉ thư ký Hội đồng Thi đua – Khen thưởng của đơn vị tải biên bản họp lên")
+    return task
+
+
+# --- the unit's own criteria and register symbol ---------------------------------------------------------
+
+MAX_CRITERIA = 50
+
+
+def unit_criteria(runtime: Runtime, actor: Actor, unit_id: str, movement_id: int) -> list[dict[str, str]]:
+    """The criteria the unit's head set for its Giấy khen in the movement (empty: none yet)."""
+    if unit_id not in actor.units() and not actor.is_admin:
+        raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+    with runtime.read() as uow:
+        own = uow.session.get(UnitCriteria, (movement_id, unit_id))
+        return list(own.criteria) if own is not None else []
+
+
+def set_unit_criteria(runtime: Runtime, actor: Actor, unit_id: str, movement_id: int,
+                      titles: list[str]) -> list[dict[str, str]]:
+    """Plan III.2.2: the head of the unit (or an admin) sets its Giấy khen criteria, one per line; the
+    codes are stable per position (gk1, gk2...) so drafts that ticked one keep meaning it."""
+    if not actor.is_admin and unit_id not in actor.units_where("unit_award_criteria"):
+        raise Forbidden("Chỉ thủ trưởng đơn vị hoặc quản trị đặt tiêu chuẩn Giấy khen của đơn vị")
+    cleaned = [" ".join(t.split()) for t in titles if t and t.strip()]
+    problems = [FieldError(f"criteria.{i}", "Tối đa 1000 ký tự") for i, t in enumerate(cleaned) if len(t) > 1000]
+    if len(cleaned) > MAX_CRITERIA:
+        problems.append(FieldError("criteria", f"Tối đa {MAX_CRITERIA} tiêu chuẩn"))
+    if problems:
+        raise InvalidInput("Tiêu chuẩn Giấy khen không hợp lệ", problems)
+    criteria = [{"code": f"gk{i + 1}", "title": t} for i, t in enumerate(cleaned)]
+    with runtime.uow() as uow:
+        session = uow.session
+        if session.get(Unit, unit_id) is None:
+            raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+        movement_of(session, movement_id)
+        own = session.get(UnitCriteria, (movement_id, unit_id))
+        if own is None:
+            session.add(UnitCriteria(movement_id=movement_id, unit_id=unit_id, criteria=criteria))
+        else:
+            own.criteria = criteria
+        audit(session, runtime, "unit_criteria_set", actor_id=actor.user_id, unit_id=unit_id,
+              movement_id=movement_id, count=len(criteria))
+        uow.commit()
+    return criteria
+
+
+SYMBOL = re.compile(r"^[A-ZĐ0-9]{2,12}(-[A-ZĐ0-9]{1,12})?$")
+
+
+def set_register_symbol(runtime: Runtime, actor: Actor, unit_id: str, symbol: str) -> str:
+    """An admin sets the unit's register symbol (SYT in QĐ-SYT). Numbers already given keep theirs."""
+    require_admin(actor)
+    symbol = symbol.strip().upper()
+    if not SYMBOL.match(symbol):
+        raise InvalidInput("Ký hiệu sổ đăng ký không hợp lệ",
+                           [FieldError("symbol", "Chữ in hoa và số, 2–12 ký tự, ví dụ SYT hoặc UBND")])
+    with runtime.uow() as uow:
+        unit = uow.session.get(Unit, unit_id)
+        if unit is None:
+            raise NotFound(f"Không tìm thấy đơn vị {unit_id}")
+        unit.register_symbol = symbol
+        audit(uow.session, runtime, "unit_register_symbol_set", actor_id=actor.user_id, unit_id=unit_id,
+              symbol=symbol)
+        uow.commit()
+    return symbol
