@@ -5,7 +5,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, DomainError, NotFound, catalogued
-from service.db.models import AuditEvent, Batch
+from service.db.models import AuditEvent, Batch, Movement
+from workflows.form_choices import MovementChoices
 
 TASK_COMPLETED = catalogued("Nhiệm vụ này đã được xử lý")
 TASK_ESCALATED = catalogued("Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn")
@@ -16,6 +17,22 @@ def batch_of(session: Session, batch_id: str) -> Batch:
     if batch is None:
         raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
     return batch
+
+
+def movement_of(session: Session, movement_id: int) -> Movement:
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+    return movement
+
+
+def choices_of(movement: Movement) -> MovementChoices:
+    """The lists a form takes from its movement (see workflows/form_choices.py)."""
+    return MovementChoices.from_data(movement.nominee_kinds, movement.awards)
+
+
+def movement_choices(session: Session, movement_id: int) -> MovementChoices:
+    return choices_of(movement_of(session, movement_id))
 
 
 def task_gone(session: Session, task_uuid: str) -> DomainError:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import batch_of, task_gone
+from service.db.lookups import batch_of, movement_choices, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import decisions as decision_reads
@@ -148,7 +148,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
         nomination = session.get(Nomination, nomination_id)
-        lists = desks.movement_lists(session, nomination.movement_id) if nomination else None
+        lists = movement_choices(session, nomination.movement_id) if nomination else None
         definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
         _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]

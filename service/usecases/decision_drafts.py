@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
 from service.db.models import Batch, DecisionFile, Nomination, Unit, User
 from service.documents import award_decision, batch_documents, fill, signers, signing
@@ -17,7 +18,7 @@ from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.files import DOCX, PDF, check_upload
+from service.usecases.files import check_upload
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.contract import AWARD_DECISION, DECISION_SIGNING
 

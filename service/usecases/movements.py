@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.config import ROOT
-from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.errors import Conflict, InvalidInput
 from service.core.runtime import Runtime
+from service.db.lookups import movement_of
 from service.db.models import Movement, MovementUnit, Unit
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
-from workflows.form_choices import MovementChoices
 from workflows.forms import FieldError
 
 MOVEMENTS_DIR = ROOT / "config" / "movements"
@@ -56,13 +56,6 @@ def seed_movements(session: Session, now: Any, directory: Path = MOVEMENTS_DIR) 
                         for unit_id in row["units"] if unit_id in known_units)
         created.append(movement.id)
     return created
-
-
-def movement_of(session: Session, movement_id: int) -> Movement:
-    movement = session.get(Movement, movement_id)
-    if movement is None:
-        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
-    return movement
 
 
 def takes_part(session: Session, movement_id: int, unit_id: str) -> bool:
@@ -110,15 +103,6 @@ def movement_for_batch(session: Session, today: date, movement_id: int | None = 
     if latest is None:
         raise InvalidInput("Chưa có phong trào thi đua nào")
     return latest
-
-
-def choices_of(movement: Movement) -> MovementChoices:
-    """The lists a form takes from its movement (see workflows/form_choices.py)."""
-    return MovementChoices.from_data(movement.nominee_kinds, movement.awards)
-
-
-def movement_choices(session: Session, movement_id: int) -> MovementChoices:
-    return choices_of(movement_of(session, movement_id))
 
 
 def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, year: int, plan_number: str,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
-from service.db.lookups import TASK_COMPLETED
+from service.db.lookups import TASK_COMPLETED, choices_of, movement_choices
 from service.db.models import Nomination, OpenTask, Unit
 from service.db.session import retry_once
 from service.security.access import Actor, require_view
@@ -18,7 +18,7 @@ from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, store_files
 from service.usecases.instances import incident_error, keep_instances, record, start_instance
 from service.usecases.locks import locked_nomination
-from service.usecases.movements import choices_of, movement_choices, movement_for_nomination
+from service.usecases.movements import movement_for_nomination
 from service.usecases.tasks import _commit, complete_task
 from workflows.contract import DRAFT, NOMINATION
 from workflows.diagrams import HumanTaskSpec

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.lookups import task_gone
+from service.db.lookups import movement_choices, task_gone
 from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
@@ -27,7 +27,6 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
-from service.usecases.movements import movement_choices
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
 from workflows.contract import BATCH_PREPARATION, DECISION_SIGNING, DRAFT
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
