@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from service.core.errors import DomainError
@@ -20,13 +20,12 @@ from service.usecases import decisions
 from service.web.common import actor_required, bp, runtime
 from workflows.contract import DECISION_SIGNING
 
-bp.add_app_template_global(reads.can_read_register, "can_read_register")
-bp.add_app_template_global(lambda batch_id: reads.batch_decision(runtime(), batch_id), "batch_decision")
 
-
-@bp.app_context_processor
-def _signing_stage() -> dict[str, str]:
-    return {"signing_stage": DECISION_SIGNING}
+def init_templates(app: Flask) -> None:
+    """What the batch and nomination templates ask of decisions (called by register_pages)."""
+    app.jinja_env.globals.update(
+        can_read_register=reads.can_read_register, signing_stage=DECISION_SIGNING,
+        batch_decision=lambda batch_id: reads.batch_decision(runtime(), batch_id))
 
 
 def _back(batch_id: str) -> Any:

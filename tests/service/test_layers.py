@@ -60,3 +60,53 @@ def test_the_rule_sees_every_form_of_import(tmp_path: Path) -> None:
     assert [b.split(":", 1)[1] for b in found] == [
         "1 imports service.usecases", "3 imports service.usecases.tasks", "3 imports service.usecases.tasks.claim",
         "4 imports service.usecases.audit", "5 imports service.usecases", "5 imports service.usecases.files"]
+
+
+# App-wide hooks a module could install when it is imported: templates' globals and filters, context
+# processors, request hooks and error handlers for the whole app. They belong in create_app or
+# register_pages, so what a page sees never depends on which modules happen to be imported. (A
+# blueprint's own routes, before_request and errorhandler reach only that blueprint: allowed.)
+APP_WIDE = ("add_app_template_", "app_template_", "app_context_processor", "before_app_", "after_app_",
+            "teardown_app_", "app_errorhandler", "app_url_", "jinja_env", "template_global", "template_filter")
+
+
+def import_time_app_hooks(path: Path, root: Path = ROOT) -> list[str]:
+    """Module-level statements (decorators included) that reach one of APP_WIDE."""
+    found = []
+    for statement in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            nodes = [n for d in statement.decorator_list for n in ast.walk(d)]
+        else:
+            nodes = list(ast.walk(statement))
+        for node in nodes:
+            name = node.attr if isinstance(node, ast.Attribute) else None
+            if name and any(name.startswith(hook) for hook in APP_WIDE):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {name}")
+    return found
+
+
+def test_importing_a_service_module_installs_nothing_app_wide() -> None:
+    found = [hook for path in sorted((ROOT / "service").rglob("*.py")) for hook in import_time_app_hooks(path)]
+    assert found == []
+
+
+def test_the_hook_rule_sees_decorators_and_calls(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("bp.add_app_template_global(f, 'f')\n@bp.app_context_processor\ndef g(): pass\n"
+                     "def h(app):\n    app.jinja_env.globals['x'] = 1\n@bp.route('/')\ndef page(): pass\n",
+                     encoding="utf-8")
+    assert import_time_app_hooks(probe, tmp_path) == ["probe.py:1 add_app_template_global",
+                                                      "probe.py:2 app_context_processor"]
+
+
+def test_register_pages_gives_the_templates_what_they_ask_for(tmp_path: Path) -> None:
+    """The globals once installed at import time now come from register_pages, on every new app."""
+    from service.app import create_app
+    from service.core.config import ServiceConfig
+
+    config = ServiceConfig(instance_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'nomflow.sqlite3'}",
+                           testing=True, secret_key="layers-test-secret", scheduler_in_process=False)
+    for _ in range(2):
+        app = create_app(config)
+        assert {"may_draft", "can_read_register", "batch_decision", "signing_stage"} <= set(app.jinja_env.globals)
+        app.extensions["nomflow"].db.engine.dispose()
