@@ -10,6 +10,7 @@ from flask import Flask, Response, flash, redirect, render_template, request, se
 from flask_babel import gettext
 
 from service.core.errors import DomainError
+from service.core.media_types import PDF, XLSX
 from service.documents import certificate
 from service.documents.pdf import PdfError
 from service.documents.register import authorities
@@ -114,8 +115,8 @@ def batch_certificates(batch_id: str, nomination_id: str | None = None) -> Any:
     except (PdfError, ValueError) as exc:
         return Response(str(exc), status=409)
     if nomination_id is None:
-        return send_file(io.BytesIO(combined), mimetype="application/pdf", download_name=f"bang-khen-{batch_id}.pdf")
-    return send_file(io.BytesIO(singles[ids.index(nomination_id)]), mimetype="application/pdf",
+        return send_file(io.BytesIO(combined), mimetype=PDF, download_name=f"bang-khen-{batch_id}.pdf")
+    return send_file(io.BytesIO(singles[ids.index(nomination_id)]), mimetype=PDF,
                      download_name=f"bang-khen-{nomination_id}.pdf")
 
 
@@ -147,7 +148,7 @@ def register_export() -> Any:
              gettext("Đã ký số") if r["signed"] else gettext("Đã cấp số, chờ ký")) for r in rows]
     content = to_xlsx([Table(gettext("Sổ đăng ký văn bản đi"), columns, data)])
     return send_file(io.BytesIO(content), download_name="so-dang-ky-quyet-dinh.xlsx", as_attachment=True,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                     mimetype=XLSX)
 
 
 @bp.route("/xac-thuc", methods=["GET", "POST"])

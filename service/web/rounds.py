@@ -9,6 +9,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
+from service.core.media_types import DOCX, XLSX
 from service.reads import reports as queries
 from service.reads import summary
 from service.security.access import follows_rounds
@@ -18,8 +19,6 @@ from service.web.common import actor_required, bp, fields_for, lang, runtime
 from service.web.formrender import parse_form
 from workflows.forms import FieldError
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORM_OF_KIND = {"plan": "unit_plan_fill.schema.json", "results": "unit_report_fill.schema.json"}
 
 
