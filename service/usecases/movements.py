@@ -9,11 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from service.core.config import ROOT
-from service.core.errors import Conflict, InvalidInput
+from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import movement_of
 from service.db.models import Movement, MovementUnit, Unit
@@ -66,8 +66,14 @@ def movement_for_nomination(session: Session, unit_id: str, today: date, movemen
     """The movement a new nomination of `unit_id` joins: the one asked for, or else the only one that
     takes the unit's nominations today. Refused outside the window or for a unit not taking part."""
     if movement_id is not None:
-        movement = movement_of(session, movement_id)
-        if not takes_part(session, movement.id, unit_id):
+        # The movement and whether the unit takes part, in one statement (every new draft asks).
+        found = session.execute(select(Movement, MovementUnit.unit_id).outerjoin(MovementUnit, and_(
+            MovementUnit.movement_id == Movement.id, MovementUnit.unit_id == unit_id))
+            .where(Movement.id == movement_id)).first()
+        if found is None:
+            raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+        movement, taking_part = found
+        if taking_part is None:
             raise InvalidInput(f"Đơn vị {unit_id} không tham gia phong trào thi đua “{movement.name}” năm "
                                f"{movement.year}")
         if not movement.opens_on <= today <= movement.closes_on:

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.lookups import movement_choices, task_gone
+from service.db.lookups import nomination_and_choices, task_gone
 from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
@@ -62,9 +62,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         stage = instance.definition.stage_of(task.task_id)
         choices, nomination = None, None
         if task.nomination_id:
-            nomination = session.get(Nomination, task.nomination_id)
-            assert nomination is not None
-            choices = movement_choices(session, nomination.movement_id)  # its forms list its movement's criteria
+            nomination, choices = nomination_and_choices(session, task.nomination_id)
             if stage == DRAFT:
                 data = {**nomination.data, **data}
         if stage == BATCH_PREPARATION:
