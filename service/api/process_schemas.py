@@ -21,33 +21,29 @@ class ValidationOut(Schema):
     processes = fields.List(fields.Nested(ProcessSummary))
 
 
-class VersionInfo(Schema):
+class DiagramFileInfo(Schema):
+    """What a stored version and a draft both are: one .bpmn file of a process."""
     id = fields.Integer()
     process_id = fields.String()
-    version = fields.Integer()
     name = fields.String()
     filename = fields.String()
     checksum = fields.String()
     note = fields.String()
-    active = fields.Boolean()
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)
+
+
+class VersionInfo(DiagramFileInfo):
+    version = fields.Integer()
+    active = fields.Boolean()
     running_instances = fields.Integer(allow_none=True)
 
 
-class DraftInfo(Schema):
-    id = fields.Integer()
-    process_id = fields.String()
-    name = fields.String()
-    filename = fields.String()
-    checksum = fields.String()
-    note = fields.String()
+class DraftInfo(DiagramFileInfo):
     base_version = fields.Integer(allow_none=True)
     status = fields.String()
     revision = fields.Integer(metadata={"description": "send back as If-Match: \"draft-<id>-r<revision>\""})
-    created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    created_by = fields.String(allow_none=True)
     updated_by = fields.String(allow_none=True)
 
 

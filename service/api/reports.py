@@ -17,6 +17,7 @@ from service.api.common import actor_required
 from service.api.fields import BoundedList, Int, Line
 from service.api.schemas import Created, StepResult
 from service.core.errors import InvalidInput
+from service.core.media_types import DOCX, XLSX
 from service.reads import reports as queries
 from service.reads import summary
 from service.reads.movement_filter import known_movement
@@ -28,8 +29,6 @@ from workflows.forms import FieldError
 
 PREFIX = "/rounds"
 blp = Blueprint("rounds", __name__, description="Đợt báo cáo, kế hoạch của đơn vị")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class RoundCreate(Schema):
@@ -46,14 +45,17 @@ class RoundQuery(Schema):
     year = Int(minimum=2000, maximum=2100)
 
 
-class RoundOut(Schema):
+class ReportRoundOut(Schema):
     id = fields.String()
     kind = fields.String()
-    kind_title = fields.String()
     title = fields.String()
     year = fields.Integer()
-    movement_id = fields.Integer()
     due_at = fields.DateTime()
+
+
+class RoundOut(ReportRoundOut):
+    kind_title = fields.String()
+    movement_id = fields.Integer()
     opened_at = fields.DateTime()
     units = fields.Integer()
     sent = fields.Integer()
@@ -72,14 +74,6 @@ class BoardRowOut(Schema):
     submitted_at = fields.DateTime(allow_none=True)
     accepted_at = fields.DateTime(allow_none=True)
     last_reminder_at = fields.DateTime(allow_none=True)
-
-
-class ReportRoundOut(Schema):
-    id = fields.String()
-    kind = fields.String()
-    title = fields.String()
-    year = fields.Integer()
-    due_at = fields.DateTime()
 
 
 class ReportTaskOut(Schema):

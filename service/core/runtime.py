@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from threading import Lock
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,11 @@ from workflows.diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
 from workflows.engine import WorkflowEngine
 from workflows.forms import FormLibrary
 from workflows.settings import EngineSettings, RoleCatalog
+
+
+def local_date(runtime: Runtime, instant: datetime) -> date:
+    """The day `instant` falls on where the calendar's deadlines are counted."""
+    return instant.astimezone(ZoneInfo(runtime.calendar.timezone)).date()
 
 
 class Runtime:

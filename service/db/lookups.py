@@ -1,12 +1,15 @@
 """Row lookups shared by reads and use cases, so neither imports the other."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, DomainError, NotFound, catalogued
-from service.db.models import AuditEvent, Batch, Movement
+from service.db.models import AuditEvent, Batch, Movement, Nomination, UnitCriteria
 from service.documents.batch_documents import Terms
+from workflows.form_choices import MovementChoices
 
 TASK_COMPLETED = catalogued("Nhiệm vụ này đã được xử lý")
 TASK_ESCALATED = catalogued("Việc này đã chuyển cho lãnh đạo xử lý thay vì quá hạn")
@@ -17,6 +20,37 @@ def batch_of(session: Session, batch_id: str) -> Batch:
     if batch is None:
         raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
     return batch
+
+
+def movement_of(session: Session, movement_id: int) -> Movement:
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+    return movement
+
+
+def choices_of(movement: Movement, unit_criteria: list[Any] | None = None) -> MovementChoices:
+    """The lists a form takes from its movement (see workflows/form_choices.py), with a unit's own criteria."""
+    return MovementChoices.from_data(movement.nominee_kinds, movement.awards, unit_criteria or ())
+
+
+def movement_choices(session: Session, movement_id: int, unit_id: str | None = None) -> MovementChoices:
+    own = session.get(UnitCriteria, (movement_id, unit_id)) if unit_id else None
+    return choices_of(movement_of(session, movement_id), own.criteria if own is not None else None)
+
+
+def nomination_and_choices(session: Session, nomination_id: str) -> tuple[Nomination, MovementChoices]:
+    """A nomination with its movement's lists (and its unit's own criteria, for a Giấy khen), read in
+    one statement: every task completion on a nomination needs both."""
+    found = session.execute(
+        select(Nomination, Movement, UnitCriteria.criteria)
+        .join(Movement, Movement.id == Nomination.movement_id)
+        .outerjoin(UnitCriteria, and_(UnitCriteria.movement_id == Nomination.movement_id,
+                                      UnitCriteria.unit_id == Nomination.unit_id))
+        .where(Nomination.id == nomination_id)).first()
+    if found is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    return found[0], choices_of(found[1], found[2])
 
 
 def task_gone(session: Session, task_uuid: str) -> DomainError:

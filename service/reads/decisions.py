@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from service.core.errors import Forbidden, InvalidInput, NotFound
+from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
 from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
@@ -17,7 +18,6 @@ from service.documents import batch_documents, signers, signing
 from service.documents.award_decision import AwardDocument
 from service.documents.register import authorities
 from service.security.access import Actor, can_view_batches
-from service.usecases.files import DOCX, PDF
 
 
 def citation(entry: RegisterEntry | None) -> str | None:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import Attachment, AuditEvent, Movement, Nomination, OpenTask, Unit
+from service.db.lookups import movement_choices
+from service.db.models import Attachment, AuditEvent, Nomination, OpenTask, Unit
 from service.security.access import Actor, task_scope
 from workflows.contract import DRAFT
 from workflows.diagrams import ProcessDefinition
@@ -106,11 +107,6 @@ def verdict(form: Form | None, data: dict[str, Any]) -> str | None:
     return choice_titles(node).get(str(code), str(code)) if isinstance(node, dict) else str(code)
 
 
-def movement_lists(session: Session, movement_id: int | None) -> MovementChoices | None:
-    movement = session.get(Movement, movement_id) if movement_id is not None else None
-    return MovementChoices.from_data(movement.nominee_kinds, movement.awards) if movement is not None else None
-
-
 def desk_results(runtime: Runtime, definition: ProcessDefinition | None, history: list[AuditEvent],
                  people: dict[int, str], choices: MovementChoices | None = None) -> list[dict[str, Any]]:
     """Each earlier desk's latest result: step, who, when, verdict, reason and filled fields."""
@@ -178,7 +174,7 @@ def peers_at_step(runtime: Runtime, session: Session, actor: Actor, task: OpenTa
             found, detail = None, {}  # straight from the unit: no desk has judged it yet
         data = detail.get("data") or {}
         form = form_of(runtime, definition, str(detail.get("task", "")),
-                       movement_lists(session, nomination.movement_id)) if found else None
+                       movement_choices(session, nomination.movement_id)) if found else None
         ticked = next((f for f in result_facts(form, data) if f.get("codes")), None)
         out.append({"nomination_id": nomination.id, "task_uuid": row.id, "nominee_name": nomination.nominee_name,
                     "nominee_kind": nomination.nominee_kind, "award": nomination.award,

@@ -4,13 +4,12 @@ lists together for labels (a list of nominations may span movements)."""
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from service.core.runtime import Runtime
+from service.core.runtime import Runtime, local_date
+from service.db.lookups import choices_of, movement_of
 from service.db.models import Movement, MovementUnit, Nomination
-from service.usecases.movements import choices_of, movement_of
 from workflows.form_choices import Choice, MovementChoices, NomineeKind
 
 
@@ -69,7 +68,7 @@ def movement_id_of(runtime: Runtime, nomination_id: str) -> int | None:
 
 def current_movement_id(runtime: Runtime) -> int | None:
     """The movement whose window holds today (the newest such), else the newest one."""
-    today = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    today = local_date(runtime, runtime.clock.now())
     with runtime.read() as uow:
         order = (Movement.year.desc(), Movement.id.desc())
         running: int | None = uow.session.scalar(select(Movement.id).where(
@@ -79,7 +78,7 @@ def current_movement_id(runtime: Runtime) -> int | None:
 
 def open_movements(runtime: Runtime) -> list[dict[str, Any]]:
     """The movements taking nominations today, newest first (a new nomination joins one of them)."""
-    today = runtime.clock.now().astimezone(ZoneInfo(runtime.calendar.timezone)).date()
+    today = local_date(runtime, runtime.clock.now())
     with runtime.read() as uow:
         return [{"id": m.id, "name": m.name, "year": m.year} for m in uow.session.scalars(
             select(Movement).where(Movement.opens_on <= today, Movement.closes_on >= today)

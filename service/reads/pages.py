@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import batch_of, task_gone
+from service.db.lookups import batch_of, movement_choices, task_gone
 from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import decisions as decision_reads
@@ -126,8 +126,6 @@ def draft_form(runtime: Runtime, choices: MovementChoices | None = None) -> Form
 def nomination_draft_form(runtime: Runtime, nomination_id: str) -> Form | None:
     """The draft form of the process this nomination runs (a Giấy khen's is not a Bằng khen's), with its
     movement's lists and its unit's own criteria; None when its diagram version names none."""
-    from service.usecases.movements import movement_choices
-
     with runtime.read() as uow:
         session = uow.session
         nomination = session.get(Nomination, nomination_id)
@@ -165,7 +163,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
         people = names(session, {e.actor_id for e in history} | {a.uploaded_by for a in detail["attachments"]})
         batch = session.get(Batch, detail["batch_id"]) if detail["batch_id"] else None
         nomination = session.get(Nomination, nomination_id)
-        lists = desks.movement_lists(session, nomination.movement_id) if nomination else None
+        lists = movement_choices(session, nomination.movement_id) if nomination else None
         definition = runtime.definition_for(session, nomination.instance_id if nomination else None)
         _mark_actionable(session, actor, detail["tasks"])
     detail["unit_name"] = unit.name if unit else detail["unit_id"]

@@ -14,11 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
-from service.core.runtime import Runtime
+from service.core.runtime import Runtime, local_date
 from service.db.models import AuditEvent, OpenTask, ReportRound, Unit, UnitReport
-from service.security.access import Actor
-from service.usecases.notices import local_date
-from service.usecases.reports import follows_rounds, require_follow_up
+from service.security.access import Actor, follows_rounds, require_follow_up
 
 # What the board shows, in the words of the follow-up list (plan IV.5.1).
 STATUS_TITLES = {

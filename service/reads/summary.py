@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.core.runtime import Runtime
+from service.db.lookups import movement_of
 from service.db.models import Nomination, Unit, UnitReport
 from service.documents import province_summary
 from service.documents.province_summary import Example, ProvinceSummary, UnitFigures
@@ -15,9 +16,7 @@ from service.documents.register import authorities
 from service.documents.wording import Wording
 from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads.reports import KIND_TITLES, board, round_or_404
-from service.security.access import Actor
-from service.usecases.movements import movement_of
-from service.usecases.reports import require_follow_up
+from service.security.access import Actor, require_follow_up
 
 BOARD_COLUMNS = (
     Column("Mã đơn vị", width=22), Column("Đơn vị", width=44), Column("Loại đơn vị", width=20),

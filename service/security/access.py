@@ -178,6 +178,16 @@ def require_batch_viewer(actor: Actor) -> None:
         raise Forbidden("Chỉ Sở Nội vụ và Chủ tịch UBND tỉnh xem được các đợt trình")
 
 
+def follows_rounds(actor: Actor) -> bool:
+    """Who follows the reporting rounds (the board, urging, the province's summary)."""
+    return actor.may("follow_rounds")
+
+
+def require_follow_up(actor: Actor) -> None:
+    if not follows_rounds(actor):
+        raise Forbidden("Chỉ Sở Khoa học và Công nghệ, Sở Nội vụ và quản trị viên được theo dõi các đợt báo cáo")
+
+
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise Forbidden("Chỉ quản trị hệ thống được làm việc này")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
 from service.db.lookups import award_terms
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
@@ -25,7 +26,7 @@ from service.documents.pdf_fill import PdfFillError, check_pdf_gaps
 from service.documents.register import register
 from service.security.access import Actor
 from service.usecases.audit import audit
-from service.usecases.files import DOCX, PDF, check_upload
+from service.usecases.files import check_upload
 from service.usecases.locks import locks_rows
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.contract import AWARD_DECISION, DECISION_SIGNING

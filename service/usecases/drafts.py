@@ -9,11 +9,11 @@ from typing import Any
 
 from service.core.errors import DomainError, InvalidInput
 from service.core.runtime import Runtime
+from service.db.lookups import movement_choices
 from service.db.session import retry_once
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.files import NewFile, check_file, store_files
-from service.usecases.movements import movement_choices
 from service.usecases.nominations import _draft_task, submit, task_form
 from service.usecases.tasks import DRAFT_FIELDS, _commit, claim
 from workflows.forms import FieldError, Form

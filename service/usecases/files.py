@@ -30,14 +30,11 @@ from sqlalchemy.orm import Session
 
 from service.core import filestore
 from service.core.errors import InsufficientStorage, InvalidInput
+from service.core.media_types import DOCX, JPEG, PDF, PNG, XLSX, ZIP
 from service.core.runtime import Runtime
 from service.db.models import Attachment
 from service.usecases.audit import audit
 
-PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ZIP = "application/zip"  # only on the way to DOCX or XLSX
 SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG), (b"PK\x03\x04", ZIP))
 EXTENSIONS = {".pdf": PDF, ".png": PNG, ".jpg": JPEG, ".jpeg": JPEG, ".docx": DOCX, ".xlsx": XLSX}
 TYPE_NAMES = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", DOCX: "DOCX", XLSX: "XLSX", ZIP: "ZIP"}

@@ -9,17 +9,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from service.core.config import ROOT
 from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Movement, MovementUnit, Nomination, Unit, UnitCriteria
+from service.db.lookups import movement_of
+from service.db.models import Movement, MovementUnit, Nomination, Unit
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
 from workflows.contract import NOMINATION
-from workflows.form_choices import MovementChoices
 from workflows.forms import FieldError
 
 MOVEMENTS_DIR = ROOT / "config" / "movements"
@@ -59,13 +59,6 @@ def seed_movements(session: Session, now: Any, directory: Path = MOVEMENTS_DIR) 
     return created
 
 
-def movement_of(session: Session, movement_id: int) -> Movement:
-    movement = session.get(Movement, movement_id)
-    if movement is None:
-        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
-    return movement
-
-
 def takes_part(session: Session, movement_id: int, unit_id: str) -> bool:
     return session.get(MovementUnit, (movement_id, unit_id)) is not None
 
@@ -74,8 +67,14 @@ def movement_for_nomination(session: Session, unit_id: str, today: date, movemen
     """The movement a new nomination of `unit_id` joins: the one asked for, or else the only one that
     takes the unit's nominations today. Refused outside the window or for a unit not taking part."""
     if movement_id is not None:
-        movement = movement_of(session, movement_id)
-        if not takes_part(session, movement.id, unit_id):
+        # The movement and whether the unit takes part, in one statement (every new draft asks).
+        found = session.execute(select(Movement, MovementUnit.unit_id).outerjoin(MovementUnit, and_(
+            MovementUnit.movement_id == Movement.id, MovementUnit.unit_id == unit_id))
+            .where(Movement.id == movement_id)).first()
+        if found is None:
+            raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+        movement, taking_part = found
+        if taking_part is None:
             raise InvalidInput(f"Đơn vị {unit_id} không tham gia phong trào thi đua “{movement.name}” năm "
                                f"{movement.year}")
         if not movement.opens_on <= today <= movement.closes_on:
@@ -111,16 +110,6 @@ def movement_for_batch(session: Session, today: date, movement_id: int | None = 
     if latest is None:
         raise InvalidInput("Chưa có phong trào thi đua nào")
     return latest
-
-
-def choices_of(movement: Movement, unit_criteria: list[Any] | None = None) -> MovementChoices:
-    """The lists a form takes from its movement (see workflows/form_choices.py), with a unit's own criteria."""
-    return MovementChoices.from_data(movement.nominee_kinds, movement.awards, unit_criteria or ())
-
-
-def movement_choices(session: Session, movement_id: int, unit_id: str | None = None) -> MovementChoices:
-    own = session.get(UnitCriteria, (movement_id, unit_id)) if unit_id else None
-    return choices_of(movement_of(session, movement_id), own.criteria if own is not None else None)
 
 
 def copy_movement(runtime: Runtime, actor: Actor, source_id: int, *, name: str, year: int, plan_number: str,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
-from service.db.lookups import TASK_COMPLETED
+from service.db.lookups import TASK_COMPLETED, movement_choices
 from service.db.models import Nomination, OpenTask, Unit
 from service.db.session import retry_once
 from service.security.access import Actor, require_view
@@ -20,7 +20,6 @@ from service.usecases.instances import incident_error, keep_instances, record, s
 from service.usecases.locks import locked_nomination
 from service.usecases.movements import (
     check_same_process,
-    movement_choices,
     movement_for_nomination,
     process_for_award,
 )

@@ -6,14 +6,13 @@ Runs inside the step's transaction (called from outbox.enqueue_notification); re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.runtime import Runtime
+from service.core.runtime import Runtime, local_date
 from service.db.models import (
     AuditEvent,
     Batch,
@@ -65,10 +64,6 @@ class Facts:
     due_at: datetime | None
     url: str
     extra: dict[str, Any]
-
-
-def local_date(runtime: Runtime, instant: datetime) -> date:
-    return instant.astimezone(ZoneInfo(runtime.calendar.timezone)).date()
 
 
 def working_days_left(runtime: Runtime, now: datetime, due_at: datetime) -> int:

@@ -9,7 +9,6 @@ the open task or the end event, never from an element id.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from service.core.runtime import Runtime
+from service.core.runtime import Runtime, local_date
 from service.db.models import (
     AuditEvent,
     Movement,
@@ -31,12 +30,11 @@ from service.db.models import (
     User,
 )
 from service.db.models import ProcessInstance as InstanceRow
-from service.security.access import Actor
+from service.security.access import Actor, require_follow_up
 from service.usecases.audit import audit
 from service.usecases.files import check_file, save_blob
 from service.usecases.instances import Links, keep_instances, record, start_instance
 from service.usecases.movements import movement_for_batch
-from service.usecases.notices import local_date
 from service.usecases.outbox import enqueue
 from service.usecases.report_status import DRAFTING, PROCESS_OF_KIND, stage_of
 from workflows.diagrams import ProcessDefinition
@@ -47,15 +45,6 @@ from workflows.forms import FieldError, FormError
 OPEN_STATUSES = ("not_started", "drafting", "returned")  # the unit is still writing
 MAX_ROUND_DAYS = 120
 REMIND_DAYS_BEFORE = 2
-
-
-def follows_rounds(actor: Actor) -> bool:
-    return actor.may("follow_rounds")
-
-
-def require_follow_up(actor: Actor) -> None:
-    if not follows_rounds(actor):
-        raise Forbidden("Chỉ Sở Khoa học và Công nghệ, Sở Nội vụ và quản trị viên được theo dõi các đợt báo cáo")
 
 
 def open_round(runtime: Runtime, actor: Actor, kind: str, title: str, year: int, working_days: int,
@@ -247,7 +236,7 @@ def urge_late(runtime: Runtime, actor: Actor, round_id: str) -> int:
         sender = session.get(User, actor.user_id)
         for report in late:
             unit = units[report.unit_id]
-            days = runtime.calendar.working_days_between(_local_date(runtime, round_.due_at), _local_date(runtime, now))
+            days = runtime.calendar.working_days_between(local_date(runtime, round_.due_at), local_date(runtime, now))
             for _, user in {(u, p.id): (u, p) for u, p in people if u == unit.id}.values():
                 enqueue(session, runtime, user.email, "report_urge",
                         {"user": user, "unit": unit, "round": round_, "due_at": round_.due_at, "days_late": days,
@@ -258,10 +247,6 @@ def urge_late(runtime: Runtime, actor: Actor, round_id: str) -> int:
                   report_id=report.id, round_id=round_id, unit_id=unit.id)
         uow.commit()
         return len(late)
-
-
-def _local_date(runtime: Runtime, instant: datetime) -> date:
-    return local_date(runtime, instant)
 
 
 def submit_report(runtime: Runtime, actor: Actor, round_id: str, unit_id: str, version: int,

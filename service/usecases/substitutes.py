@@ -8,6 +8,7 @@ admins list the substitutions and end them early; every step writes an audit row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -57,31 +58,35 @@ def add_substitute(runtime: Runtime, actor: Actor, absent_id: int, substitute_id
 
 def approve_substitute(runtime: Runtime, actor: Actor, row_id: int) -> dict[str, Any]:
     """A unit head of the absent person's unit, or an admin, lets a pending substitute act."""
-    with runtime.uow() as uow:
-        row = _visible_row(uow.session, runtime, actor, row_id)
-        if _authority(uow.session, runtime, actor, row.absent_id) not in ("admin", "head") or actor.user_id in (
-                row.absent_id, row.substitute_id):
+    def may_approve(authority: str | None, row: Substitute) -> None:
+        if authority not in ("admin", "head") or actor.user_id in (row.absent_id, row.substitute_id):
             raise Forbidden("Chỉ thủ trưởng đơn vị của người vắng mặt hoặc quản trị được phê duyệt")
         if row.ended_at is not None:
             raise Conflict("Việc thay thế này đã kết thúc")
-        if row.approved_at is None:
-            row.approved_by, row.approved_at = actor.user_id, runtime.clock.now()
-            audit(uow.session, runtime, "substitute_approved", actor_id=actor.user_id, substitute_row=row.id,
-                  absent_id=row.absent_id, substitute_id=row.substitute_id)
-        view = _view(row, today(runtime))
-        uow.commit()
-        return view
+
+    return _settle(runtime, actor, row_id, may_approve, "approved", "substitute_approved")
 
 
 def end_substitute(runtime: Runtime, actor: Actor, row_id: int) -> dict[str, Any]:
     """The absent person (back early), their unit head or an admin ends a substitution now."""
+    def may_end(authority: str | None, row: Substitute) -> None:
+        if authority is None:
+            raise Forbidden("Chỉ người vắng mặt, thủ trưởng đơn vị của họ hoặc quản trị được kết thúc")
+
+    return _settle(runtime, actor, row_id, may_end, "ended", "substitute_ended")
+
+
+def _settle(runtime: Runtime, actor: Actor, row_id: int, check: Callable[[str | None, Substitute], None],
+            step: str, kind: str) -> dict[str, Any]:
+    """One step of a substitution (`approved`, `ended`: its <step>_by and <step>_at columns) in one
+    commit, after `check` has weighed the actor's authority over the row; a step already taken stays."""
     with runtime.uow() as uow:
         row = _visible_row(uow.session, runtime, actor, row_id)
-        if _authority(uow.session, runtime, actor, row.absent_id) is None:
-            raise Forbidden("Chỉ người vắng mặt, thủ trưởng đơn vị của họ hoặc quản trị được kết thúc")
-        if row.ended_at is None:
-            row.ended_by, row.ended_at = actor.user_id, runtime.clock.now()
-            audit(uow.session, runtime, "substitute_ended", actor_id=actor.user_id, substitute_row=row.id,
+        check(_authority(uow.session, runtime, actor, row.absent_id), row)
+        if getattr(row, f"{step}_at") is None:
+            setattr(row, f"{step}_by", actor.user_id)
+            setattr(row, f"{step}_at", runtime.clock.now())
+            audit(uow.session, runtime, kind, actor_id=actor.user_id, substitute_row=row.id,
                   absent_id=row.absent_id, substitute_id=row.substitute_id)
         view = _view(row, today(runtime))
         uow.commit()

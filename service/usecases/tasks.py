@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.lookups import task_gone
+from service.db.lookups import nomination_and_choices, task_gone
 from service.db.models import Attachment, Batch, Nomination, OpenTask, RoleAssignment, User
 from service.db.models import ProcessInstance as InstanceRow
 from service.db.session import retry_once
@@ -27,7 +27,7 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, lock_nomination_instances, locked_task, locks_rows
-from service.usecases.movements import check_same_process, movement_choices
+from service.usecases.movements import check_same_process
 from service.usecases.report_status import REPORT_PROCESSES, completion_data
 from workflows.contract import BATCH_PREPARATION, COUNCIL_REVIEW, DECISION_SIGNING, DRAFT, UNIT_DECISION_SIGNING
 from workflows.engine import EngineError, NotWaitingForMessage, ProcessInstance, TaskNotFound
@@ -63,10 +63,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
         stage = instance.definition.stage_of(task.task_id)
         choices, nomination = None, None
         if task.nomination_id:
-            nomination = session.get(Nomination, task.nomination_id)
-            assert nomination is not None
-            # Its forms list its movement's criteria (and its unit's own, for a Giấy khen).
-            choices = movement_choices(session, nomination.movement_id, nomination.unit_id)
+            nomination, choices = nomination_and_choices(session, task.nomination_id)
             if stage == DRAFT:
                 check_same_process(session, nomination, data)
                 data = {**nomination.data, **data}

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import movement_of
 from service.db.models import Nomination, OpenTask, RegisterCounter, Unit, UnitCriteria
 from service.documents import batch_documents, signers, signing, unit_award
 from service.documents.decree30 import short_date
@@ -39,7 +40,6 @@ from service.usecases.instances import (
     resolve_incident,
 )
 from service.usecases.locks import fresh_task, locks_rows
-from service.usecases.movements import movement_of
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.contract import COUNCIL_REVIEW, UNIT_DECISION_SIGNING
 from workflows.engine import EngineError, TaskNotFound

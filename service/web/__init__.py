@@ -32,6 +32,7 @@ def register_pages(app: Flask) -> None:
 
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
+    decisions.init_templates(app)
     app.register_blueprint(common.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)

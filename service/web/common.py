@@ -88,11 +88,6 @@ def may_draft(actor: Actor | None) -> bool:
     return actor is not None and actor.has_role(stage_role(NOMINATION, DRAFT))
 
 
-@bp.app_context_processor
-def _stage_helpers() -> dict[str, Any]:
-    return {"may_draft": may_draft}
-
-
 def draft_form(movement_id: int | None = None) -> Any:
     """The draft stage's form of the active nomination diagram with one movement's lists (kinds,
     criteria, awards), or, for labels on pages that span movements, every movement's. Once per request."""
@@ -151,7 +146,8 @@ def due_label(task: dict[str, Any]) -> tuple[str, str]:
 
 def init_templates(app: Flask) -> None:
     app.jinja_env.globals.update(
-        role_title=role_title, choice_label=choice_label, kind_letter=kind_letter, due_label=due_label,
+        may_draft=may_draft, role_title=role_title, choice_label=choice_label, kind_letter=kind_letter,
+        due_label=due_label,
         status_label=lambda s: STATUS_LABELS.get(s or "", s), t=t,
         errors_of=lambda fields: [f for f in formrender.walk(fields) if f.errors],
         batch_status_label=lambda s: BATCH_STATUS_LABELS.get(s or "", s), can_view_batches=can_view_batches,

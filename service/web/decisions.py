@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Flask, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from service.core.errors import DomainError
+from service.core.media_types import PDF, XLSX
 from service.documents import certificate
 from service.documents.pdf import PdfError
 from service.documents.register import authorities
@@ -22,13 +23,12 @@ from service.usecases import decisions, exclusions
 from service.web.common import actor_required, bp, runtime
 from workflows.contract import DECISION_SIGNING
 
-bp.add_app_template_global(reads.can_read_register, "can_read_register")
-bp.add_app_template_global(lambda batch_id: reads.batch_decision(runtime(), batch_id), "batch_decision")
 
-
-@bp.app_context_processor
-def _signing_stage() -> dict[str, str]:
-    return {"signing_stage": DECISION_SIGNING}
+def init_templates(app: Flask) -> None:
+    """What the batch and nomination templates ask of decisions (called by register_pages)."""
+    app.jinja_env.globals.update(
+        can_read_register=reads.can_read_register, signing_stage=DECISION_SIGNING,
+        batch_decision=lambda batch_id: reads.batch_decision(runtime(), batch_id))
 
 
 def _back(batch_id: str) -> Any:
@@ -123,8 +123,8 @@ def batch_certificates(batch_id: str, nomination_id: str | None = None) -> Any:
     except (PdfError, ValueError) as exc:
         return Response(str(exc), status=409)
     if nomination_id is None:
-        return send_file(io.BytesIO(combined), mimetype="application/pdf", download_name=f"bang-khen-{batch_id}.pdf")
-    return send_file(io.BytesIO(singles[ids.index(nomination_id)]), mimetype="application/pdf",
+        return send_file(io.BytesIO(combined), mimetype=PDF, download_name=f"bang-khen-{batch_id}.pdf")
+    return send_file(io.BytesIO(singles[ids.index(nomination_id)]), mimetype=PDF,
                      download_name=f"bang-khen-{nomination_id}.pdf")
 
 
@@ -159,7 +159,7 @@ def register_export() -> Any:
              else gettext("Đã cấp số, chờ ký")) for r in rows]
     content = to_xlsx([Table(gettext("Sổ đăng ký văn bản đi"), columns, data)])
     return send_file(io.BytesIO(content), download_name="so-dang-ky-quyet-dinh.xlsx", as_attachment=True,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                     mimetype=XLSX)
 
 
 @bp.route("/xac-thuc", methods=["GET", "POST"])

@@ -9,16 +9,16 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
+from service.core.media_types import DOCX, XLSX
 from service.reads import reports as queries
 from service.reads import summary
+from service.security.access import follows_rounds
 from service.usecases import reports
 from service.usecases.report_status import DRAFTING
 from service.web.common import actor_required, bp, fields_for, lang, runtime
 from service.web.formrender import parse_form
 from workflows.forms import FieldError
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FORM_OF_KIND = {"plan": "unit_plan_fill.schema.json", "results": "unit_report_fill.schema.json"}
 
 
@@ -37,7 +37,7 @@ def round_list() -> Any:
             flash(gettext("Đã mở đợt; mỗi đơn vị đã có nhiệm vụ lập báo cáo."))
             return redirect(url_for("pages.round_board", round_id=round_id))
     return render_template("rounds.html", rounds=queries.list_rounds(runtime(), actor),
-                           can_open=reports.follows_rounds(actor), errors=errors, form=request.form,
+                           can_open=follows_rounds(actor), errors=errors, form=request.form,
                            year=runtime().clock.now().year), 422 if errors else 200
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, render_template, request, send_file
 from flask_babel import gettext, lazy_gettext
 
+from service.core.media_types import XLSX
 from service.exports.xlsx import LOCAL, Column, Table, write_xlsx
 from service.reads import movements as movement_reads
 from service.reads import statistics as stats
@@ -21,7 +22,6 @@ from service.security.headers import DOWNLOAD_POLICY
 from service.web.charts import bar_chart
 from service.web.common import STATUS_LABELS, actor_required, bp, choice_label, role_title, runtime, t
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UNIT_KIND_LABELS = {
     "provincial_agency": lazy_gettext("Cơ quan, tổ chức, đơn vị cấp tỉnh"),
     "commune_ward": lazy_gettext("Ủy ban nhân dân xã, phường"),

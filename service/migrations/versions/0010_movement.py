@@ -7,14 +7,16 @@ seeded here when such rows exist: the one of the row's creation year, else the l
 Revision ID: 0010_movement
 Revises: 0008_open_task_stage
 """
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
 
 import service.db.models
-from service.usecases.movements import shipped_movements
 
 revision = "0010_movement"
 down_revision = "0008_open_task_stage"
@@ -23,6 +25,24 @@ depends_on = None
 
 UtcDateTime = service.db.models.UtcDateTime
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+MOVEMENTS_DIR = Path(__file__).resolve().parents[3] / "config" / "movements"
+# The movement columns as this revision creates them: frozen here, so that a later change to the
+# movement files' reader (new columns, new rules) never changes what this revision did.
+FIELDS = ("name", "year", "plan_number", "plan_date", "authority", "awards", "nominee_kinds", "contents",
+          "opens_on", "closes_on")
+
+
+def shipped_movements(directory: Path = MOVEMENTS_DIR) -> list[dict[str, Any]]:
+    """Each movement file as {column: value, ..., "units": [unit ids]}, oldest year first."""
+    found = []
+    for path in sorted(directory.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        row = {name: data.get(name) for name in FIELDS}
+        row["plan_number"] = row["plan_number"] or ""
+        row["contents"] = row["contents"] or []
+        row["units"] = list(data.get("units", []))
+        found.append(row)
+    return sorted(found, key=lambda row: row["year"])
 
 
 def upgrade() -> None:
