@@ -52,10 +52,10 @@ from service.app import create_app  # noqa: E402
 from service.core.config import ServiceConfig  # noqa: E402
 from service.db.models import (  # noqa: E402
     DeskTime,
+    InboxRow,
     Movement,
     MovementUnit,
     Nomination,
-    OpenTask,
     ReportRound,
     Unit,
     UnitReport,
@@ -170,17 +170,17 @@ def _load_rounds(session: Any, rng: random.Random, movement_id: int, creator: in
 
 def _insert_tasks(session: Any, tasks: list[dict[str, Any]], process_id: str = "nomination") -> None:
     # Open tasks belong to an instance (a foreign key): one placeholder instance row per task.
-    from service.db.models import ProcessInstance, ProcessVersion
+    from service.db.models import InstanceRow, ProcessVersion
 
     version_id = session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == process_id)).first()
     now = datetime.now(UTC)
     instances = [{"id": str(uuid.uuid4()), "process_version_id": version_id, "process_id": process_id, "state": {},
                   "serializer_version": "1.5", "status": "running", "version": 1, "created_at": now,
                   "updated_at": now, "next_wake_at": None} for _ in tasks]
-    session.execute(insert(ProcessInstance), instances)
+    session.execute(insert(InstanceRow), instances)
     for task, instance in zip(tasks, instances, strict=True):
         task["instance_id"] = instance["id"]
-    session.execute(insert(OpenTask), tasks)
+    session.execute(insert(InboxRow), tasks)
 
 
 def worker_pid(pid: int) -> int:

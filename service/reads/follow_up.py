@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import OpenTask, Unit
+from service.db.models import InboxRow, Unit
 from service.reads.api import task_view
 from service.security.access import Actor
 
@@ -23,14 +23,14 @@ def followed_roles(runtime: Runtime, actor: Actor) -> list[str]:
     return sorted({f for key in held if (role := runtime.roles.roles.get(key)) for f in role.follows})
 
 
-def late_tasks(session: Session, runtime: Runtime, roles: list[str], now: datetime) -> list[OpenTask]:
+def late_tasks(session: Session, runtime: Runtime, roles: list[str], now: datetime) -> list[InboxRow]:
     """The LIMIT oldest deadlines among the roles' late tasks. One query per role, each reading the
     first LIMIT entries of ix_open_task_role_due in order: `role IN (...) ORDER BY due_at` would
     fetch and sort every late task of the roles (tens of thousands with 2,000 units)."""
-    found: list[OpenTask] = []
+    found: list[InboxRow] = []
     for role in sorted(set(roles)):
-        found.extend(session.scalars(select(OpenTask).where(OpenTask.role == role, OpenTask.due_at < now)
-                                     .order_by(OpenTask.due_at, OpenTask.id).limit(LIMIT)))
+        found.extend(session.scalars(select(InboxRow).where(InboxRow.role == role, InboxRow.due_at < now)
+                                     .order_by(InboxRow.due_at, InboxRow.id).limit(LIMIT)))
     return sorted(found, key=lambda task: (task.due_at, task.id))[:LIMIT]
 
 

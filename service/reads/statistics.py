@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import True_
 
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
-from service.db.models import DeskTime, Nomination, OpenTask, ReportRound, Unit, UnitReport, User
+from service.db.models import DeskTime, InboxRow, Nomination, ReportRound, Unit, UnitReport, User
 from service.security.access import (
     Actor,
     can_view_batches,
@@ -192,23 +192,23 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     movement), less the tasks of the nominations the scope does not see (other units' drafts: few,
     found through the nomination's status index); a unit head's are a join to their units'
     nominations, a few hundred at most."""
-    late = case((OpenTask.due_at < now, 1), else_=0)
-    columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
+    late = case((InboxRow.due_at < now, 1), else_=0)
+    columns = (InboxRow.process_id, InboxRow.stage, InboxRow.role, InboxRow.assignee_id)
     counted = (*columns, func.count(), func.sum(late))
     added: list[Any] = []
     taken: list[Any] = []
     if scope.unit_ids is not None:
-        added.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+        added.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
                      .where(scope.nominations).group_by(*columns))
     else:
         # Nomination and batch tasks carry a movement, a report's tasks none; a batch's have a batch_id.
-        where = [OpenTask.movement_id == scope.movement_id if scope.movement_id is not None
-                 else OpenTask.movement_id.is_not(None)]
+        where = [InboxRow.movement_id == scope.movement_id if scope.movement_id is not None
+                 else InboxRow.movement_id.is_not(None)]
         if not scope.batches:  # the decision's tasks belong to a batch, not to a nomination
-            where.append(OpenTask.batch_id.is_(None))
+            where.append(InboxRow.batch_id.is_(None))
         added.append(select(*counted).where(*where).group_by(*columns))
         if scope.hidden is not None:
-            taken.append(select(*counted).join(Nomination, Nomination.id == OpenTask.nomination_id)
+            taken.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
                          .where(scope.hidden).group_by(*columns))
     groups: dict[tuple[str, str | None, str, int | None], list[int]] = {}
     for sign, queries in ((1, added), (-1, taken)):

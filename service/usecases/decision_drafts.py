@@ -18,8 +18,7 @@ from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
 from service.db.lookups import award_terms
-from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import Batch, DecisionExclusion, DecisionFile, InstanceRow, Nomination, RegisterEntry, Unit, User
 from service.documents import award_decision, batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import PdfFillError, check_pdf_gaps

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import movement_of
-from service.db.models import Nomination, OpenTask, RegisterCounter, Unit, UnitCriteria
+from service.db.models import InboxRow, Nomination, RegisterCounter, Unit, UnitCriteria
 from service.documents import batch_documents, signers, signing, unit_award
 from service.documents.decree30 import short_date
 from service.documents.pdf import PdfError, docx_to_pdf
@@ -79,13 +79,13 @@ class _Plan:
 Made = tuple[bytes, bytes, bytes, bytes]  # DOCX, PDF, signed PDF, certificate PDF
 
 
-def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, OpenTask]:
+def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 for province roles: it never leaves its unit
-    task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.stage == UNIT_DECISION_SIGNING)).first()
+    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
+                                                  InboxRow.stage == UNIT_DECISION_SIGNING)).first()
     if task is None:
         raise Conflict("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen")
     if not can_act(actor, task):
@@ -236,13 +236,13 @@ def add_minutes(runtime: Runtime, actor: Actor, nomination_id: str, filename: st
         return stored
 
 
-def _council_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> OpenTask:
+def _council_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> InboxRow:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)
-    task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.stage == COUNCIL_REVIEW)).first()
+    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
+                                                  InboxRow.stage == COUNCIL_REVIEW)).first()
     if task is None:
         raise Conflict("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét")
     if not can_act(actor, task):

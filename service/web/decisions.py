@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from service.core.errors import DomainError
@@ -20,8 +20,10 @@ from service.reads.movement_filter import movement_arg
 from service.reads.movements import movement_list
 from service.security.auth import current_actor
 from service.usecases import decisions, exclusions
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, runtime
 from workflows.contract import DECISION_SIGNING
+
+bp = Blueprint("decisions", __name__)  # page module: nested under "pages" by register_pages
 
 
 def init_templates(app: Flask) -> None:
@@ -32,7 +34,7 @@ def init_templates(app: Flask) -> None:
 
 
 def _back(batch_id: str) -> Any:
-    return redirect(request.form.get("next") or url_for("pages.batch_page", batch_id=batch_id))
+    return redirect(request.form.get("next") or url_for("pages.batches.batch_page", batch_id=batch_id))
 
 
 def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> Any:
@@ -44,7 +46,7 @@ def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> A
         flash(exc.detail, "error")
         return _back(batch_id)
     flash(done.format(result=result))
-    return redirect(url_for("pages.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
+    return redirect(url_for("pages.batches.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
 
 
 def _number(given: decisions.Signed) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InsufficientStorage, InvalidInput
@@ -16,20 +16,12 @@ from service.reads.movement_filter import movement_arg, parse_movement
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import (
-    actor_required,
-    bp,
-    draft_form,
-    fields_for,
-    lang,
-    may_draft,
-    nomination_form,
-    runtime,
-    t,
-)
+from service.web.common import actor_required, draft_form, fields_for, lang, may_draft, nomination_form, runtime, t
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
+
+bp = Blueprint("nominations", __name__)  # page module: nested under "pages" by register_pages
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
 
@@ -73,7 +65,7 @@ def nomination_new() -> Any:
             else:
                 flash(gettext("Đã tạo hồ sơ %(id)s. Hãy điền các thông tin còn lại và tải hồ sơ lên.",
                               id=nomination_id))
-                return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
+                return redirect(url_for("pages.nominations.nomination_edit", nomination_id=nomination_id))
     fields, leftovers = fields_for(schema, ui, data, errors, widgets={"nominee_kind": "radio"})
     return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units,
                            movements=movement_reads.open_movements(runtime())), \
@@ -110,7 +102,7 @@ def nomination_edit(nomination_id: str) -> Any:
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
     if not _can_edit(actor, page):
         flash(gettext("Hồ sơ này không ở bước lập hồ sơ của đơn vị."), "error")
-        return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+        return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
         return _render_draft(page, page["data"])
     data = parse_form(nomination_form(page).schema, request.form)
@@ -141,9 +133,9 @@ def nomination_edit(nomination_id: str) -> Any:
     if submitting:
         flash(gettext("Đã gửi hồ sơ lên Hội đồng Thi đua – Khen thưởng của đơn vị.") if page["within_unit"]
               else gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
-        return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+        return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã lưu nháp."))
-    return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
+    return redirect(url_for("pages.nominations.nomination_edit", nomination_id=nomination_id))
 
 
 @bp.route("/nominations/<nomination_id>")
@@ -166,7 +158,7 @@ def _can_edit(actor: Any, page: dict[str, Any]) -> bool:
 def nomination_withdraw(nomination_id: str) -> Any:
     withdrawals.withdraw_draft(runtime(), actor_required(), nomination_id, request.form.get("reason"))
     flash(gettext("Đã rút hồ sơ. Hồ sơ được giữ lại để tra cứu và không đi tiếp."))
-    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
 
 
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])
@@ -178,7 +170,7 @@ def nomination_comment(nomination_id: str) -> Any:
         flash(t(exc.errors[0].message if exc.errors else exc.detail), "error")
     else:
         flash(gettext("Đã gửi ý kiến."))
-    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id) + "#comments")
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id) + "#comments")
 
 
 @bp.route("/nominations/<nomination_id>/files/<sha256>")

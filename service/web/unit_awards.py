@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
 from service.reads import unit_awards as reads
 from service.usecases import unit_awards
-from service.web.common import actor_required, bp, runtime, t
+from service.web.common import actor_required, runtime, t
+
+bp = Blueprint("unit_awards", __name__)  # page module: nested under "pages" by register_pages
 
 
 @bp.app_template_global("giay_khen_units")
@@ -27,10 +29,10 @@ def unit_decision_sign(nomination_id: str) -> Any:
         signed = unit_awards.sign_on_server(runtime(), actor, nomination_id, request.form.get("passphrase") or None)
     except InvalidInput as exc:
         flash(t(exc.detail), "error")
-        return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+        return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã ký số quyết định số %(number)s ngày %(date)s tặng Giấy khen.", number=signed.citation,
                   date=signed.signed_on.strftime("%d/%m/%Y")))
-    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
 
 
 @bp.route("/don-vi/<unit_id>/giay-khen", methods=["GET", "POST"])
@@ -51,6 +53,6 @@ def unit_award_page(unit_id: str) -> Any:
             flash(t(exc.errors[0].message if exc.errors else exc.detail), "error")
             status = 422
         else:
-            return redirect(url_for("pages.unit_award_page", unit_id=unit_id, movement=movement_id or ""))
+            return redirect(url_for("pages.unit_awards.unit_award_page", unit_id=unit_id, movement=movement_id or ""))
     page = reads.unit_page(runtime(), actor, unit_id, movement_id)
     return render_template("unit_award.html", **page), status

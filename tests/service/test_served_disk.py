@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from service.core.config import ServiceConfig
 from service.core.runtime import Runtime
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.usecases.accounts import create_token
 from tests.service.conftest import VN, SeededTemplates
 from tests.service.test_concurrency import actor, draft
@@ -61,7 +61,7 @@ class Service:
 
     def head_task(self, nomination_id: str) -> str:
         with self.runtime.read() as uow:
-            return str(uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nomination_id)).one())
+            return str(uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nomination_id)).one())
 
 
 Launch = Callable[..., AbstractContextManager[Service]]

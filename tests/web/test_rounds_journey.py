@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from service.db.models import OpenTask, UnitReport
+from service.db.models import InboxRow, UnitReport
 from service.usecases.outbox import deliver_outbox
 from service.usecases.timers import wake_due_instances
 from tests.scheduler.smtp_sink import SmtpSink
@@ -58,11 +58,11 @@ class Desk(Session):
             self.logout()
 
 
-def task_of(server: LiveServer, round_id: str, unit_id: str) -> OpenTask:
+def task_of(server: LiveServer, round_id: str, unit_id: str) -> InboxRow:
     with server.runtime.read() as uow:
         instance_id = uow.session.scalars(select(UnitReport.instance_id).where(
             UnitReport.round_id == round_id, UnitReport.unit_id == unit_id)).one()
-        return uow.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).one()
+        return uow.session.scalars(select(InboxRow).where(InboxRow.instance_id == instance_id)).one()
 
 
 def test_results_round_from_opening_to_the_summary(live_server: LiveServer, browser: object, shots: Screenshots,
