@@ -31,15 +31,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from service.core.config import ServiceConfig  # noqa: E402
 from service.core.runtime import Runtime  # noqa: E402
-from service.db.models import (  # noqa: E402
-    Attachment,
-    AuditEvent,
-    Nomination,
-    OpenTask,
-    OutboxMail,
-    ProcessInstance,
-    User,
-)
+from service.db.models import Attachment, AuditEvent, InboxRow, InstanceRow, Nomination, OutboxMail, User  # noqa: E402
 from service.ops.backup import backup, restore  # noqa: E402
 from service.security.access import Actor  # noqa: E402
 from service.usecases.accounts import actor_for_user  # noqa: E402
@@ -73,7 +65,7 @@ def drive_real(runtime: Runtime) -> list[str]:
         add_attachment(runtime, staff, nomination_id, "to-trinh.pdf", b"%PDF-1.7\n" + str(i).encode() * 100)
         submit(runtime, staff, nomination_id)
         with runtime.read() as uow:
-            task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nomination_id)).one()
+            task = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nomination_id)).one()
         complete_task(runtime, head, task, {"decision": "submit", "submission_number": "12/TTr-UBND"})
         ids.append(nomination_id)
     return ids
@@ -86,7 +78,7 @@ def pad(runtime: Runtime, model_id: str, total: int, file_kb: int) -> None:
         nomination = s.get(Nomination, model_id)
         assert nomination is not None and nomination.instance_id
         model = {
-            "instance": columns(s.get(ProcessInstance, nomination.instance_id)),
+            "instance": columns(s.get(InstanceRow, nomination.instance_id)),
             "nomination": columns(nomination),
             "audit": [columns(a) for a in s.scalars(select(AuditEvent).where(AuditEvent.nomination_id == model_id))],
             "attachment": columns(s.scalars(select(Attachment).where(Attachment.nomination_id == model_id)).first()),
@@ -112,7 +104,7 @@ def pad(runtime: Runtime, model_id: str, total: int, file_kb: int) -> None:
                           "nomination_id": nomination_id, "sha256": sha, "size": len(content)})
             mails.append({**{k: v for k, v in model["mail"].items() if k != "id"}, "message_id": f"<{uuid.uuid4()}@b>"})
         with runtime.uow() as uow:
-            for table, rows in ((ProcessInstance, instances), (Nomination, nominations), (AuditEvent, audits),
+            for table, rows in ((InstanceRow, instances), (Nomination, nominations), (AuditEvent, audits),
                                 (Attachment, files), (OutboxMail, mails)):
                 uow.session.execute(insert(table), rows)
             uow.commit()

@@ -43,7 +43,7 @@ from sqlalchemy import insert, select, text, update  # noqa: E402
 
 from service.app import create_app  # noqa: E402
 from service.core.config import ServiceConfig  # noqa: E402
-from service.db.models import OpenTask, ProcessInstance, ProcessVersion, User  # noqa: E402
+from service.db.models import InboxRow, InstanceRow, ProcessVersion, User  # noqa: E402
 from service.usecases.accounts import actor_for_user, create_token  # noqa: E402
 
 PASSWORD = "bench-password-1"
@@ -198,14 +198,14 @@ def pad_tables(workdir: Path, database_url: str) -> float:
         session = uow.session
         version_id = session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "nomination",
                                                                      ProcessVersion.active)).one()
-        existing = session.query(ProcessInstance).count()
+        existing = session.query(InstanceRow).count()
         for chunk in range(0, FILLER - existing, 5000):
             n = min(5000, FILLER - existing - chunk)
             instances = [{"id": str(uuid.uuid4()), "process_version_id": version_id, "process_id": "nomination",
                           "state": {}, "serializer_version": "1.5", "status": "completed", "version": 1,
                           "created_at": now, "updated_at": now, "next_wake_at": None} for _ in range(n)]
-            session.execute(insert(ProcessInstance), instances)
-            session.execute(insert(OpenTask), [{
+            session.execute(insert(InstanceRow), instances)
+            session.execute(insert(InboxRow), [{
                 "id": str(uuid.uuid4()), "instance_id": row["id"], "process_id": "nomination",
                 "task_id": "dost_check_dossier", "name": "Kiểm tra hồ sơ", "role": ROLES[i % len(ROLES)],
                 "unit_id": UNITS[i % len(UNITS)] if ROLES[i % len(ROLES)].startswith("unit_") else None,

@@ -40,7 +40,7 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from service.app import create_app  # noqa: E402
 from service.core.config import ServiceConfig  # noqa: E402
-from service.db.models import DeskTime, Movement, MovementUnit, Nomination, OpenTask, Unit, User  # noqa: E402
+from service.db.models import DeskTime, InboxRow, Movement, MovementUnit, Nomination, Unit, User  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("service_bench", ROOT / "bench" / "service.py")
 assert _spec and _spec.loader
@@ -115,17 +115,17 @@ def load(workdir: Path, database_url: str, units: int, nominations: int) -> tupl
 
 def _insert_tasks(session: Any, tasks: list[dict[str, Any]]) -> None:
     # Open tasks belong to an instance (a foreign key): one placeholder instance row per task.
-    from service.db.models import ProcessInstance, ProcessVersion
+    from service.db.models import InstanceRow, ProcessVersion
 
     version_id = session.scalars(select(ProcessVersion.id).where(ProcessVersion.process_id == "nomination")).first()
     now = datetime.now(UTC)
     instances = [{"id": str(uuid.uuid4()), "process_version_id": version_id, "process_id": "nomination", "state": {},
                   "serializer_version": "1.5", "status": "running", "version": 1, "created_at": now,
                   "updated_at": now, "next_wake_at": None} for _ in tasks]
-    session.execute(insert(ProcessInstance), instances)
+    session.execute(insert(InstanceRow), instances)
     for task, instance in zip(tasks, instances, strict=True):
         task["instance_id"] = instance["id"]
-    session.execute(insert(OpenTask), tasks)
+    session.execute(insert(InboxRow), tasks)
 
 
 def worker_peak_kib(pid: int) -> int:

@@ -35,8 +35,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from service.core.config import ServiceConfig  # noqa: E402
 from service.core.runtime import Runtime  # noqa: E402
-from service.db.models import AuditEvent, OutboxMail  # noqa: E402
-from service.db.models import ProcessInstance as InstanceRow  # noqa: E402
+from service.db.models import AuditEvent, InstanceRow, OutboxMail  # noqa: E402
 from service.usecases.setup import init_db, seed_demo  # noqa: E402
 from tests.scheduler.factory import clone_instances  # noqa: E402
 from tests.scheduler.helpers import nomination_at_dost_check  # noqa: E402

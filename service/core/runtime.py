@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.core.config import ServiceConfig
 from service.core.instance_cache import InstanceCache
-from service.db.models import ProcessInstance, ProcessVersion
+from service.db.models import InstanceRow, ProcessVersion
 from service.db.session import Database, UnitOfWork
 from service.jobs.wakeup import Doorbell
 from workflows.calendar import WorkingCalendar
@@ -107,5 +107,5 @@ class Runtime:
 
     def definition_for(self, session: Session, instance_id: str | None) -> ProcessDefinition | None:
         """The diagram version an instance runs on (what its stages and names mean)."""
-        row = session.get(ProcessInstance, instance_id) if instance_id else None
+        row = session.get(InstanceRow, instance_id) if instance_id else None
         return self.definition_of(session, row.process_version_id) if row is not None else None

@@ -219,7 +219,7 @@ class ProcessDraft(Base):
     __mapper_args__ = {"version_id_col": revision}
 
 
-class ProcessInstance(Base):
+class InstanceRow(Base):
     __tablename__ = "process_instance"
     __table_args__ = (Index("ix_process_instance_wake", "next_wake_at"),
                       Index("ix_process_instance_incident", "incident_at",
@@ -323,7 +323,7 @@ class DecisionFile(Base):
     created_at: Mapped[datetime]
 
 
-class OpenTask(Base):
+class InboxRow(Base):
     """The inbox: one row per open human task, replaced on every step of its instance."""
 
     __tablename__ = "open_task"

@@ -17,10 +17,10 @@ from service.db.models import (
     Attachment,
     AuditEvent,
     Batch,
+    InboxRow,
+    InstanceRow,
     Nomination,
-    OpenTask,
     OutboxMail,
-    ProcessInstance,
     ProcessVersion,
     Unit,
     User,
@@ -36,8 +36,8 @@ from service.security.access import (
 from service.security.events import SECURITY_EVENTS
 
 
-def task_view(runtime: Runtime, task: OpenTask, now: datetime) -> dict[str, Any]:
-    view = {c.name: getattr(task, c.name) for c in OpenTask.__table__.columns}
+def task_view(runtime: Runtime, task: InboxRow, now: datetime) -> dict[str, Any]:
+    view = {c.name: getattr(task, c.name) for c in InboxRow.__table__.columns}
     view["working_days_left"] = None
     view["overdue"] = False
     if task.due_at is not None:
@@ -56,51 +56,51 @@ def inbox(runtime: Runtime, actor: Actor, scope: str = "mine", overdue: bool | N
     "all": both. Overdue first, then by due time."""
     now = runtime.clock.now()
     filters: list[ColumnElement[bool]] = []
-    mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
+    mine = InboxRow.assignee_id.in_([actor.user_id, *actor.acting_for])
     if scope == "mine":
         filters.append(mine)
     elif scope == "queue":
-        filters.append(OpenTask.assignee_id.is_(None))
+        filters.append(InboxRow.assignee_id.is_(None))
     else:
-        filters.append(or_(mine, OpenTask.assignee_id.is_(None)))
+        filters.append(or_(mine, InboxRow.assignee_id.is_(None)))
     if overdue is True:
-        filters.append(OpenTask.due_at < now)
+        filters.append(InboxRow.due_at < now)
     elif overdue is False:
-        filters.append(or_(OpenTask.due_at.is_(None), OpenTask.due_at >= now))
+        filters.append(or_(InboxRow.due_at.is_(None), InboxRow.due_at >= now))
     if due_before is not None:
-        filters.append(OpenTask.due_at < due_before)
+        filters.append(InboxRow.due_at < due_before)
     if kind:
-        filters.append(OpenTask.nominee_kind == kind)
+        filters.append(InboxRow.nominee_kind == kind)
     # Tasks of province roles carry no unit: the unit is the nominating unit of the task's nomination.
     if unit_id:
-        filters.append(OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
+        filters.append(InboxRow.nomination_id.in_(select(Nomination.id).where(Nomination.unit_id == unit_id)))
     if movement_id is not None:  # a batch's tasks carry no nomination: matched through the batch
         filters.append(or_(
-            OpenTask.nomination_id.in_(select(Nomination.id).where(Nomination.movement_id == movement_id)),
-            OpenTask.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id))))
+            InboxRow.nomination_id.in_(select(Nomination.id).where(Nomination.movement_id == movement_id)),
+            InboxRow.batch_id.in_(select(Batch.id).where(Batch.movement_id == movement_id))))
     if q:
         pattern = f"%{q.strip()}%"
         by_unit = select(Nomination.id).join(Unit, Unit.id == Nomination.unit_id).where(Unit.name.ilike(pattern))
-        filters.append(or_(OpenTask.nominee_name.ilike(pattern), OpenTask.nomination_id.ilike(pattern),
-                           OpenTask.nomination_id.in_(by_unit)))
+        filters.append(or_(InboxRow.nominee_name.ilike(pattern), InboxRow.nomination_id.ilike(pattern),
+                           InboxRow.nomination_id.in_(by_unit)))
     with runtime.read() as uow:
         return [task_view(runtime, t, now)
                 for t in uow.session.scalars(_first_due(task_scope_branches(actor), filters, limit, offset))]
 
 
 def _first_due(branches: list[ColumnElement[bool]], filters: list[ColumnElement[bool]], limit: int,
-               offset: int) -> Select[OpenTask]:
+               offset: int) -> Select[InboxRow]:
     """Open tasks in due order (NULLS LAST, then id) under any of the branches. One branch walks its
     index in order and stops at the limit; for several, each branch does that up to offset + limit and
     only those few rows are merged: an OR over roles would make the database sort every match."""
-    order = (OpenTask.due_at.asc().nulls_last(), OpenTask.id)
+    order = (InboxRow.due_at.asc().nulls_last(), InboxRow.id)
     if len(branches) <= 1:
-        return (select(OpenTask).where(*(branches or [false()]), *filters).order_by(*order)
+        return (select(InboxRow).where(*(branches or [false()]), *filters).order_by(*order)
                 .limit(limit).offset(offset))
-    heads = [select(OpenTask.id).where(branch, *filters).order_by(*order).limit(limit + offset).subquery()
+    heads = [select(InboxRow.id).where(branch, *filters).order_by(*order).limit(limit + offset).subquery()
              for branch in branches]
     candidates = union_all(*(select(head.c.id) for head in heads)).subquery()
-    return (select(OpenTask).where(OpenTask.id.in_(select(candidates.c.id))).order_by(*order)
+    return (select(InboxRow).where(InboxRow.id.in_(select(candidates.c.id))).order_by(*order)
             .limit(limit).offset(offset))
 
 
@@ -122,10 +122,10 @@ def nomination_detail(runtime: Runtime, actor: Actor, nomination_id: str) -> dic
         session = uow.session
         nomination = _visible(session, runtime, actor, nomination_id)
         view = _nomination_view(nomination)
-        instance = session.get(ProcessInstance, nomination.instance_id) if nomination.instance_id else None
+        instance = session.get(InstanceRow, nomination.instance_id) if nomination.instance_id else None
         view["version"] = instance.version if instance else None
         view["tasks"] = [task_view(runtime, t, now) for t in session.scalars(
-            select(OpenTask).where(OpenTask.nomination_id == nomination_id))]
+            select(InboxRow).where(InboxRow.nomination_id == nomination_id))]
         view["attachments"] = list(session.scalars(
             select(Attachment).where(Attachment.nomination_id == nomination_id).order_by(Attachment.id)))
         view["history"] = list(session.scalars(
@@ -189,7 +189,7 @@ def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any
         session = uow.session
         batch = batch_of(session, batch_id)
         view = _row_view(batch)
-        instance = session.get(ProcessInstance, batch.instance_id)
+        instance = session.get(InstanceRow, batch.instance_id)
         view["version"] = instance.version if instance else None
         rows = session.execute(select(Nomination, Unit.name).join(Unit, Unit.id == Nomination.unit_id)
                                .where(Nomination.batch_id == batch_id).order_by(Nomination.id))
@@ -198,7 +198,7 @@ def batch_detail(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any
                                 "status": n.status} for n, unit_name in rows]
         view["nomination_count"] = len(view["nominations"])
         view["tasks"] = [task_view(runtime, t, now) for t in session.scalars(
-            select(OpenTask).where(OpenTask.instance_id == batch.instance_id).order_by(OpenTask.opened_at))]
+            select(InboxRow).where(InboxRow.instance_id == batch.instance_id).order_by(InboxRow.opened_at))]
         view["history"] = list(session.scalars(
             select(AuditEvent).where(AuditEvent.instance_id == batch.instance_id).order_by(AuditEvent.id)))
         return view
@@ -264,8 +264,8 @@ def process_versions(runtime: Runtime) -> list[dict[str, Any]]:
     """Every stored version without its BPMN, with how many instances still run on it."""
     with runtime.read() as uow:
         counts = dict(uow.session.execute(
-            select(ProcessInstance.process_version_id, func.count()).where(ProcessInstance.status == "running")
-            .group_by(ProcessInstance.process_version_id)).all())
+            select(InstanceRow.process_version_id, func.count()).where(InstanceRow.status == "running")
+            .group_by(InstanceRow.process_version_id)).all())
         versions = uow.session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
                                                                        ProcessVersion.version))
         return [{**{c.name: getattr(v, c.name) for c in ProcessVersion.__table__.columns if c.name != "bpmn"},

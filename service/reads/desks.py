@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
 from service.db.lookups import movement_choices
-from service.db.models import Attachment, AuditEvent, Nomination, OpenTask, Unit
+from service.db.models import Attachment, AuditEvent, InboxRow, Nomination, Unit
 from service.security.access import Actor, task_scope
 from workflows.contract import DRAFT
 from workflows.diagrams import ProcessDefinition
@@ -144,14 +144,14 @@ def chairman_answers(session: Session, nomination_ids: list[str]) -> dict[str, d
     return found
 
 
-def peers_at_step(runtime: Runtime, session: Session, actor: Actor, task: OpenTask | dict[str, Any],
+def peers_at_step(runtime: Runtime, session: Session, actor: Actor, task: InboxRow | dict[str, Any],
                   limit: int = 200) -> list[dict[str, Any]]:
     """All nominations the actor sees waiting at the same step, with what the previous desk found:
     kind, unit, the criteria it ticked, its verdict. For choosing among them side by side."""
     task_id = task["task_id"] if isinstance(task, dict) else task.task_id
-    rows = list(session.scalars(select(OpenTask).where(
-        OpenTask.task_id == task_id, OpenTask.nomination_id.is_not(None), task_scope(actor))
-        .order_by(OpenTask.opened_at).limit(limit)))
+    rows = list(session.scalars(select(InboxRow).where(
+        InboxRow.task_id == task_id, InboxRow.nomination_id.is_not(None), task_scope(actor))
+        .order_by(InboxRow.opened_at).limit(limit)))
     ids = [str(t.nomination_id) for t in rows]
     if not ids:
         return []

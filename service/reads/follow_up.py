@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import OpenTask, Unit
+from service.db.models import InboxRow, Unit
 from service.reads.api import task_view
 from service.security.access import Actor
 
@@ -22,11 +22,11 @@ def followed_roles(runtime: Runtime, actor: Actor) -> list[str]:
     return sorted({f for key in held if (role := runtime.roles.roles.get(key)) for f in role.follows})
 
 
-def late_tasks(session: Session, runtime: Runtime, roles: list[str], now: datetime) -> list[OpenTask]:
+def late_tasks(session: Session, runtime: Runtime, roles: list[str], now: datetime) -> list[InboxRow]:
     if not roles:
         return []
-    return list(session.scalars(select(OpenTask).where(OpenTask.role.in_(roles), OpenTask.due_at < now)
-                                .order_by(OpenTask.due_at).limit(LIMIT)))
+    return list(session.scalars(select(InboxRow).where(InboxRow.role.in_(roles), InboxRow.due_at < now)
+                                .order_by(InboxRow.due_at).limit(LIMIT)))
 
 
 def follow_up(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import batch_of, movement_choices, task_gone
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance, ProcessVersion, Unit, User
+from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import decisions as decision_reads
 from service.reads import desks, public_comments, steps
@@ -126,10 +126,10 @@ def open_task(runtime: Runtime, actor: Actor, task_uuid: str) -> dict[str, Any]:
     now = runtime.clock.now()
     with runtime.read() as uow:
         session = uow.session
-        task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)).first()
+        task = session.scalars(select(InboxRow).where(InboxRow.id == task_uuid)).first()
         if task is None:
             raise task_gone(session, task_uuid)  # says who has it now if the deadline moved it to the lead
-        visible = session.scalars(select(OpenTask.id).where(OpenTask.id == task_uuid, task_scope(actor))).first()
+        visible = session.scalars(select(InboxRow.id).where(InboxRow.id == task_uuid, task_scope(actor))).first()
         if visible is None and not actor.is_admin:
             raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
         view = queries.task_view(runtime, task, now)
@@ -173,7 +173,7 @@ def nomination_page(runtime: Runtime, actor: Actor, nomination_id: str) -> dict[
 
 def _mark_actionable(session: Session, actor: Actor, tasks: list[dict[str, Any]]) -> None:
     """"Mở việc" is offered only on the open tasks the actor may complete."""
-    rows = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.id.in_([t["id"] for t in tasks])))}
+    rows = {t.id: t for t in session.scalars(select(InboxRow).where(InboxRow.id.in_([t["id"] for t in tasks])))}
     for task in tasks:
         row = rows.get(task["id"])
         task["can_act"] = row is not None and can_act(actor, row)
@@ -229,7 +229,7 @@ def diagram_xml(runtime: Runtime, actor: Actor, nomination_id: str) -> bytes:
         if nomination is None or nomination.instance_id is None:
             raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
         require_view(actor, nomination, runtime.roles)
-        instance = session.get(ProcessInstance, nomination.instance_id)
+        instance = session.get(InstanceRow, nomination.instance_id)
         version = session.get(ProcessVersion, instance.process_version_id) if instance else None
         if version is None:
             raise NotFound("Không tìm thấy sơ đồ quy trình")
@@ -253,7 +253,7 @@ def batches(runtime: Runtime, actor: Actor) -> dict[str, Any]:
         session = uow.session
         rows = list(session.scalars(select(Batch).order_by(Batch.created_at.desc())))
         members = _members(session, [b.id for b in rows])
-        tasks = {t.batch_id: t for t in session.scalars(select(OpenTask).where(OpenTask.batch_id.is_not(None)))}
+        tasks = {t.batch_id: t for t in session.scalars(select(InboxRow).where(InboxRow.batch_id.is_not(None)))}
         waiting = session.scalars(select(Nomination).where(
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None))).all()
         return {"batches": [{**_batch_view(b), "count": len(members.get(b.id, [])),
@@ -277,7 +277,7 @@ def batch_page(runtime: Runtime, actor: Actor, batch_id: str) -> dict[str, Any]:
         view["candidates"] = [_public_view(session, n) for n in session.scalars(select(Nomination).where(
             Nomination.status == "awaiting_decision", Nomination.batch_id.is_(None)).order_by(Nomination.id))]
         view["tasks"] = [queries.task_view(runtime, t, now) for t in session.scalars(
-            select(OpenTask).where(OpenTask.batch_id == batch_id))]
+            select(InboxRow).where(InboxRow.batch_id == batch_id))]
         _mark_actionable(session, actor, view["tasks"])
         view["history"] = list(session.scalars(select(AuditEvent).where(
             AuditEvent.instance_id == batch.instance_id, AuditEvent.kind == "task_completed")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime, local_date
-from service.db.models import AuditEvent, OpenTask, ReportRound, Unit, UnitReport
+from service.db.models import AuditEvent, InboxRow, ReportRound, Unit, UnitReport
 from service.security.access import Actor, follows_rounds, require_follow_up
 
 # What the board shows, in the words of the follow-up list (plan IV.5.1).
@@ -133,7 +133,7 @@ def report_detail(runtime: Runtime, actor: Actor, round_id: str, unit_id: str) -
         if report is None:
             raise NotFound(f"Đơn vị {unit_id} không thuộc đợt báo cáo này")
         unit = session.get(Unit, unit_id)
-        tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == report.instance_id)))
+        tasks = list(session.scalars(select(InboxRow).where(InboxRow.instance_id == report.instance_id)))
         now = runtime.clock.now()
         return {
             "round": {"id": round_.id, "kind": round_.kind, "title": round_.title, "year": round_.year,

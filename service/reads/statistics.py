@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden
 from service.core.runtime import Runtime
-from service.db.models import Batch, DeskTime, Nomination, OpenTask, Unit, User
+from service.db.models import Batch, DeskTime, InboxRow, Nomination, Unit, User
 from service.security.access import Actor, can_view_batches, has_province_role, nomination_scope
 
 # How a nomination ended; any other status is still on its way.
@@ -168,14 +168,14 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
     recorded on the open task, never its element id); overdue ones per person holding them. One
     GROUP BY over the open tasks of the scope's nominations (a join, not an IN list of them)."""
-    late = case((OpenTask.due_at < now, 1), else_=0)
-    columns = (OpenTask.process_id, OpenTask.stage, OpenTask.role, OpenTask.assignee_id)
+    late = case((InboxRow.due_at < now, 1), else_=0)
+    columns = (InboxRow.process_id, InboxRow.stage, InboxRow.role, InboxRow.assignee_id)
     queries = [select(*columns, func.count(), func.sum(late))
-               .join(Nomination, Nomination.id == OpenTask.nomination_id).where(scope.nominations)
+               .join(Nomination, Nomination.id == InboxRow.nomination_id).where(scope.nominations)
                .group_by(*columns)]
     if scope.batches:  # the decision's tasks belong to a batch, not to a nomination
         batch_scope = Batch.movement_id == scope.movement_id if scope.movement_id is not None else Batch.id.is_not(None)
-        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == OpenTask.batch_id)
+        queries.append(select(*columns, func.count(), func.sum(late)).join(Batch, Batch.id == InboxRow.batch_id)
                        .where(batch_scope).group_by(*columns))
     desks: dict[str, list[int]] = {}
     stages: dict[tuple[str, str], list[int]] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Executable, and_, bindparam, false, null, 
 from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, NotFound
-from service.db.models import ApiToken, Nomination, OpenTask, RoleAssignment, Substitute, User, UserSession
+from service.db.models import ApiToken, InboxRow, Nomination, RoleAssignment, Substitute, User, UserSession
 from workflows.settings import RoleCatalog
 
 
@@ -141,12 +141,12 @@ def task_scope_branches(actor: Actor) -> list[ColumnElement[bool]]:
     # (a province role recorded with its home department must still see the province's tasks).
     any_unit = {role for role, unit in actor.grants if unit is None}
     units = {(role, unit) for role, unit in actor.grants if unit is not None and role not in any_unit}
-    return ([OpenTask.role == role for role in sorted(any_unit)]
-            + [and_(OpenTask.role == role, OpenTask.unit_id.is_(None)) for role in sorted({r for r, _ in units})]
-            + [and_(OpenTask.role == role, OpenTask.unit_id == unit) for role, unit in sorted(units)])
+    return ([InboxRow.role == role for role in sorted(any_unit)]
+            + [and_(InboxRow.role == role, InboxRow.unit_id.is_(None)) for role in sorted({r for r, _ in units})]
+            + [and_(InboxRow.role == role, InboxRow.unit_id == unit) for role, unit in sorted(units)])
 
 
-def can_act(actor: Actor, task: OpenTask) -> bool:
+def can_act(actor: Actor, task: InboxRow) -> bool:
     in_role = any(role == task.role and (task.unit_id is None or unit == task.unit_id)
                   for role, unit in actor.grants)
     if not in_role:
@@ -154,7 +154,7 @@ def can_act(actor: Actor, task: OpenTask) -> bool:
     return task.assignee_id is None or task.assignee_id == actor.user_id or task.assignee_id in actor.acting_for
 
 
-def require_act(actor: Actor, task: OpenTask) -> None:
+def require_act(actor: Actor, task: InboxRow) -> None:
     if not can_act(actor, task):
         raise Forbidden("Bạn không được giao xử lý nhiệm vụ này")
 

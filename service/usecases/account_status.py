@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import LoginThrottle, OpenTask, User
+from service.db.models import InboxRow, LoginThrottle, User
 from service.reads.api import user_view
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
@@ -63,7 +63,7 @@ def deactivate_user(runtime: Runtime, actor: Actor | None, user_ref: int | str) 
         tokens = end_tokens(uow.session, user.id)
         substitutions = end_substitutions(uow.session, user.id, now, _id(actor))
         # Tasks the person had claimed go back to their role's queue; nobody could act on them otherwise.
-        claimed = uow.session.scalars(select(OpenTask).where(OpenTask.assignee_id == user.id)).all()
+        claimed = uow.session.scalars(select(InboxRow).where(InboxRow.assignee_id == user.id)).all()
         for task in claimed:
             task.assignee_id = None
             audit(uow.session, runtime, "task_released", actor_id=_id(actor), nomination_id=task.nomination_id,

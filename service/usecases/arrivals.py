@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, Unit, User
+from service.db.models import Batch, InboxRow, Nomination, RoleAssignment, Unit, User
 from service.usecases.notices import link, submission_number_of
 from service.usecases.outbox import enqueue
 from workflows.engine import CompletedTask
@@ -21,7 +21,7 @@ from workflows.engine import CompletedTask
 RETURN_DECISIONS = ("return", "send_back")  # the forms' codes for "back to the previous desk"
 
 
-def holders(session: Session, runtime: Runtime, task: OpenTask, exclude: int | None) -> list[User]:
+def holders(session: Session, runtime: Runtime, task: InboxRow, exclude: int | None) -> list[User]:
     """Active users holding the task's role (in its unit, for a unit role) who want mail at once."""
     role = runtime.roles.roles.get(task.role)
     if role is None:
@@ -35,7 +35,7 @@ def holders(session: Session, runtime: Runtime, task: OpenTask, exclude: int | N
     return list(session.scalars(query.distinct().order_by(User.id)))
 
 
-def announce(session: Session, runtime: Runtime, opened: list[OpenTask], completed: CompletedTask | None,
+def announce(session: Session, runtime: Runtime, opened: list[InboxRow], completed: CompletedTask | None,
              nomination: Nomination | None, batch: Batch | None, actor_id: int | None) -> None:
     if completed is None or not opened:
         return

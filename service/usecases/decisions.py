@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import DecisionFile, OpenTask, RegisterCounter, RegisterEntry
+from service.db.models import DecisionFile, InboxRow, RegisterCounter, RegisterEntry
 from service.documents import batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import fill_pdf
@@ -68,7 +68,7 @@ class Signed:
 
 # --- the Chairman: signing --------------------------------------------------------------------------
 
-def _locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> OpenTask:
+def _locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> InboxRow:
     """The batch's signing task once its instance row is locked (the one lock order: the batch's
     instance first, then the register's counter, then the nominations' instances)."""
     task = _signing_task(session, actor, batch_id)
@@ -78,9 +78,9 @@ def _locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch
     return task
 
 
-def _signing_task(session: Session, actor: Actor, batch_id: str) -> OpenTask:
-    task = session.scalars(select(OpenTask).where(OpenTask.batch_id == batch_id,
-                                                  OpenTask.stage == DECISION_SIGNING)).first()
+def _signing_task(session: Session, actor: Actor, batch_id: str) -> InboxRow:
+    task = session.scalars(select(InboxRow).where(InboxRow.batch_id == batch_id,
+                                                  InboxRow.stage == DECISION_SIGNING)).first()
     if task is None:
         raise Conflict("Đợt trình không ở bước ký quyết định")
     if not can_act(actor, task):
@@ -292,7 +292,7 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
         return _complete(session, runtime, actor, task, entry, signed, signer_name, how, uow)
 
 
-def _complete(session: Session, runtime: Runtime, actor: Actor, task: OpenTask, entry: RegisterEntry,
+def _complete(session: Session, runtime: Runtime, actor: Actor, task: InboxRow, entry: RegisterEntry,
               signed: bytes, signer_name: str, how: str, uow: Any) -> Signed:
     """Store the signed PDF and complete the signing task with the register's number and date."""
     batch_id = str(task.batch_id)

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import Batch, DeskTime, Nomination, OpenTask
+from service.db.models import Batch, DeskTime, InboxRow, Nomination
 
 
-def desk_time(session: Session, runtime: Runtime, task: OpenTask, nomination: Nomination | None,
+def desk_time(session: Session, runtime: Runtime, task: InboxRow, nomination: Nomination | None,
               actor_id: int | None) -> DeskTime:
     """Working days from the day the task opened to the day it was done (the opening day not counted,
     as deadlines count them), with what the statistics group by."""

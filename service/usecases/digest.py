@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from service.core.runtime import Runtime
-from service.db.models import Batch, OpenTask, OutboxMail, RoleAssignment, Unit, User
+from service.db.models import Batch, InboxRow, OutboxMail, RoleAssignment, Unit, User
 from service.reads.follow_up import followed_roles, late_tasks
 from service.security.access import load_actor, task_scope
 from service.usecases.notices import link, working_days_left
@@ -54,9 +54,9 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
             return False
         actor = load_actor(session, user, today, runtime.roles)
         # My claimed tasks, those of people I stand in for, and my roles' unclaimed queue.
-        mine = OpenTask.assignee_id.in_([actor.user_id, *actor.acting_for])
-        query = select(OpenTask).where(task_scope(actor), or_(mine, OpenTask.assignee_id.is_(None)))
-        tasks = list(session.scalars(query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)))
+        mine = InboxRow.assignee_id.in_([actor.user_id, *actor.acting_for])
+        query = select(InboxRow).where(task_scope(actor), or_(mine, InboxRow.assignee_id.is_(None)))
+        tasks = list(session.scalars(query.order_by(InboxRow.due_at.is_(None), InboxRow.due_at, InboxRow.opened_at)))
         late_elsewhere = late_tasks(session, runtime, followed_roles(runtime, actor), now)
         if not tasks and not late_elsewhere:
             return False
@@ -83,7 +83,7 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         return True
 
 
-def _item(runtime: Runtime, task: OpenTask, now: datetime, batch_title: str | None = None) -> dict[str, Any]:
+def _item(runtime: Runtime, task: InboxRow, now: datetime, batch_title: str | None = None) -> dict[str, Any]:
     days = working_days_left(runtime, now, task.due_at) if task.due_at else None
     overdue = task.due_at is not None and task.due_at < now
     # A batch is named by its content (trích yếu), its code only beside it.

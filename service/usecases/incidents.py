@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from service.core.errors import Conflict
 from service.core.runtime import Runtime
-from service.db.models import Batch, Nomination, ProcessVersion
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import Batch, InstanceRow, Nomination, ProcessVersion
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
 from service.usecases.instances import (

@@ -17,8 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessVersion, UnitReport
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination, ProcessVersion, UnitReport
 from service.usecases.arrivals import RETURN_DECISIONS, announce
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
@@ -136,7 +135,7 @@ class Links:
 
     nomination: Nomination | None
     batch: Batch | None
-    open_tasks: list[OpenTask]  # the instance's rows before this step
+    open_tasks: list[InboxRow]  # the instance's rows before this step
 
 
 def record(session: Session, runtime: Runtime, row: InstanceRow, instance: ProcessInstance, outcome: Outcome,
@@ -175,7 +174,7 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
 
     closed = {t.id for t in outcome.closed}
     if closed:
-        session.execute(delete(OpenTask).where(OpenTask.id.in_(closed)))
+        session.execute(delete(InboxRow).where(InboxRow.id.in_(closed)))
     definition = instance.definition
     # A task that takes over a closed one of the same stage (the lead's copy after a deadline) keeps
     # the deadline it missed, when the diagram gives it none: it is late, not "without a deadline".
@@ -238,8 +237,8 @@ def _resubmission_due(runtime: Runtime, definition: Any, task_id: str, now: date
 
 
 def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination: Nomination | None,
-              batch: Batch | None, now: datetime, due_at: datetime | None = None) -> OpenTask:
-    return OpenTask(
+              batch: Batch | None, now: datetime, due_at: datetime | None = None) -> InboxRow:
+    return InboxRow(
         id=task.id, instance_id=row.id, process_id=row.process_id, task_id=task.task_id, stage=stage, name=task.name,
         role=task.role, unit_id=task.unit_id, form=task.form, ui_form=task.ui_form, due_at=due_at,
         opened_at=now, nomination_id=nomination.id if nomination else None,

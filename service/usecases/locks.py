@@ -21,8 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.db.lookups import task_gone
-from service.db.models import Nomination, OpenTask
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import InboxRow, InstanceRow, Nomination
 
 
 def locks_rows(session: Session) -> bool:
@@ -48,18 +47,18 @@ def locked_nomination(session: Session, nomination_id: str) -> Nomination | None
                            .execution_options(populate_existing=True)).first()
 
 
-def locked_task(session: Session, task_uuid: str) -> OpenTask:
+def locked_task(session: Session, task_uuid: str) -> InboxRow:
     """The open task as committed once its instance row is locked; if it is gone, the 409 or 404
     that says why (completed, taken over by the lead, never existed)."""
     if locks_rows(session):
-        instance_id = select(OpenTask.instance_id).where(OpenTask.id == task_uuid).scalar_subquery()
+        instance_id = select(InboxRow.instance_id).where(InboxRow.id == task_uuid).scalar_subquery()
         session.execute(select(InstanceRow.id).where(InstanceRow.id == instance_id).with_for_update())
     return fresh_task(session, task_uuid)
 
 
-def fresh_task(session: Session, task_uuid: str) -> OpenTask:
+def fresh_task(session: Session, task_uuid: str) -> InboxRow:
     """The task row as committed now, even if this session read it before."""
-    task = session.scalars(select(OpenTask).where(OpenTask.id == task_uuid)
+    task = session.scalars(select(InboxRow).where(InboxRow.id == task_uuid)
                            .execution_options(populate_existing=True)).first()
     if task is None:
         raise task_gone(session, task_uuid)

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, DomainError, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Batch, Nomination, OpenTask, ProcessVersion
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import Batch, InboxRow, InstanceRow, Nomination, ProcessVersion
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
 from service.usecases.instances import load_instance
@@ -79,7 +78,7 @@ def _attempt(runtime: Runtime, session: Session, actor: Actor, target: ProcessVe
     try:
         row, instance = load_instance(session, runtime, instance_id, lock=apply)
         definition = runtime.definition(target)
-        opened = {t.id: t.opened_at for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == row.id))}
+        opened = {t.id: t.opened_at for t in session.scalars(select(InboxRow).where(InboxRow.instance_id == row.id))}
         plan = plan_migration(instance, definition, opened)
     except (EngineError, StateError, DomainError, ValueError, LookupError) as exc:
         return _refused(instance_id, current, target, f"không kiểm tra được (could not be checked): {exc}")
@@ -101,14 +100,14 @@ def _apply(session: Session, runtime: Runtime, actor: Actor, row: InstanceRow, c
     row.updated_at = now
     session.flush()
     open_now = {t.id: t for t in migrated.open_tasks()}
-    rows = {t.id: t for t in session.scalars(select(OpenTask).where(OpenTask.instance_id == row.id))}
+    rows = {t.id: t for t in session.scalars(select(InboxRow).where(InboxRow.instance_id == row.id))}
     for task_uuid, stale in rows.items():
         if task_uuid not in open_now:
             session.delete(stale)
     for task_uuid, task in open_now.items():
         projected = rows.get(task_uuid)
         if projected is None:
-            projected = OpenTask(id=task_uuid, instance_id=row.id, process_id=row.process_id, opened_at=now,
+            projected = InboxRow(id=task_uuid, instance_id=row.id, process_id=row.process_id, opened_at=now,
                                  nomination_id=result["nomination_id"], batch_id=result["batch_id"])
             session.add(projected)
         projected.task_id, projected.name, projected.role = task.task_id, task.name, task.role

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
 from service.db.lookups import TASK_COMPLETED, choices_of, movement_choices
-from service.db.models import Nomination, OpenTask, Unit
+from service.db.models import InboxRow, Nomination, Unit
 from service.db.session import retry_once
 from service.security.access import Actor, require_view
 from service.usecases.accounts import today
@@ -98,7 +98,7 @@ def submit(runtime: Runtime, actor: Actor, nomination_id: str, data: dict[str, A
 
 
 def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str, lock: bool = True,
-                gone: str = NOT_A_DRAFT) -> tuple[Nomination, OpenTask]:
+                gone: str = NOT_A_DRAFT) -> tuple[Nomination, InboxRow]:
     """The nomination and its open draft task, if the actor may edit its dossier now: the one rule
     for typed fields and files alike (API and pages), so that nothing changes once it is sent up.
     With `lock`, read as committed under its instance's lock."""
@@ -106,8 +106,8 @@ def _draft_task(session: Any, runtime: Runtime, actor: Actor, nomination_id: str
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 when hidden, like everywhere else
-    task = session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                  OpenTask.stage == DRAFT)).first()
+    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
+                                                  InboxRow.stage == DRAFT)).first()
     if task is None:
         # 409, not 422: the request was fine when it was sent, a submission got there first.
         raise Conflict(gone)
@@ -123,7 +123,7 @@ def draft_form(runtime: Runtime, draft: HumanTaskSpec, choices: MovementChoices 
     return runtime.forms.get(draft.form, draft.ui_form, choices)
 
 
-def task_form(runtime: Runtime, task: OpenTask, choices: MovementChoices | None = None) -> Form:
+def task_form(runtime: Runtime, task: InboxRow, choices: MovementChoices | None = None) -> Form:
     if not task.form:
         raise LookupError(f"the open task {task.task_id!r} has no form")
     return runtime.forms.get(task.form, task.ui_form, choices)

@@ -17,8 +17,9 @@ from service.db.models import (
     AuditEvent,
     Batch,
     DecisionFile,
+    InboxRow,
+    InstanceRow,
     Nomination,
-    OpenTask,
     ProcessVersion,
     RegisterEntry,
     ReportRound,
@@ -28,7 +29,6 @@ from service.db.models import (
     UnitReport,
     User,
 )
-from service.db.models import ProcessInstance as InstanceRow
 from service.reads.desks import submission_number
 from service.security.access import substitution_in_force
 from workflows.actions import Notification
@@ -58,7 +58,7 @@ class Facts:
     nomination: Nomination | None
     batch: Batch | None
     unit: Unit | None
-    task: OpenTask | None  # the reminded task, or the escalated copy the lead now holds
+    task: InboxRow | None  # the reminded task, or the escalated copy the lead now holds
     task_name: str
     task_role: str | None
     due_at: datetime | None
@@ -79,7 +79,7 @@ def link(runtime: Runtime, nomination_id: str | None = None, batch_id: str | Non
 
 
 def gather(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,
-           instance_id: str | None, tasks: list[OpenTask] | None = None) -> Facts | None:
+           instance_id: str | None, tasks: list[InboxRow] | None = None) -> Facts | None:
     """`tasks`: the instance's open tasks after the step, if the caller has them already."""
     template = template_for(note)
     if template is None:
@@ -89,9 +89,9 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     if tasks is None:
         tasks = []
         if instance_id is not None:
-            tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)))
+            tasks = list(session.scalars(select(InboxRow).where(InboxRow.instance_id == instance_id)))
         elif nomination is not None:
-            tasks = list(session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination.id)))
+            tasks = list(session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination.id)))
     batch = None
     if instance_id is not None and nomination is None:
         batch = session.scalars(select(Batch).where(Batch.instance_id == instance_id)).first()
@@ -153,7 +153,7 @@ def submission_number_of(session: Session, nomination_id: str) -> str | None:
         AuditEvent.nomination_id == nomination_id, AuditEvent.kind == "task_completed").order_by(AuditEvent.id)))
 
 
-def recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None = None) -> list[User]:
+def recipients(session: Session, runtime: Runtime, note: Notification, task: InboxRow | None = None) -> list[User]:
     if template_for(note) is None:
         return []
     if note.action == "notify_unit":

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Forbidden, InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Nomination, OpenTask, OutboxMail, User
+from service.db.models import InboxRow, Nomination, OutboxMail, User
 from service.db.session import UnitOfWork
 from service.jobs.wakeup import MAIL_ENQUEUED
 from service.mail.smtp import Connection, Mailer, PermanentMailError, build_message, mailer_for
@@ -89,7 +89,7 @@ def enqueue(session: Session, runtime: Runtime, to_addr: str, template: str, con
 
 
 def enqueue_notification(session: Session, runtime: Runtime, note: Notification, nomination: Nomination | None,
-                         instance_id: str | None = None, tasks: list[OpenTask] | None = None) -> list[OutboxMail]:
+                         instance_id: str | None = None, tasks: list[InboxRow] | None = None) -> list[OutboxMail]:
     facts = notices.gather(session, runtime, note, nomination, instance_id, tasks)
     if facts is None:
         return []
@@ -114,7 +114,7 @@ def share_recipients(session: Session) -> None:
     session.info[_RECIPIENTS] = {}
 
 
-def _recipients(session: Session, runtime: Runtime, note: Notification, task: OpenTask | None) -> list[User]:
+def _recipients(session: Session, runtime: Runtime, note: Notification, task: InboxRow | None) -> list[User]:
     shared: dict[tuple[Any, ...], list[User]] | None = session.info.get(_RECIPIENTS)
     if shared is None:
         return notices.recipients(session, runtime, note, task)

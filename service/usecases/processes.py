@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import ProcessDraft, ProcessInstance, ProcessVersion, User
+from service.db.models import InstanceRow, ProcessDraft, ProcessVersion, User
 from service.security.access import Actor, require_admin
 from service.usecases.audit import audit
 from workflows.diagram_checks import DiagramError, DiagramProblem
@@ -57,8 +57,8 @@ def overview(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     with runtime.uow() as uow:
         session = uow.session
         counts = dict(session.execute(
-            select(ProcessInstance.process_version_id, func.count()).where(ProcessInstance.status == "running")
-            .group_by(ProcessInstance.process_version_id)).all())
+            select(InstanceRow.process_version_id, func.count()).where(InstanceRow.status == "running")
+            .group_by(InstanceRow.process_version_id)).all())
         names = _names(session)
         processes: dict[str, dict[str, Any]] = {}
         for v in session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)):

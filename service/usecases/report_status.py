@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import InvalidInput
-from service.db.models import OpenTask, ReportRound, UnitReport
+from service.db.models import InboxRow, ReportRound, UnitReport
 from workflows.diagrams import ProcessDefinition
 from workflows.engine import Outcome, ProcessInstance
 from workflows.forms import FieldError
@@ -31,7 +31,7 @@ def stage_of(definition: ProcessDefinition, bpmn_id: str | None) -> str | None:
     return definition.stage_of(bpmn_id)
 
 
-def completion_data(session: Session, task: OpenTask, definition: ProcessDefinition,
+def completion_data(session: Session, task: InboxRow, definition: ProcessDefinition,
                     data: dict[str, Any]) -> dict[str, Any]:
     """Before a report's task is completed: sending the draft up takes the saved figures under what
     the form sends, and needs the signed file."""

@@ -20,16 +20,16 @@ from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime, local_date
 from service.db.models import (
     AuditEvent,
+    InboxRow,
+    InstanceRow,
     Movement,
     MovementUnit,
-    OpenTask,
     ReportRound,
     RoleAssignment,
     Unit,
     UnitReport,
     User,
 )
-from service.db.models import ProcessInstance as InstanceRow
 from service.security.access import Actor, require_follow_up
 from service.usecases.audit import audit
 from service.usecases.files import check_file, save_blob
@@ -133,9 +133,9 @@ def report_for_unit(session: Session, round_id: str, unit_id: str) -> UnitReport
 
 
 def _drafting_task(session: Session, runtime: Runtime, actor: Actor, report: UnitReport,
-                   definition: ProcessDefinition) -> OpenTask:
+                   definition: ProcessDefinition) -> InboxRow:
     """The report's open drafting task, when the actor may write it; else why not."""
-    tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == report.instance_id)))
+    tasks = list(session.scalars(select(InboxRow).where(InboxRow.instance_id == report.instance_id)))
     task = next((t for t in tasks if stage_of(definition, t.task_id) == DRAFTING), None)
     if report.unit_id not in actor.units_where("unit_reports"):
         raise Forbidden("Chỉ cán bộ của đơn vị được sửa báo cáo của đơn vị mình")
@@ -167,7 +167,7 @@ def save_report(runtime: Runtime, actor: Actor, round_id: str, unit_id: str, dat
         return report.version
 
 
-def _check_partial(runtime: Runtime, task: OpenTask, data: dict[str, Any], language: str) -> None:
+def _check_partial(runtime: Runtime, task: InboxRow, data: dict[str, Any], language: str) -> None:
     if not task.form:
         return
     try:

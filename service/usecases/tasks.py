@@ -12,8 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.lookups import nomination_and_choices, task_gone
-from service.db.models import Batch, Nomination, OpenTask, RoleAssignment, User
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import Batch, InboxRow, InstanceRow, Nomination, RoleAssignment, User
 from service.db.session import retry_once
 from service.security.access import Actor, can_act, require_act
 from service.usecases.audit import audit
@@ -50,7 +49,7 @@ def _complete_task(runtime: Runtime, actor: Actor, task_uuid: str, data: dict[st
                    expected_version: int | None, language: str) -> dict[str, Any]:
     with runtime.uow() as uow:
         session = uow.session
-        task = session.get(OpenTask, task_uuid)
+        task = session.get(InboxRow, task_uuid)
         if task is None:
             raise task_gone(session, task_uuid)
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
@@ -119,7 +118,7 @@ def deliver_to_nomination(session: Session, runtime: Runtime, name: str, nominat
         written.append((row, instance))
 
 
-def _check_batch_members(session: Session, task: OpenTask, data: dict[str, Any]) -> None:
+def _check_batch_members(session: Session, task: InboxRow, data: dict[str, Any]) -> None:
     ids = data.get("nomination_ids") or []
     if not isinstance(ids, list) or len(ids) > 1000 or not all(isinstance(i, str) for i in ids):
         return  # the form check reports it; such a list never reaches a query
@@ -149,7 +148,7 @@ def _copy_draft_fields(session: Session, nomination_id: str, data: dict[str, Any
     nomination.data = dict(data)
     for field in DRAFT_FIELDS:
         setattr(nomination, field, data.get(field))
-    for task in session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)):
+    for task in session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)):
         task.nominee_name, task.nominee_kind = nomination.nominee_name, nomination.nominee_kind
 
 
@@ -209,7 +208,7 @@ def reassign(runtime: Runtime, actor: Actor, task_uuid: str, to_user_id: int) ->
         _commit(uow)
 
 
-def _leads(runtime: Runtime, actor: Actor, task: OpenTask) -> bool:
+def _leads(runtime: Runtime, actor: Actor, task: InboxRow) -> bool:
     if actor.is_admin:
         return True
     role = runtime.roles.roles.get(task.role)

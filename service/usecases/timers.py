@@ -33,8 +33,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination
 from service.usecases.audit import audit
 from service.usecases.instances import InstanceFailed, Links, instance_of, mark_incident, record, resolve_incident
 from service.usecases.outbox import share_recipients
@@ -164,8 +163,8 @@ def _links(session: Session, rows: list[InstanceRow]) -> dict[str, Links]:
     others = [i for i in ids if i not in nominations]  # an instance runs a nomination or a batch's decision
     batches = {b.instance_id: b for b in session.scalars(select(Batch).where(Batch.instance_id.in_(others)))} \
         if others else {}
-    tasks: dict[str, list[OpenTask]] = {i: [] for i in ids}
-    for task in session.scalars(select(OpenTask).where(OpenTask.instance_id.in_(ids))):
+    tasks: dict[str, list[InboxRow]] = {i: [] for i in ids}
+    for task in session.scalars(select(InboxRow).where(InboxRow.instance_id.in_(ids))):
         tasks[task.instance_id].append(task)
     return {i: Links(nominations.get(i), batches.get(i), tasks[i]) for i in ids}
 

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.models import Batch, Nomination, OpenTask
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import Batch, InboxRow, InstanceRow, Nomination
 from service.security.access import Actor
 from service.usecases.audit import audit
 from service.usecases.batches import preparer_role
@@ -74,7 +73,7 @@ def cancel_batch(runtime: Runtime, actor: Actor, batch_id: str, reason: str | No
                 raise NotFound(f"Không tìm thấy đợt trình {batch_id}")
             if batch.status != "open":
                 raise Conflict("Đợt trình đã kết thúc, không hủy được")
-            roles = set(session.scalars(select(OpenTask.role).where(OpenTask.batch_id == batch_id)))
+            roles = set(session.scalars(select(InboxRow.role).where(InboxRow.batch_id == batch_id)))
             if roles - {preparer}:
                 raise Conflict("Đợt trình đã trình Chủ tịch UBND tỉnh; chỉ hủy được khi Sở Nội vụ đang chuẩn bị")
             row, instance = _cancel(session, runtime, batch.instance_id, actor)

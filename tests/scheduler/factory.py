@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 
 from service.core.runtime import Runtime
-from service.db.models import Nomination, OpenTask
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import InboxRow, InstanceRow, Nomination
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -35,7 +34,7 @@ def clone_instances(runtime: Runtime, nomination_id: str, count: int, tag: str =
         assert nomination is not None and nomination.instance_id
         source = session.get(InstanceRow, nomination.instance_id)
         assert source is not None
-        tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == source.id)))
+        tasks = list(session.scalars(select(InboxRow).where(InboxRow.instance_id == source.id)))
         base_nomination, base_instance = _columns(nomination), _columns(source)
         base_tasks = [_columns(t) for t in tasks]
         state_text = json.dumps(source.state)
@@ -63,6 +62,6 @@ def clone_instances(runtime: Runtime, nomination_id: str, count: int, tag: str =
             session.execute(InstanceRow.__table__.insert(), instances)
             session.execute(Nomination.__table__.insert(), nominations)
             if open_tasks:
-                session.execute(OpenTask.__table__.insert(), open_tasks)
+                session.execute(InboxRow.__table__.insert(), open_tasks)
             uow.commit()
     return ids

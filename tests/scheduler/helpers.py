@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, OpenTask, OutboxMail, User
+from service.db.models import AuditEvent, InboxRow, OutboxMail, User
 from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.nominations import create_draft, submit
@@ -43,9 +43,9 @@ def email_of(runtime: Runtime, username: str) -> str:
     return user(runtime, username).email
 
 
-def open_tasks(runtime: Runtime, nomination_id: str) -> list[OpenTask]:
+def open_tasks(runtime: Runtime, nomination_id: str) -> list[InboxRow]:
     with runtime.uow() as uow:
-        return list(uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)))
+        return list(uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)))
 
 
 def complete(runtime: Runtime, username: str, nomination_id: str, stage: str, data: dict[str, Any]) -> None:

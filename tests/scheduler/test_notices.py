@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.db.models import DecisionFile, OpenTask
+from service.db.models import DecisionFile, InboxRow
 from service.usecases.batches import create_batch
 from service.usecases.tasks import complete_task
 from tests.support.signing import sign_batch
@@ -75,8 +75,8 @@ def test_awarded_notice_names_the_decision_its_date_and_the_signed_pdf(mail_runt
 
     def batch_task(stage: str) -> str:
         with runtime.uow() as uow:
-            return uow.session.scalars(select(OpenTask.id).where(OpenTask.batch_id == batch_id,
-                                                                OpenTask.stage == stage)).one()
+            return uow.session.scalars(select(InboxRow.id).where(InboxRow.batch_id == batch_id,
+                                                                InboxRow.stage == stage)).one()
 
     complete_task(runtime, actor(runtime, "lanhdao.noivu"), batch_task("batch_preparation"), {
         "nomination_ids": [nomination_id], "decision_title": "Tặng Bằng khen phong trào chuyển đổi số",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from service.db.models import OpenTask, OutboxMail, User
+from service.db.models import InboxRow, OutboxMail, User
 from service.reads.api import inbox
 
 from .helpers import (
@@ -128,7 +128,7 @@ def test_a_worker_down_for_days_catches_up_in_one_sweep(mail_runtime, smtp, cloc
         ([email_of(runtime, DOST_OFFICER)], "[nomflow] Nhiệm vụ quá hạn đã chuyển lãnh đạo xử lý thay")]
     with runtime.uow() as uow:
         # the lead's copy keeps the deadline it missed (issue 16): late, not "without a deadline"
-        assert uow.session.scalars(select(OpenTask.due_at)).all() == [at("2026-04-20", 17)]
+        assert uow.session.scalars(select(InboxRow.due_at)).all() == [at("2026-04-20", 17)]
 
 
 def test_english_for_a_user_who_chose_english(mail_runtime, smtp, clock):
@@ -159,7 +159,7 @@ def test_claimed_task_reminds_only_its_holder(mail_runtime, smtp, clock):
         from service.db.models import RoleAssignment
 
         uow.session.add(RoleAssignment(user_id=second.id, role="dost_officer"))
-        task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+        task = uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)).one()
         task.assignee_id = second.id
         uow.commit()
     clock.set(at("2026-04-17", 8, 1))

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from service.db.models import Nomination, OpenTask, OutboxMail
+from service.db.models import InboxRow, Nomination, OutboxMail
 from service.usecases.accounts import create_token
 from tests.workflows.conftest import draft_data
 
@@ -225,7 +225,7 @@ def test_serve_stops_within_grace_under_load(runtime, clock, database_url, tmp_p
     with runtime.uow() as uow:
         session = uow.session
         stored = set(session.scalars(select(Nomination.id)))
-        still_open = set(session.scalars(select(OpenTask.id)))
+        still_open = set(session.scalars(select(InboxRow.id)))
     assert set(acknowledged["created"]) <= stored
     assert not set(acknowledged["submitted"]) & still_open
     check_outbox(runtime, sink)

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from service.db.models import AuditEvent, OutboxMail
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import AuditEvent, InstanceRow, OutboxMail
 from service.usecases import instances
 from service.usecases.timers import RETRY_BROKEN_AFTER, next_wake_in, wake_due_instances
 

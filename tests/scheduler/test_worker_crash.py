@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from service.db.models import OutboxMail
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import InstanceRow, OutboxMail
 from service.usecases.outbox import LEASE
 
 from .factory import clone_instances

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from service.db.models import Nomination, OpenTask, User
+from service.db.models import InboxRow, Nomination, User
 from service.security.access import can_act, can_view, load_actor, nomination_scope, task_scope
 from service.usecases.setup import add_user
 from service.usecases.substitutes import add_substitute
@@ -76,9 +76,9 @@ def acting(runtime, username: str) -> tuple[set[str], set[str]]:
     """Open tasks (as "nomination:task") the inbox scope shows, and those can_act allows."""
     who = actor(runtime, username)
     with runtime.uow() as uow:
-        scoped = {f"{t.nomination_id}:{t.task_id}" for t in uow.session.scalars(select(OpenTask).where(
+        scoped = {f"{t.nomination_id}:{t.task_id}" for t in uow.session.scalars(select(InboxRow).where(
             task_scope(who)))}
-        allowed = {f"{t.nomination_id}:{t.task_id}" for t in uow.session.scalars(select(OpenTask))
+        allowed = {f"{t.nomination_id}:{t.task_id}" for t in uow.session.scalars(select(InboxRow))
                    if can_act(who, t)}
     return scoped, allowed
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, select, text
 
 from service.core.config import ServiceConfig
 from service.core.runtime import Runtime
-from service.db.models import Attachment, AuditEvent, Nomination, OpenTask, OutboxMail
+from service.db.models import Attachment, AuditEvent, InboxRow, Nomination, OutboxMail
 from service.usecases.nominations import add_attachment, create_draft, save_draft, submit
 from service.usecases.tasks import complete_task
 from tests.workflows.conftest import draft_data
@@ -64,8 +64,8 @@ class Writer(threading.Thread):
         save_draft(self.runtime, staff, nomination_id, {"achievement_summary": f"Bản {self.written} " * 5})
         submit(self.runtime, staff, nomination_id)
         with self.runtime.read() as uow:
-            task_uuid = uow.session.scalars(select(OpenTask.id).where(
-                OpenTask.nomination_id == nomination_id, OpenTask.task_id == "unit_head_review")).one()
+            task_uuid = uow.session.scalars(select(InboxRow.id).where(
+                InboxRow.nomination_id == nomination_id, InboxRow.task_id == "unit_head_review")).one()
         complete_task(self.runtime, head, task_uuid, {"decision": "submit", "submission_number": "12/TTr-UBND"})
         self.written += 1
 

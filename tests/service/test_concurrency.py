@@ -19,8 +19,7 @@ from sqlalchemy import select
 
 from service.core.errors import Conflict
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, OpenTask, OutboxMail, User
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import AuditEvent, InboxRow, InstanceRow, Nomination, OutboxMail, User
 from service.security.access import Actor
 from service.usecases.accounts import actor_for_user
 from service.usecases.instances import load_instance, record
@@ -67,7 +66,7 @@ def submitted(runtime: Runtime, unit: str = "phuong-hien-nam", name: str = "UBND
     nomination_id = create_draft(runtime, staff, unit, draft(name))
     submit(runtime, staff, nomination_id)
     with runtime.uow() as uow:
-        task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+        task = uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)).one()
     assert task.stage == "unit_review"
     return nomination_id, task.id
 
@@ -76,7 +75,7 @@ def advance_to(runtime: Runtime, nomination_id: str, stage: str) -> str:
     """Complete the nomination's tasks in turn until the task of `stage` is open; its uuid."""
     while True:
         with runtime.uow() as uow:
-            task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+            task = uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)).one()
         if task.stage == stage:
             return task.id
         username, data = STEPS[str(task.stage)]
@@ -106,7 +105,7 @@ def snapshot(runtime: Runtime, nomination_id: str, task_uuid: str) -> Snapshot:
         return Snapshot(
             version=instance.version,
             status=nomination.status,
-            open_tasks=frozenset(s.scalars(select(OpenTask.stage).where(OpenTask.nomination_id == nomination_id))),
+            open_tasks=frozenset(s.scalars(select(InboxRow.stage).where(InboxRow.nomination_id == nomination_id))),
             completions=sum(1 for e in events if e.kind == "task_completed" and e.detail.get("task_uuid") == task_uuid),
             audit_kinds=Counter(e.kind for e in events),
             mails=tuple((to, subject) for to, subject in s.execute(
@@ -180,7 +179,7 @@ def test_same_task_completed_at_once_has_exactly_one_winner(runtime: Runtime, st
     assert after.version == before.version + 1 == winner["version"]
     assert after.completions == 1
     with runtime.uow() as uow:
-        open_ids = set(uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nomination_id)))
+        open_ids = set(uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nomination_id)))
         message_ids = list(uow.session.scalars(select(OutboxMail.message_id)))
     assert open_ids == set(winner["opened"])
     assert len(message_ids) == len(set(message_ids))
@@ -257,7 +256,7 @@ def test_two_writers_of_one_read_version_the_second_gets_conflict(runtime: Runti
     try:
         before = snapshot(runtime, nomination_id, task_uuid)
         with other.uow() as uow:
-            task = uow.session.get_one(OpenTask, task_uuid)
+            task = uow.session.get_one(InboxRow, task_uuid)
             row, instance = load_instance(uow.session, other, task.instance_id)  # reads version v, no lock
             uow.session.commit()  # end the read; on SQLite an open transaction would block the first writer
             assert row.version == before.version
@@ -284,7 +283,7 @@ def test_a_writer_waiting_on_the_row_lock_sees_the_task_gone(runtime: Runtime):
     other = Runtime(runtime.config, clock=runtime.clock)
     try:
         with other.uow() as uow:
-            task = uow.session.get_one(OpenTask, task_uuid)
+            task = uow.session.get_one(InboxRow, task_uuid)
             row, instance = load_instance(uow.session, other, task.instance_id, lock=True)
             results: list[str] = []
             second = threading.Thread(target=lambda: results.append(_attempt(runtime, head, task_uuid)), daemon=True)

@@ -94,11 +94,11 @@ def test_lane_named_admin_is_refused_with_the_allowed_lanes(client, auth):
 
 def test_validator_limits_match_the_columns_that_store_them():
     """The validator's widths are the columns' (a change to either must change the other)."""
-    from service.db.models import OpenTask, ProcessDraft, ProcessInstance, ProcessVersion
+    from service.db.models import InboxRow, InstanceRow, ProcessDraft, ProcessVersion
     from workflows.diagram_limits import MAX_ID_LENGTH, MAX_NAME_LENGTH
 
-    for column in (ProcessVersion.process_id, ProcessDraft.process_id, ProcessInstance.process_id,
-                   ProcessInstance.end_event, OpenTask.task_id, OpenTask.process_id):
+    for column in (ProcessVersion.process_id, ProcessDraft.process_id, InstanceRow.process_id,
+                   InstanceRow.end_event, InboxRow.task_id, InboxRow.process_id):
         assert column.type.length == MAX_ID_LENGTH, column
-    for column in (ProcessVersion.name, ProcessDraft.name, OpenTask.name):
+    for column in (ProcessVersion.name, ProcessDraft.name, InboxRow.name):
         assert column.type.length == MAX_NAME_LENGTH, column

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from service.core.config import ServiceConfig
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, OpenTask
+from service.db.models import AuditEvent, InboxRow, Nomination
 from service.usecases.accounts import create_token
 from service.usecases.instances import load_instance
 from service.usecases.setup import add_user
@@ -108,7 +108,7 @@ def stored(runtime: Runtime, nomination_id: str) -> dict[str, Any]:
         nomination = session.get(Nomination, nomination_id)
         assert nomination is not None and nomination.instance_id
         _, instance = load_instance(session, runtime, nomination.instance_id)
-        tasks = list(session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)))
+        tasks = list(session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)))
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.nomination_id == nomination_id)))
         return {"data": nomination.data, "columns": (nomination.nominee_name, nomination.award),
                 "status": nomination.status, "process": instance.data,
@@ -191,12 +191,12 @@ def test_two_claims_at_once_leave_one_claimant(stack: Stack):
         submitted = servers[0].request("POST", f"/api/v1/nominations/{nomination_id}/submit", {"data": {}}, headers)
         assert submitted[0] == 200, submitted
         with runtime.read() as uow:
-            task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+            task = uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)).one()
         results = at_once(servers, [("POST", f"/api/v1/tasks/{task.id}/claim", None, head) for head in stack.heads])
         statuses = [status for status, _ in results]
         assert sorted(statuses) == [204, 403], results
         with runtime.read() as uow:
-            assignee = uow.session.get(OpenTask, task.id).assignee_id  # type: ignore[union-attr]
+            assignee = uow.session.get(InboxRow, task.id).assignee_id  # type: ignore[union-attr]
         winner = actor(runtime, (HEAD, SECOND_HEAD)[statuses.index(204)]).user_id
         if assignee != winner:
             replaced.append(round_)

@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from service.core.errors import Conflict
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, RegisterEntry
-from service.db.models import ProcessInstance as InstanceRow
+from service.db.models import AuditEvent, InstanceRow, Nomination, RegisterEntry
 from service.usecases.timers import wake_due_instances
 from tests.support.signing import sign_batch
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from service.core.errors import InvalidInput
 from service.core.runtime import Runtime
-from service.db.models import Nomination, OpenTask
+from service.db.models import InboxRow, Nomination
 from service.usecases.tasks import complete_task
 
 from .test_concurrency import STEPS, actor, advance_to, snapshot, step, submitted
@@ -16,9 +16,9 @@ from .test_concurrency import STEPS, actor, advance_to, snapshot, step, submitte
 PATH = ["unit_review", "dost_review"]
 
 
-def _open_task(runtime: Runtime, nomination_id: str) -> OpenTask:
+def _open_task(runtime: Runtime, nomination_id: str) -> InboxRow:
     with runtime.read() as uow:
-        return uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id)).one()
+        return uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id)).one()
 
 
 def _instance_id(runtime: Runtime, nomination_id: str) -> str:

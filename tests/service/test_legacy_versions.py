@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from service.core.runtime import Runtime
 from service.db.migrate import alembic_config
-from service.db.models import OpenTask, ProcessInstance, ProcessVersion
+from service.db.models import InboxRow, InstanceRow, ProcessVersion
 from service.usecases.setup import init_db
 from workflows.diagrams import BPMN_DIR
 
@@ -44,8 +44,8 @@ def version_of(runtime: Runtime, nomination_id: str, client, auth) -> int:
     instance_id = detail(client, auth, nomination_id)["instance_id"]
     with runtime.read() as uow:
         return int(uow.session.scalars(select(ProcessVersion.version).join(
-            ProcessInstance, ProcessInstance.process_version_id == ProcessVersion.id)
-            .where(ProcessInstance.id == instance_id)).one())
+            InstanceRow, InstanceRow.process_version_id == ProcessVersion.id)
+            .where(InstanceRow.id == instance_id)).one())
 
 
 def test_a_version_stored_without_stages_runs_on_the_old_id_map_until_init_db_replaces_it(client, auth, runtime):
@@ -93,6 +93,6 @@ def test_the_migration_gives_open_tasks_of_old_versions_their_stage(client, auth
         command.upgrade(config, "head")
         connection.commit()
     with runtime.read() as uow:
-        rows = uow.session.execute(select(OpenTask.task_id, OpenTask.stage)
-                                   .where(OpenTask.nomination_id == nomination_id)).all()
+        rows = uow.session.execute(select(InboxRow.task_id, InboxRow.stage)
+                                   .where(InboxRow.nomination_id == nomination_id)).all()
     assert rows == [("unit_head_review", "unit_review")]

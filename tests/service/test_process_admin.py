@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, ProcessDraft, ProcessInstance, ProcessVersion
+from service.db.models import AuditEvent, InstanceRow, ProcessDraft, ProcessVersion
 from workflows.diagrams import BPMN_DIR
 
 from .conftest import VN
@@ -73,14 +73,14 @@ def deploy(client, auth, bpmn: bytes, note: str = "Rút ngắn thời hạn ki�
     return dict(response.get_json())
 
 
-def instance_row(runtime: Runtime, nomination: dict) -> ProcessInstance:
+def instance_row(runtime: Runtime, nomination: dict) -> InstanceRow:
     with runtime.uow() as uow:
-        row = uow.session.get(ProcessInstance, nomination["instance_id"])
+        row = uow.session.get(InstanceRow, nomination["instance_id"])
         assert row is not None
         return row
 
 
-def version_of(runtime: Runtime, row: ProcessInstance) -> int:
+def version_of(runtime: Runtime, row: InstanceRow) -> int:
     with runtime.uow() as uow:
         return int(uow.session.get(ProcessVersion, row.process_version_id).version)
 

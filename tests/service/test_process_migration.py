@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from service.db.models import AuditEvent, OpenTask, ProcessVersion
+from service.db.models import AuditEvent, InboxRow, ProcessVersion
 
 from .helpers import ADMIN, DOST_OFFICER, STAFF, assert_problem, complete, detail, open_task
 from .test_process_admin import (
@@ -67,7 +67,7 @@ def test_changed_timer_applies_to_new_nominations_and_to_old_ones_once_migrated(
     row = instance_row(runtime, detail(client, auth, older))
     with runtime.uow() as uow:
         v2 = uow.session.scalars(select(ProcessVersion).where(ProcessVersion.version == 2)).one()
-        stored_due = uow.session.get(OpenTask, task["id"]).due_at
+        stored_due = uow.session.get(InboxRow, task["id"]).due_at
         event = uow.session.scalars(select(AuditEvent).where(AuditEvent.kind == "instance_migrated")).one()
     assert (row.process_version_id, row.state["checksum"]) == (v2.id, v2.checksum)
     assert row.next_wake_at == at("2026-04-15", 8)

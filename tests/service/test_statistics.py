@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from service.core.runtime import Runtime
 from service.db.migrate import upgrade
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.db.session import Database
 from tests.service.conftest import DEMO_PASSWORD, VN
 from tests.service.helpers import (
@@ -122,7 +122,7 @@ def test_the_page_and_its_workbook_show_the_known_figures(app: Any, runtime: Run
                         "Sở KH&CN lựa chọn, đề nghị": 1}  # the stages the diagram declares
     now = runtime.clock.now()
     with runtime.read() as uow:
-        late = uow.session.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.due_at < now))
+        late = uow.session.scalar(select(func.count()).select_from(InboxRow).where(InboxRow.due_at < now))
     assert late and sum(row[2] for row in book["Việc quá hạn theo vị trí"[:31]][1:]) == late
     assert sum(row[2] for row in book["Việc quá hạn theo người xử lý"[:31]][1:]) == late
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.usecases.notices import recipients
 from service.usecases.setup import add_user
 from workflows.actions import Notification
@@ -146,7 +146,7 @@ def test_reminders_reach_only_a_substitute_in_force(client, auth, runtime):
 
     def reminded() -> set[str]:
         with runtime.read() as uow:
-            return {u.username for u in recipients(uow.session, runtime, note, uow.session.get(OpenTask, task["id"]))}
+            return {u.username for u in recipients(uow.session, runtime, note, uow.session.get(InboxRow, task["id"]))}
 
     row = name(client, auth, runtime, HEAD, HEAD, OTHER_HEAD).get_json()["id"]  # another unit: pending
     assert reminded() == {HEAD}

@@ -32,17 +32,17 @@ def ready_batch(server: LiveServer, name: str) -> str:
     """A batch at the Chairman's signature with one nomination, moved there through the use cases."""
     from sqlalchemy import select
 
-    from service.db.models import OpenTask
+    from service.db.models import InboxRow
 
     rt = server.runtime
     nid = submitted(rt, name=name)
     for username, data in STEPS:
         with rt.uow() as uow:
-            task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+            task = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nid)).one()
         complete_task(rt, server.actor(username), task, data)
     batch_id = create_batch(rt, server.actor("lanhdao.noivu"))
     with rt.uow() as uow:
-        task = uow.session.scalars(select(OpenTask.id).where(OpenTask.batch_id == batch_id)).one()
+        task = uow.session.scalars(select(InboxRow.id).where(InboxRow.batch_id == batch_id)).one()
     complete_task(rt, server.actor("lanhdao.noivu"), task, {
         "nomination_ids": [nid], "decision_title": "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
         "decision_draft": "Tặng Bằng khen cho các tập thể có thành tích xuất sắc."})

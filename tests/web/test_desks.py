@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.core.runtime import Runtime
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.usecases.drafts import Upload, save_draft_form
 from service.usecases.tasks import complete_task
 
@@ -20,11 +20,11 @@ from .test_pages import PDF, draft, submitted
 OFFICER_NOTE = "Hồ sơ có số liệu dịch vụ công trực tuyến đầy đủ."
 
 
-def task_of(runtime: Runtime, nomination_id: str | None = None, batch_id: str | None = None) -> OpenTask:
+def task_of(runtime: Runtime, nomination_id: str | None = None, batch_id: str | None = None) -> InboxRow:
     with runtime.uow() as uow:
-        query = select(OpenTask)
-        query = query.where(OpenTask.nomination_id == nomination_id) if nomination_id else \
-            query.where(OpenTask.batch_id == batch_id)
+        query = select(InboxRow)
+        query = query.where(InboxRow.nomination_id == nomination_id) if nomination_id else \
+            query.where(InboxRow.batch_id == batch_id)
         return uow.session.scalars(query).one()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Batch, Nomination, OpenTask, ProcessInstance
+from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination
 
 from .conftest import csrf_of, log_in
 from .test_desks import step, task_of, text_of
@@ -75,9 +75,9 @@ def test_an_empty_or_abandoned_batch_can_be_cancelled_until_it_reaches_the_chair
     assert done.status_code == 302
     with runtime.uow() as uow:
         row = uow.session.get(Batch, empty.id)
-        instance = uow.session.get(ProcessInstance, row.instance_id)
+        instance = uow.session.get(InstanceRow, row.instance_id)
         assert (row.status, instance.status, instance.next_wake_at) == ("cancelled", "completed", None)
-        assert uow.session.scalars(select(OpenTask).where(OpenTask.batch_id == empty.id)).all() == []
+        assert uow.session.scalars(select(InboxRow).where(InboxRow.batch_id == empty.id)).all() == []
         [event] = uow.session.scalars(select(AuditEvent).where(AuditEvent.kind == "batch_cancelled")).all()
         assert event.detail["reason"] == "Lập nhầm."
     assert "Đã hủy" in client.get("/batches").text
@@ -132,9 +132,9 @@ def test_the_unit_withdraws_its_own_draft_and_only_while_it_is_with_the_unit(run
     assert done.status_code == 302
     with runtime.uow() as uow:
         nomination = uow.session.get(Nomination, nid)
-        instance = uow.session.get(ProcessInstance, nomination.instance_id)
+        instance = uow.session.get(InstanceRow, nomination.instance_id)
         assert (nomination.status, instance.status, instance.next_wake_at) == ("withdrawn", "completed", None)
-        assert uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nid)).all() == []
+        assert uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nid)).all() == []
     page = text_of(client.get(f"/nominations/{nid}").text)
     assert "Đơn vị đã rút hồ sơ" in page and "Đơn vị lập trùng." in page
 

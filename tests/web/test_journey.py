@@ -89,9 +89,9 @@ def seed_second_nomination(server: LiveServer) -> str:
     with rt.uow() as uow:
         from sqlalchemy import select
 
-        from service.db.models import OpenTask
+        from service.db.models import InboxRow
 
-        task_id = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+        task_id = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nid)).one()
     complete_task(rt, head, task_id, {"decision": "submit", "submission_number": "08/TTr-CTY"})
     return nid
 
@@ -114,9 +114,9 @@ def seed_at_selection(server: LiveServer) -> str:
         with rt.uow() as uow:
             from sqlalchemy import select
 
-            from service.db.models import OpenTask
+            from service.db.models import InboxRow
 
-            task_id = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+            task_id = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nid)).one()
         complete_task(rt, server.actor(username), task_id, answer)
     return nid
 

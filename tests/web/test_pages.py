@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from service.core.i18n import compile_catalogs
 from service.core.runtime import Runtime
-from service.db.models import AuditEvent, Nomination, OpenTask
+from service.db.models import AuditEvent, InboxRow, Nomination
 from service.usecases import nominations
 from service.usecases.comments import add_comment
 from service.usecases.drafts import Upload, claim_many, save_and_submit, save_draft_form
@@ -49,7 +49,7 @@ STEPS = [("chutich.hiennam", {"decision": "submit"}),
 def advance(runtime: Runtime, nid: str, steps: int) -> None:
     for username, data in STEPS[:steps]:
         with runtime.uow() as uow:
-            task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nid)).one()
+            task = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nid)).one()
         complete_task(runtime, actor_of(runtime, username), task, data)
 
 
@@ -161,7 +161,7 @@ def test_inbox_filters_by_the_nominating_unit_and_searches_unit_names(runtime: R
     second = submitted(runtime, unit="so-tai-chinh", staff="canbo.taichinh", name="Phòng Tin học")
     advance(runtime, first, 1)
     with runtime.uow() as uow:
-        task = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == second)).one()
+        task = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == second)).one()
     complete_task(runtime, actor_of(runtime, "giamdoc.taichinh"), task, {"decision": "submit"})
     client = app.test_client()
     log_in(client, "chuyenvien.khcn")
@@ -180,12 +180,12 @@ def test_bulk_claim_takes_what_it_can(runtime: Runtime) -> None:
     for nid in (first, second):
         advance(runtime, nid, 2)
     with runtime.uow() as uow:
-        tasks = list(uow.session.scalars(select(OpenTask.id).where(OpenTask.stage == "dost_selection")))
+        tasks = list(uow.session.scalars(select(InboxRow.id).where(InboxRow.stage == "dost_selection")))
     lead = actor_of(runtime, "lanhdao.khcn")
     claimed, problems = claim_many(runtime, lead, [*tasks, "no-such-task"])
     assert claimed == 2 and len(problems) == 1
     with runtime.uow() as uow:
-        assignees = {t.assignee_id for t in uow.session.scalars(select(OpenTask).where(OpenTask.id.in_(tasks)))}
+        assignees = {t.assignee_id for t in uow.session.scalars(select(InboxRow).where(InboxRow.id.in_(tasks)))}
     assert assignees == {lead.user_id}
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.usecases import nominations
 from service.usecases.tasks import complete_task
 from tests.workflows.conftest import draft_data
@@ -38,10 +38,10 @@ def at_dost_check(server: LiveServer) -> str:
     return nomination_id
 
 
-def open_task(server: LiveServer, nomination_id: str, task_id: str) -> OpenTask:
+def open_task(server: LiveServer, nomination_id: str, task_id: str) -> InboxRow:
     with server.runtime.uow() as uow:
-        task = uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nomination_id,
-                                                          OpenTask.task_id == task_id)).one()
+        task = uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
+                                                          InboxRow.task_id == task_id)).one()
     return task
 
 

@@ -15,7 +15,7 @@ from docx import Document
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from service.db.models import OpenTask, UnitReport
+from service.db.models import InboxRow, UnitReport
 from service.usecases import reports
 from service.usecases.outbox import deliver_outbox
 from service.usecases.tasks import complete_task
@@ -43,11 +43,11 @@ def smtp(live_server: LiveServer) -> Iterator[SmtpSink]:
     sink.stop()
 
 
-def task_of(server: LiveServer, round_id: str, unit_id: str) -> OpenTask:
+def task_of(server: LiveServer, round_id: str, unit_id: str) -> InboxRow:
     with server.runtime.read() as uow:
         instance_id = uow.session.scalars(select(UnitReport.instance_id).where(
             UnitReport.round_id == round_id, UnitReport.unit_id == unit_id)).one()
-        return uow.session.scalars(select(OpenTask).where(OpenTask.instance_id == instance_id)).one()
+        return uow.session.scalars(select(InboxRow).where(InboxRow.instance_id == instance_id)).one()
 
 
 def test_results_round_from_opening_to_the_summary(live_server: LiveServer, browser: object, shots: Screenshots,

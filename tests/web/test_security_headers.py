@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service.db.models import OpenTask
+from service.db.models import InboxRow
 from service.usecases import nominations
 from service.usecases.outbox import enqueue
 from service.usecases.tasks import complete_task
@@ -33,7 +33,7 @@ def at_unit_head(server: LiveServer) -> tuple[str, str]:
     nomination_id = nominations.create_draft(rt, staff, "phuong-hien-nam", draft_data())
     nominations.submit(rt, staff, nomination_id)
     with rt.uow() as uow:
-        task_id = uow.session.scalars(select(OpenTask.id).where(OpenTask.nomination_id == nomination_id)).one()
+        task_id = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nomination_id)).one()
     return nomination_id, task_id
 
 

@@ -36,10 +36,10 @@ def seed(server: LiveServer) -> None:
 def _tasks(server: LiveServer, nid: str) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
-    from service.db.models import OpenTask
+    from service.db.models import InboxRow
 
     with server.runtime.read() as uow:
-        return [(t.id, t.role) for t in uow.session.scalars(select(OpenTask).where(OpenTask.nomination_id == nid))]
+        return [(t.id, t.role) for t in uow.session.scalars(select(InboxRow).where(InboxRow.nomination_id == nid))]
 
 
 def login(page: Page, server: LiveServer, username: str) -> None:
