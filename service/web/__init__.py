@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, redirect, url_for
+from flask import Blueprint, Flask, g, redirect, url_for
 
 
 def register_pages(app: Flask) -> None:
@@ -32,7 +32,18 @@ def register_pages(app: Flask) -> None:
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
     decisions.init_templates(app)
-    app.register_blueprint(common.bp)
+    pages = Blueprint("pages", __name__)  # made per app: each page module's blueprint nests in it
+    pages.register_blueprint(account.bp)
+    pages.register_blueprint(batches.bp)
+    pages.register_blueprint(decisions.bp)
+    pages.register_blueprint(follow_up.bp)
+    pages.register_blueprint(inbox.bp)
+    pages.register_blueprint(nominations.bp)
+    pages.register_blueprint(public.bp)
+    pages.register_blueprint(rounds.bp)
+    pages.register_blueprint(statistics.bp)
+    pages.register_blueprint(tasks.bp)
+    app.register_blueprint(pages)
     app.register_blueprint(health.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(admin_outbox.bp)
@@ -44,4 +55,4 @@ def register_pages(app: Flask) -> None:
     def index() -> Any:
         if g.get("actor") is None:
             return redirect(url_for("auth.login"))
-        return redirect(url_for("pages.inbox"))
+        return redirect(url_for("pages.inbox.inbox"))

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.reads import api as queries
 from service.reads import pages as page_queries
 from service.usecases.preferences import set_mail_immediately
 from service.usecases.substitutes import list_substitutes
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, runtime
+
+bp = Blueprint("account", __name__)  # page module: nested under "pages" by register_pages
 
 MAIL_CHOICES = {"immediate": True, "digest": False}
 
@@ -33,4 +35,4 @@ def account_mail() -> Any:
         abort(400)
     set_mail_immediately(runtime(), actor_required(), MAIL_CHOICES[choice])
     flash(gettext("Đã lưu cách nhận thư báo việc."))
-    return redirect(url_for("pages.account") + "#mail")
+    return redirect(url_for("pages.account.account") + "#mail")

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
 from service.core.errors import InvalidInput
 from service.reads import pages as page_queries
 from service.usecases import batches, withdrawals
-from service.web.common import actor_required, bp, runtime, stage_role
+from service.web.common import actor_required, runtime, stage_role
 from workflows.contract import AWARD_DECISION, BATCH_PREPARATION
+
+bp = Blueprint("batches", __name__)  # page module: nested under "pages" by register_pages
 
 
 def _render_list(actor: Any, title: str = "", error: str | None = None, status: int = 200) -> Any:
@@ -38,7 +40,7 @@ def batch_create() -> Any:
     except InvalidInput:
         return _render_list(actor, title, gettext("Trích yếu phải dài từ 5 đến 300 ký tự."), 422)
     flash(gettext("Đã lập đợt trình. Chọn các hồ sơ và lập tờ trình, dự thảo quyết định."))
-    return redirect(url_for("pages.batch_page", batch_id=batch_id))
+    return redirect(url_for("pages.batches.batch_page", batch_id=batch_id))
 
 
 @bp.route("/batches/<batch_id>")
@@ -57,4 +59,4 @@ def batch_cancel(batch_id: str) -> Any:
     flash(ngettext("Đã hủy đợt trình; %(num)d hồ sơ trở lại danh sách chờ lập đợt trình.",
                    "Đã hủy đợt trình; %(num)d hồ sơ trở lại danh sách chờ lập đợt trình.", released)
           if released else gettext("Đã hủy đợt trình."))
-    return redirect(url_for("pages.batch_list"))
+    return redirect(url_for("pages.batches.batch_list"))

@@ -1,4 +1,4 @@
-"""What every staff page shares: the blueprint, who is calling, labels, dates, the form helpers."""
+"""What every staff page shares: who is calling, labels, dates, the form helpers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
+from flask import Flask, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
@@ -18,8 +18,6 @@ from service.security.access import Actor, can_view_batches, has_province_role
 from service.security.auth import current_actor
 from service.web import formrender
 from workflows.contract import DRAFT, NOMINATION
-
-bp = Blueprint("pages", __name__)
 
 STATUS_LABELS = {
     "draft": lazy_gettext("Đang lập hồ sơ"),

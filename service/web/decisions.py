@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Flask, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 
 from service.core.errors import DomainError
@@ -18,8 +18,10 @@ from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads import decisions as reads
 from service.security.auth import current_actor
 from service.usecases import decisions
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, runtime
 from workflows.contract import DECISION_SIGNING
+
+bp = Blueprint("decisions", __name__)  # page module: nested under "pages" by register_pages
 
 
 def init_templates(app: Flask) -> None:
@@ -30,7 +32,7 @@ def init_templates(app: Flask) -> None:
 
 
 def _back(batch_id: str) -> Any:
-    return redirect(request.form.get("next") or url_for("pages.batch_page", batch_id=batch_id))
+    return redirect(request.form.get("next") or url_for("pages.batches.batch_page", batch_id=batch_id))
 
 
 def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> Any:
@@ -42,7 +44,7 @@ def _run(batch_id: str, action: Any, done: str, *, ends_task: bool = False) -> A
         flash(exc.detail, "error")
         return _back(batch_id)
     flash(done.format(result=result))
-    return redirect(url_for("pages.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
+    return redirect(url_for("pages.batches.batch_page", batch_id=batch_id)) if ends_task else _back(batch_id)
 
 
 def _number(given: decisions.Signed) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
 from service.reads.follow_up import follow_up, followed_roles
-from service.web.common import actor_required, bp, runtime
+from service.web.common import actor_required, runtime
+
+bp = Blueprint("follow_up", __name__)  # page module: nested under "pages" by register_pages
 
 
 @bp.route("/follow-up")

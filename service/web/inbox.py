@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
 from service.core.errors import DomainError
@@ -18,8 +18,10 @@ from service.reads import pages as page_queries
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
-from service.web.common import actor_required, bp, draft_form, runtime, t
+from service.web.common import actor_required, draft_form, runtime, t
 from service.web.formrender import choices_of, read_date
+
+bp = Blueprint("inbox", __name__)  # page module: nested under "pages" by register_pages
 
 SCOPES = ("mine", "queue")
 
@@ -62,7 +64,7 @@ def inbox() -> Any:
 
 
 def _back() -> Any:
-    return redirect(safe_redirect_target(request.form.get("next"), url_for("pages.inbox")))
+    return redirect(safe_redirect_target(request.form.get("next"), url_for("pages.inbox.inbox")))
 
 
 @bp.route("/inbox/claim", methods=["POST"])
@@ -98,7 +100,7 @@ def claim_selected() -> Any:
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> Any:
     # A claim or release that failed (someone else was quicker): say so on the page it came from.
-    if request.method == "POST" and request.endpoint in ("pages.claim", "pages.release"):
+    if request.method == "POST" and request.endpoint in ("pages.inbox.claim", "pages.inbox.release"):
         flash(t(exc.detail), "error")
         return _back()
     return render_template("error.html", error=exc), exc.status

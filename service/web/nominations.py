@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InsufficientStorage, InvalidInput
@@ -15,10 +15,12 @@ from service.reads import pages as page_queries
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, bp, draft_form, fields_for, lang, may_draft, runtime, t
+from service.web.common import actor_required, draft_form, fields_for, lang, may_draft, runtime, t
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
+
+bp = Blueprint("nominations", __name__)  # page module: nested under "pages" by register_pages
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
 
@@ -62,7 +64,7 @@ def nomination_new() -> Any:
             else:
                 flash(gettext("Đã tạo hồ sơ %(id)s. Hãy điền các thông tin còn lại và tải hồ sơ lên.",
                               id=nomination_id))
-                return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
+                return redirect(url_for("pages.nominations.nomination_edit", nomination_id=nomination_id))
     fields, leftovers = fields_for(schema, ui, data, errors, widgets={"nominee_kind": "radio"})
     return render_template("nomination_new.html", fields=fields, leftovers=leftovers, units=units,
                            movements=movement_reads.open_movements(runtime())), \
@@ -99,7 +101,7 @@ def nomination_edit(nomination_id: str) -> Any:
     page = page_queries.nomination_page(runtime(), actor, nomination_id)
     if not _can_edit(actor, page):
         flash(gettext("Hồ sơ này không ở bước lập hồ sơ của đơn vị."), "error")
-        return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+        return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     if request.method == "GET":
         return _render_draft(page, page["data"])
     data = parse_form(draft_form(page["movement_id"]).schema, request.form)
@@ -129,9 +131,9 @@ def nomination_edit(nomination_id: str) -> Any:
         return _render_draft(fresh, shown, errors, 422)
     if submitting:
         flash(gettext("Đã gửi hồ sơ lên thủ trưởng đơn vị."))
-        return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+        return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã lưu nháp."))
-    return redirect(url_for("pages.nomination_edit", nomination_id=nomination_id))
+    return redirect(url_for("pages.nominations.nomination_edit", nomination_id=nomination_id))
 
 
 @bp.route("/nominations/<nomination_id>")
@@ -154,7 +156,7 @@ def _can_edit(actor: Any, page: dict[str, Any]) -> bool:
 def nomination_withdraw(nomination_id: str) -> Any:
     withdrawals.withdraw_draft(runtime(), actor_required(), nomination_id, request.form.get("reason"))
     flash(gettext("Đã rút hồ sơ. Hồ sơ được giữ lại để tra cứu và không đi tiếp."))
-    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id))
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
 
 
 @bp.route("/nominations/<nomination_id>/comments", methods=["POST"])
@@ -166,7 +168,7 @@ def nomination_comment(nomination_id: str) -> Any:
         flash(t(exc.errors[0].message if exc.errors else exc.detail), "error")
     else:
         flash(gettext("Đã gửi ý kiến."))
-    return redirect(url_for("pages.nomination_page", nomination_id=nomination_id) + "#comments")
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id) + "#comments")
 
 
 @bp.route("/nominations/<nomination_id>/files/<sha256>")

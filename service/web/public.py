@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
@@ -15,7 +15,9 @@ from service.reads import pages as page_queries
 from service.reads import public_comments as comment_queries
 from service.usecases import public_comments
 from service.usecases.public_comments import TooManyComments
-from service.web.common import actor_required, bp, runtime, t
+from service.web.common import actor_required, runtime, t
+
+bp = Blueprint("public", __name__)  # page module: nested under "pages" by register_pages
 
 COMMENT_FIELDS = ("name", "contact", "text", "nomination_id")
 
@@ -48,7 +50,7 @@ def public_comment() -> Any:
     except InvalidInput as exc:
         return _render(form, {e.path: t(e.message) for e in exc.errors}, t(exc.detail), 422)
     flash(gettext("Cảm ơn bạn đã góp ý. Sở Nội vụ sẽ xem xét; góp ý không được đăng công khai."))
-    return redirect(url_for("pages.disclosure") + "#gop-y")
+    return redirect(url_for("pages.public.disclosure") + "#gop-y")
 
 
 @bp.route("/gop-y")
@@ -59,4 +61,4 @@ def comment_inbox() -> Any:
 @bp.route("/gop-y/<int:comment_id>/read", methods=["POST"])
 def comment_read(comment_id: int) -> Any:
     public_comments.mark_read(runtime(), actor_required(), comment_id)
-    return redirect(url_for("pages.comment_inbox"))
+    return redirect(url_for("pages.public.comment_inbox"))

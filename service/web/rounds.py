@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
@@ -15,9 +15,11 @@ from service.reads import summary
 from service.security.access import follows_rounds
 from service.usecases import reports
 from service.usecases.report_status import DRAFTING
-from service.web.common import actor_required, bp, fields_for, lang, runtime
+from service.web.common import actor_required, fields_for, lang, runtime
 from service.web.formrender import parse_form
 from workflows.forms import FieldError
+
+bp = Blueprint("rounds", __name__)  # page module: nested under "pages" by register_pages
 
 FORM_OF_KIND = {"plan": "unit_plan_fill.schema.json", "results": "unit_report_fill.schema.json"}
 
@@ -35,7 +37,7 @@ def round_list() -> Any:
             errors = exc.errors or [FieldError("", exc.detail)]
         else:
             flash(gettext("Đã mở đợt; mỗi đơn vị đã có nhiệm vụ lập báo cáo."))
-            return redirect(url_for("pages.round_board", round_id=round_id))
+            return redirect(url_for("pages.rounds.round_board", round_id=round_id))
     return render_template("rounds.html", rounds=queries.list_rounds(runtime(), actor),
                            can_open=follows_rounds(actor), errors=errors, form=request.form,
                            year=runtime().clock.now().year), 422 if errors else 200
@@ -66,7 +68,7 @@ def round_urge(round_id: str) -> Any:
         flash(exc.detail, "error")
     else:
         flash(gettext("Đã gửi công văn đôn đốc tới %(n)s đơn vị chậm.", n=urged))
-    return redirect(url_for("pages.round_board", round_id=round_id))
+    return redirect(url_for("pages.rounds.round_board", round_id=round_id))
 
 
 @bp.route("/rounds/<round_id>/board.xlsx")
@@ -103,7 +105,7 @@ def unit_report(round_id: str, unit_id: str) -> Any:
         fresh = queries.report_detail(runtime(), actor, round_id, unit_id)
         return _render(fresh, form, data, exc.errors or [FieldError("", exc.detail)], 422)
     flash(gettext("Đã gửi báo cáo lên thủ trưởng đơn vị.") if action == "submit" else gettext("Đã lưu báo cáo."))
-    return redirect(url_for("pages.unit_report", round_id=round_id, unit_id=unit_id))
+    return redirect(url_for("pages.rounds.unit_report", round_id=round_id, unit_id=unit_id))
 
 
 def _render(detail: dict[str, Any], form: Any, data: dict[str, Any], errors: Any = (), status: int = 200) -> Any:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext, lazy_gettext
 
 from service.core.media_types import XLSX
@@ -18,7 +18,9 @@ from service.reads import movements as movement_reads
 from service.reads import statistics as stats
 from service.security.headers import DOWNLOAD_POLICY
 from service.web.charts import bar_chart
-from service.web.common import STATUS_LABELS, actor_required, bp, choice_label, role_title, runtime, t
+from service.web.common import STATUS_LABELS, actor_required, choice_label, role_title, runtime, t
+
+bp = Blueprint("statistics", __name__)  # page module: nested under "pages" by register_pages
 
 UNIT_KIND_LABELS = {
     "provincial_agency": lazy_gettext("Cơ quan, tổ chức, đơn vị cấp tỉnh"),

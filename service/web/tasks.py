@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
@@ -14,10 +14,12 @@ from service.reads import pages as page_queries
 from service.reads.reports import report_of_task
 from service.usecases import tasks as task_cases
 from service.usecases.report_status import DRAFTING, REPORT_PROCESSES
-from service.web.common import actor_required, bp, draft_form, extra_rows, fields_for, lang, runtime, t
+from service.web.common import actor_required, draft_form, extra_rows, fields_for, lang, runtime, t
 from service.web.formrender import choices_of, effective_schema, parse_form
 from workflows.contract import BATCH_PREPARATION, DRAFT
 from workflows.forms import FieldError
+
+bp = Blueprint("tasks", __name__)  # page module: nested under "pages" by register_pages
 
 
 def _context(actor: Any, task: dict[str, Any]) -> dict[str, Any]:
@@ -78,10 +80,10 @@ def task_page(task_uuid: str) -> Any:
     actor = actor_required()
     task = page_queries.open_task(runtime(), actor, task_uuid)
     if task["stage"] == DRAFT and task["nomination_id"]:
-        return redirect(url_for("pages.nomination_edit", nomination_id=task["nomination_id"]))
+        return redirect(url_for("pages.nominations.nomination_edit", nomination_id=task["nomination_id"]))
     report = report_of_task(runtime(), task["instance_id"]) if task["process_id"] in REPORT_PROCESSES else None
     if report is not None and task["stage"] == DRAFTING:  # a unit's report is written on its own page
-        return redirect(url_for("pages.unit_report", round_id=report[0], unit_id=report[1]))
+        return redirect(url_for("pages.rounds.unit_report", round_id=report[0], unit_id=report[1]))
     if request.method == "GET":
         return _render(actor, task, None)
     data = parse_form(_task_form(task).schema, request.form)
@@ -93,5 +95,5 @@ def task_page(task_uuid: str) -> Any:
         return _render(actor, task, data, exc.errors or [FieldError("", t(exc.detail))], status=422)
     flash(gettext("Đã hoàn thành: %(name)s.", name=t(task["name"])))
     if task["batch_id"]:
-        return redirect(url_for("pages.batch_page", batch_id=task["batch_id"]))
-    return redirect(url_for("pages.inbox"))
+        return redirect(url_for("pages.batches.batch_page", batch_id=task["batch_id"]))
+    return redirect(url_for("pages.inbox.inbox"))
