@@ -110,3 +110,19 @@ def test_register_pages_gives_the_templates_what_they_ask_for(tmp_path: Path) ->
         app = create_app(config)
         assert {"may_draft", "can_read_register", "batch_decision", "signing_stage"} <= set(app.jinja_env.globals)
         app.extensions["nomflow"].db.engine.dispose()
+
+
+def test_each_page_module_has_its_own_blueprint(tmp_path: Path) -> None:
+    """Endpoints are pages.<module>.<function>: the module's own blueprint, nested by register_pages."""
+    from service.app import create_app
+    from service.core.config import ServiceConfig
+
+    app = create_app(ServiceConfig(instance_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'nomflow.sqlite3'}",
+                                   testing=True, secret_key="layers-test-secret", scheduler_in_process=False))
+    pages = [rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("pages.")]
+    assert pages
+    for endpoint in pages:
+        _, module, function = endpoint.split(".")
+        assert app.view_functions[endpoint].__module__ == f"service.web.{module}", endpoint
+        assert function == app.view_functions[endpoint].__name__, endpoint
+    app.extensions["nomflow"].db.engine.dispose()
