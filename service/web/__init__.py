@@ -33,6 +33,7 @@ def register_pages(app: Flask) -> None:
     init_i18n(app, app.extensions["nomflow"].config.instance_dir)
     common.init_templates(app)
     decisions.init_templates(app)
+    unit_awards.init_templates(app)
     pages = Blueprint("pages", __name__)  # made per app: each page module's blueprint nests in it
     pages.register_blueprint(account.bp)
     pages.register_blueprint(batches.bp)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
@@ -16,10 +16,13 @@ from service.web.common import actor_required, runtime, t
 bp = Blueprint("unit_awards", __name__)  # page module: nested under "pages" by register_pages
 
 
-@bp.app_template_global("giay_khen_units")
 def giay_khen_units(actor: Any) -> list[str]:
     """The units whose Giấy khen page the menu links to (the actor's own)."""
     return sorted(actor.units_where("read_unit_register")) if actor is not None else []
+
+
+def init_templates(app: Flask) -> None:
+    app.add_template_global(giay_khen_units, "giay_khen_units")
 
 
 @bp.route("/nominations/<nomination_id>/ky-giay-khen", methods=["POST"])
