@@ -177,14 +177,37 @@ def register_years(runtime: Runtime) -> list[int]:
 
 # --- the public check (/xac-thuc) -----------------------------------------------------------------------
 
-def _entry_view(session: Session, entry: RegisterEntry) -> dict[str, Any]:
+def _authority_names(session: Session) -> dict[str, str]:
+    """Every issuing authority's name: the province's from authorities.toml, a unit's (its Giấy khen
+    register) from the units table."""
+    names = {unit_id: name for unit_id, name in session.execute(select(Unit.id, Unit.name))}
+    names.update({k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()})
+    return names
+
+
+def _entry_view(session: Session, entry: RegisterEntry, names: dict[str, str] | None = None) -> dict[str, Any]:
+    names = _authority_names(session) if names is None else names
     return {"citation": citation(entry), "number": f"{entry.number:02d}/{entry.symbol}",
             "signed_on": entry.signed_on, "subject": entry.subject, "signer": entry.signer_name,
+            "authority_id": entry.authority_id, "authority": names.get(entry.authority_id, entry.authority_id),
             "awardees": entry.awardee_count, "file_id": signed_file_id(session, entry), "sha256": entry.pdf_sha256}
 
 
-def check_number(runtime: Runtime, typed: str) -> dict[str, Any]:
-    """'5/QĐ-UBND', '05/QĐ-UBND/2026' or '05/QĐ-UBND' (this year first): the register's entry, if any."""
+def verifiable_authorities(runtime: Runtime) -> list[tuple[str, str]]:
+    """(id, name) of every authority with a signed decision in the register: the check's choice."""
+    with runtime.read() as uow:
+        session = uow.session
+        names = _authority_names(session)
+        ids = session.scalars(select(RegisterEntry.authority_id).where(RegisterEntry.pdf_sha256.is_not(None))
+                              .distinct())
+        return sorted(((i, names.get(i, i)) for i in ids), key=lambda pair: pair[1])
+
+
+def check_number(runtime: Runtime, typed: str, authority_id: str | None = None) -> dict[str, Any]:
+    """'5/QĐ-UBND', '05/QĐ-UBND/2026' or '05/QĐ-UBND', optionally of one issuing authority: every signed
+    entry of the register that carries it. A number names a decision only with its authority and year
+    (a ward's People's Committee numbers its own QĐ-UBND from 1 too), so all matches are returned, each
+    with its authority, and none is picked for the reader."""
     text = " ".join(typed.split()).upper().replace(" ", "")
     parts = text.split("/")
     if len(parts) < 2 or not parts[0].isdigit() or len(text) > 60:
@@ -197,8 +220,13 @@ def check_number(runtime: Runtime, typed: str) -> dict[str, Any]:
                                             RegisterEntry.pdf_sha256.is_not(None))
         if year:
             query = query.where(RegisterEntry.year == year)
-        found = session.scalars(query.order_by(RegisterEntry.year.desc())).first()
-        return {"found": found is not None, "entry": _entry_view(session, found) if found else None}
+        if authority_id:
+            query = query.where(RegisterEntry.authority_id == authority_id)
+        names = _authority_names(session)
+        matches = [_entry_view(session, e, names) for e in session.scalars(
+            query.order_by(RegisterEntry.year.desc(), RegisterEntry.authority_id).limit(100))]
+        return {"found": bool(matches), "matches": matches,
+                "entry": matches[0] if len(matches) == 1 else None}
 
 
 def check_pdf(runtime: Runtime, content: bytes) -> dict[str, Any]:

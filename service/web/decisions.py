@@ -178,10 +178,12 @@ def verification() -> Any:
                     raise DomainError(gettext("Hãy tải lên tệp PDF của quyết định (tối đa 20 MB)."))
                 by_file = reads.check_pdf(runtime(), content)
             elif request.form.get("number", "").strip():
-                by_number = reads.check_number(runtime(), request.form["number"])
+                by_number = reads.check_number(runtime(), request.form["number"],
+                                               request.form.get("authority") or None)
             else:
                 raise DomainError(gettext("Hãy nhập số quyết định hoặc chọn tệp PDF để kiểm tra."))
         except DomainError as exc:
             error, status = exc.detail, 422
     return render_template("verify.html", by_number=by_number, by_file=by_file, error=error,
-                           typed=request.form.get("number", "")), status
+                           typed=request.form.get("number", ""), chosen=request.form.get("authority", ""),
+                           authorities=reads.verifiable_authorities(runtime())), status
