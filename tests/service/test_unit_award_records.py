@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from lxml import html
 from sqlalchemy import select
@@ -58,8 +59,9 @@ def verdicts(client: FlaskClient, **form: str) -> tuple[str, list[str]]:
     return " ".join(tree.xpath("string(//section[contains(@class,'result')])").split()), shown
 
 
+@pytest.mark.usefixtures("criteria_set")
 def test_a_number_shared_by_two_authorities_lists_both_and_the_authority_narrows_it(
-        client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki, criteria_set: None) -> None:
+        client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki) -> None:
     unit_signers(runtime, pki)
     ward_decision(client, auth)
     province_entry(runtime, date(2026, 5, 1))
