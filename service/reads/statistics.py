@@ -30,6 +30,7 @@ from service.security.access import (
     counted_scope,
     has_province_role,
     hidden_nominations,
+    nomination_scope,
 )
 
 # How a nomination ended; any other status is still on its way.
@@ -50,6 +51,9 @@ class Scope:
     # None when it sees them all: open tasks are counted for the whole movement from open_task's own
     # index, less the few tasks of these nominations.
     hidden: ColumnElement[bool] | None = None
+    # The nominations whose rows the actor may read (the list export): what it sees, never more. A
+    # province role counts a unit's Giấy khen in the figures, but its dossier stays the unit's.
+    listed: ColumnElement[bool] | None = None
 
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
@@ -63,10 +67,12 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     if own is None and hidden is None and not isinstance(visible, True_):
         hidden = not_(visible)  # any other restriction: the same figures, found more slowly
     where = visible
+    listed = nomination_scope(actor, runtime.roles) if own is None else visible
     if movement_id is not None:
         where = and_(where, Nomination.movement_id == movement_id)
+        listed = and_(listed, Nomination.movement_id == movement_id)
         hidden = and_(hidden, Nomination.movement_id == movement_id) if hidden is not None else None
-    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden)
+    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden, listed)
 
 
 @dataclass
@@ -256,10 +262,11 @@ def _rounds(session: Session, scope: Scope) -> list[tuple[str, str, str, datetim
 
 
 def nomination_rows(runtime: Runtime, scope: Scope) -> Iterator[tuple[Any, ...]]:
-    """Every nomination in scope, one row each, for the full export: streamed from the database in
-    chunks, so memory stays flat at 100,000 rows."""
+    """Every nomination the scope may list (not merely count), one row each, for the full export:
+    streamed from the database in chunks, so memory stays flat at 100,000 rows."""
     query = (select(Nomination.id, Unit.name, Unit.kind, Nomination.nominee_kind, Nomination.nominee_name,
                     Nomination.award, Nomination.status, Nomination.created_at, Nomination.updated_at)
-             .join(Unit, Unit.id == Nomination.unit_id).where(scope.nominations).order_by(Nomination.id))
+             .join(Unit, Unit.id == Nomination.unit_id)
+             .where(scope.nominations if scope.listed is None else scope.listed).order_by(Nomination.id))
     with runtime.read() as uow:
         yield from uow.session.execute(query.execution_options(yield_per=2000))

@@ -18,7 +18,8 @@ from service.db.models import RegisterEntry
 from service.documents.batch_documents import Movement
 from service.documents.demo_pki import LocalPki
 from service.documents.register import authorities, register
-from tests.service.helpers import HEAD, HIEN_NAM, STAFF, Auth
+from tests.service.helpers import ADMIN, CHAIRMAN, DOST_LEAD, HA_OFFICER, HEAD, HIEN_NAM, STAFF, Auth
+from tests.service.test_statistics import log_in, page_tables, workbook_tables
 from tests.service.test_unit_award import (  # noqa: F401 - criteria_set is a fixture
     WARD_COUNCIL,
     council_approves,
@@ -84,3 +85,23 @@ def test_a_number_shared_by_two_authorities_lists_both_and_the_authority_narrows
     assert len(shown) == 1 and "Hiến Nam" not in shown[0] and PROVINCE_SUBJECT in text
     text, shown = verdicts(web, number="02/QĐ-UBND", authority=HIEN_NAM)
     assert not shown and "Không có quyết định đã ký nào mang số này" in text
+
+
+@pytest.mark.usefixtures("criteria_set")
+def test_the_list_export_shows_a_given_giay_khen_to_its_unit_and_only_counts_it_for_the_province(
+        client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki) -> None:
+    unit_signers(runtime, pki)
+    given = ward_decision(client, auth)
+    for user, listed in ((DOST_LEAD, False), (HA_OFFICER, False), (CHAIRMAN, False), (STAFF, True),
+                         (HEAD, True), (ADMIN, True)):
+        web = client.application.test_client()
+        log_in(web, user)
+        export = web.get("/statistics/nominations.xlsx?movement=1")
+        if export.status_code == 403:  # a unit role without statistics: nothing to list
+            continue
+        assert export.status_code == 200, user
+        rows = next(iter(workbook_tables(export.data).values()))[1:]
+        assert (given in {row[0] for row in rows}) is listed, user
+        if not listed:  # the province still counts the unit's result
+            by_award = {row[0]: row[1:] for row in page_tables(web.get("/statistics?movement=1").text)["by_award"][1:]}
+            assert by_award["Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị"] == ["1", "1"], user
