@@ -15,7 +15,7 @@ from service.api.schemas import AttachmentOut
 from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.security.auth import runtime
-from service.usecases import unit_awards
+from service.usecases import unit_award_external, unit_awards
 from workflows.forms import FieldError
 
 PREFIX = ""
@@ -76,6 +76,30 @@ def upload_minutes(nomination_id: str) -> Any:
 def sign(body: dict[str, Any], nomination_id: str) -> Any:
     """The unit head signs the Giấy khen decision on the server: numbered by the unit's register."""
     signed = unit_awards.sign_on_server(runtime(), actor_required(), nomination_id, body["passphrase"])
+    return {"number": signed.number, "symbol": signed.symbol, "citation": signed.citation,
+            "signed_on": signed.signed_on, "sha256": signed.sha256}
+
+
+@blp.route("/nominations/<nomination_id>/unit-decision/external", methods=["POST"])
+@blp.response(201, SignedOut)
+def prepare_external(nomination_id: str) -> Any:
+    """To sign elsewhere: the number from the unit's register and the PDF to sign, kept as the
+    nomination's file (sha256 here: download it from the attachments)."""
+    given = unit_award_external.prepare_external(runtime(), actor_required(), nomination_id)
+    return {"number": given.number, "symbol": given.symbol, "citation": given.citation,
+            "signed_on": given.signed_on, "sha256": given.sha256}
+
+
+@blp.route("/nominations/<nomination_id>/unit-decision/signed", methods=["POST"])
+@blp.doc(requestBody=file_body("the PDF nomflow made for this decision, signed in another signing tool"))
+@blp.response(201, SignedOut)
+def upload_signed(nomination_id: str) -> Any:
+    """The PDF signed elsewhere: accepted only if valid, on exactly that PDF, by the head's certificate."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
+    signed = unit_award_external.accept_external(runtime(), actor_required(), nomination_id, upload.filename,
+                                                 upload.read())
     return {"number": signed.number, "symbol": signed.symbol, "citation": signed.citation,
             "signed_on": signed.signed_on, "sha256": signed.sha256}
 

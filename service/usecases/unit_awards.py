@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import movement_of
-from service.db.models import InboxRow, Nomination, RegisterCounter, Unit, UnitCriteria
+from service.db.models import Attachment, InboxRow, Nomination, RegisterCounter, RegisterEntry, Unit, UnitCriteria
 from service.documents import batch_documents, signers, signing, unit_award
 from service.documents.decree30 import short_date
 from service.documents.pdf import PdfError, docx_to_pdf
@@ -74,9 +74,10 @@ class _Plan:
     signed_on: date
     awardee: Any
     council: dict[str, Any]
+    reserved_id: int | None = None  # a number given already for signing elsewhere (unit_award_external.py)
 
 
-Made = tuple[bytes, bytes, bytes, bytes]  # DOCX, PDF, signed PDF, certificate PDF
+Made = tuple[bytes, bytes, bytes | None, bytes]  # DOCX, PDF, signed PDF (None: to sign elsewhere), certificate
 
 
 def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
@@ -107,6 +108,12 @@ def authority_of(unit: unit_award.IssuingUnit) -> Authority:
         raise InvalidInput(NO_SYMBOL) from exc
 
 
+def reserved(session: Session, nomination_id: str) -> RegisterEntry | None:
+    """The number given for this nomination's decision to be signed elsewhere, not signed yet."""
+    return session.scalars(select(RegisterEntry).where(RegisterEntry.nomination_id == nomination_id,
+                                                       RegisterEntry.pdf_sha256.is_(None))).first()
+
+
 def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
     signed_on = runtime.clock.now().astimezone(signing.VN).date()
     with runtime.read() as uow:
@@ -122,6 +129,10 @@ def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
                                           unit.name)
         council = {"meeting_date": _short(facts.get("meeting_date")), "members_present": facts.get("members_present"),
                    "votes_for": facts.get("votes_for"), "votes_against": facts.get("votes_against")}
+        given = reserved(session, nomination_id)
+        if given is not None:  # its number stays this decision's; its day too if another year began since
+            return _Plan(nomination_id, unit, authority, given.number,
+                         signed_on if given.year == signed_on.year else given.signed_on, awardee, council, given.id)
         return _Plan(nomination_id, unit, authority, (last or 0) + 1, signed_on, awardee, council)
 
 
@@ -144,28 +155,42 @@ def sign_on_server(runtime: Runtime, actor: Actor, nomination_id: str, passphras
         signing.check_certificate(checked, setup.trust)
 
         def make(plan: _Plan) -> Made:
-            document = unit_award.decision_document(plan.authority, plan.unit, [plan.awardee], plan.signed_on.year,
-                                                    signer.name, plan.council, plan.number, plan.signed_on)
+            docx, final, certificate = render(plan, signer.name)
             try:
-                docx = unit_award.render_decision(document)
-                final = docx_to_pdf(docx)
-                certificate, _ = unit_award.render_certificates(document)
                 place = signature_place(final, signer.name, plan.authority.issuer.place)
-            except (PdfError, WordingError, ValueError) as exc:
+            except ValueError as exc:
                 raise signing.SigningError(f"Không tạo được quyết định: {exc}") from exc
             return docx, final, signing.sign(final, key, setup.trust, place, runtime.clock.now()), certificate
 
-        for _ in range(ROUNDS):
-            done = _incidents(runtime, actor, plan, signer.name, make(plan), None)
-            if done is not None:
-                return done
-            plan = _plan(runtime, actor, nomination_id)
-        done = _incidents(runtime, actor, plan, signer.name, None, make)
-        if done is None:
-            raise Conflict("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang")
-        return done
+        return rounds(runtime, actor, plan, signer.name, make)
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
+
+
+def render(plan: _Plan, signer_name: str) -> tuple[bytes, bytes, bytes]:
+    """The decision (DOCX, and the PDF made from it) and the certificate, with the plan's number and day."""
+    document = unit_award.decision_document(plan.authority, plan.unit, [plan.awardee], plan.signed_on.year,
+                                            signer_name, plan.council, plan.number, plan.signed_on)
+    try:
+        docx = unit_award.render_decision(document)
+        certificate, _ = unit_award.render_certificates(document)
+        return docx, docx_to_pdf(docx), certificate
+    except (PdfError, WordingError, ValueError) as exc:
+        raise signing.SigningError(f"Không tạo được quyết định: {exc}") from exc
+
+
+def rounds(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, make: Any) -> Signed:
+    """Made outside the write on the number expected; if another signing of the unit took it meanwhile,
+    once more; then made inside the write, holding the number."""
+    for _ in range(ROUNDS):
+        done = _incidents(runtime, actor, plan, signer_name, make(plan), None)
+        if done is not None:
+            return done
+        plan = _plan(runtime, actor, plan.nomination_id)
+    done = _incidents(runtime, actor, plan, signer_name, None, make)
+    if done is None:
+        raise Conflict("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang")
+    return done
 
 
 def _incidents(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
@@ -180,45 +205,80 @@ def _incidents(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, ma
 
 def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
           make: Any) -> Signed | None:
-    """One transaction: the number, the files, the task's completion. With files `made` on the plan's
-    number, None back if the register gave another (nothing kept); else `make` makes them here."""
+    """One transaction: the number, the files, the task's completion (or, to be signed elsewhere, the
+    number kept with the PDF to sign). With files `made` on the plan's number, None back if the register
+    gave another (nothing kept); else `make` makes them here."""
     with runtime.uow() as uow:
         session = uow.session
         _, task = _signing_task(session, runtime, actor, plan.nomination_id)
         row, instance = load_instance(session, runtime, task.instance_id, lock=True)
         if locks_rows(session):  # read again after the lock: a return committed meanwhile counts
             task = fresh_task(session, task.id)
-        entry = register(session, plan.authority, batch_documents.DECISION_KIND, plan.signed_on, SUBJECT, signer_name,
-                         1, runtime.clock.now())
-        entry.nomination_id = plan.nomination_id
-        if made is not None and entry.number != plan.number:
-            return None  # leaving the block rolls the number back
+        given = reserved(session, plan.nomination_id)
+        if (given.id if given is not None else None) != plan.reserved_id:
+            return None  # numbered or signed meanwhile: one more round, on what is there now
+        if given is not None:
+            entry = given
+            entry.signed_on = plan.signed_on
+        else:
+            entry = register(session, plan.authority, batch_documents.DECISION_KIND, plan.signed_on, SUBJECT,
+                             signer_name, 1, runtime.clock.now())
+            entry.nomination_id = plan.nomination_id
+            if made is not None and entry.number != plan.number:
+                return None  # leaving the block rolls the number back
         docx, final, signed, certificate = made if made is not None else make(
             _Plan(**{**plan.__dict__, "number": entry.number}))
         stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
-        files = [(f"{stem}.docx", docx), (f"{stem}-da-ky.pdf", signed), (f"giay-khen-{plan.nomination_id}.pdf".lower(),
-                                                                           certificate)]
-        checked = [(check_upload(name, content, max(len(content), runtime.config.max_attachment_bytes)), content)
-                   for name, content in files]
-        store_files(session, runtime, actor.user_id, plan.nomination_id, [NewFile(s, c) for s, c in checked],
-                    runtime.clock.now())
-        entry.docx_sha256, entry.pdf_sha256 = checked[0][0].sha256, checked[1][0].sha256
-        data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
-                "signed_on": entry.signed_on.isoformat()}
-        try:
-            outcome = instance.complete(task.id, data, actor.username, "vi")
-        except TaskNotFound as exc:
-            raise Conflict("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
-        except EngineError as exc:
-            raise InstanceFailed(row.id, exc, "complete") from exc
-        resolve_incident(session, runtime, row, actor.user_id)
-        record(session, runtime, row, instance, outcome, actor.user_id)
-        audit(session, runtime, "unit_decision_signed", actor_id=actor.user_id, nomination_id=plan.nomination_id,
-              instance_id=row.id, number=entry.number, symbol=entry.symbol, signed_on=entry.signed_on.isoformat(),
-              sha256=entry.pdf_sha256, certificate=checked[2][0].sha256)
-        commit_or_conflict(uow)
-        keep_instances(runtime, [(row, instance)])
-        return Signed(entry.number, entry.symbol, entry.signed_on, entry.pdf_sha256 or "")
+        if signed is None:  # numbered for signing elsewhere: the PDF to sign is kept to compare the upload with
+            kept = keep_files(session, runtime, actor, plan.nomination_id, [(f"{stem}.docx", docx),
+                                                                            (f"{stem}.pdf", final)])
+            entry.docx_sha256 = kept[0].sha256
+            audit(session, runtime, "unit_decision_numbered", actor_id=actor.user_id,
+                  nomination_id=plan.nomination_id, number=entry.number, symbol=entry.symbol)
+            commit_or_conflict(uow)
+            return Signed(entry.number, entry.symbol, entry.signed_on, kept[1].sha256)
+        entry.docx_sha256 = keep_files(session, runtime, actor, plan.nomination_id, [(f"{stem}.docx", docx)])[0].sha256
+        return finish(session, runtime, actor, uow, (task, row, instance), entry, signed, certificate, "server")
+
+
+def keep_files(session: Session, runtime: Runtime, actor: Actor, nomination_id: str,
+               files: list[tuple[str, bytes]]) -> list[StoredFile]:
+    """Store made files as the nomination's (one it already holds, same name and bytes, is not doubled)."""
+    checked = [(check_upload(name, content, max(len(content), runtime.config.max_attachment_bytes)), content)
+               for name, content in files]
+    held = set(session.execute(select(Attachment.sha256, Attachment.filename).where(
+        Attachment.nomination_id == nomination_id)).tuples())
+    store_files(session, runtime, actor.user_id, nomination_id,
+                [NewFile(s, c) for s, c in checked if (s.sha256, s.filename) not in held], runtime.clock.now())
+    return [s for s, _ in checked]
+
+
+def finish(session: Session, runtime: Runtime, actor: Actor, uow: Any, step: tuple[InboxRow, Any, Any],
+           entry: RegisterEntry, signed: bytes, certificate: bytes, how: str) -> Signed:
+    """Keep the signed decision and the certificate, and complete the head's step (its task, with the
+    instance's row and engine instance, locked by the caller) with the register's number and day: one commit."""
+    task, row, instance = step
+    nomination_id = str(task.nomination_id)
+    stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
+    stored = keep_files(session, runtime, actor, nomination_id, [
+        (f"{stem}-da-ky.pdf", signed), (f"giay-khen-{nomination_id}.pdf".lower(), certificate)])
+    entry.pdf_sha256 = stored[0].sha256
+    data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
+            "signed_on": entry.signed_on.isoformat()}
+    try:
+        outcome = instance.complete(task.id, data, actor.username, "vi")
+    except TaskNotFound as exc:
+        raise Conflict("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
+    except EngineError as exc:
+        raise InstanceFailed(row.id, exc, "complete") from exc
+    resolve_incident(session, runtime, row, actor.user_id)
+    record(session, runtime, row, instance, outcome, actor.user_id)
+    audit(session, runtime, "unit_decision_signed", actor_id=actor.user_id, nomination_id=nomination_id,
+          instance_id=row.id, number=entry.number, symbol=entry.symbol, signed_on=entry.signed_on.isoformat(),
+          sha256=entry.pdf_sha256, certificate=stored[1].sha256, how=how)
+    commit_or_conflict(uow)
+    keep_instances(runtime, [(row, instance)])
+    return Signed(entry.number, entry.symbol, entry.signed_on, entry.pdf_sha256 or "")
 
 
 # --- the council's minutes --------------------------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""A unit's Giấy khen decision signed elsewhere: the head (or the unit's office) takes the number and the
+PDF nomflow renders with it, signs that PDF in their own signing tool and uploads it. It is accepted only
+as the province's decision is (signing.signs_exactly, the one check both paths share): a valid signature,
+on exactly the PDF kept for this decision, by the certificate configured for the unit's head. A refused
+upload stores nothing; the number given stays this decision's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from service.core.errors import Conflict, InvalidInput
+from service.core.runtime import Runtime
+from service.db.models import Attachment, RegisterEntry
+from service.documents import signers, signing
+from service.security.access import Actor
+from service.usecases.files import attachment_path, check_upload
+from service.usecases.instances import InstanceFailed, load_instance, record_incident
+from service.usecases.locks import fresh_task, locks_rows
+from service.usecases.unit_awards import Made, Signed, _Plan, _plan, _signing_task, finish, render, reserved, rounds
+
+NOT_PREPARED = "Chưa lấy số và tạo bản PDF để ký ngoài hệ thống cho quyết định này"
+
+
+def _stem(entry: RegisterEntry) -> str:
+    return f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
+
+
+def prepare_external(runtime: Runtime, actor: Actor, nomination_id: str) -> Signed:
+    """The number is given now (it must be inside the PDF that is signed) and stays this decision's; the
+    PDF is kept as the nomination's file to download, sign and compare the upload with. Asked again, the
+    same number and PDF (sha256 of the PDF to sign)."""
+    plan = _plan(runtime, actor, nomination_id)
+    with runtime.read() as uow:
+        session = uow.session
+        given = reserved(session, nomination_id)
+        if given is not None:
+            kept = session.scalar(select(Attachment.sha256).where(Attachment.nomination_id == nomination_id,
+                                                                  Attachment.filename == f"{_stem(given)}.pdf"))
+            if kept is not None:
+                return Signed(given.number, given.symbol, given.signed_on, kept)
+    try:
+        signer = signers.load(runtime.config.instance_dir).signer(plan.authority.id)
+
+        def make(numbered: _Plan) -> Made:
+            docx, final, certificate = render(numbered, signer.name)
+            return docx, final, None, certificate  # no signature here: it is signed elsewhere
+
+        return rounds(runtime, actor, plan, signer.name, make)
+    except signing.SigningError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def accept_external(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> Signed:
+    """A PDF signed elsewhere: valid, on exactly the PDF kept for this decision, by the unit head's
+    configured certificate; then kept as the signed decision, with its certificate, and the step done."""
+    check_upload(filename, content, runtime.config.max_attachment_bytes)
+    if not content.startswith(b"%PDF-"):
+        raise InvalidInput("Chỉ nhận tệp PDF đã ký số")
+    plan = _plan(runtime, actor, nomination_id)  # the head's open step, the unit and its authority
+    with runtime.read() as uow:
+        session = uow.session
+        entry = reserved(session, nomination_id)
+        kept = session.scalar(select(Attachment.sha256).where(
+            Attachment.nomination_id == nomination_id, Attachment.filename == f"{_stem(entry)}.pdf")) \
+            if entry is not None else None
+        if entry is None or kept is None:
+            raise InvalidInput(NOT_PREPARED)
+        entry_id, number, signed_on = entry.id, entry.number, entry.signed_on
+    try:
+        setup = signers.load(runtime.config.instance_dir)
+        signer = setup.signer(plan.authority.id)
+        signing.signs_exactly(content, attachment_path(runtime, kept).read_bytes(), setup.trust, signer.certificate)
+        # the certificate cites the number and the day written in the signed PDF
+        _, _, certificate = render(replace(plan, number=number, signed_on=signed_on), signer.name)
+    except signing.SigningError as exc:
+        raise InvalidInput(str(exc)) from exc
+    try:
+        with runtime.uow() as uow:
+            session = uow.session
+            _, task = _signing_task(session, runtime, actor, nomination_id)
+            row, instance = load_instance(session, runtime, task.instance_id, lock=True)
+            if locks_rows(session):  # read again after the lock: a return committed meanwhile counts
+                task = fresh_task(session, task.id)
+            entry = session.get(RegisterEntry, entry_id)
+            if entry is None or entry.pdf_sha256 is not None:
+                raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
+            entry.signer_name = signer.name
+            return finish(session, runtime, actor, uow, (task, row, instance), entry, content, certificate,
+                          "external")
+    except InstanceFailed as failed:
+        raise record_incident(runtime, failed) from failed
