@@ -66,3 +66,8 @@ def register(session: Session, authority: Authority, kind: str, signed_on: date,
     session.add(entry)
     session.flush()
     return entry
+
+
+def file_stem(entry: RegisterEntry) -> str:
+    """The file name of a registered document, without its extension: quyet-dinh-01-qd-ubnd-2026."""
+    return f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from service.core.errors import NotFound
 from service.core.runtime import Runtime
-from service.db.models import Movement, RegisterEntry, Unit, UnitCriteria
+from service.db.models import Attachment, Movement, RegisterEntry, Unit, UnitCriteria
+from service.documents.register import file_stem
 from service.security.access import Actor
 
 
@@ -40,3 +41,17 @@ def unit_page(runtime: Runtime, actor: Actor, unit_id: str, movement_id: int | N
                 "register": [{"number": f"{e.number:02d}/{e.symbol}", "signed_on": e.signed_on, "subject": e.subject,
                               "signer": e.signer_name, "nomination_id": e.nomination_id, "sha256": e.pdf_sha256}
                              for e in entries]}
+
+
+def to_sign_elsewhere(runtime: Runtime, nomination_id: str) -> dict[str, Any] | None:
+    """The number given for this Giấy khen decision to be signed elsewhere and the PDF to sign (its
+    sha256 among the nomination's files), or None while none is given. Shown to whoever may sign it."""
+    with runtime.read() as uow:
+        session = uow.session
+        entry = session.scalars(select(RegisterEntry).where(RegisterEntry.nomination_id == nomination_id,
+                                                            RegisterEntry.pdf_sha256.is_(None))).first()
+        if entry is None:
+            return None
+        sha256 = session.scalar(select(Attachment.sha256).where(Attachment.nomination_id == nomination_id,
+                                                                Attachment.filename == f"{file_stem(entry)}.pdf"))
+        return {"number": f"{entry.number:02d}/{entry.symbol}", "signed_on": entry.signed_on, "sha256": sha256}

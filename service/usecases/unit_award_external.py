@@ -14,17 +14,12 @@ from service.core.errors import Conflict, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import Attachment, RegisterEntry
 from service.documents import signers, signing
+from service.documents.register import file_stem
 from service.security.access import Actor
 from service.usecases.files import attachment_path, check_upload
 from service.usecases.instances import InstanceFailed, load_instance, record_incident
 from service.usecases.locks import fresh_task, locks_rows
 from service.usecases.unit_awards import Made, Signed, _Plan, _plan, _signing_task, finish, render, reserved, rounds
-
-NOT_PREPARED = "Chưa lấy số và tạo bản PDF để ký ngoài hệ thống cho quyết định này"
-
-
-def _stem(entry: RegisterEntry) -> str:
-    return f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
 
 
 def prepare_external(runtime: Runtime, actor: Actor, nomination_id: str) -> Signed:
@@ -37,7 +32,7 @@ def prepare_external(runtime: Runtime, actor: Actor, nomination_id: str) -> Sign
         given = reserved(session, nomination_id)
         if given is not None:
             kept = session.scalar(select(Attachment.sha256).where(Attachment.nomination_id == nomination_id,
-                                                                  Attachment.filename == f"{_stem(given)}.pdf"))
+                                                                  Attachment.filename == f"{file_stem(given)}.pdf"))
             if kept is not None:
                 return Signed(given.number, given.symbol, given.signed_on, kept)
     try:
@@ -63,10 +58,10 @@ def accept_external(runtime: Runtime, actor: Actor, nomination_id: str, filename
         session = uow.session
         entry = reserved(session, nomination_id)
         kept = session.scalar(select(Attachment.sha256).where(
-            Attachment.nomination_id == nomination_id, Attachment.filename == f"{_stem(entry)}.pdf")) \
+            Attachment.nomination_id == nomination_id, Attachment.filename == f"{file_stem(entry)}.pdf")) \
             if entry is not None else None
         if entry is None or kept is None:
-            raise InvalidInput(NOT_PREPARED)
+            raise InvalidInput("Chưa lấy số và tạo bản PDF để ký ngoài hệ thống cho quyết định này")
         entry_id, number, signed_on = entry.id, entry.number, entry.signed_on
     try:
         setup = signers.load(runtime.config.instance_dir)

@@ -25,7 +25,7 @@ from service.db.models import Attachment, InboxRow, Nomination, RegisterCounter,
 from service.documents import batch_documents, signers, signing, unit_award
 from service.documents.decree30 import short_date
 from service.documents.pdf import PdfError, docx_to_pdf
-from service.documents.register import Authority, register
+from service.documents.register import Authority, file_stem, register
 from service.documents.stamp import signature_place
 from service.documents.wording import WordingError
 from service.security.access import Actor, can_act, require_admin, require_view
@@ -228,7 +228,7 @@ def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: M
                 return None  # leaving the block rolls the number back
         docx, final, signed, certificate = made if made is not None else make(
             _Plan(**{**plan.__dict__, "number": entry.number}))
-        stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
+        stem = file_stem(entry)
         if signed is None:  # numbered for signing elsewhere: the PDF to sign is kept to compare the upload with
             kept = keep_files(session, runtime, actor, plan.nomination_id, [(f"{stem}.docx", docx),
                                                                             (f"{stem}.pdf", final)])
@@ -259,7 +259,7 @@ def finish(session: Session, runtime: Runtime, actor: Actor, uow: Any, step: tup
     instance's row and engine instance, locked by the caller) with the register's number and day: one commit."""
     task, row, instance = step
     nomination_id = str(task.nomination_id)
-    stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
+    stem = file_stem(entry)
     stored = keep_files(session, runtime, actor, nomination_id, [
         (f"{stem}-da-ky.pdf", signed), (f"giay-khen-{nomination_id}.pdf".lower(), certificate)])
     entry.pdf_sha256 = stored[0].sha256

@@ -1,5 +1,6 @@
-"""The Giấy khen inside a unit: the head signs the decision on the server; the unit's page shows its
-register and lets its head (or an admin) set its own criteria and an admin its register symbol."""
+"""The Giấy khen inside a unit: the head signs the decision on the server, or elsewhere and uploads it;
+the unit's page shows its register and lets its head (or an admin) set its own criteria and an admin its
+register symbol."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask_babel import gettext
 
 from service.core.errors import InvalidInput
 from service.reads import unit_awards as reads
-from service.usecases import unit_awards
+from service.usecases import unit_award_external, unit_awards
 from service.web.common import actor_required, runtime, t
 
 bp = Blueprint("unit_awards", __name__)  # page module: nested under "pages" by register_pages
@@ -23,6 +24,8 @@ def giay_khen_units(actor: Any) -> list[str]:
 
 def init_templates(app: Flask) -> None:
     app.add_template_global(giay_khen_units, "giay_khen_units")
+    app.add_template_global(lambda nomination_id: reads.to_sign_elsewhere(runtime(), nomination_id),
+                            "unit_decision_to_sign")
 
 
 @bp.route("/nominations/<nomination_id>/ky-giay-khen", methods=["POST"])
@@ -34,6 +37,38 @@ def unit_decision_sign(nomination_id: str) -> Any:
         flash(t(exc.detail), "error")
         return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
     flash(gettext("Đã ký số quyết định số %(number)s ngày %(date)s tặng Giấy khen.", number=signed.citation,
+                  date=signed.signed_on.strftime("%d/%m/%Y")))
+    return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
+
+
+@bp.route("/nominations/<nomination_id>/giay-khen-ky-ngoai", methods=["POST"])
+def unit_decision_prepare_external(nomination_id: str) -> Any:
+    """The number and the PDF to sign in the head's own signing tool; back to the signing step."""
+    actor = actor_required()
+    try:
+        given = unit_award_external.prepare_external(runtime(), actor, nomination_id)
+    except InvalidInput as exc:
+        flash(t(exc.detail), "error")
+    else:
+        flash(gettext("Đã lấy số %(number)s và tạo bản PDF để ký bằng công cụ ký số của đơn vị.",
+                      number=given.citation))
+    return redirect(request.form.get("next") or url_for("pages.nominations.nomination_page",
+                                                        nomination_id=nomination_id))
+
+
+@bp.route("/nominations/<nomination_id>/giay-khen-da-ky", methods=["POST"])
+def unit_decision_signed_upload(nomination_id: str) -> Any:
+    actor = actor_required()
+    sent = request.files.get("file")
+    try:
+        if sent is None or not sent.filename:
+            raise InvalidInput("Hãy chọn tệp PDF đã ký số")
+        signed = unit_award_external.accept_external(runtime(), actor, nomination_id, sent.filename, sent.read())
+    except InvalidInput as exc:
+        flash(t(exc.detail), "error")
+        return redirect(request.form.get("next") or url_for("pages.nominations.nomination_page",
+                                                            nomination_id=nomination_id))
+    flash(gettext("Đã nhận quyết định số %(number)s ngày %(date)s tặng Giấy khen đã ký số.", number=signed.citation,
                   date=signed.signed_on.strftime("%d/%m/%Y")))
     return redirect(url_for("pages.nominations.nomination_page", nomination_id=nomination_id))
 
