@@ -39,6 +39,7 @@ from tests.service.helpers import (
     Auth,
     assert_problem,
     detail,
+    open_task,
 )
 from tests.service.test_statistics import log_in, page_tables, workbook_tables
 from tests.service.test_unit_award import (  # noqa: F401 - criteria_set is a fixture
@@ -170,6 +171,13 @@ def test_a_head_signs_elsewhere_and_only_the_exact_pdf_signed_by_the_configured_
     pdf = client.get(f"/api/v1/nominations/{nomination_id}/attachments/{again['sha256']}", headers=auth(HEAD)).data
     text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
     assert "Số: 01/QĐ-UBND" in text.decode() and HEADS[HIEN_NAM] in text.decode()
+    # The head's task page: the number given, the PDF to download, the upload.
+    task = open_task(client, auth, nomination_id, "unit_decision_signing")["id"]
+    log_in(head_web := client.application.test_client(), HEAD)
+    task_page = head_web.get(f"/tasks/{task}").text
+    assert "01/QĐ-UBND" in task_page and f"/files/{again['sha256']}" in task_page
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    (OUTPUT / "ky-ngoai-he-thong.html").write_text(task_page)
 
     before = stored(runtime, nomination_id)
     other_pdf = io.BytesIO()
