@@ -215,3 +215,19 @@ def test_a_head_signs_elsewhere_and_only_the_exact_pdf_signed_by_the_configured_
     web = client.application.test_client()
     check = web.post("/xac-thuc", data={"file": (io.BytesIO(kept), "qd.pdf")}, content_type="multipart/form-data")
     assert "Quyết định thật, còn nguyên vẹn" in check.text
+
+
+@pytest.mark.usefixtures("criteria_set")
+def test_signing_on_the_server_after_a_number_was_given_keeps_that_number(
+        client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki) -> None:
+    unit_signers(runtime, pki)
+    nomination_id = to_council(client, auth, STAFF, HIEN_NAM, name="Lê Văn Cường")
+    council_approves(client, auth, nomination_id, council=WARD_COUNCIL)
+    given = client.post(f"/api/v1/nominations/{nomination_id}/unit-decision/external", headers=auth(HEAD))
+    assert given.get_json()["citation"] == "01/QĐ-UBND"
+    signed = sign(client, auth, nomination_id, HEAD)
+    assert signed.status_code == 201 and signed.get_json()["citation"] == "01/QĐ-UBND", signed.get_json()
+    with runtime.read() as uow:
+        entries = uow.session.scalars(select(RegisterEntry).where(RegisterEntry.authority_id == HIEN_NAM)).all()
+    assert [(e.number, e.pdf_sha256) for e in entries] == [(1, signed.get_json()["sha256"])]
+    assert_problem(upload(client, auth, nomination_id, b"%PDF-1.4\n%%EOF\n"), 409)  # the step is done
