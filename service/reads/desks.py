@@ -8,6 +8,7 @@ Labels come from each step's own form, so a renamed or added field shows without
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -95,8 +96,17 @@ def result_facts(form: Form | None, data: dict[str, Any],
             facts.append({"name": name, "label": label, "entries": items,
                           "codes": [str(v) for v in value if not isinstance(v, dict)]})
         else:
-            facts.append({"name": name, "label": label, "text": titles.get(str(value), str(value))})
+            shown = _day_month_year(value) if node.get("format") == "date" else titles.get(str(value), str(value))
+            facts.append({"name": name, "label": label, "text": shown})
     return facts
+
+
+def _day_month_year(value: Any) -> str:
+    """A stored ISO date as it was typed and is read in Vietnam (dd/mm/yyyy); anything else as it is."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
 
 
 def verdict(form: Form | None, data: dict[str, Any]) -> str | None:
