@@ -199,6 +199,7 @@ def test_a_date_typed_dd_mm_yyyy_is_stored_and_shown_as_typed(live_server: LiveS
     me.open_task(nominee)
     expect(page.locator(".desk-results")).to_contain_text("09/04/2026")  # shown back as it was typed
     expect(page.locator(".desk-results")).not_to_contain_text("2026-04-09")
+    expect(page.locator(".desk-results")).to_contain_text("bien-ban-hop-hoi-dong.pdf")  # a name, not a hash
     me.shot("date-shown-dd-mm-yyyy-to-the-head")
     me.go(nomination_path)
     expect(page.locator("ol.timeline")).not_to_contain_text("2026-04-09")
