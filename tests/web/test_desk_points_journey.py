@@ -146,6 +146,9 @@ def test_a_replaced_file_is_marked_and_the_unit_withdraws_its_draft(live_server:
     page.locator("details.withdraw").get_by_role("button", name="Rút hồ sơ").click()
     expect(page.locator("ol.timeline")).to_contain_text("Đơn vị rút hồ sơ")
     expect(page.locator("ol.timeline")).to_contain_text("Đơn vị lập trùng hồ sơ.")
+    # the steps it went through: the draft, then the withdrawal; none of the desks it never reached
+    expect(page.locator(".steps li")).to_have_count(2)
+    expect(page.locator(".steps li").last).to_contain_text("Đơn vị đã rút hồ sơ")
     me.shot("draft-withdrawn")
     me.logout()
     with rt.uow() as uow:
