@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from service.db.models import AuditEvent, Nomination
 from service.mail.smtp import SmtpMailer
+from service.usecases import nominations
 from service.usecases.batches import create_batch
-from service.usecases.drafts import Upload, save_draft_form
+from service.usecases.drafts import Upload, save_and_submit, save_draft_form
 from service.usecases.outbox import deliver_outbox
 from tests.scheduler.smtp_sink import SmtpSink
 
@@ -207,3 +208,50 @@ def test_a_date_typed_dd_mm_yyyy_is_stored_and_shown_as_typed(live_server: LiveS
     me.go(nomination_path)
     expect(page.locator("ol.timeline")).not_to_contain_text("2026-04-09")
     me.logout()
+
+
+def proposed_individual(server: LiveServer, name: str, position: str) -> str:
+    """An individual's nomination appraised by Home Affairs: published as proposed, waiting for the decision."""
+    rt, staff = server.runtime, actor_of(server.runtime, "canbo.hiennam")
+    data = {"nominee_kind": "ca_nhan", "award": "bang_khen", "nominee_name": name}
+    nid = nominations.create_draft(rt, staff, "phuong-hien-nam", data)
+    save_and_submit(rt, staff, nid, {**data, "position": position, "work_unit": "Ủy ban nhân dân phường Hiến Nam",
+                                     "achievement_summary": "Hướng dẫn 3.000 người dân dùng dịch vụ công trực tuyến.",
+                                     "criteria": ["d1"]},
+                    [Upload(slot, f"{slot}.pdf", PDF + slot.encode())
+                     for slot in ("to_trinh", "bien_ban_hoi_dong", "bao_cao_thanh_tich")])
+    advance(rt, nid, 5)
+    return nid
+
+
+def test_the_public_list_filters_by_year_unit_and_award_and_names_positions(
+        live_server: LiveServer, me: Session) -> None:
+    page, rt = me.page, live_server.runtime
+    proposed_individual(live_server, "Nguyễn Thị Lan", "Phó Chủ tịch Ủy ban nhân dân phường")
+    other = submitted(rt, unit="so-tai-chinh", staff="canbo.taichinh", name="Sở Tài chính")
+    advance_as(rt, other)
+    me.go("/cong-khai")
+    proposed = page.locator("section", has_text="Đề nghị khen thưởng, chờ quyết định")
+    expect(proposed.locator("h3", has_text="Nguyễn Thị Lan")).to_contain_text(
+        "Nguyễn Thị Lan, Phó Chủ tịch Ủy ban nhân dân phường")  # an individual's position
+    expect(proposed.locator("h3", has_text="Sở Tài chính")).to_have_text("Sở Tài chính")  # a collective: none
+    page.get_by_label("Năm").select_option("2026")
+    page.get_by_label("Đơn vị đề nghị").select_option(label="Ủy ban nhân dân phường Hiến Nam")
+    page.get_by_label("Hình thức khen thưởng").select_option(label="Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh")
+    page.get_by_role("button", name="Lọc").click()
+    expect(proposed.locator("h3", has_text="Nguyễn Thị Lan")).to_have_count(1)
+    expect(proposed.locator("h3", has_text="Sở Tài chính")).to_have_count(0)
+    expect(page.get_by_label("Đơn vị đề nghị")).to_have_value("phuong-hien-nam")  # the choice stays shown
+    me.shot("public-list-filtered-with-position")
+    me.go("/cong-khai?year=2025")
+    expect(page.get_by_text("Không có hồ sơ nào khớp với bộ lọc.")).to_have_count(2)
+    me.shot("public-list-filtered-empty")
+
+
+def advance_as(rt: object, nid: str) -> None:
+    """Sở Tài chính's own head signs its tờ trình; the desks after it are the province's."""
+    from .test_pages import STEPS
+
+    step(rt, "giamdoc.taichinh", {"decision": "submit", "submission_number": "21/TTr-STC"}, nid)  # type: ignore[arg-type]
+    for username, data in STEPS[1:]:
+        step(rt, username, data, nid)  # type: ignore[arg-type]
