@@ -131,8 +131,9 @@ def test_a_replaced_file_is_marked_and_the_unit_withdraws_its_draft(live_server:
     page, rt = me.page, live_server.runtime
     nid = draft(rt, name="Ủy ban nhân dân phường Minh Khai")
     staff = actor_of(rt, "canbo.hiennam")
-    save_draft_form(rt, staff, nid, {}, [Upload("to_trinh", "to-trinh-cu.pdf", PDF + b"old")])
-    save_draft_form(rt, staff, nid, {}, [Upload("to_trinh", "to-trinh-moi.pdf", PDF + b"new")])
+    form = {"nominee_kind": "co_quan_don_vi", "award": "bang_khen", "nominee_name": "Ủy ban nhân dân phường Minh Khai"}
+    save_draft_form(rt, staff, nid, form, [Upload("to_trinh", "to-trinh-cu.pdf", PDF + b"old")])
+    save_draft_form(rt, staff, nid, form, [Upload("to_trinh", "to-trinh-moi.pdf", PDF + b"new")])
     me.login("canbo.hiennam")
     me.go(f"/nominations/{nid}")
     old = page.locator("ul.files li", has_text="to-trinh-cu.pdf")
