@@ -39,7 +39,8 @@ def _render(form: dict[str, str] | None = None, errors: dict[str, str] | None = 
                "award": sorted({r["award"] for r in every if r["award"]})}
     return render_template("public.html", proposed=proposed, awarded=awarded, form=form or {},
                            errors=errors or {}, problem=problem, public_key=public_comments.public_key,
-                           chosen=chosen, options=options, filtered=any(chosen.values())), status
+                           chosen=chosen, options=options, filtered=any(chosen.values()),
+                           commentable=every), status  # a comment may be about any published row
 
 
 @bp.route("/cong-khai")
