@@ -8,6 +8,7 @@ Labels come from each step's own form, so a renamed or added field shows without
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -77,9 +78,11 @@ def choice_titles(node: dict[str, Any]) -> dict[str, str]:
     return {str(o["const"]): str(o.get("title", o["const"])) for o in options if isinstance(o, dict) and "const" in o}
 
 
-def result_facts(form: Form | None, data: dict[str, Any],
-                 skip: tuple[str, ...] = VERDICT_FIELDS) -> list[dict[str, Any]]:
-    """[{name, label, text | entries}] of the filled fields of one step's data, in the form's order."""
+def result_facts(form: Form | None, data: dict[str, Any], skip: tuple[str, ...] = VERDICT_FIELDS,
+                 files: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """[{name, label, text | entries}] of the filled fields of one step's data, in the form's order.
+    A field holding the SHA-256 of a file uploaded to the nomination (`files`: hash → name, e.g. the
+    council's minutes) shows the file's name: a later desk reads names, not hashes."""
     if form is None:
         return []
     facts = []
@@ -95,8 +98,18 @@ def result_facts(form: Form | None, data: dict[str, Any],
             facts.append({"name": name, "label": label, "entries": items,
                           "codes": [str(v) for v in value if not isinstance(v, dict)]})
         else:
-            facts.append({"name": name, "label": label, "text": titles.get(str(value), str(value))})
+            shown = _day_month_year(value) if node.get("format") == "date" else \
+                (files or {}).get(str(value)) or titles.get(str(value), str(value))
+            facts.append({"name": name, "label": label, "text": shown})
     return facts
+
+
+def _day_month_year(value: Any) -> str:
+    """A stored ISO date as it was typed and is read in Vietnam (dd/mm/yyyy); anything else as it is."""
+    try:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
 
 
 def verdict(form: Form | None, data: dict[str, Any]) -> str | None:
@@ -111,6 +124,8 @@ def desk_results(runtime: Runtime, definition: ProcessDefinition | None, history
                  people: dict[int, str], choices: MovementChoices | None = None) -> list[dict[str, Any]]:
     """Each earlier desk's latest result: step, who, when, verdict, reason and filled fields."""
     results = []
+    files = {str(e.detail["sha256"]): str(e.detail.get("filename") or e.detail["sha256"])
+             for e in history if e.kind == "attachment_added" and (e.detail or {}).get("sha256")}
     for event in completions(definition, history):
         detail = event.detail or {}
         data = detail.get("data") or {}
@@ -118,7 +133,7 @@ def desk_results(runtime: Runtime, definition: ProcessDefinition | None, history
         results.append({"task": detail.get("name") or detail.get("task"), "at": event.at,
                         "who": people.get(event.actor_id or -1), "verdict": verdict(form, data),
                         "decision": data.get("decision"), "reason": data.get("reason"),
-                        "facts": result_facts(form, data)})
+                        "facts": result_facts(form, data, files=files)})
     return results
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Forbidden, NotFound
 from service.core.runtime import Runtime
 from service.db.lookups import batch_of, movement_choices, task_gone
-from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination, ProcessVersion, Unit, User
+from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Movement, Nomination, ProcessVersion, Unit, User
 from service.reads import api as queries
 from service.reads import decisions as decision_reads
 from service.reads import desks, public_comments, steps
@@ -349,7 +349,13 @@ def public_disclosure(runtime: Runtime) -> list[dict[str, Any]]:
 def _public_view(session: Session, nomination: Nomination) -> dict[str, Any]:
     unit = session.get(Unit, nomination.unit_id)
     batch = session.get(Batch, nomination.batch_id) if nomination.batch_id else None
+    movement = session.get(Movement, nomination.movement_id)
+    # An individual is published with the position the law's list names him by; a collective has none.
+    individual = any(isinstance(k, dict) and k.get("code") == nomination.nominee_kind and k.get("individual")
+                     for k in (movement.nominee_kinds if movement else []))
     return {"id": nomination.id, "nominee_name": nomination.nominee_name, "nominee_kind": nomination.nominee_kind,
+            "position": (nomination.data or {}).get("position") if individual else None,
+            "year": movement.year if movement else nomination.created_at.year, "unit_id": nomination.unit_id,
             "unit_name": unit.name if unit else nomination.unit_id, "award": nomination.award,
             "achievement_summary": (nomination.data or {}).get("achievement_summary", ""),
             "status": nomination.status, "batch_id": nomination.batch_id,

@@ -30,6 +30,11 @@ def steps(runtime: Runtime, definition: ProcessDefinition | None, history: list[
                 reached[stage] = event.at
     path = [*contract.task_stages, *([AWAITING] if contract.catches else [])]
     ended = status in contract.end_stages or status not in (*path, "returned")
+    if ended and reached:
+        # An early end (withdrawn, declined at a desk) passed only the stages it reached: the stages
+        # after them were never done. The decision's wait is reached when the decision arrived.
+        decided = any(event.kind == "decision_received" for event in history)
+        path = [stage for stage in path if stage in reached or (stage == AWAITING and decided)]
     expected = EXPECTED_END if EXPECTED_END in contract.end_stages else next(iter(contract.end_stages))
     path.append(status if ended else expected)
     current = "draft" if status == "returned" else status

@@ -20,18 +20,27 @@ from service.web.common import actor_required, runtime, t
 bp = Blueprint("public", __name__)  # page module: nested under "pages" by register_pages
 
 COMMENT_FIELDS = ("name", "contact", "text", "nomination_id")
+FILTERS = ("year", "unit_id", "award")  # the public list by year (of the movement), nominating unit, award
 
 
 def _render(form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
             problem: str | None = None, status: int = 200) -> Any:
-    rows = page_queries.public_disclosure(runtime())
+    every = page_queries.public_disclosure(runtime())
+    chosen = {key: request.args.get(key, "").strip() for key in FILTERS}
+    rows = [r for r in every if all(not wanted or str(r[key]) == wanted for key, wanted in chosen.items())]
     decisions = decision_reads.public_decisions(runtime(), {r["batch_id"] for r in rows if r.get("batch_id")})
     for row in rows:
         row["decision"] = decisions.get(row.get("batch_id") or "") if row["status"] == "awarded" else None
     proposed = [r for r in rows if r["status"] == "awaiting_decision"]
     awarded = [r for r in rows if r["status"] == "awarded"]
+    # The filters offer what is published, so that no choice leads to an empty list by construction.
+    options = {"year": sorted({r["year"] for r in every}, reverse=True),
+               "unit_id": sorted({(r["unit_id"], r["unit_name"]) for r in every}, key=lambda u: u[1]),
+               "award": sorted({r["award"] for r in every if r["award"]})}
     return render_template("public.html", proposed=proposed, awarded=awarded, form=form or {},
-                           errors=errors or {}, problem=problem, public_key=public_comments.public_key), status
+                           errors=errors or {}, problem=problem, public_key=public_comments.public_key,
+                           chosen=chosen, options=options, filtered=any(chosen.values()),
+                           commentable=every), status  # a comment may be about any published row
 
 
 @bp.route("/cong-khai")
