@@ -50,6 +50,9 @@ def nomination_and_choices(session: Session, nomination_id: str) -> tuple[Nomina
         .where(Nomination.id == nomination_id)).first()
     if found is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
+    # The session's identity map holds rows weakly: keep the movement for the unit of work, so that what
+    # else it needs of it (the award titles of its mails) is found there, not read again.
+    session.info.setdefault("kept_rows", []).append(found[1])
     return found[0], choices_of(found[1], found[2])
 
 
