@@ -13,11 +13,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN (SQLite 3.35+), never batch mode: batch copies the movement table, which
+# nominations, batches and rounds reference, and SQLite's foreign keys refuse dropping it.
 def upgrade() -> None:
-    with op.batch_alter_table("movement") as table:
-        table.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    op.add_column("movement", sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("movement") as table:
-        table.drop_column("version")
+    op.drop_column("movement", "version")

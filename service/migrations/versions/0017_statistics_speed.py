@@ -36,5 +36,4 @@ def downgrade() -> None:
     op.drop_index("ix_nomination_stats_kind", table_name="nomination")
     op.create_index("ix_nomination_stats_kind", "nomination", ["movement_id", "nominee_kind", "award", "status"])
     op.drop_index("ix_open_task_stats", table_name="open_task")
-    with op.batch_alter_table("open_task") as batch:
-        batch.drop_column("movement_id")
+    op.drop_column("open_task", "movement_id")  # in place (SQLite 3.35+): batch mode would copy the table
