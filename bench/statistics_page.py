@@ -204,8 +204,11 @@ class Rows(list[list[Any]]):
 
 
 def cache_key(units: int, nominations: int) -> str:
-    # Not the migrations: a kept copy is migrated to the head when the server starts (init-db).
-    return hashlib.sha256(f"{SEED_VERSION}/{units}/{nominations}/{ROUNDS}".encode()).hexdigest()[:16]
+    # A kept copy is migrated to the head when the server starts (init-db), but only along the chain
+    # it was made with: merged branches re-chain (rename) revisions, and a copy stamped with a revision
+    # that no longer exists cannot be migrated. So the migration files are part of the key.
+    chain = ",".join(sorted(path.name for path in (ROOT / "service" / "migrations" / "versions").glob("*.py")))
+    return hashlib.sha256(f"{SEED_VERSION}/{units}/{nominations}/{ROUNDS}/{chain}".encode()).hexdigest()[:16]
 
 
 @contextmanager

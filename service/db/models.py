@@ -258,9 +258,10 @@ class InstanceRow(Base):
 class Nomination(Base):
     __tablename__ = "nomination"
     # The statistics page's GROUP BYs read these indexes only (reads/statistics.py).
-    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award"),
+    # unit_id and within_unit: a province role's scope reads them (0017, 0019).
+    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award", "within_unit"),
                       Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status",
-                            "unit_id"))  # unit_id: a province role's scope reads it (0015)
+                            "unit_id", "within_unit"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     unit_id: Mapped[str] = mapped_column(ForeignKey("unit.id"), index=True)
     instance_id: Mapped[str | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
