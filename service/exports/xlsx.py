@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any
+from xml.sax.saxutils import escape as xml_escape
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
@@ -74,7 +75,7 @@ def _write(workbook: Workbook, sheet: Worksheet, table: Table) -> None:
     header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
     for index, column in enumerate(columns):
         sheet.set_column(index, index, column.width)
-        sheet.write_string(0, index, column.title, header)
+        sheet.write_string(0, index, safe_text(column.title), header)
     sheet.freeze_panes(1, 0)
     # One writer per column, chosen once: the per-cell type dispatch of write() was most of the time.
     writers = [_writer(workbook, sheet, column) for column in columns]
@@ -89,9 +90,19 @@ def _write(workbook: Workbook, sheet: Worksheet, table: Table) -> None:
     sheet.autofilter(0, 0, count, width - 1)
 
 
+def safe_text(value: Any) -> str:
+    """The text as the cell must show it. In constant-memory mode XlsxWriter copies a string that starts
+    with "<r>" and ends with "</r>" into the sheet unescaped (its own rich-text runs): a nominee's name
+    could add cells or formulas. Such a text goes in as one escaped run of its own, shown as typed."""
+    text = str(value)
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return f'<r><t xml:space="preserve">{xml_escape(text)}</t></r>'
+    return text
+
+
 def _writer(workbook: Workbook, sheet: Worksheet, column: Column) -> Writer:
     if column.kind == "text":
-        return lambda row, col, value: sheet.write_string(row, col, str(value))
+        return lambda row, col, value: sheet.write_string(row, col, safe_text(value))
     style = workbook.add_format({"num_format": FORMATS[column.kind]})
     if column.kind in ("int", "float"):
         def number(row: int, col: int, value: Any) -> None:

@@ -62,3 +62,17 @@ def test_a_large_export_streams_in_bounded_memory(tmp_path) -> None:
     assert large < 2 * small, (small, large)
     sheet = load_workbook(tmp_path / "big10000.xlsx", read_only=True)["Lớn"]
     assert sum(1 for _ in sheet.iter_rows()) == 10_001
+
+
+def test_text_shaped_like_rich_text_markup_is_written_as_typed_never_as_cells() -> None:
+    """XlsxWriter's constant-memory mode copies "<r>…</r>" strings into the sheet as XML: a name like
+    this one would add a formula cell beside it."""
+    import openpyxl
+
+    hostile = '<r><t>a</t></r></is></c><c r="B2" t="str"><f>HYPERLINK("http://x.invalid","y")</f><v>y</v></c><c><is><r><t>b</t></r>'
+    plain = "<r>not markup</r>"
+    data = to_xlsx([Table("Danh sách", [Column("Tên"), Column("Số", "int")], [[hostile, 1], [plain, 2]])])
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet["A2"].value == hostile and sheet["B2"].value == 1
+    assert sheet["A3"].value == plain and sheet["B3"].value == 2
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
