@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 import pytest
@@ -185,9 +185,12 @@ def _number(text: str) -> object:
 
 
 def _cell(value: object) -> object:
-    """A workbook cell compared as the page's: numbers as numbers (the workbook keeps 2.0 as 2)."""
+    """A workbook cell compared as the page's: numbers as numbers (the workbook keeps 2.0 as 2), date
+    cells as the page writes them (dd/mm/yyyy, with the time when it has one)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y" if value.time() == time() else "%d/%m/%Y %H:%M")
     return "" if value is None else str(value)
 
 
