@@ -9,7 +9,8 @@ need care here rather than in each revision:
   children make the step fail. Alembic's batch documentation says the pragma must be off while batch
   runs; it can only change outside a transaction, so it goes off before the migration's transaction
   begins and back on after it ends. `PRAGMA foreign_key_check` then runs inside that transaction: a
-  row whose link a step broke makes the whole upgrade roll back instead of committing it.
+  row whose link a step broke makes the whole upgrade roll back instead of committing it. (So no
+  ON DELETE CASCADE runs during a migration: a data step that deletes rows deletes their children too.)
 - Alembic treats SQLite as having no transactional DDL and commits after each revision, so a step
   that fails would leave the database half way. SQLite's DDL is transactional (the service's
   connections begin their own transactions), so the whole run is one transaction, as on PostgreSQL.
