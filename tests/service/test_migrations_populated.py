@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
@@ -236,6 +237,40 @@ FAILURES = {
     "breaks_links": ("broken links", """    op.execute("DELETE FROM unit")"""),
 }
 
+# Any table re-created by batch mode, whoever points at it: the rows a future revision's batch step would meet.
+RECREATE_ALL = """    for name in sa.inspect(op.get_bind()).get_table_names():
+        if name != "alembic_version":
+            with op.batch_alter_table(name, recreate="always"):
+                pass"""
+
+
+def with_extra_step(database: Database, directory: Path, why: str, body: str) -> Config:
+    """The real revisions and one more after the head, "9999_broken", written into `directory`."""
+    (directory / "9999_broken.py").write_text(BROKEN.format(why=why, head=revisions(database)[-1], body=body))
+    config = alembic_config(database)
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join([str(MIGRATIONS / "versions"), str(directory)]))
+    return config
+
+
+def test_batch_mode_may_re_create_any_table_of_a_populated_sqlite_database(tmp_path: Path):
+    """SQLite only: there batch mode copies, drops and renames the table; PostgreSQL alters in place."""
+    database = Database(f"sqlite:///{tmp_path / 'nomflow.sqlite3'}")
+    try:
+        upgrade(database)
+        meta = schema(database)
+        fill(database, meta, snapshot(database, meta))
+        before = snapshot(database, meta)
+        upgrade(database, "9999_broken", with_extra_step(database, tmp_path, "every table re-created", RECREATE_ALL))
+        assert current(database) == "9999_broken"
+        assert lost(before, snapshot(database)) == {}
+        assert schema_differences(database) == []  # the links point at the re-created tables
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.dispose()
+
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
 def test_an_upgrade_that_fails_halfway_leaves_the_database_as_it_was(database_url: str, tmp_path: Path,
@@ -248,11 +283,7 @@ def test_an_upgrade_that_fails_halfway_leaves_the_database_as_it_was(database_ur
         meta = schema(database)
         fill(database, meta, snapshot(database, meta))
         before = snapshot(database, meta)
-        why, body = FAILURES[failure]
-        (tmp_path / "9999_broken.py").write_text(BROKEN.format(why=why, head=steps[-1], body=body))
-        config = alembic_config(database)
-        config.set_main_option("path_separator", "os")
-        config.set_main_option("version_locations", os.pathsep.join([str(MIGRATIONS / "versions"), str(tmp_path)]))
+        config = with_extra_step(database, tmp_path, *FAILURES[failure])
         with pytest.raises(Exception):  # noqa: B017 - which error depends on the database; the state does not
             upgrade(database, "9999_broken", config)
         assert current(database) == start
