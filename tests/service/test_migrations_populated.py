@@ -211,11 +211,11 @@ def test_every_step_up_and_down_keeps_every_row_and_link(database_url: str):
         database.dispose()
 
 
-BROKEN = '''"""A step that fails after the real ones ran: {why}"""
+EXTRA_STEP = '''"""One more step after the real ones: {why}"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "9999_broken"
+revision = "9999_extra_step"
 down_revision = "{head}"
 branch_labels = None
 depends_on = None
@@ -245,8 +245,9 @@ RECREATE_ALL = """    for name in sa.inspect(op.get_bind()).get_table_names():
 
 
 def with_extra_step(database: Database, directory: Path, why: str, body: str) -> Config:
-    """The real revisions and one more after the head, "9999_broken", written into `directory`."""
-    (directory / "9999_broken.py").write_text(BROKEN.format(why=why, head=revisions(database)[-1], body=body))
+    """The real revisions and one more after the head, "9999_extra_step", written into `directory`."""
+    head = revisions(database)[-1]
+    (directory / "9999_extra_step.py").write_text(EXTRA_STEP.format(why=why, head=head, body=body))
     config = alembic_config(database)
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", os.pathsep.join([str(MIGRATIONS / "versions"), str(directory)]))
@@ -261,8 +262,9 @@ def test_batch_mode_may_re_create_any_table_of_a_populated_sqlite_database(tmp_p
         meta = schema(database)
         fill(database, meta, snapshot(database, meta))
         before = snapshot(database, meta)
-        upgrade(database, "9999_broken", with_extra_step(database, tmp_path, "every table re-created", RECREATE_ALL))
-        assert current(database) == "9999_broken"
+        config = with_extra_step(database, tmp_path, "every table re-created", RECREATE_ALL)
+        upgrade(database, "9999_extra_step", config)
+        assert current(database) == "9999_extra_step"
         assert lost(before, snapshot(database)) == {}
         assert schema_differences(database) == []  # the links point at the re-created tables
         with database.engine.connect() as connection:
@@ -285,7 +287,7 @@ def test_an_upgrade_that_fails_halfway_leaves_the_database_as_it_was(database_ur
         before = snapshot(database, meta)
         config = with_extra_step(database, tmp_path, *FAILURES[failure])
         with pytest.raises(Exception):  # noqa: B017 - which error depends on the database; the state does not
-            upgrade(database, "9999_broken", config)
+            upgrade(database, "9999_extra_step", config)
         assert current(database) == start
         if database.is_sqlite:  # the pooled connection the migration used has its foreign keys back
             with database.engine.connect() as connection:
