@@ -1,4 +1,8 @@
-"""Schema changes go through Alembic; `nomflow init-db` runs them to the newest revision."""
+"""Schema changes go through Alembic; `nomflow init-db` runs them to the newest revision.
+
+Every path (init-db at start-up, `nomflow demo`, tests, after `nomflow restore`) comes through here and
+so through service/migrations/env.py, which guards a populated SQLite database: see `foreign_keys_off`
+there."""
 
 from __future__ import annotations
 
@@ -19,9 +23,18 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
-def upgrade(database: Database) -> None:
-    config = alembic_config(database)
+def upgrade(database: Database, revision: str = "head", config: Config | None = None) -> None:
+    """All steps up to `revision` in one transaction: a step that fails leaves the database as it was."""
+    config = config or alembic_config(database)
     with database.engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
+        connection.commit()
+
+
+def downgrade(database: Database, revision: str, config: Config | None = None) -> None:
+    config = config or alembic_config(database)
+    with database.engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
         connection.commit()
