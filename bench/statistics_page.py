@@ -274,7 +274,7 @@ def timed(client: Any, path: str, token: str, count: int) -> list[float]:
 
 
 def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: int,
-                export_only: bool = False) -> list[list[Any]]:
+                export_only: bool = False, save_export: Path | None = None) -> list[list[Any]]:
     rows: list[list[Any]] = Rows()
     port = service_bench.free_port()
     with prepared(name, workdir, units, nominations) as (database_url, kept), \
@@ -316,6 +316,8 @@ def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: 
         _, body, ms = client.call("GET", f"/statistics/nominations.xlsx?movement={movement_id}", admin)
         cpu = cpu_seconds(worker) - cpu
         after = peak_kib(worker)
+        if save_export is not None:
+            (save_export / f"nominations-{name}.xlsx").write_bytes(body)
         rows.append([name, "export", f"nominations.xlsx: {nominations:,} rows, {len(body) / 1e6:.1f} MB", 1,
                      f"{ms / 1000:.2f} s", f"peak RSS {after / 1024:.0f} MiB (before: {before / 1024:.0f})",
                      f"{cpu * 1000:.0f}"])
@@ -335,6 +337,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=30, help="requests per page")
     parser.add_argument("--export-only", action="store_true", help="only the two exports, not the pages")
+    parser.add_argument("--save-export", type=Path, help="keep the full export in this folder, to look at")
     args = parser.parse_args()
     units, nominations = (200, 5_000) if args.small else (2_000, 100_000)
     print("nomflow statistics benchmark (real HTTP, gunicorn on 127.0.0.1)")
@@ -343,7 +346,8 @@ def main() -> None:
     rows: list[list[Any]] = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory(prefix=f"nomflow-bench-stats-{backend}-") as tmp:
-            rows += run_backend(backend, Path(tmp), units, nominations, args.requests, args.export_only)
+            rows += run_backend(backend, Path(tmp), units, nominations, args.requests, args.export_only,
+                                args.save_export)
     headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms", "server CPU ms/request"]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
