@@ -88,9 +88,12 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
 
 
 def _sheet_title(title: str) -> str:
-    # Excel refuses these characters in a sheet's name.
-    cleaned = "".join("-" if c in '[]:*?/\\' else c for c in title).strip() or "Bảng"
-    return cleaned[:MAX_SHEET_TITLE]
+    # Excel refuses these characters in a sheet's name, an apostrophe at either end, and "History"
+    # (its own change-tracking sheet).
+    cleaned = "".join("-" if c in '[]:*?/\\' else c for c in title).strip().strip("'").strip() or "Bảng"
+    if cleaned.casefold() == "history":
+        cleaned = "Bảng " + cleaned
+    return cleaned[:MAX_SHEET_TITLE].rstrip("'")
 
 
 def _records(table: Table, titles: list[str], columns: list[Column]) -> Iterator[dict[str, Any]]:

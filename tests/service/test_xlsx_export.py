@@ -80,6 +80,10 @@ def test_sheet_titles_are_made_valid() -> None:
     assert book.sheetnames == ["Báo cáo 2026-2027- -tổng hợp--"]
     long = "Số hồ sơ theo đơn vị, loại đối tượng và hình thức khen thưởng"
     assert load_workbook(io.BytesIO(to_xlsx([Table(long, COLUMNS, [])]))).sheetnames == [long[:31]]
+    odd = [Table("'Trích dẫn'", COLUMNS, []), Table("History", COLUMNS, []), Table("  ", COLUMNS, []),
+           Table("Tên dài đúng ba mươi mốt ký tự'x", COLUMNS, [])]
+    assert load_workbook(io.BytesIO(to_xlsx(odd))).sheetnames == ["Trích dẫn", "Bảng History", "Bảng",
+                                                                  "Tên dài đúng ba mươi mốt ký tự"]
     # Two tables whose names Excel would take for one: refused before anything is written.
     with pytest.raises(ValueError, match="two sheets"):
         to_xlsx([Table(long + " 2025", COLUMNS, []), Table(long.upper() + " 2026", COLUMNS, [])])
