@@ -1,7 +1,7 @@
 """The statistics page, the follow-up boards and the full .xlsx export over real HTTP, with 100,000
 nominations and 2,000 units x 3 reporting rounds stored.
 
-Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql]
+Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql] [--export-only]
 (Named statistics_page, not statistics: a bench/statistics.py would shadow the standard library for
 every script run from bench/.)
 
@@ -273,7 +273,8 @@ def timed(client: Any, path: str, token: str, count: int) -> list[float]:
     return [client.call("GET", path, token)[2] for _ in range(count)]
 
 
-def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: int) -> list[list[Any]]:
+def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: int,
+                export_only: bool = False, save_export: Path | None = None) -> list[list[Any]]:
     rows: list[list[Any]] = Rows()
     port = service_bench.free_port()
     with prepared(name, workdir, units, nominations) as (database_url, kept), \
@@ -294,6 +295,8 @@ def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: 
                  ("statistics", "GET /statistics (DOST lead)", f"/statistics?movement={movement_id}", lead),
                  ("follow-up", "GET /follow-up (DOST officer)", "/follow-up", officer),
                  ("follow-up", "GET /rounds/<last round> (DOST officer)", f"/rounds/{last_round}", officer)]
+        if export_only:
+            pages = []
         for _, _, path, token in pages:  # warm-up: imports, first queries, page cache
             timed(client, path, token, 2)
         worker = worker_pid(pid)
@@ -313,6 +316,8 @@ def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: 
         _, body, ms = client.call("GET", f"/statistics/nominations.xlsx?movement={movement_id}", admin)
         cpu = cpu_seconds(worker) - cpu
         after = peak_kib(worker)
+        if save_export is not None:
+            (save_export / f"nominations-{name}.xlsx").write_bytes(body)
         rows.append([name, "export", f"nominations.xlsx: {nominations:,} rows, {len(body) / 1e6:.1f} MB", 1,
                      f"{ms / 1000:.2f} s", f"peak RSS {after / 1024:.0f} MiB (before: {before / 1024:.0f})",
                      f"{cpu * 1000:.0f}"])
@@ -331,6 +336,8 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="200 units, 5,000 nominations (CI size)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=30, help="requests per page")
+    parser.add_argument("--export-only", action="store_true", help="only the two exports, not the pages")
+    parser.add_argument("--save-export", type=Path, help="keep the full export in this folder, to look at")
     args = parser.parse_args()
     units, nominations = (200, 5_000) if args.small else (2_000, 100_000)
     print("nomflow statistics benchmark (real HTTP, gunicorn on 127.0.0.1)")
@@ -339,7 +346,8 @@ def main() -> None:
     rows: list[list[Any]] = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory(prefix=f"nomflow-bench-stats-{backend}-") as tmp:
-            rows += run_backend(backend, Path(tmp), units, nominations, args.requests)
+            rows += run_backend(backend, Path(tmp), units, nominations, args.requests, args.export_only,
+                                args.save_export)
     headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms", "server CPU ms/request"]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")

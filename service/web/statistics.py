@@ -195,8 +195,8 @@ def statistics_nominations() -> Any:
 
 
 def _workbook(tables: list[Table], filename: str) -> Any:
-    # Written to disk as it is built (openpyxl's write-only mode keeps one row in memory), then sent
-    # from the file: memory stays flat whatever the number of rows.
+    # Written to disk as it is built (the writer keeps one row in memory), then sent from the file: a
+    # zip cannot be sent before it is finished, and memory stays flat whatever the number of rows.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response once sent)
     write_xlsx(tables, spool)
     spool.seek(0)

@@ -64,7 +64,7 @@ def test_sent_late_and_missing_reports_per_round(client: FlaskClient, auth: Any,
     assert sheet[1:] == [("Báo cáo kết quả năm 2026", "Báo cáo kết quả", datetime(2026, 4, 20), 3, 2, 1, 1),
                          ("Báo cáo kết quả năm 2026", "Báo cáo kết quả", datetime(2026, 4, 28), 2, 0, 0, 2)]
     assert [row[2:] for row in page[1:]] == [["20/04/2026", "3", "2", "1", "1"], ["28/04/2026", "2", "0", "0", "2"]]
-    assert isinstance(sheet[1][2], date) and all(isinstance(v, int) for row in sheet[1:] for v in row[3:])
+    assert isinstance(sheet[1][2], date) and all(isinstance(v, int | float) for row in sheet[1:] for v in row[3:])
 
     head = app.test_client()
     log_in(head, HEAD)  # Hiến Nam's head: their unit's reports only
