@@ -54,3 +54,15 @@ def test_an_instance_in_a_returned_draft_stays_on_its_version_and_keeps_its_dead
     act(client, auth, nomination_id, "unit_review", HEAD, {"decision": "submit", "submission_number": "7/TTr"})
     assert detail(client, auth, nomination_id)["status"] == "dost_review"
     assert version_of(runtime, nomination_id, client, auth) == 2
+
+
+def test_an_upload_of_the_previous_shape_is_refused_with_the_element_named(client, auth):
+    import io
+
+    from .helpers import assert_problem
+
+    body = assert_problem(client.post("/api/v1/admin/processes/validate", headers=auth(ADMIN),
+                                      data={"file": (io.BytesIO(PREVIOUS.read_bytes()), "nomination.bpmn")},
+                                      content_type="multipart/form-data"), 422)
+    assert any(e.get("element_id") == "draft_nomination" and "lần trả lại phải dẫn tới một nhiệm vụ riêng"
+               in e["message"] for e in body["errors"]), body["errors"]
