@@ -87,8 +87,8 @@ def check_returned_drafts(process: etree._Element, stage_of: Callable[[etree._El
                    element=task_id)
             continue  # its timers would be wrong whatever they say
         elif task_id not in returned_to:
-            report(task, N_("%(element)s khai báo hạn gửi lại (resubmitWithinWorkingDays) nhưng không lần trả "
-                            "lại nào dẫn tới nó (sau service task 'count_return')"), element=task_id)
+            report(task, N_("%(element)s khai báo thuộc tính resubmitWithinWorkingDays (hạn gửi lại) nhưng không "
+                            "lần trả lại nào dẫn tới nó (sau một service task 'count_return')"), element=task_id)
         _check_timers(process, task, report)
 
 
