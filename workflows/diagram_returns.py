@@ -9,6 +9,7 @@ notice or an escalation). The engine needs nothing special: the task's due time 
 timer, counted from when the return opened it.
 
 What is refused here, each with the element named:
+- returns (the diagram has some) none of which reaches a user task of the contract's `returns_to` stage;
 - a return (a path leaving a `count_return` service task) that reaches a user task of the
   contract's `returns_to` stage which does not declare its days;
 - a task that declares days but is not reached by a return, or is reached by the first drafting
@@ -79,6 +80,10 @@ def check_returned_drafts(process: etree._Element, stage_of: Callable[[etree._El
             report(task, N_("hồ sơ bị trả lại về %(element)s nhưng nhiệm vụ này không khai báo hạn gửi lại "
                             "(thuộc tính resubmitWithinWorkingDays, số ngày làm việc) cùng các hẹn giờ nhắc việc "
                             "và hết hạn"), element=task_id)
+    if returns_to is not None and counters and not any(stage_of(nodes[t]) == returns_to for t in returned_to):
+        report(process, N_("sơ đồ này dùng cho %(kind)s nên lần trả lại phải dẫn tới một nhiệm vụ giai đoạn %(stage)s "
+                           "riêng, có hạn gửi lại (thuộc tính resubmitWithinWorkingDays) và các hẹn giờ nhắc việc, "
+                           "hết hạn; không lần trả lại nào dẫn tới nhiệm vụ như vậy"), stage=returns_to)
     for task_id in sorted(declaring):
         task = nodes[task_id]
         if task_id in first_drafts:

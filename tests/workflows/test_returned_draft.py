@@ -142,3 +142,12 @@ def test_the_unit_award_diagram_is_checked_the_same_way(loader):
                    'sourceRef="gw_return_limit" targetRef="draft_unit_award"')
     found = problems(loader, text, "unit_award.bpmn")
     assert any(e == "revise_unit_award" and "không lần trả lại nào dẫn tới nó" in m for e, m in found), found
+
+
+def test_returns_that_reach_no_draft_task_are_refused(loader):
+    text = changed(UNIT_AWARD, 'sourceRef="gw_return_limit" targetRef="revise_unit_award"',
+                   'sourceRef="gw_return_limit" targetRef="notify_return_limit"')
+    found = problems(loader, text, "unit_award.bpmn")
+    assert ("unit_award", "sơ đồ này dùng cho Giấy khen của thủ trưởng đơn vị nên lần trả lại phải dẫn tới một nhiệm "
+            "vụ giai đoạn draft riêng, có hạn gửi lại (thuộc tính resubmitWithinWorkingDays) và các hẹn giờ nhắc việc, "
+            "hết hạn; không lần trả lại nào dẫn tới nhiệm vụ như vậy") in found, found
