@@ -288,7 +288,8 @@ def state_after_loops(engine: WorkflowEngine, loops: int) -> tuple[ProcessInstan
     instance.complete(task_uuid(instance, "draft_nomination"), DRAFT, "bench")
     for _ in range(loops):
         instance.complete(task_uuid(instance, "unit_head_review"), RETURN, "bench")
-        instance.complete(task_uuid(instance, "draft_nomination"), DRAFT, "bench")
+        # a return leads to the returned draft, a task of its own (with its reminder and deadline timers)
+        instance.complete(task_uuid(instance, "revise_nomination"), DRAFT, "bench")
     return instance, json.dumps(instance.serialize())
 
 

@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 
 from .diagram_checks import NS, DiagramProblem
+from .diagram_returns import check_returned_drafts
 from .forms import FormError, FormLibrary
 from .settings import CONFIG_DIR, SettingsError
 from .wording import N_
@@ -51,6 +52,8 @@ class ProcessContract:
     legacy_stages: dict[str, str] = field(default_factory=dict)  # old element id → stage
     stage_fields: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stage → fields its form must have
     within_unit: bool = False  # its nominations are decided inside their unit: province roles never see them
+    # The stage a return leads to: there, a task of its own with a resubmission deadline (workflows/diagram_returns.py).
+    returns_to: str | None = None
 
     def title(self, language: str = "vi") -> str:
         return self.title_en if language == "en" else self.title_vi
@@ -76,6 +79,7 @@ class ContractCatalog:
                     legacy_stages={str(k): str(v) for k, v in entry.get("legacy_stages", {}).items()},
                     stage_fields={str(k): tuple(str(f) for f in v) for k, v in entry.get("stage_fields", {}).items()},
                     within_unit=bool(entry.get("within_unit", False)),
+                    returns_to=str(entry["returns_to"]) if entry.get("returns_to") else None,
                 )
                 for kind, entry in raw.get("processes", {}).items()
             }
@@ -86,6 +90,8 @@ class ContractCatalog:
             wrong = sorted(set(contract.legacy_stages.values()) - known)
             if wrong:
                 raise SettingsError(f"{path}: {contract.kind}: legacy_stages names unknown stages {wrong}")
+            if contract.returns_to is not None and contract.returns_to not in contract.task_stages:
+                raise SettingsError(f"{path}: {contract.kind}: returns_to names unknown stage {contract.returns_to!r}")
         return cls(processes)
 
     @classmethod
@@ -175,6 +181,8 @@ class ContractChecker:
             self.check_catches()
             self.check_actions()
         self.check_task_parameters(user_tasks)
+        check_returned_drafts(self.process, _stage_of, self.contract.returns_to if self.contract else None,
+                              self.problem)
         return self.problems
 
     def check_form_fields(self, node: etree._Element, stage: str) -> None:

@@ -33,9 +33,6 @@ class HumanTaskSpec:
     form: str | None
     ui_form: str | None
     stage: str | None = None  # what the task means to the service (see workflows/contract.py)
-    # Working days a unit has to send the task's work again after a return (property
-    # "resubmitWithinWorkingDays"); None: the task has no deadline of its own then.
-    resubmit_within: int | None = None
 
 
 @dataclass(frozen=True)
@@ -169,21 +166,8 @@ class DiagramLoader:
                 form=props.get("formJsonSchemaFilename"),
                 ui_form=props.get("formUiSchemaFilename"),
                 stage=stages.get(task_spec.bpmn_id),
-                resubmit_within=_working_days(props.get(RESUBMIT_WITHIN)),
             )
         return tasks
-
-
-RESUBMIT_WITHIN = "resubmitWithinWorkingDays"
-# On a boundary timer: it only reminds, it is not the task's deadline (the lead's reminders on a task
-# taken over after its deadline: the task keeps the deadline it missed).
-REMINDS_ONLY = "remindsOnly"
-
-
-def _working_days(value: Any) -> int | None:
-    """A whole number of working days, 1..60 (a bigger or malformed value is ignored, not trusted)."""
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() and 1 <= int(text) <= 60 else None
 
 
 def _line(exc: ValidationException) -> int | None:

@@ -26,7 +26,8 @@ from SpiffWorkflow.util.task import TaskState
 from .actions import ACTIONS, DELIVERED_MESSAGES, Effects, Notification, OutgoingMessage, run_action
 from .calendar import WorkingCalendar
 from .clock import Clock, install_spiff_clock, using_clock
-from .diagrams import REMINDS_ONLY, DiagramLoader, HumanTaskSpec, ProcessDefinition
+from .diagram_returns import REMINDS_ONLY
+from .diagrams import DiagramLoader, HumanTaskSpec, ProcessDefinition
 from .expressions import SAFE_FUNCTIONS, RestrictedEnvironment
 from .form_choices import MovementChoices
 from .forms import FormError, FormLibrary

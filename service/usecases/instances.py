@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.core.errors import Conflict, NotFound
 from service.core.runtime import Runtime
 from service.db.models import AuditEvent, Batch, InboxRow, InstanceRow, Nomination, ProcessVersion, UnitReport
-from service.usecases.arrivals import RETURN_DECISIONS, announce
+from service.usecases.arrivals import announce
 from service.usecases.audit import audit
 from service.usecases.outbox import enqueue_notification
 from service.usecases.report_status import REPORT_PROCESSES, sync_report
@@ -180,11 +180,8 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
     # the deadline it missed, when the diagram gives it none: it is late, not "without a deadline".
     missed = {stage: t.due_at for t in outcome.closed
               if t.due_at is not None and (stage := definition.stage_of(t.task_id)) is not None}
-    # A returned task gets the resubmission deadline its diagram declares (resubmitWithinWorkingDays).
-    returned = outcome.completed is not None and outcome.completed.data.get("decision") in RETURN_DECISIONS
     opened = [_task_row(task, definition.stage_of(task.task_id), row, nomination, batch, now,
-                        task.due_at or missed.get(definition.stage_of(task.task_id) or "")
-                        or _resubmission_due(runtime, definition, task.task_id, now, returned))
+                        task.due_at or missed.get(definition.stage_of(task.task_id) or ""))
               for task in outcome.opened]
     session.add_all(opened)
     announce(session, runtime, opened, outcome.completed, nomination, batch, actor_id)
@@ -227,13 +224,6 @@ def record(session: Session, runtime: Runtime, row: InstanceRow, instance: Proce
         if deliver is None:
             raise RuntimeError("this step sends messages but no delivery was provided")
         deliver(message.name, message.nomination_id, message.payload)
-
-
-def _resubmission_due(runtime: Runtime, definition: Any, task_id: str, now: datetime,
-                      returned: bool) -> datetime | None:
-    spec = definition.human_tasks.get(task_id)
-    days = spec.resubmit_within if spec is not None and returned else None
-    return runtime.calendar.deadline(now, days) if days else None
 
 
 def _task_row(task: EngineTask, stage: str | None, row: InstanceRow, nomination: Nomination | None,

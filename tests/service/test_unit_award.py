@@ -241,6 +241,9 @@ def test_returns_from_the_council_are_bounded(client: FlaskClient, auth: Auth, c
         if detail(client, auth, nomination_id)["status"] == "not_awarded":
             break
         assert detail(client, auth, nomination_id)["status"] == "returned"
+        # The returned draft is a task of its own, due in the working days its diagram's timers say.
+        returned = open_task(client, auth, nomination_id, "draft")
+        assert returned["task_id"] == "revise_unit_award" and returned["due_at"] is not None
         assert client.post(f"/api/v1/nominations/{nomination_id}/submit", headers=auth(OTHER_STAFF),
                            json={"data": {}}).status_code == 200
     assert detail(client, auth, nomination_id)["status"] == "not_awarded"

@@ -100,3 +100,32 @@ def test_the_steps_view_lists_the_path_in_the_pages_language(runtime: Runtime, a
                      ("todo", "Đề nghị khen thưởng, chờ quyết định"), ("todo", "Đã khen thưởng")]
     english = client.get(f"/nominations/{nid}?lang=en").text.split('class="steps"', 1)[1]
     assert "Đang lập hồ sơ" not in english.split("</ol>", 1)[0]
+
+
+def test_a_returned_nomination_shows_its_return_and_deadline_as_the_current_step(runtime: Runtime, app: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from service.db.models import InboxRow
+    from service.usecases.tasks import complete_task
+
+    from .conftest import actor_of
+
+    nid = submitted(runtime)  # Monday 13/4/2026
+    runtime.clock.advance(timedelta(days=1))  # returned on Tuesday 14/4: due 5 working days later
+    with runtime.uow() as uow:
+        task = uow.session.scalars(select(InboxRow.id).where(InboxRow.nomination_id == nid)).one()
+    complete_task(runtime, actor_of(runtime, "chutich.hiennam"), task,
+                  {"decision": "return", "reason": "Bổ sung minh chứng."})
+    client = app.test_client()
+    log_in(client, "canbo.hiennam")
+    html = client.get(f"/nominations/{nid}").text
+    steps = re.findall(r'<li class="step-(\w+)"[^>]*>\s*<span class="label">([^<]+)</span>\s*'
+                       r'<span class="when muted small">([^<]*)</span>',
+                       html.split('class="steps"', 1)[1].split("</ol>", 1)[0])
+    assert steps[0] == ("current", "Bị trả lại để hoàn thiện", "đang ở bước này · 14/04/2026")
+    assert all(state == "todo" for state, _, _ in steps[1:])
+    assert "Hoàn thiện hồ sơ theo yêu cầu" in html.split('id="now-title"', 1)[1].split("</section>", 1)[0]
+    edit = client.get(f"/nominations/{nid}/edit").text
+    assert "Hạn gửi lại:" in edit and "21/04/2026" in edit

@@ -98,7 +98,8 @@ def test_each_return_sends_the_dossier_back_to_the_unit(start_nomination, task_i
     if task_id == "home_affairs_appraise":
         data["appraisal_opinion"] = "Hồ sơ cần bổ sung minh chứng."
     outcome = act(instance, task_id, data)
-    assert [t.task_id for t in outcome.opened] == ["draft_nomination"]
+    # A return opens the returned draft, a task of its own beside the first drafting (it has a deadline).
+    assert [t.task_id for t in outcome.opened] == ["revise_nomination"]
     assert [t.task_id for t in outcome.closed] == [task_id]
     assert instance.data["return_count"] == 1
     assert instance.data["reason"] == RETURN["reason"]
@@ -123,7 +124,7 @@ def test_each_decline_ends_with_a_non_award_notice(start_nomination, task_id, ex
 def test_returns_are_bounded_then_declined_with_a_stated_reason(start_nomination, settings):
     instance, _ = start_nomination()
     for round_ in range(1, settings.max_returns + 1):
-        act(instance, "draft_nomination", draft_data())
+        act(instance, "revise_nomination" if round_ > 1 else "draft_nomination", draft_data())
         outcome = act(instance, "unit_head_review", RETURN)
         assert instance.data["return_count"] == round_
     assert outcome.status == "completed"
@@ -135,7 +136,7 @@ def test_a_returned_draft_keeps_the_history_in_a_fresh_decision(start_nomination
     instance, _ = start_nomination()
     act(instance, "draft_nomination", draft_data())
     act(instance, "unit_head_review", RETURN)
-    act(instance, "draft_nomination", draft_data())
+    act(instance, "revise_nomination", draft_data())
     outcome = act(instance, "unit_head_review", {"decision": "submit"})
     # The earlier return's reason must not leak into the new decision.
     assert "reason" not in instance.data
