@@ -28,6 +28,7 @@ import math
 import os
 import platform
 import pstats
+import tomllib
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -49,10 +50,14 @@ from SpiffWorkflow.util.task import TaskState
 from workflows.calendar import WorkingCalendar
 from workflows.clock import FixedClock, using_clock
 from workflows.engine import ProcessInstance, WorkflowEngine
+from workflows.form_choices import MovementChoices
 from workflows.forms import FormLibrary
 from workflows.settings import EngineSettings, RoleCatalog
 
 BPMN = Path(__file__).resolve().parent.parent / "bpmn" / "nomination.bpmn"
+# The forms ask for the movement's lists (nominee kinds, criteria, awards), as the service gives them.
+_MOVEMENT = tomllib.loads((BPMN.parent.parent / "config" / "movements" / "2026_khcn_dmst_cds.toml").read_text("utf-8"))
+CHOICES = MovementChoices.from_data(_MOVEMENT["nominee_kinds"], _MOVEMENT["awards"])
 START = datetime(2026, 4, 13, 9, 0, tzinfo=timezone(timedelta(hours=7)))  # Monday morning in Hưng Yên
 START_DATA = {"nomination_id": "N1", "unit_id": "U-hien-nam"}
 DRAFT = {  # the shape of tests/workflows/conftest.py draft_data()
@@ -196,7 +201,7 @@ def persisted_step(engine: WorkflowEngine, state: str, uuid: str, data: dict[str
     t0 = now_ns()
     instance = engine.restore(json.loads(state))
     t1 = now_ns()
-    instance.complete(uuid, data, "bench")
+    instance.complete(uuid, data, "bench", choices=CHOICES)
     t2 = now_ns()
     new_state = json.dumps(instance.serialize())
     t3 = now_ns()
@@ -215,7 +220,7 @@ def engine_lifecycle(engine: WorkflowEngine, steps: PerStep, persisted: bool) ->
             instance, state = persisted_step(engine, state, uuid, data, steps[task_id])
         else:
             t = now_ns()
-            instance.complete(uuid, data, "bench")
+            instance.complete(uuid, data, "bench", choices=CHOICES)
             steps[task_id]["total"].append(now_ns() - t)
     if persisted:
         instance = engine.restore(json.loads(state))
@@ -271,7 +276,7 @@ def section_sizes(engine: WorkflowEngine) -> None:
     for point in ("just started", "waiting for decision", "completed"):
         if point == "waiting for decision":
             for task_id, data in STEPS:
-                instance.complete(task_uuid(instance, task_id), data, "bench")
+                instance.complete(task_uuid(instance, task_id), data, "bench", choices=CHOICES)
         elif point == "completed":
             instance.deliver("award_decision", dict(DECISION))
         ours = len(json.dumps(instance.serialize()).encode())
@@ -285,11 +290,11 @@ def section_sizes(engine: WorkflowEngine) -> None:
 
 def state_after_loops(engine: WorkflowEngine, loops: int) -> tuple[ProcessInstance, str]:
     instance, _ = engine.start("nomination", START_DATA)
-    instance.complete(task_uuid(instance, "draft_nomination"), DRAFT, "bench")
+    instance.complete(task_uuid(instance, "draft_nomination"), DRAFT, "bench", choices=CHOICES)
     for _ in range(loops):
-        instance.complete(task_uuid(instance, "unit_head_review"), RETURN, "bench")
+        instance.complete(task_uuid(instance, "unit_head_review"), RETURN, "bench", choices=CHOICES)
         # a return leads to the returned draft, a task of its own (with its reminder and deadline timers)
-        instance.complete(task_uuid(instance, "revise_nomination"), DRAFT, "bench")
+        instance.complete(task_uuid(instance, "revise_nomination"), DRAFT, "bench", choices=CHOICES)
     return instance, json.dumps(instance.serialize())
 
 
