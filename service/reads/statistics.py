@@ -104,24 +104,37 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
 
 
 def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
-    """Three GROUP BYs, each a scan of a covering index (see the nomination table's statistics
-    indexes), the database doing the counting: per unit (total, in progress, awarded, not awarded),
-    per (kind, award, status), and the awarded per (unit, award). Every table of nominations is summed
-    from these, so their totals always agree."""
+    """Two GROUP BYs, each one scan of a covering index (the nomination table's statistics indexes),
+    the database doing the counting: per (unit, award) the total, in progress, awarded and not
+    awarded, with the unit's name and kind; and per (kind, award, status). Every table of nominations
+    is summed from these two, so their totals always agree, and no figure scans the rows twice (the
+    awards per unit kind are the per-unit rows' awarded counts, not a third scan)."""
     won, lost = Nomination.status.in_(AWARDED), Nomination.status == "not_awarded"
     going = Nomination.status.not_in(OUTCOMES)
-    counts = (select(Nomination.unit_id.label("unit_id"), func.count().label("total"), _count(going).label("going"),
-                     _count(won).label("won"), _count(lost).label("lost"))
-              .where(scope.nominations).group_by(Nomination.unit_id).subquery())
+    # Grouped in the index's order (movement, unit, award, ...): the groups stream, no hash table.
+    counts = (select(Nomination.unit_id.label("unit_id"), Nomination.award.label("award"),
+                     func.count().label("total"), _count(going).label("going"), _count(won).label("won"),
+                     _count(lost).label("lost"))
+              .where(scope.nominations).group_by(Nomination.unit_id, Nomination.award).subquery())
     # Each unit's name and kind joined to its counts: one lookup per group, never an IN list of
     # thousands of unit ids (binding and planning 2,000 parameters cost more than the count itself).
-    per_unit = session.execute(
-        select(counts.c.unit_id, Unit.name, Unit.kind, counts.c.total, counts.c.going, counts.c.won, counts.c.lost)
-        .outerjoin(Unit, Unit.id == counts.c.unit_id)).all()
-    names = {unit_id: (name or unit_id, kind or "") for unit_id, name, kind, *_ in per_unit}
-    rows = [(unit_id, *names[unit_id], total, int(a or 0), int(b or 0), int(c or 0))
-            for unit_id, _, _, total, a, b, c in per_unit]
-    found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))
+    units: dict[str, list[Any]] = {}
+    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
+    for unit_id, name, kind, award, total, going_n, won_n, lost_n in session.execute(
+            select(counts.c.unit_id, Unit.name, Unit.kind, counts.c.award, counts.c.total, counts.c.going,
+                   counts.c.won, counts.c.lost).outerjoin(Unit, Unit.id == counts.c.unit_id)):
+        row = units.get(unit_id)
+        if row is None:
+            row = units[unit_id] = [unit_id, name or unit_id, kind or "", 0, 0, 0, 0]
+        row[3] += total
+        row[4] += int(going_n or 0)
+        row[5] += int(won_n or 0)
+        row[6] += int(lost_n or 0)
+        if won_n:
+            by_unit_kind[(kind or "", award or "")] += int(won_n)
+    found.by_unit = sorted(((u, name, kind, total, going_n, won_n, lost_n)
+                            for u, name, kind, total, going_n, won_n, lost_n in units.values()),
+                           key=lambda row: (-row[3], row[1]))
     statuses: dict[str, int] = defaultdict(int)
     kinds: dict[str, list[int]] = {}
     awards: dict[str, list[int]] = {}
@@ -140,13 +153,6 @@ def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
     found.by_outcome = list(outcomes.items())
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
-    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
-    # unit table would look up a unit per awarded nomination.
-    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
-    for unit_id, award, count in session.execute(
-            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
-            .group_by(Nomination.unit_id, Nomination.award)):
-        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
     found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
 
 
