@@ -31,6 +31,7 @@ from service.security.access import (
     has_province_role,
     hidden_nominations,
     nomination_scope,
+    own_hidden_units,
 )
 
 # How a nomination ended; any other status is still on its way.
@@ -54,6 +55,10 @@ class Scope:
     # The nominations whose rows the actor may read (the list export): what it sees, never more. A
     # province role counts a unit's Giấy khen in the figures, but its dossier stays the unit's.
     listed: ColumnElement[bool] | None = None
+    # When `hidden` is exactly the unit-only nominations (drafts, decided inside) of other units: the
+    # units whose unit-only nominations the scope still sees (its own). The open tasks are then counted
+    # from their `unit_only` flag, with no join at all.
+    unit_only_seen: frozenset[str] | None = None
 
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
@@ -64,6 +69,7 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     ended_inside = tuple(s for c in runtime.loader.contracts.processes.values() if c.within_unit for s in c.end_stages)
     visible = counted_scope(actor, runtime.roles, ended_inside) if own is None else Nomination.unit_id.in_(own)
     hidden = hidden_nominations(actor, runtime.roles) if own is None else None
+    unit_only_seen = own_hidden_units(actor, runtime.roles) if hidden is not None else None
     if own is None and hidden is None and not isinstance(visible, True_):
         hidden = not_(visible)  # any other restriction: the same figures, found more slowly
     where = visible
@@ -72,7 +78,7 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
         where = and_(where, Nomination.movement_id == movement_id)
         listed = and_(listed, Nomination.movement_id == movement_id)
         hidden = and_(hidden, Nomination.movement_id == movement_id) if hidden is not None else None
-    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden, listed)
+    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden, listed, unit_only_seen)
 
 
 @dataclass
@@ -198,9 +204,10 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
     recorded on the open task, never its element id); overdue ones per person holding them.
 
-    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its
-    movement), less the tasks of the nominations the scope does not see (other units' drafts: few,
-    found through the nomination's status index); a unit head's are a join to their units'
+    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its movement,
+    and whether its nomination is its unit's own: a draft, or decided inside the unit), leaving out the
+    unit-only tasks but those of the role's own units (a join to their nominations, a few hundred at
+    most); its cost does not grow with the tasks it leaves out. A unit head's are a join to their units'
     nominations, a few hundred at most."""
     late = case((InboxRow.due_at < now, 1), else_=0)
     columns = (InboxRow.process_id, InboxRow.stage, InboxRow.role, InboxRow.assignee_id)
@@ -216,10 +223,17 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
                  else InboxRow.movement_id.is_not(None)]
         if not scope.batches:  # the decision's tasks belong to a batch, not to a nomination
             where.append(InboxRow.batch_id.is_(None))
-        added.append(select(*counted).where(*where).group_by(*columns))
-        if scope.hidden is not None:
-            taken.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
-                         .where(scope.hidden).group_by(*columns))
+        if scope.unit_only_seen is not None:
+            added.append(select(*counted).where(*where, InboxRow.unit_only.is_(False)).group_by(*columns))
+            if scope.unit_only_seen:
+                added.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
+                             .where(*where, InboxRow.unit_only.is_(True),
+                                    Nomination.unit_id.in_(scope.unit_only_seen)).group_by(*columns))
+        else:
+            added.append(select(*counted).where(*where).group_by(*columns))
+            if scope.hidden is not None:  # any other restriction: the same figures, found more slowly
+                taken.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
+                             .where(scope.hidden).group_by(*columns))
     groups: dict[tuple[str, str | None, str, int | None], list[int]] = {}
     for sign, queries in ((1, added), (-1, taken)):
         for query in queries:
