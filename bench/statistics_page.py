@@ -1,7 +1,8 @@
 """The statistics page, the follow-up boards and the full .xlsx export over real HTTP, with 100,000
 nominations and 2,000 units x 3 reporting rounds stored.
 
-Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql] [--export-only]
+Run: .venv/bin/python bench/statistics_page.py [--small] [--backends sqlite,postgresql]
+         [--pages statistics,follow-up] [--no-export | --export-only] [--save-export DIR] [--requests 30]
 (Named statistics_page, not statistics: a bench/statistics.py would shadow the standard library for
 every script run from bench/.)
 
@@ -19,12 +20,16 @@ For each database (a SQLite file, and a PostgreSQL server started for the run on
    officer's follow-up page (/follow-up: the units' late tasks) and the board of the last round
    (/rounds/<id>), and the full export GET /statistics/nominations.xlsx: its time and the server
    worker's peak resident memory during it (VmHWM, reset just before through /proc/<pid>/clear_refs).
+   Beside the wall times: the server worker's CPU per request, and on PostgreSQL the database server's
+   (the postmaster's processes, parallel workers included): on a shared machine the wall time is
+   mostly waiting for a core, the CPU times are what a request costs.
 Targets (DESIGN/issue 15): pages p95 <= 300 ms, full export of 100,000 rows <= 10 s, memory flat.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -37,7 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -212,19 +217,23 @@ def cache_key(units: int, nominations: int) -> str:
 
 
 @contextmanager
-def prepared(backend: str, workdir: Path, units: int, nominations: int) -> Iterator[tuple[str, Path | None]]:
-    """A database for the run, and the file to keep it in when it is not kept yet (None: restored from it)."""
+def prepared(backend: str, workdir: Path, units: int,
+             nominations: int) -> Iterator[tuple[str, Path | None, Callable[[], float]]]:
+    """A database for the run, the file to keep it in when it is not kept yet (None: restored from it),
+    and the CPU seconds the database server has used so far (0 for SQLite: it runs in the worker)."""
     CACHE.mkdir(parents=True, exist_ok=True)
     kept = CACHE / f"stats-{backend}-{cache_key(units, nominations)}.{'sqlite3' if backend == 'sqlite' else 'pgdump'}"
     if backend == "sqlite":
         target = workdir / "bench.sqlite3"
         if kept.exists():
             shutil.copyfile(kept, target)
-        yield f"sqlite:///{target}", None if kept.exists() else kept
+        yield f"sqlite:///{target}", None if kept.exists() else kept, lambda: 0.0
         return
     from tests.support.postgres import PostgresServer, find_bindir
 
     pg = PostgresServer.start()
+    assert pg._owned_dir is not None
+    postmaster = int((pg._owned_dir / "data" / "postmaster.pid").read_text().split()[0])
     try:
         url = pg.create_database(pg.new_name("bench"))
         if kept.exists():
@@ -233,11 +242,25 @@ def prepared(backend: str, workdir: Path, units: int, nominations: int) -> Itera
             # What autovacuum does within a minute of a bulk load (PostgreSQL >= 13 vacuums after inserts
             # too): statistics, and the visibility map that lets the covering indexes answer alone.
             subprocess.run([str(find_bindir() / "psql"), "-q", "-d", libpq(url), "-c", "VACUUM ANALYZE"], check=True)
-            yield url, None
+            yield url, None, lambda: server_cpu_seconds(postmaster)
         else:
-            yield url, kept
+            yield url, kept, lambda: server_cpu_seconds(postmaster)
     finally:
         pg.stop()
+
+
+def server_cpu_seconds(postmaster: int) -> float:
+    """The PostgreSQL server's CPU so far: the postmaster with its children that ended (parallel workers
+    come and go) and those still running (the connections' backends)."""
+    def fields(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    own = fields(postmaster)
+    ticks = sum(int(own[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # ended: in the postmaster's cutime
+            ticks += sum(int(x) for x in fields(int(child))[11:13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def libpq(url: str) -> str:
@@ -274,20 +297,21 @@ def timed(client: Any, path: str, token: str, count: int) -> list[float]:
 
 
 def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: int,
-                export_only: bool = False, save_export: Path | None = None) -> list[list[Any]]:
+                only: set[str] | None = None, export: bool = True,
+                save_export: Path | None = None) -> list[list[Any]]:
     rows: list[list[Any]] = Rows()
     port = service_bench.free_port()
-    with prepared(name, workdir, units, nominations) as (database_url, kept), \
+    with prepared(name, workdir, units, nominations) as (database_url, kept, db_cpu), \
             service_bench.server(workdir, database_url, port, seeded=kept is None) as (tokens, pid):
         if kept is not None:
             movement_id, seconds = load(workdir, database_url, units, nominations)
             keep(database_url, kept)
             rows.append([name, "load", f"{units:,} units, {nominations:,} nominations, {ROUNDS} rounds (kept)", "",
-                         f"{seconds:.1f} s", "", ""])
+                         f"{seconds:.1f} s", "", "", ""])
         else:
             movement_id = first(database_url, select(Movement.id).where(Movement.year == 2026))
             rows.append([name, "load", f"{units:,} units, {nominations:,} nominations, {ROUNDS} rounds (copy)",
-                         "", "", "", ""])
+                         "", "", "", "", ""])
         last_round = first(database_url, select(ReportRound.id).order_by(ReportRound.due_at.desc()))
         client = service_bench.Client(port)
         admin, lead, officer = tokens["quantri"], tokens["lanhdao.khcn"], tokens["chuyenvien.khcn"]
@@ -295,19 +319,22 @@ def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: 
                  ("statistics", "GET /statistics (DOST lead)", f"/statistics?movement={movement_id}", lead),
                  ("follow-up", "GET /follow-up (DOST officer)", "/follow-up", officer),
                  ("follow-up", "GET /rounds/<last round> (DOST officer)", f"/rounds/{last_round}", officer)]
-        if export_only:
-            pages = []
+        pages = [page for page in pages if only is None or page[0] in only]
         for _, _, path, token in pages:  # warm-up: imports, first queries, page cache
             timed(client, path, token, 2)
         worker = worker_pid(pid)
         # The server's CPU per request beside the wall times: on a shared machine the wall time
         # includes waiting for a core, the CPU time is what the request costs.
         for what, label, path, token in [("floor", "GET /healthz (HTTP, no work)", "/healthz", admin), *pages]:
-            cpu = cpu_seconds(worker)
+            cpu, database = cpu_seconds(worker), db_cpu()
             times = timed(client, path, token, rounds)
             cpu = (cpu_seconds(worker) - cpu) / len(times) * 1000
+            database = (db_cpu() - database) / len(times) * 1000
             rows.append([name, what, label, len(times), f"{service_bench.pct(times, 0.5):.1f}",
-                         f"{service_bench.pct(times, 0.95):.1f}", f"{cpu:.0f}"])
+                         f"{service_bench.pct(times, 0.95):.1f}", f"{cpu:.0f}",
+                         f"{database:.0f}" if name == "postgresql" else ""])
+        if not export:
+            return rows
         before = peak_kib(worker)
         reset_peak(worker)
         client.conn.timeout = 900  # a slow machine must not cut the export short
@@ -320,9 +347,10 @@ def run_backend(name: str, workdir: Path, units: int, nominations: int, rounds: 
             (save_export / f"nominations-{name}.xlsx").write_bytes(body)
         rows.append([name, "export", f"nominations.xlsx: {nominations:,} rows, {len(body) / 1e6:.1f} MB", 1,
                      f"{ms / 1000:.2f} s", f"peak RSS {after / 1024:.0f} MiB (before: {before / 1024:.0f})",
-                     f"{cpu * 1000:.0f}"])
+                     f"{cpu * 1000:.0f}", ""])
         _, body, ms = client.call("GET", f"/statistics/export.xlsx?movement={movement_id}", admin)
-        rows.append([name, "export", f"export.xlsx: every table ({len(body) / 1e3:.0f} kB)", 1, f"{ms:.0f}", "", ""])
+        rows.append([name, "export", f"export.xlsx: every table ({len(body) / 1e3:.0f} kB)", 1, f"{ms:.0f}", "", "",
+                     ""])
     return rows
 
 
@@ -336,9 +364,12 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="200 units, 5,000 nominations (CI size)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=30, help="requests per page")
+    parser.add_argument("--pages", help="only these pages: statistics, follow-up (default: both)")
+    parser.add_argument("--no-export", action="store_true", help="skip the two .xlsx exports")
     parser.add_argument("--export-only", action="store_true", help="only the two exports, not the pages")
     parser.add_argument("--save-export", type=Path, help="keep the full export in this folder, to look at")
     args = parser.parse_args()
+    only = set() if args.export_only else set(args.pages.split(",")) if args.pages else None
     units, nominations = (200, 5_000) if args.small else (2_000, 100_000)
     print("nomflow statistics benchmark (real HTTP, gunicorn on 127.0.0.1)")
     print(f"Python {platform.python_version()}, {platform.platform()}, cpus={os.cpu_count()}, "
@@ -346,9 +377,10 @@ def main() -> None:
     rows: list[list[Any]] = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory(prefix=f"nomflow-bench-stats-{backend}-") as tmp:
-            rows += run_backend(backend, Path(tmp), units, nominations, args.requests, args.export_only,
+            rows += run_backend(backend, Path(tmp), units, nominations, args.requests, only, not args.no_export,
                                 args.save_export)
-    headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms", "server CPU ms/request"]
+    headers = ["backend", "what", "operation", "n", "p50 ms", "p95 ms", "server CPU ms/request",
+               "database CPU ms/request"]
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     for row in [headers, ["-" * w for w in widths], *rows]:

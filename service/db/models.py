@@ -259,7 +259,7 @@ class Nomination(Base):
     __tablename__ = "nomination"
     # The statistics page's GROUP BYs read these indexes only (reads/statistics.py).
     # unit_id and within_unit: a province role's scope reads them (0017, 0019).
-    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "status", "award", "within_unit"),
+    __table_args__ = (Index("ix_nomination_stats_unit", "movement_id", "unit_id", "award", "status", "within_unit"),
                       Index("ix_nomination_stats_kind", "movement_id", "nominee_kind", "award", "status",
                             "unit_id", "within_unit"))
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -365,7 +365,8 @@ class InboxRow(Base):
               sqlite_where=text("unit_id IS NULL")),
         Index("ix_open_task_assignee", "assignee_id", "due_at"),
         # The statistics page's open and overdue counts, read from the index alone (0015).
-        Index("ix_open_task_stats", "movement_id", "process_id", "stage", "role", "assignee_id", "due_at", "batch_id"),
+        Index("ix_open_task_stats", "movement_id", "process_id", "stage", "role", "assignee_id", "due_at", "batch_id",
+              "unit_only"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[str] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
@@ -385,6 +386,9 @@ class InboxRow(Base):
     nominee_name: Mapped[str | None] = mapped_column(String(300))
     nominee_kind: Mapped[str | None] = mapped_column(String(32))
     movement_id: Mapped[int | None] = mapped_column(Integer)  # its nomination's or batch's, never changes
+    # Its nomination is the unit's own (a draft, or decided inside the unit): province roles do not see
+    # it. Kept by triggers (0020_statistics_unit_only), never written by the service.
+    unit_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class DeskTime(Base):

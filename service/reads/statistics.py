@@ -31,6 +31,7 @@ from service.security.access import (
     has_province_role,
     hidden_nominations,
     nomination_scope,
+    own_hidden_units,
 )
 
 # How a nomination ended; any other status is still on its way.
@@ -54,6 +55,10 @@ class Scope:
     # The nominations whose rows the actor may read (the list export): what it sees, never more. A
     # province role counts a unit's Giấy khen in the figures, but its dossier stays the unit's.
     listed: ColumnElement[bool] | None = None
+    # When `hidden` is exactly the unit-only nominations (drafts, decided inside) of other units: the
+    # units whose unit-only nominations the scope still sees (its own). The open tasks are then counted
+    # from their `unit_only` flag, with no join at all.
+    unit_only_seen: frozenset[str] | None = None
 
 
 def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
@@ -64,6 +69,7 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
     ended_inside = tuple(s for c in runtime.loader.contracts.processes.values() if c.within_unit for s in c.end_stages)
     visible = counted_scope(actor, runtime.roles, ended_inside) if own is None else Nomination.unit_id.in_(own)
     hidden = hidden_nominations(actor, runtime.roles) if own is None else None
+    unit_only_seen = own_hidden_units(actor, runtime.roles) if hidden is not None else None
     if own is None and hidden is None and not isinstance(visible, True_):
         hidden = not_(visible)  # any other restriction: the same figures, found more slowly
     where = visible
@@ -72,7 +78,7 @@ def scope_for(runtime: Runtime, actor: Actor, movement_id: int | None) -> Scope:
         where = and_(where, Nomination.movement_id == movement_id)
         listed = and_(listed, Nomination.movement_id == movement_id)
         hidden = and_(hidden, Nomination.movement_id == movement_id) if hidden is not None else None
-    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden, listed)
+    return Scope(movement_id, where, own, province and can_view_batches(actor), hidden, listed, unit_only_seen)
 
 
 @dataclass
@@ -104,24 +110,37 @@ def figures(runtime: Runtime, scope: Scope) -> Figures:
 
 
 def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
-    """Three GROUP BYs, each a scan of a covering index (see the nomination table's statistics
-    indexes), the database doing the counting: per unit (total, in progress, awarded, not awarded),
-    per (kind, award, status), and the awarded per (unit, award). Every table of nominations is summed
-    from these, so their totals always agree."""
+    """Two GROUP BYs, each one scan of a covering index (the nomination table's statistics indexes),
+    the database doing the counting: per (unit, award) the total, in progress, awarded and not
+    awarded, with the unit's name and kind; and per (kind, award, status). Every table of nominations
+    is summed from these two, so their totals always agree, and no figure scans the rows twice (the
+    awards per unit kind are the per-unit rows' awarded counts, not a third scan)."""
     won, lost = Nomination.status.in_(AWARDED), Nomination.status == "not_awarded"
     going = Nomination.status.not_in(OUTCOMES)
-    counts = (select(Nomination.unit_id.label("unit_id"), func.count().label("total"), _count(going).label("going"),
-                     _count(won).label("won"), _count(lost).label("lost"))
-              .where(scope.nominations).group_by(Nomination.unit_id).subquery())
+    # Grouped in the index's order (movement, unit, award, ...): the groups stream, no hash table.
+    counts = (select(Nomination.unit_id.label("unit_id"), Nomination.award.label("award"),
+                     func.count().label("total"), _count(going).label("going"), _count(won).label("won"),
+                     _count(lost).label("lost"))
+              .where(scope.nominations).group_by(Nomination.unit_id, Nomination.award).subquery())
     # Each unit's name and kind joined to its counts: one lookup per group, never an IN list of
     # thousands of unit ids (binding and planning 2,000 parameters cost more than the count itself).
-    per_unit = session.execute(
-        select(counts.c.unit_id, Unit.name, Unit.kind, counts.c.total, counts.c.going, counts.c.won, counts.c.lost)
-        .outerjoin(Unit, Unit.id == counts.c.unit_id)).all()
-    names = {unit_id: (name or unit_id, kind or "") for unit_id, name, kind, *_ in per_unit}
-    rows = [(unit_id, *names[unit_id], total, int(a or 0), int(b or 0), int(c or 0))
-            for unit_id, _, _, total, a, b, c in per_unit]
-    found.by_unit = sorted(rows, key=lambda row: (-row[3], row[1]))
+    units: dict[str, list[Any]] = {}
+    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
+    for unit_id, name, kind, award, total, going_n, won_n, lost_n in session.execute(
+            select(counts.c.unit_id, Unit.name, Unit.kind, counts.c.award, counts.c.total, counts.c.going,
+                   counts.c.won, counts.c.lost).outerjoin(Unit, Unit.id == counts.c.unit_id)):
+        row = units.get(unit_id)
+        if row is None:
+            row = units[unit_id] = [unit_id, name or unit_id, kind or "", 0, 0, 0, 0]
+        row[3] += total
+        row[4] += int(going_n or 0)
+        row[5] += int(won_n or 0)
+        row[6] += int(lost_n or 0)
+        if won_n:
+            by_unit_kind[(kind or "", award or "")] += int(won_n)
+    found.by_unit = sorted(((u, name, kind, total, going_n, won_n, lost_n)
+                            for u, name, kind, total, going_n, won_n, lost_n in units.values()),
+                           key=lambda row: (-row[3], row[1]))
     statuses: dict[str, int] = defaultdict(int)
     kinds: dict[str, list[int]] = {}
     awards: dict[str, list[int]] = {}
@@ -140,13 +159,6 @@ def _nomination_figures(session: Session, scope: Scope, found: Figures) -> None:
     found.by_outcome = list(outcomes.items())
     found.by_kind = [(k, total, n) for k, (total, n) in kinds.items()]
     found.by_award = [(a, total, n) for a, (total, n) in awards.items()]
-    # Per (unit, award) from the index, each unit's kind from the names read above: a join to the
-    # unit table would look up a unit per awarded nomination.
-    by_unit_kind: dict[tuple[str, str], int] = defaultdict(int)
-    for unit_id, award, count in session.execute(
-            select(Nomination.unit_id, Nomination.award, func.count()).where(scope.nominations, won)
-            .group_by(Nomination.unit_id, Nomination.award)):
-        by_unit_kind[(names.get(unit_id, ("", ""))[1], award or "")] += count
     found.awards_by_unit_kind = sorted((kind, award, count) for (kind, award), count in by_unit_kind.items())
 
 
@@ -192,9 +204,10 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
     """Open tasks and overdue ones per desk, and per stage (the stage each task's diagram declares,
     recorded on the open task, never its element id); overdue ones per person holding them.
 
-    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its
-    movement), less the tasks of the nominations the scope does not see (other units' drafts: few,
-    found through the nomination's status index); a unit head's are a join to their units'
+    The province's figures are one GROUP BY over ix_open_task_stats (each task carries its movement,
+    and whether its nomination is its unit's own: a draft, or decided inside the unit), leaving out the
+    unit-only tasks but those of the role's own units (a join to their nominations, a few hundred at
+    most); its cost does not grow with the tasks it leaves out. A unit head's are a join to their units'
     nominations, a few hundred at most."""
     late = case((InboxRow.due_at < now, 1), else_=0)
     columns = (InboxRow.process_id, InboxRow.stage, InboxRow.role, InboxRow.assignee_id)
@@ -210,10 +223,17 @@ def _overdue(session: Session, scope: Scope, now: datetime) -> tuple[
                  else InboxRow.movement_id.is_not(None)]
         if not scope.batches:  # the decision's tasks belong to a batch, not to a nomination
             where.append(InboxRow.batch_id.is_(None))
-        added.append(select(*counted).where(*where).group_by(*columns))
-        if scope.hidden is not None:
-            taken.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
-                         .where(scope.hidden).group_by(*columns))
+        if scope.unit_only_seen is not None:
+            added.append(select(*counted).where(*where, InboxRow.unit_only.is_(False)).group_by(*columns))
+            if scope.unit_only_seen:
+                added.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
+                             .where(*where, InboxRow.unit_only.is_(True),
+                                    Nomination.unit_id.in_(scope.unit_only_seen)).group_by(*columns))
+        else:
+            added.append(select(*counted).where(*where).group_by(*columns))
+            if scope.hidden is not None:  # any other restriction: the same figures, found more slowly
+                taken.append(select(*counted).join(Nomination, Nomination.id == InboxRow.nomination_id)
+                             .where(scope.hidden).group_by(*columns))
     groups: dict[tuple[str, str | None, str, int | None], list[int]] = {}
     for sign, queries in ((1, added), (-1, taken)):
         for query in queries:

@@ -211,6 +211,14 @@ def hidden_nominations(actor: Actor, roles: RoleCatalog) -> ColumnElement[bool] 
                 Nomination.unit_id.not_in(actor.units()))
 
 
+def own_hidden_units(actor: Actor, roles: RoleCatalog) -> frozenset[str] | None:
+    """The units whose drafts and Giấy khen a province role still sees (its own): what it sees of the
+    nominations `hidden_nominations` leaves out for others. None: not a province role (or an admin)."""
+    if not has_province_role(actor, roles) or actor.is_admin:
+        return None
+    return frozenset(actor.units())
+
+
 def counted_scope(actor: Actor, roles: RoleCatalog, decided_inside: tuple[str, ...]) -> ColumnElement[bool]:
     """What statistics count for the actor: what it sees, and for province roles also the nominations
     decided inside their unit once they ended on one of `decided_inside` (a Giấy khen given counts in
