@@ -57,25 +57,35 @@ def edit_facts(runtime: Runtime, actor: Actor, movement_id: int, version: int, f
         raise InvalidInput("Thông tin phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", problems)
     with runtime.uow() as uow:
         session = uow.session
-        movement = session.get(Movement, movement_id)
-        if movement is None:
-            raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
-        if movement.version != version:
-            raise Conflict(STALE)
+        movement = _at_version(session, movement_id, version)
         if cleaned["name"] != movement.name and session.scalars(select(Movement.id).where(
                 Movement.name == cleaned["name"], Movement.year == movement.year)).first() is not None:
             raise InvalidInput("Thông tin phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", [FieldError(
                 "name", f"Đã có phong trào thi đua “{cleaned['name']}” năm {movement.year}")])
         before = {field: getattr(movement, field) for field in cleaned}
-        changed = session.execute(update(Movement).where(Movement.id == movement_id, Movement.version == version)
-                                  .values(**cleaned, version=version + 1))
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(STALE)
+        _compare_and_set(session, movement_id, version, cleaned)
         audit(session, runtime, "movement_facts_edited", actor_id=actor.user_id, movement_id=movement_id,
               version=version + 1, changed={field: {"from": _plain(before[field]), "to": _plain(value)}
                                             for field, value in cleaned.items() if before[field] != value})
         uow.commit()
         return version + 1
+
+
+def _at_version(session: Session, movement_id: int, version: int) -> Movement:
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+    if movement.version != version:
+        raise Conflict(STALE)
+    return movement
+
+
+def _compare_and_set(session: Session, movement_id: int, version: int, values: dict[str, Any]) -> None:
+    """A concurrent save that read the same version loses here, not silently."""
+    changed = session.execute(update(Movement).where(Movement.id == movement_id, Movement.version == version)
+                              .values(**values, version=version + 1))
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(STALE)
 
 
 def _plain(value: Any) -> Any:
@@ -88,20 +98,12 @@ def edit_lists(runtime: Runtime, actor: Actor, movement_id: int, version: int, l
     awards, kinds, problems = _clean(runtime, lists)
     with runtime.uow() as uow:
         session = uow.session
-        movement = session.get(Movement, movement_id)
-        if movement is None:
-            raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
-        if movement.version != version:
-            raise Conflict(STALE)
+        movement = _at_version(session, movement_id, version)
         problems += _still_used(session, movement_id, awards, kinds)
         if problems:
             raise InvalidInput("Danh sách của phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", problems)
         changes = _changes(movement.awards, movement.nominee_kinds, awards, kinds)  # before the update syncs them
-        # Compare-and-set: a concurrent save that read the same version loses here, not silently.
-        changed = session.execute(update(Movement).where(Movement.id == movement_id, Movement.version == version)
-                                  .values(awards=awards, nominee_kinds=kinds, version=version + 1))
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(STALE)
+        _compare_and_set(session, movement_id, version, {"awards": awards, "nominee_kinds": kinds})
         audit(session, runtime, "movement_lists_edited", actor_id=actor.user_id, movement_id=movement_id,
               version=version + 1, **changes)
         uow.commit()
