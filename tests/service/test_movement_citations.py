@@ -14,6 +14,7 @@ from typing import Any
 from docx import Document
 from sqlalchemy import select
 
+from service.core.config import ROOT
 from service.core.runtime import Runtime
 from service.db.models import DecisionFile, Movement
 from service.usecases import decisions
@@ -26,6 +27,7 @@ from .test_api_batches import new_batch, prepare
 
 OTHER = {"name": "Dân vận khéo trong chuyển đổi số", "plan_number": "07/KH-UBND", "plan_date": date(2026, 3, 10),
          "authority": "Ban Thường vụ Tỉnh ủy Hưng Yên"}
+OUT = ROOT / "test-output" / "documents"
 THIS = {"plan_number": "125/KH-UBND", "plan_date": date(2026, 5, 5)}
 
 
@@ -89,6 +91,9 @@ def test_each_batchs_documents_cite_its_own_movement(client, auth, runtime: Runt
             assert cites in docx, (batch_id, document, docx)
             assert cites in pdf, (batch_id, document, pdf)
             assert never not in docx and never not in pdf
+    # Kept to look at (pdftoppm): the second movement's decision as the Chairman would sign it.
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "decision-second-movement.pdf").write_bytes(drafted(runtime, second, "decision", "pdf"))
 
 
 def new_batch_in(client: Any, auth: Any, runtime: Runtime, movement_id: int) -> str:
