@@ -103,3 +103,16 @@ def test_the_nominations_list_and_the_register_show_the_filter_they_apply(app: A
     assert selected(register.text, "authority")[0] == "phuong-hien-nam"
     bad = client.get("/so-dang-ky?year=abc")
     assert bad.status_code == 400 and "Năm “abc” không hợp lệ" in bad.text
+
+
+def test_the_movement_boxes_show_the_movement_applied(app: Any, runtime: Any) -> None:
+    """/statistics, /batches and /nominations read ?movement= the same way (reads/movement_filter.py):
+    "01" is movement 1 and its box says so; a malformed one is a 400 with its reason, never "all"."""
+    client = app.test_client()
+    log_in(client, "quantri")
+    for path in ("/statistics", "/batches", "/nominations", "/so-dang-ky"):
+        page = client.get(f"{path}?movement=01")
+        assert page.status_code == 200, path
+        assert selected(page.text, "movement")[0] == "1", path
+        refused = client.get(f"{path}?movement=abc")
+        assert refused.status_code == 400 and "Mã phong trào thi đua “abc” không hợp lệ" in refused.text, path
