@@ -44,7 +44,8 @@ def decision(count: int) -> AwardDocument:
                       "Chuyên viên", "Sở Tài chính") for i in range(count)]
     return AwardDocument(province.issuer, province.province, province.symbol("QĐ"), 2026, province.signer_title,
                          "Trần Văn Quyết", {"name": "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
-                                            "year": 2026, "plan_number": "125/KH-UBND", "plan_date": "05/5/2026"},
+                                            "year": 2026, "plan_number": "125/KH-UBND", "plan_date": "05/5/2026",
+                                            "authority": "Ủy ban nhân dân tỉnh"},
                          {"number": "210/TTr-SNV", "date": "10/11/2026"}, people, number=12,
                          signed_on=date(2026, 5, 15))
 

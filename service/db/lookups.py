@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, DomainError, NotFound, catalogued
 from service.db.models import AuditEvent, Batch, Movement, Nomination, UnitCriteria
-from service.documents.batch_documents import Terms
+from service.documents.batch_documents import Terms, movement_facts
 from workflows.form_choices import MovementChoices
 
 TASK_COMPLETED = catalogued("Nhiệm vụ này đã được xử lý")
@@ -76,3 +76,8 @@ def award_terms(session: Session, batch: Batch, award_codes: list[str | None]) -
     if movement is None:
         return Terms((), "; ".join(dict.fromkeys(c for c in award_codes if c)))
     return Terms.of(movement.nominee_kinds, movement.awards, award_codes)
+
+
+def cited_movement(session: Session, movement_id: int) -> dict[str, Any]:
+    """What a document of this movement's batch or nomination cites of it (its own plan, not a constant)."""
+    return movement_facts(movement_of(session, movement_id))

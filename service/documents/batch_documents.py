@@ -1,16 +1,18 @@
 """The facts of a batch as documents: the Chairman's decision and Home Affairs' Tờ trình, from the
-batch's nominations and the movement's own references (config/documents/movement.toml)."""
+batch's nominations and its movement's record (name, year, plan number and date, launching authority:
+next year's movement cites its own plan). Who issues and submits them is config/documents/issuers.toml."""
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from service.documents.award_decision import INDIVIDUAL, AwardDocument, Awardee
+from service.documents.decree30 import short_date
 from service.documents.register import Authority, authorities
 from service.documents.wording import DOCUMENTS_DIR
 
@@ -19,20 +21,33 @@ KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep", "ca_nhan")
 
 
 @dataclass(frozen=True)
-class Movement:
-    facts: dict[str, Any]  # name, year, plan_number, plan_date: the wording files' movement.*
+class Issuers:
+    """Who issues a movement's award decision and who submits it: the same for every movement."""
+
     decision_authority: str  # an authority of authorities.toml: who issues the decision
     submission_authority: str  # who submits it (Tờ trình)
     submission_signer_title: str
 
     @classmethod
-    def load(cls, path: Path = DOCUMENTS_DIR / "movement.toml") -> Movement:
+    def load(cls, path: Path = DOCUMENTS_DIR / "issuers.toml") -> Issuers:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return cls(dict(data["movement"]), data["decision"]["authority"], data["submission"]["authority"],
-                   data["submission"]["signer_title"])
+        return cls(data["decision"]["authority"], data["submission"]["authority"], data["submission"]["signer_title"])
 
     def authority(self, which: str) -> Authority:
         return authorities()[self.decision_authority if which == "decision" else self.submission_authority]
+
+
+# The signing code's name for it (it reads only the authorities): kept so that branches written against
+# it merge unchanged. It holds nothing of a movement any more; see movement_facts.
+Movement = Issuers
+
+
+def movement_facts(movement: Any) -> dict[str, Any]:
+    """What a document cites of its movement record (service/db/models.py Movement), as the wording
+    files' movement.*: name, year, plan_number, plan_date ('5/5/2026', '' when not set), authority."""
+    plan_date: date | None = movement.plan_date
+    return {"name": movement.name, "year": movement.year, "plan_number": movement.plan_number or "",
+            "plan_date": short_date(plan_date) if plan_date else "", "authority": movement.authority}
 
 
 @dataclass(frozen=True)
@@ -69,25 +84,26 @@ def awardee(kind: str | None, name: str | None, data: dict[str, Any], unit_name:
                    unit=(data.get("work_unit") or unit_name) if individual else None)
 
 
-def decision_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
-                      submission: dict[str, str], number: int | None = None,
+def decision_document(issuers: Issuers, movement: Mapping[str, Any], awardees: Sequence[Awardee], year: int,
+                      signer_name: str, submission: dict[str, str], number: int | None = None,
                       signed_on: date | None = None, terms: Terms | None = None) -> AwardDocument:
-    authority = movement.authority("decision")
+    """`movement`: the batch's movement as movement_facts gives it."""
+    authority = issuers.authority("decision")
     return AwardDocument(issuer=authority.issuer, province=authority.province,
                          symbol=authority.symbol(DECISION_KIND), year=year,
                          signer_authority=authority.signer_title, signer_name=signer_name,
-                         movement=movement.facts, submission=submission, awardees=list(awardees),
+                         movement=dict(movement), submission=submission, awardees=list(awardees),
                          number=number, signed_on=signed_on, **_terms(terms))
 
 
-def submission_document(movement: Movement, awardees: Sequence[Awardee], year: int, signer_name: str,
-                        submission: dict[str, str], number: int | None = None,
+def submission_document(issuers: Issuers, movement: Mapping[str, Any], awardees: Sequence[Awardee], year: int,
+                        signer_name: str, submission: dict[str, str], number: int | None = None,
                         signed_on: date | None = None, terms: Terms | None = None) -> AwardDocument:
-    authority = movement.authority("submission")
+    authority = issuers.authority("submission")
     return AwardDocument(issuer=authority.issuer, province=authority.province,
                          symbol=authority.symbol(SUBMISSION_KIND), year=year,
-                         signer_authority=movement.submission_signer_title, signer_name=signer_name,
-                         movement=movement.facts, submission=submission, awardees=list(awardees),
+                         signer_authority=issuers.submission_signer_title, signer_name=signer_name,
+                         movement=dict(movement), submission=submission, awardees=list(awardees),
                          number=number, signed_on=signed_on, **_terms(terms))
 
 

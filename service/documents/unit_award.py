@@ -11,7 +11,7 @@ from typing import Any
 
 from service.documents import certificate
 from service.documents.award_decision import AwardDocument, Awardee, render_docx
-from service.documents.batch_documents import DECISION_KIND, Movement
+from service.documents.batch_documents import DECISION_KIND, Issuers
 from service.documents.decree30 import Issuer
 from service.documents.register import Authority, authorities
 from service.documents.wording import Wording
@@ -41,7 +41,7 @@ def unit_authority(unit: IssuingUnit, wording: Wording | None = None) -> Authori
     if not unit.register_symbol:
         raise NoRegister(unit.id)
     wording = wording or Wording.load(DECISION_WORDING)
-    province = known[Movement.load().decision_authority]
+    province = known[Issuers.load().decision_authority]
     ctx = {"province": province.province}
     parents: Mapping[str, str] = wording.data.get("issuer_parents", {})
     parent = wording.text(f"issuer_parents.{unit.kind}", ctx, parents[unit.kind]) if unit.kind in parents else None
@@ -50,12 +50,13 @@ def unit_authority(unit: IssuingUnit, wording: Wording | None = None) -> Authori
                      province.province, str(title))
 
 
-def decision_document(authority: Authority, unit: IssuingUnit, awardees: Sequence[Awardee], year: int,
-                      signer_name: str, council: Mapping[str, Any], number: int | None = None,
-                      signed_on: date | None = None) -> AwardDocument:
+def decision_document(authority: Authority, unit: IssuingUnit, movement: Mapping[str, Any],
+                      awardees: Sequence[Awardee], year: int, signer_name: str, council: Mapping[str, Any],
+                      number: int | None = None, signed_on: date | None = None) -> AwardDocument:
+    """`movement`: the nomination's movement as batch_documents.movement_facts gives it."""
     return AwardDocument(
         issuer=authority.issuer, province=authority.province, symbol=authority.symbol(DECISION_KIND), year=year,
-        signer_authority=authority.signer_title, signer_name=signer_name, movement=Movement.load().facts,
+        signer_authority=authority.signer_title, signer_name=signer_name, movement=dict(movement),
         submission={}, awardees=list(awardees), number=number, signed_on=signed_on,
         extra={"unit": {"name": unit.name, "signer_title": authority.signer_title}, "council": dict(council)})
 

@@ -84,10 +84,31 @@ def render(template: str, language: str, context: dict[str, Any], timezone: str)
     ctx = {**context, "lang": lang, "tz": timezone}
     raw = env.get_template(f"{template}.{lang}.txt").render(ctx)
     subject, _, body = raw.lstrip("\n").partition("\n")
-    subject = " ".join(subject.split())  # a subject is one line, whatever the data held
+    subject = tidy_subject(" ".join(subject.split()))  # a subject is one line, whatever the data held
     text = re.sub(r"\n{3,}", "\n\n", body.strip("\n")) + "\n"
     html = env.get_template("layout.html").render(lang=lang, subject=subject, blocks=_html_blocks(text, lang))
     return Rendered(subject, text, html)
+
+
+# A separator (dash, colon) or an empty pair of quotes or brackets left with nothing to stand for.
+_EMPTY_QUOTES = re.compile(r"\s*(?:«\s*»|“\s*”|\(\s*\)|\"\s*\")")
+_DASH_AFTER_DASH = re.compile(r"\s+[–—-](?:\s+[–—-])+\s+")
+_DASH_AFTER_COLON = re.compile(r":\s*[–—-]\s+")
+_DANGLING_END = re.compile(r"\s*[–—:-]+\s*$")
+
+
+def tidy_subject(subject: str) -> str:
+    """A subject that names nothing where a template put a name (a report task has no nominee, a batch
+    no title yet) drops the separator before the gap, and an empty «» with it: "Việc mới: Lập báo cáo –"
+    reads as if something were cut off. The templates give every mail a name to cite; this is the net."""
+    previous = None
+    while previous != subject:
+        previous = subject
+        subject = _EMPTY_QUOTES.sub("", subject)
+        subject = _DASH_AFTER_DASH.sub(" – ", subject)
+        subject = _DASH_AFTER_COLON.sub(": ", subject)
+        subject = _DANGLING_END.sub("", subject)
+    return subject.strip()
 
 
 def _local(value: datetime, timezone: str) -> datetime:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, defer
 from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
-from service.db.lookups import award_terms
+from service.db.lookups import award_terms, cited_movement
 from service.db.models import Batch, DecisionExclusion, DecisionFile, Nomination, RegisterEntry, Unit, User
 from service.documents import batch_documents, signers, signing
 from service.documents.award_decision import AwardDocument
@@ -71,7 +71,7 @@ def batch_decision(runtime: Runtime, batch_id: str) -> dict[str, Any]:
         people = dict(session.execute(select(User.id, User.full_name).where(
             User.id.in_({f.created_by for f in files if f.created_by}))).all()) if files else {}
         entries = list(session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id)))
-        decision_symbol = batch_documents.Movement.load().authority("decision").symbol(batch_documents.DECISION_KIND)
+        decision_symbol = batch_documents.Issuers.load().authority("decision").symbol(batch_documents.DECISION_KIND)
         submission = next((e for e in entries if e.symbol != decision_symbol), None)
         entries = [e for e in entries if e.symbol == decision_symbol]
         signed = next((e for e in entries if e.pdf_sha256), None)
@@ -258,7 +258,7 @@ def certificate_document(runtime: Runtime, actor: Actor, batch_id: str) -> tuple
     """The signed decision's facts for printing its certificates, and the nominations in annex order."""
     if not can_view_batches(actor):
         raise Forbidden("Chỉ Sở Nội vụ, Chủ tịch và quản trị in Bằng khen")
-    movement = batch_documents.Movement.load()
+    issuers = batch_documents.Issuers.load()
     with runtime.read() as uow:
         session = uow.session
         batch = session.get(Batch, batch_id)
@@ -270,7 +270,8 @@ def certificate_document(runtime: Runtime, actor: Actor, batch_id: str) -> tuple
         terms = award_terms(session, batch, [n.award for n, _ in rows])
         awardees = [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, u, terms) for n, u in rows]
         ids = [n.id for n, _ in rows]
-        document = batch_documents.decision_document(movement, awardees, entry.year, entry.signer_name, {},
+        document = batch_documents.decision_document(issuers, cited_movement(session, batch.movement_id), awardees,
+                                                     entry.year, entry.signer_name, {},
                                                      number=entry.number, signed_on=entry.signed_on, terms=terms)
     # The annex's order: collectives by the movement's kinds, then people.
     kinds = [code for code, _ in document.collective_groups()] + sorted(document.individual_kinds())

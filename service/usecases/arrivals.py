@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
 from service.db.models import Batch, InboxRow, Nomination, RoleAssignment, Unit, User
-from service.usecases.notices import link, submission_number_of
+from service.usecases.notices import about, submission_number_of
 from service.usecases.outbox import enqueue
 from workflows.engine import CompletedTask
 
@@ -42,17 +42,16 @@ def announce(session: Session, runtime: Runtime, opened: list[InboxRow], complet
     returned = completed.data.get("decision") in RETURN_DECISIONS
     unit = session.get(Unit, nomination.unit_id) if nomination else None
     number = submission_number_of(session, nomination.id) if nomination else None
-    subject = (nomination.nominee_name or nomination.id) if nomination else \
-        ((batch.title or batch.id) if batch else "")
+    subject = about(session, runtime, nomination, batch, opened[0].instance_id)
     for task in opened:
         for user in holders(session, runtime, task, actor_id):
             lang = "en" if user.language == "en" else "vi"
             context: dict[str, Any] = {
                 "user": user, "recipient_title": _title(runtime, task.role, lang),
                 "nomination": nomination, "batch": batch, "unit": unit, "submission_number": number,
-                "subject_name": subject, "task_name": task.name, "task_role_title": _title(runtime, task.role, lang),
-                "due_at": task.due_at, "url": link(runtime, nomination.id if nomination else None,
-                                                   batch.id if batch else None),
+                "subject_name": subject.name, "about_kind": subject.kind, "report": subject.report,
+                "task_name": task.name, "task_role_title": _title(runtime, task.role, lang),
+                "due_at": task.due_at, "url": subject.url,
                 "returned": returned, "reason": completed.data.get("reason") if returned else None,
                 "from_task_name": completed.task.name, "from_role_title": _title(runtime, completed.task.role, lang),
             }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.media_types import DOCX, PDF
 from service.core.runtime import Runtime
-from service.db.lookups import award_terms
+from service.db.lookups import award_terms, cited_movement
 from service.db.models import Batch, DecisionExclusion, DecisionFile, InstanceRow, Nomination, RegisterEntry, Unit, User
 from service.documents import award_decision, batch_documents, fill, signers, signing
 from service.documents.pdf import PdfError, docx_to_pdf
@@ -75,10 +76,10 @@ def members(session: Session, batch_id: str, *, with_excluded: bool = False,
     return [batch_documents.awardee(n.nominee_kind, n.nominee_name, n.data or {}, unit, terms) for n, unit in rows]
 
 
-def signer_name(session: Session, runtime: Runtime, movement: batch_documents.Movement) -> str:
+def signer_name(session: Session, runtime: Runtime, issuers: batch_documents.Issuers) -> str:
     """The configured signer's name (his certificate's), or the Chairman's account name."""
     try:
-        return signers.load(runtime.config.instance_dir).signer(movement.decision_authority).name
+        return signers.load(runtime.config.instance_dir).signer(issuers.decision_authority).name
     except signing.SigningError:
         signer_role = runtime.stage_task(session, AWARD_DECISION, DECISION_SIGNING).role
         found = session.scalars(select(User.full_name).join(User.roles).where(User.active.is_(True))
@@ -111,7 +112,7 @@ def pdf_of(docx: bytes) -> bytes:
 
 def submission_entry(session: Session, batch_id: str) -> RegisterEntry | None:
     """The batch's Tờ trình in Home Affairs' register, once it has been drafted."""
-    symbol = batch_documents.Movement.load().authority("submission").symbol(batch_documents.SUBMISSION_KIND)
+    symbol = batch_documents.Issuers.load().authority("submission").symbol(batch_documents.SUBMISSION_KIND)
     return session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id,
                                                        RegisterEntry.symbol == symbol)).first()
 
@@ -132,7 +133,7 @@ def check_signed_after_submission(session: Session, batch_id: str, signed_on: da
         raise InvalidInput(message)
 
 
-def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Movement,
+def register_submission(runtime: Runtime, actor: Actor, batch_id: str, issuers: batch_documents.Issuers,
                          awardees: int, signer: str) -> RegisterEntry:
     """The batch's Tờ trình number: taken from Home Affairs' register on the first draft, in its own
     short transaction (the number is issued with its register entry, so a failed rendering leaves no
@@ -147,7 +148,7 @@ def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement:
         entry = submission_entry(session, batch_id)
         if entry is None:
             wording = award_decision.Wording.load("award_submission")
-            entry = register(session, movement.authority("submission"), batch_documents.SUBMISSION_KIND, today,
+            entry = register(session, issuers.authority("submission"), batch_documents.SUBMISSION_KIND, today,
                              str(wording.raw("subject")), signer, awardees, runtime.clock.now(), batch_id=batch_id)
             audit(session, runtime, "submission_registered", actor_id=actor.user_id, batch_id=batch.id,
                   number=entry.number, symbol=entry.symbol, signed_on=today.isoformat())
@@ -156,34 +157,36 @@ def register_submission(runtime: Runtime, actor: Actor, batch_id: str, movement:
         return entry
 
 
-def render_decision(runtime: Runtime, movement: batch_documents.Movement, awardees: list[batch_documents.Awardee],
-                    signer: str, cited: dict[str, str], terms: batch_documents.Terms) -> bytes:
-    """The decision's DOCX draft: no number, no date (the register gives both at signing)."""
+def render_decision(runtime: Runtime, issuers: batch_documents.Issuers, movement: dict[str, Any],
+                    awardees: list[batch_documents.Awardee], signer: str, cited: dict[str, str],
+                    terms: batch_documents.Terms) -> bytes:
+    """The decision's DOCX draft: no number, no date (the register gives both at signing). `movement`:
+    the batch's movement as cited_movement gives it."""
     year = runtime.clock.now().year
-    return award_decision.render_docx(batch_documents.decision_document(movement, awardees, year, signer, cited,
-                                                                        terms=terms))
+    return award_decision.render_docx(batch_documents.decision_document(issuers, movement, awardees, year, signer,
+                                                                        cited, terms=terms))
 
 
 def generate_drafts(runtime: Runtime, actor: Actor, batch_id: str) -> int:
     """Tờ trình and Quyết định (DOCX + PDF) from the batch's nominations; returns the new version."""
     require_drafter(actor)
-    movement = batch_documents.Movement.load()
+    issuers = batch_documents.Issuers.load()
     with runtime.read() as uow:
         session = uow.session
-        open_batch(session, batch_id)
+        movement = cited_movement(session, open_batch(session, batch_id).movement_id)
         awardees = members(session, batch_id)
         proposed = members(session, batch_id, with_excluded=True)
         terms = batch_terms(session, batch_id)
-        signer = signer_name(session, runtime, movement)
+        signer = signer_name(session, runtime, issuers)
         head = session.get(User, actor.user_id)
         head_name = head.full_name if head else ""
     if not awardees:
         raise InvalidInput("Đợt trình chưa có hồ sơ nào: hãy chọn hồ sơ ở bước lập tờ trình trước")
-    entry = register_submission(runtime, actor, batch_id, movement, len(proposed), head_name)
+    entry = register_submission(runtime, actor, batch_id, issuers, len(proposed), head_name)
     cited = submission_cited(entry)
-    decision = render_decision(runtime, movement, awardees, signer, cited, terms)
+    decision = render_decision(runtime, issuers, movement, awardees, signer, cited, terms)
     proposal = award_decision.render_docx(
-        batch_documents.submission_document(movement, proposed, entry.year, head_name, cited, entry.number,
+        batch_documents.submission_document(issuers, movement, proposed, entry.year, head_name, cited, entry.number,
                                             entry.signed_on, terms),
         award_decision.Wording.load("award_submission"))
     files = {(DECISION, "docx"): decision, (DECISION, "pdf"): pdf_of(decision),
@@ -208,7 +211,7 @@ def upload_version(runtime: Runtime, actor: Actor, batch_id: str, filename: str,
     stored = check_upload(filename, content, runtime.config.max_attachment_bytes)
     if stored.content_type not in (DOCX, PDF):
         raise InvalidInput("Dự thảo quyết định chỉ nhận tệp DOCX hoặc PDF")
-    authority = batch_documents.Movement.load().authority("decision")
+    authority = batch_documents.Issuers.load().authority("decision")
     symbol, year = authority.symbol(batch_documents.DECISION_KIND), runtime.clock.now().year
     pdf = content
     if stored.content_type == DOCX:

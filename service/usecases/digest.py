@@ -18,7 +18,7 @@ from service.core.runtime import Runtime
 from service.db.models import Batch, InboxRow, OutboxMail, RoleAssignment, Unit, User
 from service.reads.follow_up import followed_roles, late_tasks
 from service.security.access import load_actor, task_scope
-from service.usecases.notices import link, working_days_left
+from service.usecases.notices import About, link, reports_about, working_days_left
 from service.usecases.outbox import enqueue, new_message_id
 
 DIGEST_AT = time(7, 30)  # local time; before it the day's digest is not due yet (also on catch-up runs)
@@ -63,11 +63,15 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         batch_ids = {t.batch_id for t in tasks if t.batch_id}
         titles = dict(session.execute(select(Batch.id, Batch.title).where(Batch.id.in_(batch_ids))).all()) \
             if batch_ids else {}
-        items = [_item(runtime, task, now, titles.get(task.batch_id or "")) for task in tasks]
+        # A unit's plan or report task has no nominee and no batch: it is named by its round and unit.
+        reports = reports_about(session, runtime, [t.instance_id for t in [*tasks, *late_elsewhere]
+                                                   if not t.nomination_id and not t.batch_id])
+        items = [_item(runtime, task, now, titles.get(task.batch_id or ""), reports.get(task.instance_id))
+                 for task in tasks]
         unit_names = dict(session.execute(select(Unit.id, Unit.name).where(
             Unit.id.in_({t.unit_id for t in late_elsewhere if t.unit_id}))).all()) if late_elsewhere else {}
-        to_urge = [{**_item(runtime, t, now), "unit": unit_names.get(t.unit_id or "", t.unit_id)}
-                   for t in late_elsewhere]
+        to_urge = [{**_item(runtime, t, now, report=reports.get(t.instance_id)),
+                    "unit": unit_names.get(t.unit_id or "", t.unit_id)} for t in late_elsewhere]
         enqueue(session, runtime, user.email, "digest", {
             "user": user, "recipient_title": "", "today": today, "now": now,
             "overdue": [i for i in items if i["overdue"]],
@@ -83,16 +87,17 @@ def digest_for(runtime: Runtime, user_id: int) -> bool:
         return True
 
 
-def _item(runtime: Runtime, task: InboxRow, now: datetime, batch_title: str | None = None) -> dict[str, Any]:
+def _item(runtime: Runtime, task: InboxRow, now: datetime, batch_title: str | None = None,
+          report: About | None = None) -> dict[str, Any]:
     days = working_days_left(runtime, now, task.due_at) if task.due_at else None
     overdue = task.due_at is not None and task.due_at < now
     # A batch is named by its content (trích yếu), its code only beside it.
     batch = f"{batch_title} ({task.batch_id})" if batch_title else task.batch_id
-    subject = task.nominee_name or task.nomination_id or batch or ""
+    subject = task.nominee_name or task.nomination_id or batch or (report.name if report else "")
     if task.nomination_id and task.nominee_name:
         subject = f"{task.nominee_name} ({task.nomination_id})"
     return {
         "name": task.name, "subject": subject, "due_at": task.due_at, "overdue": overdue,
         "days": abs(days) if days is not None else None,
-        "url": link(runtime, task.nomination_id, task.batch_id),
+        "url": report.url if report and not task.nomination_id else link(runtime, task.nomination_id, task.batch_id),
     }

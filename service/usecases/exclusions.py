@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.runtime import Runtime
+from service.db.lookups import cited_movement
 from service.db.models import DecisionExclusion, Nomination
 from service.documents import award_decision, batch_documents
 from service.security.access import Actor
@@ -50,10 +51,10 @@ def exclude(runtime: Runtime, actor: Actor, batch_id: str, nomination_id: str, r
     reason = (reason or "").strip()
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         raise InvalidInput("Hãy nêu lý do không khen thưởng hồ sơ này (từ 10 đến 2.000 ký tự)")
-    movement = batch_documents.Movement.load()
+    issuers = batch_documents.Issuers.load()
     with runtime.read() as uow:
         session = uow.session
-        open_batch(session, batch_id)
+        movement = cited_movement(session, open_batch(session, batch_id).movement_id)
         signing_task(session, actor, batch_id)
         nomination = session.get(Nomination, nomination_id)
         if nomination is None or nomination.batch_id != batch_id:
@@ -69,9 +70,9 @@ def exclude(runtime: Runtime, actor: Actor, batch_id: str, nomination_id: str, r
         cited = submission_cited(entry) if entry is not None else {
             "number": f"{award_decision.decree30.BLANK}/TTr-SNV",
             "date": f"{award_decision.decree30.BLANK}/{runtime.clock.now().year}"}
-        signer = signer_name(session, runtime, movement)
+        signer = signer_name(session, runtime, issuers)
         terms = batch_terms(session, batch_id)
-    docx = render_decision(runtime, movement, left, signer, cited, terms)
+    docx = render_decision(runtime, issuers, movement, left, signer, cited, terms)
     pdf = pdf_of(docx)
     with runtime.uow() as uow:
         session = uow.session

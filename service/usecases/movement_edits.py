@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
@@ -35,26 +36,74 @@ class Lists:
     nominee_kinds: Sequence[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the movement's documents cite of it (its decisions, Tờ trình, Giấy khen decisions)."""
+
+    name: str
+    plan_number: str
+    plan_date: date | None
+    authority: str
+
+
+def edit_facts(runtime: Runtime, actor: Actor, movement_id: int, version: int, facts: Facts) -> int:
+    """Stores the movement's name, plan number and date, launching authority; returns its new version.
+    A document already drafted keeps what it cites; the next draft cites the new values."""
+    require_admin(actor)
+    cleaned = {"name": " ".join(facts.name.split()), "plan_number": facts.plan_number.strip(),
+               "plan_date": facts.plan_date, "authority": " ".join(facts.authority.split())}
+    problems = [FieldError(field, "Trường này là bắt buộc") for field in ("name", "authority") if not cleaned[field]]
+    if problems:
+        raise InvalidInput("Thông tin phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", problems)
+    with runtime.uow() as uow:
+        session = uow.session
+        movement = _at_version(session, movement_id, version)
+        if cleaned["name"] != movement.name and session.scalars(select(Movement.id).where(
+                Movement.name == cleaned["name"], Movement.year == movement.year)).first() is not None:
+            raise InvalidInput("Thông tin phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", [FieldError(
+                "name", f"Đã có phong trào thi đua “{cleaned['name']}” năm {movement.year}")])
+        before = {field: getattr(movement, field) for field in cleaned}
+        _compare_and_set(session, movement_id, version, cleaned)
+        audit(session, runtime, "movement_facts_edited", actor_id=actor.user_id, movement_id=movement_id,
+              version=version + 1, changed={field: {"from": _plain(before[field]), "to": _plain(value)}
+                                            for field, value in cleaned.items() if before[field] != value})
+        uow.commit()
+        return version + 1
+
+
+def _at_version(session: Session, movement_id: int, version: int) -> Movement:
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
+    if movement.version != version:
+        raise Conflict(STALE)
+    return movement
+
+
+def _compare_and_set(session: Session, movement_id: int, version: int, values: dict[str, Any]) -> None:
+    """A concurrent save that read the same version loses here, not silently."""
+    changed = session.execute(update(Movement).where(Movement.id == movement_id, Movement.version == version)
+                              .values(**values, version=version + 1))
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(STALE)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def edit_lists(runtime: Runtime, actor: Actor, movement_id: int, version: int, lists: Lists) -> int:
     """Stores the movement's new lists; returns its new version."""
     require_admin(actor)
     awards, kinds, problems = _clean(runtime, lists)
     with runtime.uow() as uow:
         session = uow.session
-        movement = session.get(Movement, movement_id)
-        if movement is None:
-            raise NotFound(f"Không tìm thấy phong trào thi đua {movement_id}")
-        if movement.version != version:
-            raise Conflict(STALE)
+        movement = _at_version(session, movement_id, version)
         problems += _still_used(session, movement_id, awards, kinds)
         if problems:
             raise InvalidInput("Danh sách của phong trào thi đua không hợp lệ; chưa lưu thay đổi nào", problems)
         changes = _changes(movement.awards, movement.nominee_kinds, awards, kinds)  # before the update syncs them
-        # Compare-and-set: a concurrent save that read the same version loses here, not silently.
-        changed = session.execute(update(Movement).where(Movement.id == movement_id, Movement.version == version)
-                                  .values(awards=awards, nominee_kinds=kinds, version=version + 1))
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            raise Conflict(STALE)
+        _compare_and_set(session, movement_id, version, {"awards": awards, "nominee_kinds": kinds})
         audit(session, runtime, "movement_lists_edited", actor_id=actor.user_id, movement_id=movement_id,
               version=version + 1, **changes)
         uow.commit()

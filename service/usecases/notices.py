@@ -64,6 +64,43 @@ class Facts:
     due_at: datetime | None
     url: str
     extra: dict[str, Any]
+    about: About | None = None
+
+
+@dataclass(frozen=True)
+class About:
+    """What a mail about an instance's step names and links to: a nomination, a batch, or a unit's
+    plan or results report of a round. `kind` chooses the templates' words ("hồ sơ", "đợt trình",
+    "báo cáo"); `name` is never empty while there is something to name (a code when nothing else)."""
+
+    kind: str  # nomination | batch | report | "" (nothing known)
+    name: str
+    url: str
+    report: dict[str, Any] | None = None  # round_title, round_kind, unit_name: the report's facts
+
+
+def about(session: Session, runtime: Runtime, nomination: Nomination | None, batch: Batch | None,
+          instance_id: str | None) -> About:
+    if nomination is not None:
+        return About("nomination", nomination.nominee_name or nomination.id, link(runtime, nomination.id))
+    if batch is not None:
+        return About("batch", batch.title or batch.id, link(runtime, batch_id=batch.id))
+    found = reports_about(session, runtime, [instance_id]).get(instance_id) if instance_id else None
+    return found or About("", "", link(runtime))
+
+
+def reports_about(session: Session, runtime: Runtime, instance_ids: list[str]) -> dict[str, About]:
+    """instance id -> what a mail names for each of these instances that runs a unit's plan or report."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(UnitReport.instance_id, UnitReport.unit_id, ReportRound, Unit.name)
+                           .join(ReportRound, ReportRound.id == UnitReport.round_id)
+                           .join(Unit, Unit.id == UnitReport.unit_id)
+                           .where(UnitReport.instance_id.in_(set(instance_ids))))
+    return {str(instance_id): About("report", f"{round_.title} – {unit_name}",
+                               f"{runtime.config.link_base}/rounds/{round_.id}/units/{unit_id}",
+                               {"round_title": round_.title, "round_kind": round_.kind, "unit_name": unit_name})
+            for instance_id, unit_id, round_, unit_name in rows}
 
 
 def working_days_left(runtime: Runtime, now: datetime, due_at: datetime) -> int:
@@ -127,8 +164,8 @@ def gather(session: Session, runtime: Runtime, note: Notification, nomination: N
     if nomination is not None:
         extra["submission_number"] = submission_number_of(session, nomination.id)
     unit = session.get(Unit, note.unit_id) if note.unit_id else None
-    url = link(runtime, nomination.id if nomination else None, batch.id if batch else None)
-    return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, url, extra)
+    subject = about(session, runtime, nomination, batch, instance_id)
+    return Facts(template, nomination, batch, unit, task, task_name, task_role, due_at, subject.url, extra, subject)
 
 
 def _report_facts(session: Session, runtime: Runtime, note: Notification, instance_id: str | None) -> Facts | None:
@@ -144,7 +181,8 @@ def _report_facts(session: Session, runtime: Runtime, note: Notification, instan
     unit = session.get(Unit, report.unit_id)
     url = f"{runtime.config.link_base}/rounds/{round_.id}/units/{report.unit_id}"
     return Facts("report_reminder", None, None, unit, None, round_.title, note.to_role, round_.due_at, url,
-                 {"kind": kind, "reason": "", "round": round_, "report_status": report.status})
+                 {"kind": kind, "reason": "", "round": round_, "report_status": report.status},
+                 about(session, runtime, None, None, instance_id))
 
 
 def submission_number_of(session: Session, nomination_id: str) -> str | None:
@@ -206,14 +244,13 @@ def context(runtime: Runtime, facts: Facts, user: User, note: Notification) -> d
     now = runtime.clock.now()
     days = working_days_left(runtime, now, facts.due_at) if facts.due_at else None
     nomination, batch = facts.nomination, facts.batch
-    subject_name = (nomination.nominee_name or nomination.id) if nomination else \
-        ((batch.title or batch.id) if batch else "")
+    subject = facts.about or About("", "", facts.url)
     return {
         **facts.extra,
         "user": user,
         "recipient_title": _recipient_title(runtime, user, note, lang),
         "nomination": nomination, "batch": batch, "unit": facts.unit,
-        "subject_name": subject_name,
+        "subject_name": subject.name, "about_kind": subject.kind, "report": subject.report,
         "task_name": facts.task_name,
         "task_role_title": _title(runtime, facts.task_role, lang),
         "from_role_title": _title(runtime, facts.task_role, lang),

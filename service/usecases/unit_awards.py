@@ -11,7 +11,7 @@ anywhere stores nothing and consumes no number.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.core.runtime import Runtime
-from service.db.lookups import movement_of
+from service.db.lookups import cited_movement, movement_of
 from service.db.models import Attachment, InboxRow, Nomination, RegisterCounter, RegisterEntry, Unit, UnitCriteria
 from service.documents import batch_documents, signers, signing, unit_award
 from service.documents.decree30 import short_date
@@ -75,6 +75,7 @@ class _Plan:
     awardee: Any
     council: dict[str, Any]
     reserved_id: int | None = None  # a number given already for signing elsewhere (unit_award_external.py)
+    movement: dict[str, Any] = field(kw_only=True)  # what the decision cites of the nomination's movement
 
 
 Made = tuple[bytes, bytes, bytes | None, bytes]  # DOCX, PDF, signed PDF (None: to sign elsewhere), certificate
@@ -129,11 +130,13 @@ def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
                                           unit.name)
         council = {"meeting_date": _short(facts.get("meeting_date")), "members_present": facts.get("members_present"),
                    "votes_for": facts.get("votes_for"), "votes_against": facts.get("votes_against")}
+        movement = cited_movement(session, nomination.movement_id)
         given = reserved(session, nomination_id)
         if given is not None:  # its number stays this decision's; its day too if another year began since
             return _Plan(nomination_id, unit, authority, given.number,
-                         signed_on if given.year == signed_on.year else given.signed_on, awardee, council, given.id)
-        return _Plan(nomination_id, unit, authority, (last or 0) + 1, signed_on, awardee, council)
+                         signed_on if given.year == signed_on.year else given.signed_on, awardee, council, given.id,
+                         movement=movement)
+        return _Plan(nomination_id, unit, authority, (last or 0) + 1, signed_on, awardee, council, movement=movement)
 
 
 def _short(iso: Any) -> str:
@@ -169,8 +172,8 @@ def sign_on_server(runtime: Runtime, actor: Actor, nomination_id: str, passphras
 
 def render(plan: _Plan, signer_name: str) -> tuple[bytes, bytes, bytes]:
     """The decision (DOCX, and the PDF made from it) and the certificate, with the plan's number and day."""
-    document = unit_award.decision_document(plan.authority, plan.unit, [plan.awardee], plan.signed_on.year,
-                                            signer_name, plan.council, plan.number, plan.signed_on)
+    document = unit_award.decision_document(plan.authority, plan.unit, plan.movement, [plan.awardee],
+                                            plan.signed_on.year, signer_name, plan.council, plan.number, plan.signed_on)
     try:
         docx = unit_award.render_decision(document)
         certificate, _ = unit_award.render_certificates(document)

@@ -13,20 +13,47 @@ from service.core.errors import DomainError
 from service.reads import movements as movement_reads
 from service.usecases import movement_edits, movements
 from service.web.common import admin_required, runtime, t
+from service.web.formrender import read_date
 from workflows.forms import FieldError
 
 bp = Blueprint("admin_movements", __name__, url_prefix="/admin/movements")
 
 
-class MovementCopyForm(Schema):
-    source_id = fields.Integer(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=3, max=500))
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    plan_number = fields.String(load_default="", validate=validate.Length(max=50))
-    plan_date = fields.Date(load_default=None, allow_none=True)
-    authority = fields.String(required=True, validate=validate.Length(min=3, max=300))
-    opens_on = fields.Date(required=True)
-    closes_on = fields.Date(required=True)
+REQUIRED: dict[str, Any] = {"required": "Trường này là bắt buộc"}
+
+
+class Day(fields.Date):
+    """A day typed as dd/mm/yyyy (as dates are written in Vietnam, whatever the browser's language), or
+    ISO; anything else is refused in words an admin reads."""
+
+    default_error_messages = {**REQUIRED, "invalid": "Ngày không hợp lệ: hãy nhập theo dạng ngày/tháng/năm, "
+                                                     "ví dụ 05/05/2026"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        return super()._deserialize(read_date(value) if isinstance(value, str) else value, attr, data, **kwargs)
+
+
+def _text(minimum: int, maximum: int, **kwargs: Any) -> fields.String:
+    words = f"Từ {minimum} đến {maximum} ký tự" if minimum else f"Tối đa {maximum} ký tự"
+    return fields.String(validate=validate.Length(min=minimum, max=maximum, error=words),
+                         error_messages=REQUIRED, **kwargs)
+
+
+class MovementFactsForm(Schema):
+    """What the movement's decisions cite of it: its name, its plan's number and date, who launched it."""
+
+    name = _text(3, 500, required=True)
+    plan_number = _text(0, 50, load_default="")
+    plan_date = Day(load_default=None, allow_none=True)
+    authority = _text(3, 300, required=True)
+
+
+class MovementCopyForm(MovementFactsForm):
+    source_id = fields.Integer(required=True, error_messages=REQUIRED)
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100, error="Năm từ 2000 đến 2100"),
+                          error_messages={**REQUIRED, "invalid": "Năm phải là một số, ví dụ 2027"})
+    opens_on = Day(required=True)
+    closes_on = Day(required=True)
 
 
 @bp.route("")
@@ -38,8 +65,7 @@ def index() -> Any:
 @bp.route("/<int:movement_id>")
 def show(movement_id: int) -> Any:
     admin_required()
-    movement = movement_reads.movement_detail(runtime(), movement_id)
-    return render_template("admin_movements.html", movement=movement, movements=[], form={}, errors={})
+    return _render_show(movement_id, {}, [])
 
 
 @bp.route("/copy", methods=["POST"])
@@ -50,13 +76,48 @@ def copy() -> Any:
         data = MovementCopyForm().load(posted)
         movement_id = movements.copy_movement(runtime(), actor, data.pop("source_id"), **data)
     except ValidationError as exc:
-        problems = [FieldError(k, "; ".join(map(str, v)) if isinstance(v, list) else str(v))
-                    for k, v in exc.normalized_messages().items()]
-        return _render(request.form, problems, 422)
+        return _render(request.form, _problems(exc), 422)
     except DomainError as exc:
         return _render(request.form, exc.errors or [FieldError("", exc.detail)], exc.status)
     flash(gettext("Đã tạo phong trào thi đua mới."))
     return redirect(url_for("admin_movements.show", movement_id=movement_id))
+
+
+@bp.route("/<int:movement_id>", methods=["POST"])
+def edit_facts(movement_id: int) -> Any:
+    """The movement's name, plan number and date and launching authority: what its documents cite."""
+    actor = admin_required()  # the CSRF token was checked before this view (auth._identify)
+    posted = {k: v for k, v in request.form.items() if k not in ("csrf_token", "version") and v != ""}
+    version = request.form.get("version", type=int) or 0
+    try:
+        data = MovementFactsForm().load(posted)
+        movement_edits.edit_facts(runtime(), actor, movement_id, version, movement_edits.Facts(**data))
+    except ValidationError as exc:
+        return _render_show(movement_id, request.form, _problems(exc), 422)
+    except DomainError as exc:
+        if exc.status == 409:  # show the stored values: what the admin typed was made on an older copy
+            return _render_show(movement_id, {}, [FieldError("", t(exc.detail))], 409)
+        return _render_show(movement_id, request.form, exc.errors or [FieldError("", t(exc.detail))], exc.status)
+    flash(gettext("Đã lưu thông tin phong trào thi đua."))
+    return redirect(url_for("admin_movements.show", movement_id=movement_id))
+
+
+def _problems(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(k, "; ".join(map(str, v)) if isinstance(v, list) else str(v))
+            for k, v in exc.normalized_messages().items()]
+
+
+def _render_show(movement_id: int, form: Any, errors: list[FieldError], status: int = 200) -> Any:
+    movement = movement_reads.movement_detail(runtime(), movement_id)
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error.path, []).append(error.message)
+    if not form:
+        form = {"name": movement["name"], "plan_number": movement["plan_number"], "authority": movement["authority"],
+                "plan_date": movement["plan_date"].strftime("%d/%m/%Y") if movement["plan_date"] else "",
+                "version": movement["version"]}
+    return render_template("admin_movements.html", movement=movement, movements=[], form=form,
+                           errors=by_field), status
 
 
 @bp.route("/<int:movement_id>/lists", methods=["GET", "POST"])
@@ -127,7 +188,7 @@ def _render(form: Any, errors: list[FieldError], status: int = 200) -> Any:
         newest = rows[0]
         form = {"source_id": newest["id"], "name": newest["name"], "year": newest["year"] + 1,
                 "authority": newest["authority"],
-                "opens_on": newest["opens_on"].replace(year=newest["opens_on"].year + 1).isoformat(),
-                "closes_on": newest["closes_on"].replace(year=newest["closes_on"].year + 1).isoformat()}
+                "opens_on": newest["opens_on"].replace(year=newest["opens_on"].year + 1).strftime("%d/%m/%Y"),
+                "closes_on": newest["closes_on"].replace(year=newest["closes_on"].year + 1).strftime("%d/%m/%Y")}
     return render_template("admin_movements.html", movements=rows, movement=None, form=form,
                            errors=by_field), status

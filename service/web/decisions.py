@@ -16,11 +16,12 @@ from service.documents.pdf import PdfError
 from service.documents.register import authorities
 from service.exports.xlsx import Column, Table, to_xlsx
 from service.reads import decisions as reads
-from service.reads.movement_filter import movement_arg
+from service.reads.movement_filter import MalformedFilter, movement_arg
 from service.reads.movements import movement_list
 from service.security.auth import current_actor
 from service.usecases import decisions, exclusions
 from service.web.common import actor_required, runtime
+from service.web.filter_boxes import box
 from workflows.contract import DECISION_SIGNING
 
 bp = Blueprint("decisions", __name__)  # page module: nested under "pages" by register_pages
@@ -131,8 +132,11 @@ def batch_certificates(batch_id: str, nomination_id: str | None = None) -> Any:
 
 
 def _register_args() -> tuple[int | None, str | None, int | None]:
-    year = request.args.get("year", "")
-    return ((int(year) if year.isdigit() else None), (request.args.get("authority") or None),
+    year = request.args.get("year", "").strip()
+    if year and not (year.isascii() and year.isdigit() and len(year) == 4):
+        raise MalformedFilter(gettext("Năm “%(value)s” không hợp lệ: hãy chọn một năm trong danh sách, ví dụ 2026",
+                                      value=year[:40]))
+    return ((int(year) if year else None), (request.args.get("authority") or "").strip() or None,
             movement_arg(runtime(), request.args))
 
 
@@ -142,9 +146,12 @@ def register_page() -> Any:
     year, authority, movement_id = _register_args()
     rows = reads.register_rows(runtime(), actor, year, authority, movement_id)
     names = {k: a.issuer.name.replace("\n", " ") for k, a in authorities().items()}
-    return render_template("register.html", rows=rows, year=year, authority=authority, authorities=names,
-                           years=reads.register_years(runtime()), movement_id=movement_id,
-                           movements=movement_list(runtime()))
+    # The boxes always show the filter applied (web/filter_boxes.py): a year with nothing registered yet,
+    # a unit's own register (its authority is not in authorities.toml) are shown, not "Tất cả".
+    years = box(str(year or ""), [(str(y), str(y)) for y in reads.register_years(runtime())], lambda v: v)
+    issuers = box(authority, list(names.items()), lambda v: v)
+    return render_template("register.html", rows=rows, year=year, authority=authority, years=years,
+                           issuers=issuers, movement_id=movement_id, movements=movement_list(runtime()))
 
 
 @bp.route("/so-dang-ky.xlsx")

@@ -19,7 +19,8 @@ from service.reads.movement_filter import movement_arg
 from service.security.redirects import safe_redirect_target
 from service.usecases import tasks as task_cases
 from service.usecases.drafts import claim_many
-from service.web.common import actor_required, draft_form, runtime, t
+from service.web.common import actor_required, draft_form, kind_letter, runtime, t
+from service.web.filter_boxes import Box, box, problems
 from service.web.formrender import choices_of, read_date
 
 bp = Blueprint("inbox", __name__)  # page module: nested under "pages" by register_pages
@@ -38,17 +39,47 @@ def _filters() -> dict[str, Any]:
         else:
             # "due before 20/04" includes the whole of 19/04 local time
             due_before = datetime.combine(day, time(0), tzinfo=ZoneInfo(runtime().calendar.timezone))
-    overdue = {"1": True, "0": False}.get(args.get("overdue", ""))
-    return {"overdue": overdue, "due_before": due_before, "kind": args.get("kind") or None,
-            "unit_id": args.get("unit") or None, "q": (args.get("q") or "").strip() or None,
-            "movement_id": movement_arg(runtime(), args)}
+    boxes = _boxes(args, actor_required(), movement_arg(runtime(), args))
+    return {"overdue": {"1": True, "0": False}.get(boxes["overdue"].value), "due_before": due_before,
+            "kind": boxes["kind"].value or None, "unit_id": boxes["unit"].value or None,
+            "q": (args.get("q") or "").strip() or None, "movement_id": int(boxes["movement"].value or 0) or None,
+            "boxes": boxes}
+
+
+def _boxes(args: Any, actor: Any, movement_id: int | None) -> dict[str, Box]:
+    """Each filter box with the value applied among its choices (web/filter_boxes.py)."""
+    every_unit = {u["id"]: u["name"] for u in page_queries.units(runtime())}
+    kinds = [(code, f"{kind_letter(code)}) {_short(t(title), 48)}") for code, title in
+             choices_of(draft_form().schema["properties"]["nominee_kind"])]
+    movements = [(str(m["id"]), f"{m['year']} — {_short(m['name'], 60)}")
+                 for m in movement_reads.movement_list(runtime())]
+    return {
+        "overdue": box(args.get("overdue"), [("1", gettext("Quá hạn")), ("0", gettext("Còn hạn"))], None,
+                       lambda v: gettext("Giá trị lọc thời hạn “%(value)s” không hợp lệ: hãy chọn trong danh sách",
+                                         value=v)),
+        "kind": box(args.get("kind"), kinds, None,
+                    lambda v: gettext("Không có đối tượng khen thưởng nào mang mã “%(value)s”: hãy chọn trong "
+                                      "danh sách", value=v)),
+        "movement": box("" if movement_id is None else str(movement_id), movements),
+        "unit": box(args.get("unit"), [(u["id"], u["name"]) for u in page_queries.units(runtime(), actor)],
+                    every_unit.get, lambda v: gettext("Không có đơn vị nào mang mã “%(value)s”: hãy chọn một đơn vị "
+                                                      "trong danh sách", value=v)),
+    }
+
+
+def _short(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
 
 
 @bp.route("/inbox")
 def inbox() -> Any:
     actor = actor_required()
     filters = _filters()
-    lists = {scope: queries.inbox(runtime(), actor, scope=scope, limit=200, **filters) for scope in SCOPES}
+    boxes = filters.pop("boxes")
+    refused = problems(boxes)
+    # A filter that names nothing matches nothing: say why, never list everything under it.
+    lists = {scope: [] if refused else queries.inbox(runtime(), actor, scope=scope, limit=200, **filters)
+             for scope in SCOPES}
     scope = request.args.get("scope")
     if scope not in SCOPES:
         scope = "mine" if lists["mine"] else "queue"
@@ -58,10 +89,9 @@ def inbox() -> Any:
     return render_template(
         "inbox.html", tasks=tasks, scope=scope, counts={s: len(v) for s, v in lists.items()},
         context=page_queries.inbox_context(runtime(), tasks), args=request.args,
-        units=page_queries.units(runtime(), actor), kinds=choices_of(draft_form().schema["properties"]["nominee_kind"]),
-        movements=movement_reads.movement_list(runtime()),
-        bulk=actor.may("bulk_claim"), filtered=any(v is not None for v in filters.values()),
-        waiting=page_queries.waiting_work(runtime(), actor), nomination_filters=about_nominations)
+        boxes=boxes, bulk=actor.may("bulk_claim"), filtered=any(v is not None for v in filters.values()),
+        waiting=page_queries.waiting_work(runtime(), actor), nomination_filters=about_nominations), \
+        400 if refused else 200
 
 
 def _back() -> Any:

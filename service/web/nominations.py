@@ -16,7 +16,18 @@ from service.reads.movement_filter import movement_arg, parse_movement
 from service.security.headers import send_attachment
 from service.usecases import comments, drafts, files, nominations, withdrawals
 from service.usecases.drafts import Upload
-from service.web.common import actor_required, draft_form, fields_for, lang, may_draft, nomination_form, runtime, t
+from service.web.common import (
+    STATUS_LABELS,
+    actor_required,
+    draft_form,
+    fields_for,
+    lang,
+    may_draft,
+    nomination_form,
+    runtime,
+    t,
+)
+from service.web.filter_boxes import box
 from service.web.formrender import effective_schema, parse_form
 from workflows.contract import DRAFT
 from workflows.forms import FieldError
@@ -24,18 +35,24 @@ from workflows.forms import FieldError
 bp = Blueprint("nominations", __name__)  # page module: nested under "pages" by register_pages
 
 START_FIELDS = ("nominee_kind", "award", "nominee_name")  # what a new draft asks first
+STATUSES = ("draft", "returned", "unit_review", "dost_review", "dost_selection", "home_affairs_review",
+            "home_affairs_appraisal", "awaiting_decision", "awarded", "unit_certificate", "not_awarded")
 
 
 @bp.route("/nominations")
 def nomination_list() -> Any:
     actor = actor_required()
-    status = request.args.get("status") or None
+    status = box(request.args.get("status"), [(code, str(STATUS_LABELS.get(code, code))) for code in STATUSES], None,
+                 lambda v: gettext("Không có trạng thái hồ sơ nào mang mã “%(value)s”: hãy chọn trong danh sách",
+                                   value=v))
     q = (request.args.get("q") or "").strip() or None
     movement_id = movement_arg(runtime(), request.args)
-    rows = page_queries.visible_nominations(runtime(), actor, status, q, movement_id)
+    # A status that names nothing matches nothing: say why, never list everything under it.
+    rows = [] if status.problem else page_queries.visible_nominations(runtime(), actor, status.value or None, q,
+                                                                      movement_id)
     return render_template("nominations.html", rows=rows, status=status, q=q or "",
                            can_create=may_draft(actor), movement_id=movement_id,
-                           movements=movement_reads.movement_list(runtime()))
+                           movements=movement_reads.movement_list(runtime())), 400 if status.problem else 200
 
 
 def _start_schema() -> dict[str, Any]:

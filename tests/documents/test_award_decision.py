@@ -22,7 +22,8 @@ PAGES = ROOT / "test-output" / "documents"
 AWARD = "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh"  # the movement's title of the award granted
 KINDS = ("co_quan_don_vi", "mat_tran_to_chuc", "doanh_nghiep", "ca_nhan")
 MOVEMENT = {"name": "Phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số", "year": 2026,
-            "plan_number": "125/KH-UBND", "plan_date": "05/5/2026"}
+            "plan_number": "125/KH-UBND", "plan_date": "05/5/2026",
+            "authority": "Ủy ban nhân dân tỉnh"}
 
 
 def awardees(count: int) -> list[Awardee]:

@@ -8,16 +8,17 @@ from __future__ import annotations
 import io
 import subprocess
 import threading
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.core.runtime import Runtime
-from service.db.models import Attachment, RegisterEntry
+from service.db.models import Attachment, Movement, RegisterEntry
 from service.documents import signers, signing
 from service.documents.demo_pki import PASSPHRASE, LocalPki, seal_png, signature_png
 from service.usecases import unit_awards
@@ -117,6 +118,9 @@ def criteria_set(client: FlaskClient, auth: Auth) -> None:
 def test_the_giay_khen_path_inside_a_unit_numbers_from_the_units_register(
         client: FlaskClient, auth: Auth, runtime: Runtime, pki: LocalPki, criteria_set: None) -> None:
     unit_signers(runtime, pki)
+    with runtime.uow() as uow:  # the decision cites the nomination's movement's own plan
+        uow.session.execute(update(Movement).values(plan_number="88/KH-UBND", plan_date=date(2026, 2, 2)))
+        uow.commit()
     first = to_council(client, auth)
     council_approves(client, auth, first)
     response = sign(client, auth, first)
@@ -150,6 +154,8 @@ def test_the_giay_khen_path_inside_a_unit_numbers_from_the_units_register(
     assert "SỞ TÀI CHÍNH TỈNH HƯNG YÊN" in " ".join(text.split())
     assert "Số: 01/QĐ-STC" in text and "ngày 13 tháng 4 năm 2026" in text and HEADS[TAI_CHINH] in text
     assert "Về việc tặng Giấy khen" in text and "Nguyễn Văn An" in text
+    assert "Căn cứ Kế hoạch số 88/KH-UBND ngày 2/2/2026 của Ủy ban nhân dân tỉnh Hưng Yên phát động phong " \
+           "trào thi đua" in " ".join(text.split())
     card = client.get(f"/api/v1/nominations/{first}/attachments/{certificate.sha256}", headers=auth(OTHER_STAFF)).data
     card_text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=card, capture_output=True,
                                         check=True).stdout.decode().split())

@@ -73,3 +73,34 @@ def test_with_two_movements_open_the_officer_chooses_one(app: Any, runtime: Runt
     refused = client.post("/nominations/new", data={"csrf_token": token, "unit_id": "phuong-hien-nam",
                                                     "nominee_kind": "co_quan_don_vi", "award": "bang_khen"})
     assert refused.status_code == 422 and "hãy chọn một" in refused.text
+
+
+def test_an_admin_edits_the_plan_a_movements_documents_cite(app: Any, runtime: Runtime) -> None:
+    """Name, plan number, plan date (dd/mm/yyyy) and launching authority on the movement's page; a bad
+    date is refused beside its field, in Vietnamese, and nothing is saved."""
+    client = app.test_client()
+    token = log_in(client, "quantri")
+    with runtime.read() as uow:
+        movement = uow.session.scalars(select(Movement).where(Movement.year == 2026)).one()
+        movement_id, name, authority, version = movement.id, movement.name, movement.authority, movement.version
+    page = client.get(f"/admin/movements/{movement_id}")
+    assert page.status_code == 200 and 'name="plan_date"' in page.text and "Ngày ban hành kế hoạch" in page.text
+    form = {"csrf_token": token, "version": str(version), "name": name, "authority": authority,
+            "plan_number": "125/KH-UBND", "plan_date": "31/02/2026"}
+    refused = client.post(f"/admin/movements/{movement_id}", data=form)
+    assert refused.status_code == 422 and 'id="e-plan_date"' in refused.text
+    assert "Ngày không hợp lệ: hãy nhập theo dạng ngày/tháng/năm" in refused.text
+    assert 'value="31/02/2026"' in refused.text  # what was typed stays, to be corrected
+    assert client.post(f"/admin/movements/{movement_id}", data=form | {"plan_date": "abc"}).status_code == 422
+    done = client.post(f"/admin/movements/{movement_id}", data=form | {"plan_date": "05/05/2026"})
+    assert done.status_code == 302
+    shown = client.get(done.headers["Location"]).text
+    assert "125/KH-UBND" in shown and 'value="05/05/2026"' in shown
+    with runtime.read() as uow:
+        saved = uow.session.get(Movement, movement_id)
+        assert (saved.plan_number, saved.plan_date.isoformat(), saved.version) == ("125/KH-UBND", "2026-05-05",
+                                                                                   version + 1)
+    stale = client.post(f"/admin/movements/{movement_id}", data=form | {"plan_date": "06/05/2026"})
+    assert stale.status_code == 409  # read at the older version: another admin's save is not overwritten
+    assert client.post(f"/admin/movements/{movement_id}", data=form | {"version": str(version + 1), "name": ""}
+                       ).status_code == 422
