@@ -262,16 +262,24 @@ def test_batch_mode_may_re_create_any_table_of_a_populated_sqlite_database(tmp_p
         meta = schema(database)
         fill(database, meta, snapshot(database, meta))
         before = snapshot(database, meta)
+        triggers = sqlite_triggers(database)
+        assert triggers  # 0020_statistics_unit_only's: re-creating their tables must not lose them
         config = with_extra_step(database, tmp_path, "every table re-created", RECREATE_ALL)
         upgrade(database, "9999_extra_step", config)
         assert current(database) == "9999_extra_step"
         assert lost(before, snapshot(database)) == {}
+        assert sqlite_triggers(database) == triggers
         assert schema_differences(database) == []  # the links point at the re-created tables
         with database.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         database.dispose()
+
+
+def sqlite_triggers(database: Database) -> dict[str, str]:
+    with database.engine.connect() as connection:
+        return dict(connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all())
 
 
 @pytest.mark.parametrize("failure", sorted(FAILURES))
