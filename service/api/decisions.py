@@ -5,10 +5,9 @@ as the pages (service/web/decisions.py): nobody sees more here than there."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import request, send_file
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
@@ -17,6 +16,7 @@ from service.api.fields import Int, Line, Text, binary_response, file_body
 from service.core.errors import InvalidInput
 from service.reads import decisions as reads
 from service.security.auth import runtime
+from service.security.headers import send_attachment
 from service.usecases import decisions, exclusions
 from workflows.forms import FieldError
 
@@ -126,7 +126,7 @@ def show(entry_id: int) -> Any:
 def download(file_id: int) -> Any:
     """A signed decision is public; drafts and versions are for the batches' readers."""
     filename, mimetype, content = reads.decision_file(runtime(), actor_required(), file_id)
-    return send_file(io.BytesIO(content), mimetype=mimetype, download_name=filename, as_attachment=True)
+    return send_attachment(content, mimetype, filename)
 
 
 @blp.route("/batches/<batch_id>", methods=["GET"])

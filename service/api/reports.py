@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -142,7 +142,7 @@ def board(round_id: str) -> Any:
 @blp.response(200, content_type=XLSX)
 def board_xlsx(round_id: str) -> Any:
     name, content = summary.board_xlsx(runtime(), actor_required(), round_id)
-    return _download(content, XLSX, name)
+    return send_attachment(content, XLSX, name)
 
 
 @blp.route("/<round_id>/urge", methods=["POST"])
@@ -156,7 +156,7 @@ def urge(round_id: str) -> Any:
 @blp.response(200, content_type=DOCX)
 def summary_docx(round_id: str) -> Any:
     content = summary.summary_docx(runtime(), actor_required(), round_id)
-    return _download(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
+    return send_attachment(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
 
 
 @blp.route("/<round_id>/units/<unit_id>", methods=["GET"])
@@ -197,9 +197,3 @@ def submit(body: dict[str, Any], round_id: str, unit_id: str) -> Any:
     """Send the saved report to the unit head (the drafting task, completed with the saved figures)."""
     return reports.submit_report(runtime(), actor_required(), round_id, unit_id, body["version"],
                                  current_language())
-
-
-def _download(content: bytes, content_type: str, name: str) -> Response:
-    response = Response(content, mimetype=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
