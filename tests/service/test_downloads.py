@@ -1,7 +1,8 @@
-"""Every file the API hands out is a download through the one helper (security/headers.py
-send_attachment): Content-Disposition attachment (with an RFC 6266 filename* for a Vietnamese name),
-never sniffed, sandboxed, not cached; whether it is a stored dossier file, a decision's version or a
-workbook made on the spot. Over HTTP, on SQLite and PostgreSQL."""
+"""Files through the API, the same way on every route. Every file it hands out is a download through
+the one helper (security/headers.py send_attachment): Content-Disposition attachment (with an RFC 6266
+filename* for a Vietnamese name), never sniffed, sandboxed, not cached; whether it is a stored dossier
+file, a decision's version or a workbook made on the spot. Every upload without its `file` field is the
+same 422 naming the field, and changes nothing. Over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from urllib.parse import quote
 
 from service.security.headers import DOWNLOAD_POLICY
 
-from .helpers import DOST_OFFICER, HA_LEAD, HA_OFFICER, awaiting_decision
+from .helpers import (
+    CHAIRMAN,
+    DOST_OFFICER,
+    HA_LEAD,
+    HA_OFFICER,
+    HEAD,
+    STAFF,
+    assert_problem,
+    awaiting_decision,
+    create_nomination,
+    error_fields,
+)
 from .test_api_batches import new_batch, prepare
 from .test_reporting_rounds import open_round, upload
 
@@ -45,3 +57,21 @@ def test_every_api_download_has_the_same_headers(client, auth, runtime) -> None:
     record = client.get(f"/api/v1/decisions/batches/{batch_id}", headers=auth(HA_LEAD)).get_json()
     draft = next(f for f in record["files"] if (f["document"], f["format"]) == ("decision", "docx"))
     assert_download(client.get(f"/api/v1/decisions/files/{draft['id']}", headers=auth(HA_LEAD)), draft["filename"])
+
+
+def test_every_api_upload_without_a_file_is_the_same_422(client, auth) -> None:
+    nomination_id = create_nomination(client, auth)
+    round_id = open_round(client, auth)
+    batch_id = new_batch(client, auth)
+    for user, path, detail in [
+        (STAFF, f"/api/v1/nominations/{nomination_id}/attachments", "Thiếu tệp"),
+        (STAFF, f"/api/v1/rounds/{round_id}/units/phuong-hien-nam/file", "Thiếu tệp báo cáo"),
+        (HEAD, f"/api/v1/nominations/{nomination_id}/minutes", "Thiếu tệp"),
+        (HEAD, f"/api/v1/nominations/{nomination_id}/unit-decision/signed", "Thiếu tệp"),
+        (HA_OFFICER, f"/api/v1/decisions/batches/{batch_id}/versions", "Thiếu tệp"),
+        (CHAIRMAN, f"/api/v1/decisions/batches/{batch_id}/signed", "Thiếu tệp"),
+    ]:
+        response = client.post(path, headers=auth(user), data={"other": "x"}, content_type="multipart/form-data")
+        assert assert_problem(response, 422)["detail"] == detail, path
+        assert error_fields(response) == {"file"}, path
+    assert client.get(f"/api/v1/nominations/{nomination_id}/attachments", headers=auth(STAFF)).get_json() == []
