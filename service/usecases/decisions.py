@@ -15,14 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, Forbidden, InvalidInput
+from service.core.errors import Conflict, InvalidInput, catalogued
 from service.core.runtime import Runtime
 from service.db.models import DecisionExclusion, DecisionFile, InboxRow, RegisterEntry
 from service.documents import batch_documents, fill, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import fill_pdf
 from service.documents.register import register
-from service.security.access import Actor, can_act
+from service.security.access import Actor
 from service.usecases import signing_flow
 from service.usecases.audit import audit
 from service.usecases.decision_drafts import (
@@ -57,13 +57,9 @@ def _locked_step(session: Session, runtime: Runtime, actor: Actor, batch_id: str
 
 
 def signing_task(session: Session, actor: Actor, batch_id: str) -> InboxRow:
-    task = session.scalars(select(InboxRow).where(InboxRow.batch_id == batch_id,
-                                                  InboxRow.stage == DECISION_SIGNING)).first()
-    if task is None:
-        raise Conflict("Đợt trình không ở bước ký quyết định")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ Chủ tịch Ủy ban nhân dân tỉnh ký quyết định này")
-    return task
+    return signing_flow.task_at(session, actor, InboxRow.batch_id == batch_id, DECISION_SIGNING,
+                                catalogued("Đợt trình không ở bước ký quyết định"),
+                                catalogued("Chỉ Chủ tịch Ủy ban nhân dân tỉnh ký quyết định này"))
 
 
 def _reserved(session: Session, batch_id: str) -> RegisterEntry | None:
@@ -167,7 +163,7 @@ def _rounds(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_docum
         return _keep(runtime, actor, batch_id, plan, signer_name, how, made, make)
 
     return signing_flow.in_rounds(runtime, replan(), replan, make, keep,
-                                  "Quyết định của đợt trình này vừa được cấp số hoặc ký; hãy tải lại trang")
+                                  catalogued("Quyết định của đợt trình này vừa được cấp số hoặc ký; hãy tải lại trang"))
 
 
 def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> Signed:
@@ -276,7 +272,7 @@ def _complete(session: Session, runtime: Runtime, actor: Actor, step: Step, entr
             "signed_on": entry.signed_on.isoformat(),
             "excluded": [{"nomination_id": nid, "reason": reason} for nid, reason in left_out]}
     signing_flow.complete_step(
-        session, runtime, actor, uow, step, data, "Đợt trình vừa được xử lý ở nơi khác; hãy tải lại trang",
+        session, runtime, actor, uow, step, data, catalogued("Đợt trình vừa được xử lý ở nơi khác; hãy tải lại trang"),
         ("decision_signed", {"instance_id": step.row.id, "batch_id": batch_id, "number": entry.number,
                              "symbol": entry.symbol, "signed_on": entry.signed_on.isoformat(), "how": how,
                              "sha256": entry.pdf_sha256}),

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, InvalidInput
+from service.core.errors import Conflict, Forbidden, InvalidInput
 from service.core.runtime import Runtime
 from service.db.models import InboxRow, InstanceRow, RegisterCounter
 from service.documents import signers, signing
 from service.documents.stamp import signature_place
-from service.security.access import Actor
+from service.security.access import Actor, can_act
 from service.usecases.audit import audit
 from service.usecases.files import check_upload
 from service.usecases.instances import (
@@ -64,6 +64,18 @@ def expected_number(session: Session, authority_id: str, year: int) -> int:
     last = session.scalar(select(RegisterCounter.last_number).where(
         RegisterCounter.authority_id == authority_id, RegisterCounter.year == year))
     return (last or 0) + 1
+
+
+def task_at(session: Session, actor: Actor, owner: ColumnElement[bool], stage: str, absent: str,
+            not_theirs: str) -> InboxRow:
+    """The open task of `owner` (the batch's, the nomination's) at `stage`, for an actor who may act on
+    it: 409 with `absent` when none is open there, 403 with `not_theirs` when it is not theirs."""
+    task = session.scalars(select(InboxRow).where(owner, InboxRow.stage == stage)).first()
+    if task is None:
+        raise Conflict(absent)
+    if not can_act(actor, task):
+        raise Forbidden(not_theirs)
+    return task
 
 
 # --- signing on the server ----------------------------------------------------------------------------

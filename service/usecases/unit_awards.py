@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.errors import Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
 from service.db.lookups import movement_of
 from service.db.models import Attachment, InboxRow, Nomination, RegisterEntry, Unit, UnitCriteria
@@ -25,7 +25,7 @@ from service.documents.decree30 import short_date
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.register import Authority, file_stem, register
 from service.documents.wording import WordingError
-from service.security.access import Actor, can_act, require_admin, require_view
+from service.security.access import Actor, require_admin, require_view
 from service.usecases import signing_flow
 from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, check_upload, store_files
@@ -57,18 +57,20 @@ class _Plan:
 Made = tuple[bytes, bytes, bytes | None, bytes]  # DOCX, PDF, signed PDF (None: to sign elsewhere), certificate
 
 
-def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
+def _nomination_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str, stage: str, absent: str,
+                     not_theirs: str) -> tuple[Nomination, InboxRow]:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 for province roles: it never leaves its unit
-    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
-                                                  InboxRow.stage == UNIT_DECISION_SIGNING)).first()
-    if task is None:
-        raise Conflict("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ thủ trưởng của đơn vị ký quyết định tặng Giấy khen của đơn vị mình")
-    return nomination, task
+    return nomination, signing_flow.task_at(session, actor, InboxRow.nomination_id == nomination_id, stage, absent,
+                                            not_theirs)
+
+
+def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
+    return _nomination_task(session, runtime, actor, nomination_id, UNIT_DECISION_SIGNING,
+                            catalogued("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen"),
+                            catalogued("Chỉ thủ trưởng của đơn vị ký quyết định tặng Giấy khen của đơn vị mình"))
 
 
 def issuing_unit(session: Session, unit_id: str) -> unit_award.IssuingUnit:
@@ -156,7 +158,7 @@ def rounds(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, make: 
         return _keep(runtime, actor, plan, signer_name, made, make)
 
     return signing_flow.in_rounds(runtime, plan, lambda: _plan(runtime, actor, plan.nomination_id), make, keep,
-                                  "Quyết định này vừa được ký ở nơi khác; hãy tải lại trang")
+                                  catalogued("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang"))
 
 
 def locked_signing_step(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> Step:
@@ -223,7 +225,7 @@ def finish(session: Session, runtime: Runtime, actor: Actor, uow: Any, step: Ste
     data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
             "signed_on": entry.signed_on.isoformat()}
     signing_flow.complete_step(
-        session, runtime, actor, uow, step, data, "Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang",
+        session, runtime, actor, uow, step, data, catalogued("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang"),
         ("unit_decision_signed", {"nomination_id": nomination_id, "instance_id": step.row.id,
                                   "number": entry.number, "symbol": entry.symbol,
                                   "signed_on": entry.signed_on.isoformat(), "sha256": entry.pdf_sha256,
@@ -247,17 +249,9 @@ def add_minutes(runtime: Runtime, actor: Actor, nomination_id: str, filename: st
 
 
 def _council_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> InboxRow:
-    nomination = session.get(Nomination, nomination_id)
-    if nomination is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
-    require_view(actor, nomination, runtime.roles)
-    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
-                                                  InboxRow.stage == COUNCIL_REVIEW)).first()
-    if task is None:
-        raise Conflict("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ thư ký Hội đồng Thi đua – Khen thưởng của đơn vị tải biên bản họp lên")
-    return task
+    return _nomination_task(session, runtime, actor, nomination_id, COUNCIL_REVIEW,
+                            catalogued("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét"),
+                            catalogued("Chỉ thư ký Hội đồng Thi đua – Khen thưởng của đơn vị tải biên bản họp lên"))[1]
 
 
 # --- the unit's own criteria and register symbol ---------------------------------------------------------
