@@ -5,20 +5,17 @@ as the pages (service/web/decisions.py): nobody sees more here than there."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import request, send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from service.api.common import actor_required
+from service.api.common import actor_required, file_sent
 from service.api.fields import Int, Line, Text, binary_response, file_body
-from service.core.errors import InvalidInput
 from service.reads import decisions as reads
 from service.security.auth import runtime
+from service.security.headers import send_attachment
 from service.usecases import decisions, exclusions
-from workflows.forms import FieldError
 
 PREFIX = "/decisions"
 blp = Blueprint("decisions", __name__, description="Sổ đăng ký, dự thảo và ký số quyết định khen thưởng")
@@ -100,13 +97,6 @@ def _signed(given: decisions.Signed) -> dict[str, Any]:
             "citation": reads.citation_of(given)}
 
 
-def _upload() -> tuple[str, bytes]:
-    sent = request.files.get("file")
-    if sent is None or not sent.filename:
-        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
-    return sent.filename, sent.read()
-
-
 @blp.route("", methods=["GET"])
 @blp.arguments(RegisterQuery, location="query")
 @blp.response(200, RegisterEntryOut(many=True))
@@ -126,7 +116,7 @@ def show(entry_id: int) -> Any:
 def download(file_id: int) -> Any:
     """A signed decision is public; drafts and versions are for the batches' readers."""
     filename, mimetype, content = reads.decision_file(runtime(), actor_required(), file_id)
-    return send_file(io.BytesIO(content), mimetype=mimetype, download_name=filename, as_attachment=True)
+    return send_attachment(content, mimetype, filename)
 
 
 @blp.route("/batches/<batch_id>", methods=["GET"])
@@ -147,7 +137,7 @@ def draft(batch_id: str) -> Any:
 @blp.response(201, VersionOut)
 def upload_version(batch_id: str) -> Any:
     actor = actor_required()
-    name, content = _upload()
+    name, content = file_sent()
     return {"version": decisions.upload_version(runtime(), actor, batch_id, name, content)}
 
 
@@ -180,5 +170,5 @@ def numbered(batch_id: str) -> Any:
 @blp.response(200, SignedOut)
 def signed_upload(batch_id: str) -> Any:
     actor = actor_required()
-    name, content = _upload()
+    name, content = file_sent()
     return _signed(decisions.accept_external(runtime(), actor, batch_id, name, content))

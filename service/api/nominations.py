@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from service.api.common import actor_required
+from service.api.common import actor_required, file_sent
 from service.api.fields import binary_response, file_body
 from service.api.schemas import (
     AttachmentOut,
@@ -20,13 +20,11 @@ from service.api.schemas import (
     StepResult,
     Submit,
 )
-from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.reads.movement_filter import movement_arg
 from service.security.auth import current_language, runtime
 from service.security.headers import send_attachment
 from service.usecases import files, nominations
-from workflows.forms import FieldError
 
 PREFIX = "/nominations"
 blp = Blueprint("nominations", __name__, description="Hồ sơ đề nghị khen thưởng")
@@ -93,10 +91,7 @@ def attachments(nomination_id: str) -> Any:
 def upload(nomination_id: str) -> Any:
     actor = actor_required()
     nominations.check_may_upload(runtime(), actor, nomination_id)  # before the body is parsed
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
-    stored = nominations.add_attachment(runtime(), actor, nomination_id, upload.filename, upload.read())
+    stored = nominations.add_attachment(runtime(), actor, nomination_id, *file_sent())
     return queries.attachment_for(runtime(), actor, nomination_id, stored.sha256)
 
 

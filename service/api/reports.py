@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from service.api.common import actor_required
+from service.api.common import actor_required, file_sent
 from service.api.fields import BoundedList, Int, Line
 from service.api.schemas import Created, StepResult
-from service.core.errors import InvalidInput
+from service.core.errors import catalogued
 from service.core.media_types import DOCX, XLSX
 from service.reads import reports as queries
 from service.reads import summary
@@ -25,7 +24,6 @@ from service.security.auth import current_language, runtime
 from service.security.headers import send_attachment
 from service.usecases import reports
 from service.usecases.files import attachment_path
-from workflows.forms import FieldError
 
 PREFIX = "/rounds"
 blp = Blueprint("rounds", __name__, description="Đợt báo cáo, kế hoạch của đơn vị")
@@ -142,7 +140,7 @@ def board(round_id: str) -> Any:
 @blp.response(200, content_type=XLSX)
 def board_xlsx(round_id: str) -> Any:
     name, content = summary.board_xlsx(runtime(), actor_required(), round_id)
-    return _download(content, XLSX, name)
+    return send_attachment(content, XLSX, name)
 
 
 @blp.route("/<round_id>/urge", methods=["POST"])
@@ -156,7 +154,7 @@ def urge(round_id: str) -> Any:
 @blp.response(200, content_type=DOCX)
 def summary_docx(round_id: str) -> Any:
     content = summary.summary_docx(runtime(), actor_required(), round_id)
-    return _download(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
+    return send_attachment(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
 
 
 @blp.route("/<round_id>/units/<unit_id>", methods=["GET"])
@@ -177,11 +175,8 @@ def save_report(body: dict[str, Any], round_id: str, unit_id: str) -> Any:
 @blp.route("/<round_id>/units/<unit_id>/file", methods=["POST"])
 @blp.response(200, Saved)
 def upload(round_id: str, unit_id: str) -> Any:
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Thiếu tệp báo cáo", [FieldError("file", "Bắt buộc")])
-    return {"version": reports.attach_file(runtime(), actor_required(), round_id, unit_id, upload.filename,
-                                           upload.read())}
+    name, content = file_sent(catalogued("Thiếu tệp báo cáo"))
+    return {"version": reports.attach_file(runtime(), actor_required(), round_id, unit_id, name, content)}
 
 
 @blp.route("/<round_id>/units/<unit_id>/file", methods=["GET"])
@@ -197,9 +192,3 @@ def submit(body: dict[str, Any], round_id: str, unit_id: str) -> Any:
     """Send the saved report to the unit head (the drafting task, completed with the saved figures)."""
     return reports.submit_report(runtime(), actor_required(), round_id, unit_id, body["version"],
                                  current_language())
-
-
-def _download(content: bytes, content_type: str, name: str) -> Response:
-    response = Response(content, mimetype=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response

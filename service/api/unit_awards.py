@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from service.api.common import actor_required
+from service.api.common import actor_required, file_sent
 from service.api.fields import BoundedList, Int, Line, file_body
 from service.api.schemas import AttachmentOut
-from service.core.errors import InvalidInput
 from service.reads import api as queries
 from service.security.auth import runtime
 from service.usecases import unit_award_external, unit_awards
-from workflows.forms import FieldError
 
 PREFIX = ""
 blp = Blueprint("unit_awards", __name__, description="Giấy khen của thủ trưởng đơn vị")
@@ -63,10 +60,7 @@ class SymbolOut(Schema):
 @blp.response(201, AttachmentOut)
 def upload_minutes(nomination_id: str) -> Any:
     actor = actor_required()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
-    stored = unit_awards.add_minutes(runtime(), actor, nomination_id, upload.filename, upload.read())
+    stored = unit_awards.add_minutes(runtime(), actor, nomination_id, *file_sent())
     return queries.attachment_for(runtime(), actor, nomination_id, stored.sha256)
 
 
@@ -95,11 +89,8 @@ def prepare_external(nomination_id: str) -> Any:
 @blp.response(201, SignedOut)
 def upload_signed(nomination_id: str) -> Any:
     """The PDF signed elsewhere: accepted only if valid, on exactly that PDF, by the head's certificate."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise InvalidInput("Thiếu tệp", [FieldError("file", "Bắt buộc")])
-    signed = unit_award_external.accept_external(runtime(), actor_required(), nomination_id, upload.filename,
-                                                 upload.read())
+    name, content = file_sent()
+    signed = unit_award_external.accept_external(runtime(), actor_required(), nomination_id, name, content)
     return {"number": signed.number, "symbol": signed.symbol, "citation": signed.citation,
             "signed_on": signed.signed_on, "sha256": signed.sha256}
 

@@ -37,11 +37,6 @@ class Issuers:
         return authorities()[self.decision_authority if which == "decision" else self.submission_authority]
 
 
-# The signing code's name for it (it reads only the authorities): kept so that branches written against
-# it merge unchanged. It holds nothing of a movement any more; see movement_facts.
-Movement = Issuers
-
-
 def movement_facts(movement: Any) -> dict[str, Any]:
     """What a document cites of its movement record (service/db/models.py Movement), as the wording
     files' movement.*: name, year, plan_number, plan_date ('5/5/2026', '' when not set), authority."""

@@ -9,6 +9,7 @@ HTTPS redirect of its own (the reverse proxy terminates TLS).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from flask import Flask, Response, send_file
@@ -53,10 +54,13 @@ def init_app(app: Flask, secure_cookies: bool) -> None:
         return response
 
 
-def send_attachment(path: Path, content_type: str, filename: str) -> Response:
-    """A dossier file as a download, never rendered by the browser: Content-Disposition attachment
-    with an RFC 6266 filename* (werkzeug), the stored type without sniffing, a sandboxing policy."""
-    response = send_file(path, mimetype=content_type, as_attachment=True, download_name=safe_download_name(filename))
+def send_attachment(body: Path | bytes, content_type: str, filename: str) -> Response:
+    """A file (stored at a path, or made in memory) as a download, never rendered by the browser: every
+    download route answers through here. Content-Disposition attachment with an RFC 6266 filename* for
+    Vietnamese names (werkzeug), the type without sniffing, a sandboxing policy, not cached."""
+    source = io.BytesIO(body) if isinstance(body, bytes) else body
+    response = send_file(source, mimetype=content_type, as_attachment=True,
+                         download_name=safe_download_name(filename))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["Cache-Control"] = "private, no-store"

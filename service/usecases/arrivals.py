@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime
-from service.db.models import Batch, InboxRow, Nomination, RoleAssignment, Unit, User
-from service.usecases.notices import about, submission_number_of
+from service.db.models import Batch, InboxRow, Nomination, Unit, User
+from service.usecases.notices import about, holders_of, submission_number_of
 from service.usecases.outbox import enqueue
 from workflows.engine import CompletedTask
 
@@ -23,13 +22,10 @@ RETURN_DECISIONS = ("return", "send_back")  # the forms' codes for "back to the 
 
 def holders(session: Session, runtime: Runtime, task: InboxRow, exclude: int | None) -> list[User]:
     """Active users holding the task's role (in its unit, for a unit role) who want mail at once."""
-    role = runtime.roles.roles.get(task.role)
-    if role is None:
+    held = holders_of(runtime, task.role, task.unit_id)
+    if held is None:
         return []
-    query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)),
-                                                    User.active, User.mail_immediately)
-    if role.scope == "unit":
-        query = query.where(RoleAssignment.unit_id == task.unit_id)
+    query = held.where(User.active, User.mail_immediately)
     if exclude is not None:
         query = query.where(User.id != exclude)
     return list(session.scalars(query.distinct().order_by(User.id)))

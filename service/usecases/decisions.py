@@ -2,11 +2,8 @@
 batch's nominations and may upload edited versions (decision_drafts.py); the Chairman signs (on the server with the
 configured key, or elsewhere and uploads the signed PDF). Every file is kept with its sha256.
 
-The number comes from the register and is inside the signed PDF. Rendering and signing take seconds,
-so they run before the write transaction, on the number the register will give next; the
-transaction then takes that number and keeps the files only if it got that very number (another
-signing in between means one more round). A signing that fails anywhere stores nothing and
-consumes no number.
+The number comes from the register and is inside the signed PDF; the rounds, the key's checks and the
+completion of the step are the flow every numbered decision shares (signing_flow.py).
 """
 
 from __future__ import annotations
@@ -18,15 +15,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, Forbidden, InvalidInput
+from service.core.errors import Conflict, InvalidInput, catalogued
 from service.core.runtime import Runtime
-from service.db.models import DecisionExclusion, DecisionFile, InboxRow, RegisterCounter, RegisterEntry
-from service.documents import batch_documents, fill, signers, signing
+from service.db.models import DecisionExclusion, DecisionFile, InboxRow, RegisterEntry
+from service.documents import batch_documents, fill, signing
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.pdf_fill import fill_pdf
 from service.documents.register import register
-from service.documents.stamp import signature_place
-from service.security.access import Actor, can_act
+from service.security.access import Actor
+from service.usecases import signing_flow
 from service.usecases.audit import audit
 from service.usecases.decision_drafts import (
     DECISION,
@@ -39,32 +36,12 @@ from service.usecases.decision_drafts import (
     open_batch,
     upload_version,
 )
-from service.usecases.files import check_upload
-from service.usecases.instances import (
-    InstanceFailed,
-    keep_instances,
-    load_instance,
-    record,
-    record_incident,
-    resolve_incident,
-)
-from service.usecases.locks import fresh_task, lock_nomination_instances, locks_rows
+from service.usecases.signing_flow import Signed, Step, locked_step
 from service.usecases.tasks import _commit as commit_or_conflict
-from service.usecases.tasks import deliver_to_nomination
 from workflows.contract import DECISION_SIGNING
-from workflows.engine import EngineError, ProcessInstance, TaskNotFound
 
-ROUNDS = 2  # rounds made outside the write before one made inside it
 __all__ = ["Signed", "accept_external", "generate_drafts", "prepare_external", "sign_on_server",
            "upload_version"]
-
-
-@dataclass(frozen=True)
-class Signed:
-    number: int
-    symbol: str
-    signed_on: date
-    sha256: str
 
 
 # --- the Chairman: signing --------------------------------------------------------------------------
@@ -72,27 +49,23 @@ class Signed:
 def locked_signing_task(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> InboxRow:
     """The batch's signing task once its instance row is locked (the one lock order: the batch's
     instance first, then the register's counter, then the nominations' instances)."""
-    task = signing_task(session, actor, batch_id)
-    load_instance(session, runtime, task.instance_id, lock=True)
-    if locks_rows(session):  # read again after the lock: a send-back committed meanwhile counts
-        task = fresh_task(session, task.id)
-    return task
+    return _locked_step(session, runtime, actor, batch_id).task
+
+
+def _locked_step(session: Session, runtime: Runtime, actor: Actor, batch_id: str) -> Step:
+    return locked_step(session, runtime, signing_task(session, actor, batch_id))
 
 
 def signing_task(session: Session, actor: Actor, batch_id: str) -> InboxRow:
-    task = session.scalars(select(InboxRow).where(InboxRow.batch_id == batch_id,
-                                                  InboxRow.stage == DECISION_SIGNING)).first()
-    if task is None:
-        raise Conflict("Đợt trình không ở bước ký quyết định")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ Chủ tịch Ủy ban nhân dân tỉnh ký quyết định này")
-    return task
+    return signing_flow.task_at(session, actor, InboxRow.batch_id == batch_id, DECISION_SIGNING,
+                                catalogued("Đợt trình không ở bước ký quyết định"),
+                                catalogued("Chỉ Chủ tịch Ủy ban nhân dân tỉnh ký quyết định này"))
 
 
 def _reserved(session: Session, batch_id: str) -> RegisterEntry | None:
     """A number given for this batch's decision to be signed elsewhere, not signed yet: it is this batch's.
     (The batch's Tờ trình has its own entry, under Home Affairs' symbol.)"""
-    symbol = batch_documents.Movement.load().authority("decision").symbol(batch_documents.DECISION_KIND)
+    symbol = batch_documents.Issuers.load().authority("decision").symbol(batch_documents.DECISION_KIND)
     return session.scalars(select(RegisterEntry).where(RegisterEntry.batch_id == batch_id,
                                                        RegisterEntry.symbol == symbol,
                                                        RegisterEntry.pdf_sha256.is_(None))).first()
@@ -129,7 +102,7 @@ class _Plan:
     subject: str
 
 
-def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Movement) -> _Plan:
+def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Issuers) -> _Plan:
     authority = movement.authority("decision")
     signed_on = runtime.clock.now().astimezone(signing.VN).date()
     with runtime.read() as uow:
@@ -141,9 +114,8 @@ def _plan(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documen
             raise InvalidInput("Chưa có dự thảo quyết định: Sở Nội vụ cần tạo dự thảo trước khi ký")
         check_signed_after_submission(session, batch_id, signed_on)
         reserved = _reserved(session, batch_id)
-        last = session.scalar(select(RegisterCounter.last_number).where(
-            RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
-        number = reserved.number if reserved is not None and reserved.year == signed_on.year else (last or 0) + 1
+        number = reserved.number if reserved is not None and reserved.year == signed_on.year else \
+            signing_flow.expected_number(session, authority.id, signed_on.year)
         return _Plan(number, reserved.id if reserved is not None and reserved.number == number else None, signed_on,
                      {fmt: f.content for fmt, f in files.items()}, len(members(session, batch_id)),
                      batch_or_404(session, batch_id).title or "")
@@ -163,53 +135,41 @@ def _final(plan: _Plan, symbol: str) -> tuple[bytes | None, bytes]:
 def sign_on_server(runtime: Runtime, actor: Actor, batch_id: str, passphrase: str | None) -> Signed:
     """The Chairman signs with the configured key: the number and date written in, then PAdES with a
     timestamp. Wrong passphrase, bad certificate, silent TSA: SigningError, nothing stored."""
-    movement = batch_documents.Movement.load()
+    movement = batch_documents.Issuers.load()
     authority = movement.authority("decision")
     symbol = authority.symbol(batch_documents.DECISION_KIND)
     try:
-        setup = signers.load(runtime.config.instance_dir)
-        signer = setup.signer(authority.id)
-        key = signer.key(passphrase)
-        checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
-        try:
-            signing.check_certificate(checked, setup.trust)
-        finally:
-            signing.release(checked)
+        key = signing_flow.server_key(runtime, authority.id, passphrase)
+
+        def unplaced(_: ValueError) -> str:
+            return (f"Bản dự thảo không ghi tên người ký đã cấu hình ({key.name}) ở chỗ ký: Sở Nội vụ cần tạo lại "
+                    "hoặc sửa dự thảo")
 
         def make(plan: _Plan) -> Made:
             docx, final = _final(plan, symbol)
-            try:
-                place = signature_place(final, signer.name, authority.issuer.place)
-            except ValueError as exc:
-                raise signing.SigningError(f"Bản dự thảo không ghi tên người ký đã cấu hình ({signer.name}) ở chỗ "
-                                           "ký: Sở Nội vụ cần tạo lại hoặc sửa dự thảo") from exc
-            return docx, final, signing.sign(final, key, setup.trust, place, runtime.clock.now())
+            return docx, final, key.sign(runtime, final, authority.issuer.place, unplaced)
 
-        return _rounds(runtime, actor, batch_id, movement, signer.name, make, "server")
+        return _rounds(runtime, actor, batch_id, movement, key.name, make, "server")
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
 
 
-def _rounds(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Movement, signer_name: str,
+def _rounds(runtime: Runtime, actor: Actor, batch_id: str, movement: batch_documents.Issuers, signer_name: str,
             make: Any, how: str) -> Signed:
-    """Made outside the write on the number expected; if another signing took it meanwhile, once
-    more; then, so that a busy register still ends, made inside the write holding the number."""
-    for _ in range(ROUNDS):
-        plan = _plan(runtime, actor, batch_id, movement)
-        done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, signer_name, how, make(plan), None)
-        if done is not None:
-            return done
-    plan = _plan(runtime, actor, batch_id, movement)
-    done = _incidents(runtime, _keep, runtime, actor, batch_id, plan, signer_name, how, None, make)
-    if done is None:
-        raise Conflict("Quyết định của đợt trình này vừa được cấp số hoặc ký; hãy tải lại trang")
-    return done
+    def replan() -> _Plan:
+        return _plan(runtime, actor, batch_id, movement)
+
+    def keep(plan: _Plan, made: Made | None, make: Any) -> Signed | None:
+        return _keep(runtime, actor, batch_id, plan, signer_name, how, made, make)
+
+    return signing_flow.in_rounds(runtime, replan(), replan, make, keep,
+                                  catalogued("Quyết định của đợt trình này vừa được cấp số hoặc ký; hãy tải lại trang"))
 
 
 def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> Signed:
     """For signing elsewhere: the number is given now (it must be inside the PDF that is signed) and
     stays this batch's; the final PDF is kept to compare the signed upload with."""
-    movement = batch_documents.Movement.load()
+    movement = batch_documents.Issuers.load()
     symbol = movement.authority("decision").symbol(batch_documents.DECISION_KIND)
 
     def make(plan: _Plan) -> Made:
@@ -223,10 +183,8 @@ def prepare_external(runtime: Runtime, actor: Actor, batch_id: str) -> Signed:
 
 def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str, content: bytes) -> Signed:
     """A PDF signed elsewhere: valid, on exactly the final PDF nomflow made, by the configured signer."""
-    check_upload(filename, content, runtime.config.max_attachment_bytes)
-    if not content.startswith(b"%PDF-"):
-        raise InvalidInput("Chỉ nhận tệp PDF đã ký số")
-    movement = batch_documents.Movement.load()
+    signing_flow.check_signed_upload(runtime, filename, content)
+    movement = batch_documents.Issuers.load()
     authority = movement.authority("decision")
     with runtime.read() as uow:
         session = uow.session
@@ -241,32 +199,21 @@ def accept_external(runtime: Runtime, actor: Actor, batch_id: str, filename: str
                                "ký: hãy tạo lại bản PDF để ký rồi ký bản đó")
         draft, entry_id = final.content, entry.id
     try:
-        setup = signers.load(runtime.config.instance_dir)
-        signer = setup.signer(authority.id)
-        signing.signs_exactly(content, draft, setup.trust, signer.certificate)
+        signer = signing_flow.signer_of_upload(runtime, authority.id, content, draft)
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
-    return _incidents(runtime, _accept, runtime, actor, batch_id, entry_id, content, signer.name)
+    return signing_flow.guarded(runtime, _accept, runtime, actor, batch_id, entry_id, content, signer.name)
 
 
 def _accept(runtime: Runtime, actor: Actor, batch_id: str, entry_id: int, content: bytes, signer_name: str) -> Signed:
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        task = locked_signing_task(session, runtime, actor, batch_id)
+        step = _locked_step(session, runtime, actor, batch_id)
         entry = session.get(RegisterEntry, entry_id)
         if entry is None or entry.pdf_sha256 is not None:
             raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
-        return _complete(session, runtime, actor, task, entry, content, signer_name, "external", uow)
-
-
-def _incidents(runtime: Runtime, step: Any, *args: Any) -> Any:
-    """A failing engine run (of the batch, or of a nomination the decision is sent to) keeps nothing of
-    the signing, no number and no file, and marks that instance as an incident admins can see."""
-    try:
-        return step(*args)
-    except InstanceFailed as failed:
-        raise record_incident(runtime, failed) from failed
+        return _complete(session, runtime, actor, step, entry, content, signer_name, "external", uow)
 
 
 def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_name: str, how: str,
@@ -274,12 +221,12 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
     """One transaction: the number, the files and, when signed, the task's completion. With files
     `made` on the plan's number, None back if the register gave another (nothing kept); else `make`
     makes them here, on the number taken."""
-    authority = batch_documents.Movement.load().authority("decision")
+    authority = batch_documents.Issuers.load().authority("decision")
     symbol = authority.symbol(batch_documents.DECISION_KIND)
     with runtime.uow() as uow:
         session = uow.session
         open_batch(session, batch_id)
-        task = locked_signing_task(session, runtime, actor, batch_id)
+        step = _locked_step(session, runtime, actor, batch_id)
         if plan.reserved_id is not None:
             entry = session.get(RegisterEntry, plan.reserved_id)
             if entry is None or entry.pdf_sha256 is not None:
@@ -306,41 +253,28 @@ def _keep(runtime: Runtime, actor: Actor, batch_id: str, plan: _Plan, signer_nam
             commit_or_conflict(uow)
             return Signed(entry.number, entry.symbol, entry.signed_on, "")
         entry.signer_name = signer_name
-        return _complete(session, runtime, actor, task, entry, signed, signer_name, how, uow)
+        return _complete(session, runtime, actor, step, entry, signed, signer_name, how, uow)
 
 
-def _complete(session: Session, runtime: Runtime, actor: Actor, task: InboxRow, entry: RegisterEntry,
+def _complete(session: Session, runtime: Runtime, actor: Actor, step: Step, entry: RegisterEntry,
               signed: bytes, signer_name: str, how: str, uow: Any) -> Signed:
     """Store the signed PDF and complete the signing task with the register's number and date."""
-    batch_id = str(task.batch_id)
+    batch_id = str(step.task.batch_id)
     version = next_version(session, batch_id, DECISION)
     stem = f"quyet-dinh-{entry.number:02d}-{entry.symbol}-{entry.year}".replace("Đ", "D").lower()
     entry.pdf_sha256 = add_file(session, runtime, batch_id, DECISION, version, "pdf", "signed",
                                  f"{stem}-da-ky.pdf", signed, actor.user_id, entry.id)
     entry.signer_name = signer_name
-    row, instance = load_instance(session, runtime, task.instance_id, lock=True)
     left_out = session.execute(select(DecisionExclusion.nomination_id, DecisionExclusion.reason)
                                .where(DecisionExclusion.batch_id == batch_id)
                                .order_by(DecisionExclusion.nomination_id)).all()
     data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
             "signed_on": entry.signed_on.isoformat(),
             "excluded": [{"nomination_id": nid, "reason": reason} for nid, reason in left_out]}
-    try:
-        outcome = instance.complete(task.id, data, actor.username, "vi")
-    except TaskNotFound as exc:
-        raise Conflict("Đợt trình vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
-    except EngineError as exc:
-        raise InstanceFailed(row.id, exc, "complete") from exc
-    resolve_incident(session, runtime, row, actor.user_id)
-    if outcome.messages:  # the nominations it will move, locked together in the one order
-        lock_nomination_instances(session, [m.nomination_id for m in outcome.messages])
-    written: list[tuple[Any, ProcessInstance]] = [(row, instance)]
-    record(session, runtime, row, instance, outcome, actor.user_id,
-           deliver=lambda name, nid, payload: deliver_to_nomination(session, runtime, name, nid, payload,
-                                                                    actor.user_id, written))
-    audit(session, runtime, "decision_signed", actor_id=actor.user_id, instance_id=row.id, batch_id=batch_id,
-          number=entry.number, symbol=entry.symbol, signed_on=entry.signed_on.isoformat(), how=how,
-          sha256=entry.pdf_sha256)
-    commit_or_conflict(uow)
-    keep_instances(runtime, written)
+    signing_flow.complete_step(
+        session, runtime, actor, uow, step, data, catalogued("Đợt trình vừa được xử lý ở nơi khác; hãy tải lại trang"),
+        ("decision_signed", {"instance_id": step.row.id, "batch_id": batch_id, "number": entry.number,
+                             "symbol": entry.symbol, "signed_on": entry.signed_on.isoformat(), "how": how,
+                             "sha256": entry.pdf_sha256}),
+        deliver=True)
     return Signed(entry.number, entry.symbol, entry.signed_on, entry.pdf_sha256 or "")

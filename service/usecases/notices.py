@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from service.core.runtime import Runtime, local_date
@@ -192,6 +192,7 @@ def submission_number_of(session: Session, nomination_id: str) -> str | None:
 
 
 def recipients(session: Session, runtime: Runtime, note: Notification, task: InboxRow | None = None) -> list[User]:
+    query: Select[User] | None
     if template_for(note) is None:
         return []
     if note.action == "notify_unit":
@@ -207,13 +208,23 @@ def recipients(session: Session, runtime: Runtime, note: Notification, task: Inb
             Substitute.absent_id == task.assignee_id, substitution_in_force(today))
         query = select(User).where((User.id == task.assignee_id) | User.id.in_(standing_in))
     else:
-        role = runtime.roles.roles.get(note.to_role or "")
-        if role is None:
-            return []
-        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)))
-        if role.scope == "unit":
-            query = query.where(RoleAssignment.unit_id == note.unit_id)
-    return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
+        query = holders_of(runtime, note.to_role, note.unit_id)
+    return active_users(session, query)
+
+
+def holders_of(runtime: Runtime, role_key: str | None, unit_id: str | None) -> Select[User] | None:
+    """The users who hold the role (or a role that holds it, config/roles.toml), in the unit for a unit
+    role; None for a role the catalogue does not know."""
+    role = runtime.roles.roles.get(role_key or "")
+    if role is None:
+        return None
+    query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)))
+    return query.where(RoleAssignment.unit_id == unit_id) if role.scope == "unit" else query
+
+
+def active_users(session: Session, query: Select[User] | None) -> list[User]:
+    """The query's active users, each once, in id order; none without a query."""
+    return [] if query is None else list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
 
 
 def former_holders(session: Session, runtime: Runtime, note: Notification, facts: Facts) -> list[User]:
@@ -227,15 +238,8 @@ def former_holders(session: Session, runtime: Runtime, note: Notification, facts
         AuditEvent.detail["task"].as_string() == note.task).order_by(AuditEvent.id.desc())).first() \
         if instance_id else None
     if claim is not None and claim.kind == "task_claimed" and claim.actor_id is not None:
-        query = select(User).where(User.id == claim.actor_id)
-    else:
-        role = runtime.roles.roles.get(facts.task_role)
-        if role is None:
-            return []
-        query = select(User).join(RoleAssignment).where(RoleAssignment.role.in_(runtime.roles.holders(role.key)))
-        if role.scope == "unit":
-            query = query.where(RoleAssignment.unit_id == note.unit_id)
-    return list(session.scalars(query.where(User.active).distinct().order_by(User.id)))
+        return active_users(session, select(User).where(User.id == claim.actor_id))
+    return active_users(session, holders_of(runtime, facts.task_role, note.unit_id))
 
 
 def context(runtime: Runtime, facts: Facts, user: User, note: Notification) -> dict[str, Any]:

@@ -16,10 +16,19 @@ from service.db.models import Attachment, RegisterEntry
 from service.documents import signers, signing
 from service.documents.register import file_stem
 from service.security.access import Actor
-from service.usecases.files import attachment_path, check_upload
-from service.usecases.instances import InstanceFailed, load_instance, record_incident
-from service.usecases.locks import fresh_task, locks_rows
-from service.usecases.unit_awards import Made, Signed, _Plan, _plan, _signing_task, finish, render, reserved, rounds
+from service.usecases import signing_flow
+from service.usecases.files import attachment_path
+from service.usecases.unit_awards import (
+    Made,
+    Signed,
+    _Plan,
+    _plan,
+    finish,
+    locked_signing_step,
+    render,
+    reserved,
+    rounds,
+)
 
 
 def prepare_external(runtime: Runtime, actor: Actor, nomination_id: str) -> Signed:
@@ -50,9 +59,7 @@ def prepare_external(runtime: Runtime, actor: Actor, nomination_id: str) -> Sign
 def accept_external(runtime: Runtime, actor: Actor, nomination_id: str, filename: str, content: bytes) -> Signed:
     """A PDF signed elsewhere: valid, on exactly the PDF kept for this decision, by the unit head's
     configured certificate; then kept as the signed decision, with its certificate, and the step done."""
-    check_upload(filename, content, runtime.config.max_attachment_bytes)
-    if not content.startswith(b"%PDF-"):
-        raise InvalidInput("Chỉ nhận tệp PDF đã ký số")
+    signing_flow.check_signed_upload(runtime, filename, content)
     plan = _plan(runtime, actor, nomination_id)  # the head's open step, the unit and its authority
     with runtime.read() as uow:
         session = uow.session
@@ -64,25 +71,23 @@ def accept_external(runtime: Runtime, actor: Actor, nomination_id: str, filename
             raise InvalidInput("Chưa lấy số và tạo bản PDF để ký ngoài hệ thống cho quyết định này")
         entry_id, number, signed_on = entry.id, entry.number, entry.signed_on
     try:
-        setup = signers.load(runtime.config.instance_dir)
-        signer = setup.signer(plan.authority.id)
-        signing.signs_exactly(content, attachment_path(runtime, kept).read_bytes(), setup.trust, signer.certificate)
+        signer = signing_flow.signer_of_upload(runtime, plan.authority.id, content,
+                                               attachment_path(runtime, kept).read_bytes())
         # the certificate cites the number and the day written in the signed PDF
         _, _, certificate = render(replace(plan, number=number, signed_on=signed_on), signer.name)
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
-    try:
-        with runtime.uow() as uow:
-            session = uow.session
-            _, task = _signing_task(session, runtime, actor, nomination_id)
-            row, instance = load_instance(session, runtime, task.instance_id, lock=True)
-            if locks_rows(session):  # read again after the lock: a return committed meanwhile counts
-                task = fresh_task(session, task.id)
-            entry = session.get(RegisterEntry, entry_id)
-            if entry is None or entry.pdf_sha256 is not None:
-                raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
-            entry.signer_name = signer.name
-            return finish(session, runtime, actor, uow, (task, row, instance), entry, content, certificate,
-                          "external")
-    except InstanceFailed as failed:
-        raise record_incident(runtime, failed) from failed
+    return signing_flow.guarded(runtime, _accept, runtime, actor, nomination_id, entry_id, content, signer.name,
+                                certificate)
+
+
+def _accept(runtime: Runtime, actor: Actor, nomination_id: str, entry_id: int, content: bytes, signer_name: str,
+            certificate: bytes) -> Signed:
+    with runtime.uow() as uow:
+        session = uow.session
+        step = locked_signing_step(session, runtime, actor, nomination_id)
+        entry = session.get(RegisterEntry, entry_id)
+        if entry is None or entry.pdf_sha256 is not None:
+            raise Conflict("Quyết định này vừa được ký; hãy tải lại trang")
+        entry.signer_name = signer_name
+        return finish(session, runtime, actor, uow, step, entry, content, certificate, "external")

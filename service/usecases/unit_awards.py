@@ -1,66 +1,43 @@
 """A Giấy khen decided inside a unit (plan III.1): the council secretary's minutes, the head's digitally
 signed decision numbered by the unit's own register (…/QĐ-<unit symbol>), the certificate per awardee.
 
-Same machinery as the Chairman's decision (decisions.py): the documents are rendered and signed before
-the write transaction, on the number the unit's register will give next; the transaction takes that
-number and keeps the files only if it got that very number (another signing of the unit in between
-means one more round, then one made inside the write, holding the number). A signing that fails
+The same signing flow as the Chairman's decision (signing_flow.py): the documents are rendered and signed
+before the write transaction, on the number the unit's register will give next; a signing that fails
 anywhere stores nothing and consumes no number.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.core.errors import Forbidden, InvalidInput, NotFound, catalogued
 from service.core.runtime import Runtime
 from service.db.lookups import cited_movement, movement_of
-from service.db.models import Attachment, InboxRow, Nomination, RegisterCounter, RegisterEntry, Unit, UnitCriteria
-from service.documents import batch_documents, signers, signing, unit_award
+from service.db.models import Attachment, InboxRow, Nomination, RegisterEntry, Unit, UnitCriteria
+from service.documents import batch_documents, signing, unit_award
 from service.documents.decree30 import short_date
 from service.documents.pdf import PdfError, docx_to_pdf
 from service.documents.register import Authority, file_stem, register
-from service.documents.stamp import signature_place
 from service.documents.wording import WordingError
-from service.security.access import Actor, can_act, require_admin, require_view
+from service.security.access import Actor, require_admin, require_view
+from service.usecases import signing_flow
 from service.usecases.audit import audit
 from service.usecases.files import NewFile, StoredFile, check_file, check_upload, store_files
-from service.usecases.instances import (
-    InstanceFailed,
-    keep_instances,
-    load_instance,
-    record,
-    record_incident,
-    resolve_incident,
-)
-from service.usecases.locks import fresh_task, locks_rows
+from service.usecases.instances import load_instance
+from service.usecases.signing_flow import Signed, Step, locked_step
 from service.usecases.tasks import _commit as commit_or_conflict
 from workflows.contract import COUNCIL_REVIEW, UNIT_DECISION_SIGNING
-from workflows.engine import EngineError, TaskNotFound
 from workflows.forms import FieldError
 
-ROUNDS = 2  # rounds made outside the write before one made inside it
 SUBJECT = "Về việc tặng Giấy khen"
 NO_SYMBOL = ("Đơn vị chưa có ký hiệu sổ đăng ký văn bản (ví dụ SYT trong QĐ-SYT): quản trị hệ thống đặt ký hiệu ở "
              "trang Giấy khen của đơn vị trước khi ký")
-
-
-@dataclass(frozen=True)
-class Signed:
-    number: int
-    symbol: str
-    signed_on: date
-    sha256: str
-
-    @property
-    def citation(self) -> str:
-        return f"{self.number:02d}/{self.symbol}"
 
 
 @dataclass(frozen=True)
@@ -81,18 +58,20 @@ class _Plan:
 Made = tuple[bytes, bytes, bytes | None, bytes]  # DOCX, PDF, signed PDF (None: to sign elsewhere), certificate
 
 
-def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
+def _nomination_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str, stage: str, absent: str,
+                     not_theirs: str) -> tuple[Nomination, InboxRow]:
     nomination = session.get(Nomination, nomination_id)
     if nomination is None:
         raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
     require_view(actor, nomination, runtime.roles)  # 404 for province roles: it never leaves its unit
-    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
-                                                  InboxRow.stage == UNIT_DECISION_SIGNING)).first()
-    if task is None:
-        raise Conflict("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ thủ trưởng của đơn vị ký quyết định tặng Giấy khen của đơn vị mình")
-    return nomination, task
+    return nomination, signing_flow.task_at(session, actor, InboxRow.nomination_id == nomination_id, stage, absent,
+                                            not_theirs)
+
+
+def _signing_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> tuple[Nomination, InboxRow]:
+    return _nomination_task(session, runtime, actor, nomination_id, UNIT_DECISION_SIGNING,
+                            catalogued("Hồ sơ không ở bước thủ trưởng đơn vị ký quyết định tặng Giấy khen"),
+                            catalogued("Chỉ thủ trưởng của đơn vị ký quyết định tặng Giấy khen của đơn vị mình"))
 
 
 def issuing_unit(session: Session, unit_id: str) -> unit_award.IssuingUnit:
@@ -124,8 +103,6 @@ def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
         authority = authority_of(unit)
         _, instance = load_instance(session, runtime, task.instance_id)
         facts = instance.data
-        last = session.scalar(select(RegisterCounter.last_number).where(
-            RegisterCounter.authority_id == authority.id, RegisterCounter.year == signed_on.year))
         awardee = batch_documents.awardee(nomination.nominee_kind, nomination.nominee_name, nomination.data,
                                           unit.name)
         council = {"meeting_date": _short(facts.get("meeting_date")), "members_present": facts.get("members_present"),
@@ -136,7 +113,9 @@ def _plan(runtime: Runtime, actor: Actor, nomination_id: str) -> _Plan:
             return _Plan(nomination_id, unit, authority, given.number,
                          signed_on if given.year == signed_on.year else given.signed_on, awardee, council, given.id,
                          movement=movement)
-        return _Plan(nomination_id, unit, authority, (last or 0) + 1, signed_on, awardee, council, movement=movement)
+        return _Plan(nomination_id, unit, authority,
+                     signing_flow.expected_number(session, authority.id, signed_on.year), signed_on, awardee, council,
+                     movement=movement)
 
 
 def _short(iso: Any) -> str:
@@ -151,21 +130,15 @@ def sign_on_server(runtime: Runtime, actor: Actor, nomination_id: str, passphras
     PAdES with a timestamp. Wrong passphrase, bad certificate, silent TSA: a clear 422, nothing stored."""
     plan = _plan(runtime, actor, nomination_id)
     try:
-        setup = signers.load(runtime.config.instance_dir)
-        signer = setup.signer(plan.authority.id)
-        key = signer.key(passphrase)
-        checked = signing.load_signer(key)  # a wrong passphrase or a revoked key stops here, before any number
-        signing.check_certificate(checked, setup.trust)
+        key = signing_flow.server_key(runtime, plan.authority.id, passphrase)
 
         def make(plan: _Plan) -> Made:
-            docx, final, certificate = render(plan, signer.name)
-            try:
-                place = signature_place(final, signer.name, plan.authority.issuer.place)
-            except ValueError as exc:
-                raise signing.SigningError(f"Không tạo được quyết định: {exc}") from exc
-            return docx, final, signing.sign(final, key, setup.trust, place, runtime.clock.now()), certificate
+            docx, final, certificate = render(plan, key.name)
+            signed = key.sign(runtime, final, plan.authority.issuer.place,
+                              lambda exc: f"Không tạo được quyết định: {exc}")
+            return docx, final, signed, certificate
 
-        return rounds(runtime, actor, plan, signer.name, make)
+        return rounds(runtime, actor, plan, key.name, make)
     except signing.SigningError as exc:
         raise InvalidInput(str(exc)) from exc
 
@@ -185,25 +158,17 @@ def render(plan: _Plan, signer_name: str) -> tuple[bytes, bytes, bytes]:
 def rounds(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, make: Any) -> Signed:
     """Made outside the write on the number expected; if another signing of the unit took it meanwhile,
     once more; then made inside the write, holding the number."""
-    for _ in range(ROUNDS):
-        done = _incidents(runtime, actor, plan, signer_name, make(plan), None)
-        if done is not None:
-            return done
-        plan = _plan(runtime, actor, plan.nomination_id)
-    done = _incidents(runtime, actor, plan, signer_name, None, make)
-    if done is None:
-        raise Conflict("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang")
-    return done
-
-
-def _incidents(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
-               make: Any) -> Signed | None:
-    """A failing engine run keeps nothing of the signing, no number and no file; the instance becomes
-    an incident admins can see."""
-    try:
+    def keep(plan: _Plan, made: Made | None, make: Any) -> Signed | None:
         return _keep(runtime, actor, plan, signer_name, made, make)
-    except InstanceFailed as failed:
-        raise record_incident(runtime, failed) from failed
+
+    return signing_flow.in_rounds(runtime, plan, lambda: _plan(runtime, actor, plan.nomination_id), make, keep,
+                                  catalogued("Quyết định này vừa được ký ở nơi khác; hãy tải lại trang"))
+
+
+def locked_signing_step(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> Step:
+    """The head's signing step, its instance row locked (see signing_flow.locked_step)."""
+    _, task = _signing_task(session, runtime, actor, nomination_id)
+    return locked_step(session, runtime, task)
 
 
 def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: Made | None,
@@ -213,10 +178,7 @@ def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: M
     gave another (nothing kept); else `make` makes them here."""
     with runtime.uow() as uow:
         session = uow.session
-        _, task = _signing_task(session, runtime, actor, plan.nomination_id)
-        row, instance = load_instance(session, runtime, task.instance_id, lock=True)
-        if locks_rows(session):  # read again after the lock: a return committed meanwhile counts
-            task = fresh_task(session, task.id)
+        step = locked_signing_step(session, runtime, actor, plan.nomination_id)
         given = reserved(session, plan.nomination_id)
         if (given.id if given is not None else None) != plan.reserved_id:
             return None  # numbered or signed meanwhile: one more round, on what is there now
@@ -229,8 +191,7 @@ def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: M
             entry.nomination_id = plan.nomination_id
             if made is not None and entry.number != plan.number:
                 return None  # leaving the block rolls the number back
-        docx, final, signed, certificate = made if made is not None else make(
-            _Plan(**{**plan.__dict__, "number": entry.number}))
+        docx, final, signed, certificate = made if made is not None else make(replace(plan, number=entry.number))
         stem = file_stem(entry)
         if signed is None:  # numbered for signing elsewhere: the PDF to sign is kept to compare the upload with
             kept = keep_files(session, runtime, actor, plan.nomination_id, [(f"{stem}.docx", docx),
@@ -241,7 +202,7 @@ def _keep(runtime: Runtime, actor: Actor, plan: _Plan, signer_name: str, made: M
             commit_or_conflict(uow)
             return Signed(entry.number, entry.symbol, entry.signed_on, kept[1].sha256)
         entry.docx_sha256 = keep_files(session, runtime, actor, plan.nomination_id, [(f"{stem}.docx", docx)])[0].sha256
-        return finish(session, runtime, actor, uow, (task, row, instance), entry, signed, certificate, "server")
+        return finish(session, runtime, actor, uow, step, entry, signed, certificate, "server")
 
 
 def keep_files(session: Session, runtime: Runtime, actor: Actor, nomination_id: str,
@@ -256,31 +217,23 @@ def keep_files(session: Session, runtime: Runtime, actor: Actor, nomination_id: 
     return [s for s, _ in checked]
 
 
-def finish(session: Session, runtime: Runtime, actor: Actor, uow: Any, step: tuple[InboxRow, Any, Any],
-           entry: RegisterEntry, signed: bytes, certificate: bytes, how: str) -> Signed:
-    """Keep the signed decision and the certificate, and complete the head's step (its task, with the
-    instance's row and engine instance, locked by the caller) with the register's number and day: one commit."""
-    task, row, instance = step
-    nomination_id = str(task.nomination_id)
+def finish(session: Session, runtime: Runtime, actor: Actor, uow: Any, step: Step, entry: RegisterEntry,
+           signed: bytes, certificate: bytes, how: str) -> Signed:
+    """Keep the signed decision and the certificate, and complete the head's step (its instance row locked
+    by the caller) with the register's number and day: one commit."""
+    nomination_id = str(step.task.nomination_id)
     stem = file_stem(entry)
     stored = keep_files(session, runtime, actor, nomination_id, [
         (f"{stem}-da-ky.pdf", signed), (f"giay-khen-{nomination_id}.pdf".lower(), certificate)])
     entry.pdf_sha256 = stored[0].sha256
     data = {"decision": "sign", "decision_number": f"{entry.number:02d}/{entry.symbol}",
             "signed_on": entry.signed_on.isoformat()}
-    try:
-        outcome = instance.complete(task.id, data, actor.username, "vi")
-    except TaskNotFound as exc:
-        raise Conflict("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang") from exc
-    except EngineError as exc:
-        raise InstanceFailed(row.id, exc, "complete") from exc
-    resolve_incident(session, runtime, row, actor.user_id)
-    record(session, runtime, row, instance, outcome, actor.user_id)
-    audit(session, runtime, "unit_decision_signed", actor_id=actor.user_id, nomination_id=nomination_id,
-          instance_id=row.id, number=entry.number, symbol=entry.symbol, signed_on=entry.signed_on.isoformat(),
-          sha256=entry.pdf_sha256, certificate=stored[1].sha256, how=how)
-    commit_or_conflict(uow)
-    keep_instances(runtime, [(row, instance)])
+    signing_flow.complete_step(
+        session, runtime, actor, uow, step, data, catalogued("Hồ sơ vừa được xử lý ở nơi khác; hãy tải lại trang"),
+        ("unit_decision_signed", {"nomination_id": nomination_id, "instance_id": step.row.id,
+                                  "number": entry.number, "symbol": entry.symbol,
+                                  "signed_on": entry.signed_on.isoformat(), "sha256": entry.pdf_sha256,
+                                  "certificate": stored[1].sha256, "how": how}))
     return Signed(entry.number, entry.symbol, entry.signed_on, entry.pdf_sha256 or "")
 
 
@@ -300,17 +253,9 @@ def add_minutes(runtime: Runtime, actor: Actor, nomination_id: str, filename: st
 
 
 def _council_task(session: Session, runtime: Runtime, actor: Actor, nomination_id: str) -> InboxRow:
-    nomination = session.get(Nomination, nomination_id)
-    if nomination is None:
-        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}")
-    require_view(actor, nomination, runtime.roles)
-    task = session.scalars(select(InboxRow).where(InboxRow.nomination_id == nomination_id,
-                                                  InboxRow.stage == COUNCIL_REVIEW)).first()
-    if task is None:
-        raise Conflict("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét")
-    if not can_act(actor, task):
-        raise Forbidden("Chỉ thư ký Hội đồng Thi đua – Khen thưởng của đơn vị tải biên bản họp lên")
-    return task
+    return _nomination_task(session, runtime, actor, nomination_id, COUNCIL_REVIEW,
+                            catalogued("Hồ sơ không ở bước Hội đồng Thi đua – Khen thưởng xét"),
+                            catalogued("Chỉ thư ký Hội đồng Thi đua – Khen thưởng của đơn vị tải biên bản họp lên"))[1]
 
 
 # --- the unit's own criteria and register symbol ---------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from service.core.errors import InvalidInput
@@ -13,6 +13,7 @@ from service.core.media_types import DOCX, XLSX
 from service.reads import reports as queries
 from service.reads import summary
 from service.security.access import follows_rounds
+from service.security.headers import send_attachment
 from service.usecases import reports
 from service.usecases.report_status import DRAFTING
 from service.web.common import actor_required, fields_for, lang, runtime
@@ -86,13 +87,13 @@ def round_urge(round_id: str) -> Any:
 @bp.route("/rounds/<round_id>/board.xlsx")
 def round_board_xlsx(round_id: str) -> Any:
     name, content = summary.board_xlsx(runtime(), actor_required(), round_id)
-    return _download(content, XLSX, name)
+    return send_attachment(content, XLSX, name)
 
 
 @bp.route("/rounds/<round_id>/summary.docx")
 def round_summary_docx(round_id: str) -> Any:
     content = summary.summary_docx(runtime(), actor_required(), round_id)
-    return _download(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
+    return send_attachment(content, DOCX, f"bao-cao-tong-hop-{round_id[:8]}.docx")
 
 
 @bp.route("/rounds/<round_id>/units/<unit_id>", methods=["GET", "POST"])
@@ -126,9 +127,3 @@ def _render(detail: dict[str, Any], form: Any, data: dict[str, Any], errors: Any
     editable = any(t["stage"] == DRAFTING and (t["role"], t["unit_id"]) in grants for t in detail["tasks"])
     return render_template("unit_report.html", r=detail, fields=fields, leftovers=leftovers, editable=editable,
                            titles=queries.STATUS_TITLES), status
-
-
-def _download(content: bytes, content_type: str, name: str) -> Response:
-    response = Response(content, mimetype=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Number
+from numbers import Real
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, send_file
@@ -59,7 +59,7 @@ def cell(value: Any) -> Any:
     per cell cost more than the rest of the page's Python."""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}".replace(",", ".")
-    if isinstance(value, Number):
+    if isinstance(value, Real):
         return f"{float(value):.1f}".replace(".", ",")
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")

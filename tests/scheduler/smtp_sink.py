@@ -72,6 +72,12 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> SmtpSink:  # a fixture's `with SmtpSink() as sink: yield sink`
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def messages(self) -> list[Received]:
         with self._lock:
             return list(self.received)

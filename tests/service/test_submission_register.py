@@ -88,7 +88,7 @@ def test_submissions_registered_at_once_get_consecutive_numbers(client, auth, ru
     """8 batches at once get 8 consecutive numbers; two drafts of one batch at once share one."""
     batches = [batch_at_signing(client, auth, 1) for _ in range(8)]
     ha = actor(runtime, HA_OFFICER)
-    movement = decision_drafts.batch_documents.Movement.load()
+    movement = decision_drafts.batch_documents.Issuers.load()
     _, errors = at_once(lambda batch_id: decision_drafts.register_submission(runtime, ha, batch_id, movement, 1,
                                                                              "Người ký"), [*batches, batches[0]])
     assert errors == []

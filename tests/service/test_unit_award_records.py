@@ -24,7 +24,7 @@ from sqlalchemy import select
 from service.core.runtime import Runtime
 from service.db.models import Attachment, RegisterEntry
 from service.documents import signers, signing
-from service.documents.batch_documents import Movement
+from service.documents.batch_documents import Issuers
 from service.documents.demo_pki import PASSPHRASE, LocalPki
 from service.documents.register import authorities, register
 from tests.service.helpers import (
@@ -68,7 +68,7 @@ def ward_decision(client: FlaskClient, auth: Auth) -> str:
 def province_entry(runtime: Runtime, number_on: date) -> None:
     """The province's own 01/QĐ-UBND in the register (its signing is proven in test_decisions)."""
     with runtime.uow() as uow:
-        entry = register(uow.session, authorities()[Movement.load().decision_authority], "QĐ", number_on,
+        entry = register(uow.session, authorities()[Issuers.load().decision_authority], "QĐ", number_on,
                          PROVINCE_SUBJECT, "Nguyễn Văn Chủ", 3, datetime(2026, 5, 1, tzinfo=UTC))
         entry.pdf_sha256 = "ab" * 32
         uow.commit()
@@ -100,11 +100,11 @@ def test_a_number_shared_by_two_authorities_lists_both_and_the_authority_narrows
     (OUTPUT / "xac-thuc-trung-so.html").write_text(web.post("/xac-thuc", data={"number": "01/QĐ-UBND"}).text)
     # The page offers the authorities with signed decisions; choosing one gives its decision only.
     choices = html.fromstring(web.get("/xac-thuc").text).xpath("//select[@name='authority']/option/@value")
-    assert HIEN_NAM in choices and Movement.load().decision_authority in choices
+    assert HIEN_NAM in choices and Issuers.load().decision_authority in choices
     text, shown = verdicts(web, number="01/QĐ-UBND", authority=HIEN_NAM)
     assert len(shown) == 1 and "Hiến Nam" in shown[0] and "Có trong sổ đăng ký:" in text
     assert PROVINCE_SUBJECT not in text
-    text, shown = verdicts(web, number="01/QĐ-UBND/2026", authority=Movement.load().decision_authority)
+    text, shown = verdicts(web, number="01/QĐ-UBND/2026", authority=Issuers.load().decision_authority)
     assert len(shown) == 1 and "Hiến Nam" not in shown[0] and PROVINCE_SUBJECT in text
     text, shown = verdicts(web, number="02/QĐ-UBND", authority=HIEN_NAM)
     assert not shown and "Không có quyết định đã ký nào mang số này" in text

@@ -23,8 +23,9 @@ from service.usecases.outbox import deliver_outbox
 from tests.scheduler.smtp_sink import SmtpSink
 
 from .conftest import LiveServer, Screenshots, actor_of
+from .giay_khen import council_recommends, send_draft, set_criteria, start_draft
 from .test_desks import step
-from .test_journey import Session, pdf
+from .test_journey import Session
 from .test_pages import PDF, advance, draft, submitted
 
 REASON = "Bổ sung số liệu dịch vụ công trực tuyến năm 2026."
@@ -33,9 +34,8 @@ TITLE = "Về việc tặng Bằng khen của Chủ tịch Ủy ban nhân dân t
 
 @pytest.fixture
 def smtp() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture
@@ -161,39 +161,17 @@ def test_a_date_typed_dd_mm_yyyy_is_stored_and_shown_as_typed(live_server: LiveS
     page, rt = me.page, live_server.runtime
     nominee = "Phạm Thu Hà"
     me.login("chutich.hiennam")  # the unit's own Giấy khen criteria come first (plan III.2.2)
-    page.get_by_role("link", name="Giấy khen của đơn vị").click()
-    page.get_by_label("Mỗi dòng một tiêu chuẩn").fill("Hoàn thành xuất sắc nhiệm vụ chuyển đổi số được giao")
-    page.get_by_role("button", name="Lưu tiêu chuẩn").click()
-    expect(page.locator(".flash")).to_contain_text("Đã lưu tiêu chuẩn Giấy khen")
+    set_criteria(me, "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số được giao")
     me.logout()
     me.login("canbo.hiennam")
-    page.get_by_role("link", name="Lập hồ sơ mới").first.click()
-    me.choose("d) Cá nhân")
-    me.choose("Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị")
-    page.get_by_label("Tên tập thể hoặc họ và tên cá nhân được đề nghị khen thưởng").fill(nominee)
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect(page.get_by_role("heading", name=nominee)).to_be_visible()
-    page.get_by_label("Chức vụ").fill("Công chức Tư pháp – Hộ tịch")
-    page.get_by_label("Đơn vị công tác").fill("Ủy ban nhân dân phường Hiến Nam")
-    page.get_by_label("Tóm tắt thành tích").fill("Số hóa 12.000 sổ hộ tịch của phường, tra cứu trực tuyến.")
-    page.locator('input[name="criteria"]').first.check()
-    page.locator('input[name="upload.bao_cao_thanh_tich"]').set_input_files(pdf("bao-cao-thanh-tich"))
-    page.get_by_role("button", name="Gửi Hội đồng Thi đua – Khen thưởng của đơn vị").click()
-    expect(page.locator(".flash")).to_contain_text("Đã gửi hồ sơ")
-    nomination_path = page.url.removeprefix(live_server.url)
+    start_draft(me, nominee)
+    nomination_url = send_draft(me, "Công chức Tư pháp – Hộ tịch",
+                                "Số hóa 12.000 sổ hộ tịch của phường, tra cứu trực tuyến.")
+    nomination_path = nomination_url.removeprefix(live_server.url)
     me.logout()
 
     me.login("thuky.hiennam")
-    me.open_task(nominee)
-    me.choose("Đề nghị thủ trưởng đơn vị tặng Giấy khen")
-    page.get_by_label("Ngày họp Hội đồng").fill("09/04/2026")
-    page.get_by_label("Số thành viên dự họp").fill("7")
-    page.get_by_label("Số phiếu đồng ý").fill("7")
-    page.get_by_label("Số phiếu không đồng ý").fill("0")
-    page.locator('input[name="upload.minutes_file"]').set_input_files(pdf("bien-ban-hop-hoi-dong"))
-    me.shot("date-typed-dd-mm-yyyy")
-    me.complete()
-    expect(page.locator(".flash")).to_contain_text("Đã hoàn thành")
+    council_recommends(me, nominee, "09/04/2026", "date-typed-dd-mm-yyyy")
     me.logout()
 
     with rt.uow() as uow:  # stored as ISO: the day is the 9th of April, not the 4th of September

@@ -16,8 +16,9 @@ from tests.support.pki import LocalPki
 from tests.support.signing import write_setup
 
 from .conftest import LiveServer, Screenshots
+from .giay_khen import council_recommends, send_draft, set_criteria, start_draft
 from .test_decision_journey import PAGES, fetch, off_loop
-from .test_journey import Session, pdf
+from .test_journey import Session
 
 UNIT, HEAD_NAME = "phuong-hien-nam", "Trần Văn Minh"
 NOMINEE = "Nguyễn Thị Mai Anh"
@@ -35,48 +36,25 @@ def test_giay_khen_inside_one_unit(live_server: LiveServer, browser: object, sho
 
     # --- the head sets the unit's own Giấy khen criteria (plan III.2.2)
     me.login("chutich.hiennam")
-    page.get_by_role("link", name="Giấy khen của đơn vị").click()
-    page.get_by_label("Mỗi dòng một tiêu chuẩn").fill(
-        "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số được giao\nCó sáng kiến áp dụng hiệu quả tại phường")
-    page.get_by_role("button", name="Lưu tiêu chuẩn").click()
-    expect(page.locator(".flash")).to_contain_text("Đã lưu tiêu chuẩn Giấy khen")
+    set_criteria(me, "Hoàn thành xuất sắc nhiệm vụ chuyển đổi số được giao\n"
+                     "Có sáng kiến áp dụng hiệu quả tại phường")
     expect(page.locator("#h-symbol").locator("..")).to_contain_text("…/QĐ-UBND")
     me.shot("giay-khen-unit-criteria")
     me.logout()
 
     # --- the staff drafts a Giấy khen: the unit's criteria are the choices
     me.login("canbo.hiennam")
-    page.get_by_role("link", name="Lập hồ sơ mới").first.click()
-    me.choose("d) Cá nhân")
-    me.choose("Giấy khen của Thủ trưởng các cơ quan, tổ chức, đơn vị")
-    page.get_by_label("Tên tập thể hoặc họ và tên cá nhân được đề nghị khen thưởng").fill(NOMINEE)
-    page.get_by_role("button", name="Tiếp tục").click()
-    expect(page.get_by_role("heading", name=NOMINEE)).to_be_visible()
+    start_draft(me, NOMINEE)
     expect(page.locator('input[name="criteria"]')).to_have_count(2)
-    page.get_by_label("Chức vụ").fill("Công chức Văn hóa – Xã hội")
-    page.get_by_label("Đơn vị công tác").fill("Ủy ban nhân dân phường Hiến Nam")
-    page.get_by_label("Tóm tắt thành tích").fill("Hướng dẫn 1.200 người dân dùng dịch vụ công trực tuyến toàn trình.")
-    page.locator('input[name="criteria"][value="gk1"]').check()
-    page.locator('input[name="upload.bao_cao_thanh_tich"]').set_input_files(pdf("bao-cao-thanh-tich"))
-    me.shot("giay-khen-draft")
-    page.get_by_role("button", name="Gửi Hội đồng Thi đua – Khen thưởng của đơn vị").click()
-    expect(page.locator(".flash")).to_contain_text("Đã gửi hồ sơ lên Hội đồng Thi đua – Khen thưởng của đơn vị")
-    nomination_url = page.url
+    nomination_url = send_draft(me, "Công chức Văn hóa – Xã hội",
+                                "Hướng dẫn 1.200 người dân dùng dịch vụ công trực tuyến toàn trình.", "gk1",
+                                shot="giay-khen-draft")
     me.shot("giay-khen-sent-to-council")
     me.logout()
 
     # --- the council secretary records the meeting, uploads the minutes
     me.login("thuky.hiennam")
-    me.open_task(NOMINEE)
-    me.choose("Đề nghị thủ trưởng đơn vị tặng Giấy khen")
-    page.get_by_label("Ngày họp Hội đồng").fill("10/04/2026")
-    page.get_by_label("Số thành viên dự họp").fill("7")
-    page.get_by_label("Số phiếu đồng ý").fill("7")
-    page.get_by_label("Số phiếu không đồng ý").fill("0")
-    page.locator('input[name="upload.minutes_file"]').set_input_files(pdf("bien-ban-hop-hoi-dong"))
-    me.shot("giay-khen-council")
-    me.complete()
-    expect(page.locator(".flash")).to_contain_text("Đã hoàn thành")
+    council_recommends(me, NOMINEE, "10/04/2026", "giay-khen-council")
     me.logout()
 
     # --- the head signs on the server: the ward's own register gives 01/QĐ-UBND
