@@ -48,6 +48,12 @@ def units(runtime: Runtime, actor: Actor | None = None) -> list[dict[str, str]]:
         return [{"id": u.id, "name": u.name, "kind": u.kind} for u in uow.session.scalars(query)]
 
 
+def unit_name(runtime: Runtime, unit_id: str) -> str | None:
+    """One unit's name (None: no such unit): what a filter box names a value it does not offer."""
+    with runtime.read() as uow:
+        return uow.session.scalar(select(Unit.name).where(Unit.id == unit_id))
+
+
 def names(session: Session, user_ids: set[int | None]) -> dict[int, str]:
     ids = {i for i in user_ids if i is not None}
     if not ids:

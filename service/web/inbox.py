@@ -48,7 +48,6 @@ def _filters() -> dict[str, Any]:
 
 def _boxes(args: Any, actor: Any, movement_id: int | None) -> dict[str, Box]:
     """Each filter box with the value applied among its choices (web/filter_boxes.py)."""
-    every_unit = {u["id"]: u["name"] for u in page_queries.units(runtime())}
     kinds = [(code, f"{kind_letter(code)}) {_short(t(title), 48)}") for code, title in
              choices_of(draft_form().schema["properties"]["nominee_kind"])]
     movements = [(str(m["id"]), f"{m['year']} — {_short(m['name'], 60)}")
@@ -62,8 +61,9 @@ def _boxes(args: Any, actor: Any, movement_id: int | None) -> dict[str, Box]:
                                       "danh sách", value=v)),
         "movement": box("" if movement_id is None else str(movement_id), movements),
         "unit": box(args.get("unit"), [(u["id"], u["name"]) for u in page_queries.units(runtime(), actor)],
-                    every_unit.get, lambda v: gettext("Không có đơn vị nào mang mã “%(value)s”: hãy chọn một đơn vị "
-                                                      "trong danh sách", value=v)),
+                    lambda v: page_queries.unit_name(runtime(), v),
+                    lambda v: gettext("Không có đơn vị nào mang mã “%(value)s”: hãy chọn một đơn vị trong danh sách",
+                                      value=v)),
     }
 
 

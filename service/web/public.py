@@ -48,7 +48,6 @@ def _boxes(every: list[dict[str, Any]]) -> dict[str, Box]:
     """The boxes offer what is published, and always the value applied (web/filter_boxes.py):
     ?year=2025 with nothing published that year shows 2025 above two empty lists; year=abc or a unit
     no one has is shown as typed, with the reason, and matches nothing."""
-    units = {u["id"]: u["name"] for u in page_queries.units(runtime())}
     awards = {a.code: t(a.title) for a in movement_reads.choices(runtime()).awards}
     years = {str(r["year"]) for r in every}
     return {
@@ -57,7 +56,8 @@ def _boxes(every: list[dict[str, Any]]) -> dict[str, Box]:
                     lambda v: gettext("Năm “%(value)s” không hợp lệ: hãy chọn một năm trong danh sách, ví dụ 2026",
                                       value=v)),
         "unit_id": box(request.args.get("unit_id"),
-                       sorted({(r["unit_id"], r["unit_name"]) for r in every}, key=lambda u: u[1]), units.get,
+                       sorted({(r["unit_id"], r["unit_name"]) for r in every}, key=lambda u: u[1]),
+                       lambda v: page_queries.unit_name(runtime(), v),
                        lambda v: gettext("Không có đơn vị nào mang mã “%(value)s”: hãy chọn một đơn vị trong "
                                          "danh sách", value=v)),
         "award": box(request.args.get("award"),
