@@ -55,15 +55,16 @@ class Table:
     rows: Iterable[Sequence[Any]]
 
 
-def write_xlsx(tables: Sequence[Table], out: IO[bytes]) -> None:
+def open_xlsx(tables: Sequence[Table]) -> IO[bytes]:
+    """The workbook as an open file at its start, to send or copy; closing it frees it. The writer saves a
+    buffer in one piece (the whole compressed workbook in memory) but a path as it zips, so it writes to a
+    file of its own: memory stays flat. The folder goes at once; the open file stays readable (POSIX)."""
     titles = [_sheet_title(table.title) for table in tables]
     seen = [title.casefold() for title in titles]
     for title in titles:
         if seen.count(title.casefold()) > 1:  # Excel compares sheet names ignoring case
             raise ValueError(f"two sheets would be named {title!r}")
     bold = Format().set_bold().set_text_wrap().set_align("vcenter")
-    # The writer saves a buffer in one piece (the whole compressed workbook in memory) but a path as it
-    # zips, so it writes to a file of its own, copied into `out` in chunks: memory stays flat.
     with tempfile.TemporaryDirectory(prefix="nomflow-xlsx-") as folder:
         path = Path(folder) / "book.xlsx"
         book = FastExcel(str(path)).freeze(row=1, col=0)
@@ -78,8 +79,12 @@ def write_xlsx(tables: Sequence[Table], out: IO[bytes]) -> None:
                                        if column.kind in FORMATS},
                        header_format=bold, autofilter=True)
         book.save()
-        with path.open("rb") as written:
-            shutil.copyfileobj(written, out)
+        return path.open("rb")
+
+
+def write_xlsx(tables: Sequence[Table], out: IO[bytes]) -> None:
+    with open_xlsx(tables) as written:
+        shutil.copyfileobj(written, out)
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:

@@ -4,7 +4,6 @@ of them, or the full list of nominations) as .xlsx. The page and the workbook ar
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
@@ -14,7 +13,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext, lazy_gettext
 
 from service.core.media_types import XLSX
-from service.exports.xlsx import LOCAL, Column, Table, write_xlsx
+from service.exports.xlsx import LOCAL, Column, Table, open_xlsx
 from service.reads import movements as movement_reads
 from service.reads import statistics as stats
 from service.reads.movement_filter import movement_arg
@@ -210,12 +209,9 @@ def statistics_nominations() -> Any:
 
 
 def _workbook(tables: list[Table], filename: str) -> Any:
-    # Written to disk as it is built (the writer keeps one row in memory), then sent from the file: a
+    # Written to disk as it is built (the writer keeps one row in memory), then sent from that file: a
     # zip cannot be sent before it is finished, and memory stays flat whatever the number of rows.
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the response once sent)
-    write_xlsx(tables, spool)
-    spool.seek(0)
-    response = send_file(spool, mimetype=XLSX, as_attachment=True, download_name=filename)
+    response = send_file(open_xlsx(tables), mimetype=XLSX, as_attachment=True, download_name=filename)
     response.headers["Content-Security-Policy"] = DOWNLOAD_POLICY
     response.headers["Cache-Control"] = "private, no-store"
     return response
